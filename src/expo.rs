@@ -1,0 +1,332 @@
+//! Closed-form membrane trajectories between events (exponential polynomials).
+//!
+//! Between two events a neuron's voltage obeys `V' = -λ_V V + I(t)` where the input current is a
+//! polynomial in the local time `τ` (the feed-forward drive `Dᵢᵀ c(t)`, degree ≤ 3) plus a slow
+//! current that decays as `e^{-λ_d τ}` (all filtered spike trains decay by the same factor). The
+//! solution is a fixed linear combination of a few **basis functions of τ shared by every
+//! neuron**:
+//!
+//! ```text
+//! V(τ) = v0·e^{-λ_V τ} + Σ_k b_k·R_k(τ) + s·E(τ)
+//! R_k(τ) = ∫_0^τ e^{-λ_V(τ-u)} u^k du          (response to the drive term u^k; increasing)
+//! E(τ)   = ∫_0^τ e^{-λ_V(τ-u)} e^{-λ_d u} du   (response to the slow current; unimodal)
+//! ```
+//!
+//! Every basis function is monotone or unimodal with a known peak, so its exact range over any
+//! `[a, b]` follows from a few values — the enclosures the certified crossing search needs
+//! ([`crate::crossing`]). `E` is evaluated as `τ e^{-λ_V τ} (e^{δτ} − 1)/(δτ)`, `δ = λ_V − λ_d`,
+//! which is accurate for `λ_V = λ_d` (the resonant case `τ e^{-λτ}`) and for every `λ_V` near it.
+
+/// Highest degree of the polynomial drive inside one interval (cubic splines).
+pub const MAX_DEGREE: usize = 3;
+
+/// A closed interval `[lo, hi]` of reals, used for enclosures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+}
+
+impl Interval {
+    /// The interval spanned by two values, in either order.
+    pub fn hull(x: f64, y: f64) -> Interval {
+        if x <= y {
+            Interval { lo: x, hi: y }
+        } else {
+            Interval { lo: y, hi: x }
+        }
+    }
+
+    /// `c · [lo, hi]`.
+    #[inline]
+    pub fn scale(self, c: f64) -> Interval {
+        if c >= 0.0 {
+            Interval { lo: c * self.lo, hi: c * self.hi }
+        } else {
+            Interval { lo: c * self.hi, hi: c * self.lo }
+        }
+    }
+
+    /// Interval sum.
+    #[inline]
+    pub fn add(self, o: Interval) -> Interval {
+        Interval { lo: self.lo + o.lo, hi: self.hi + o.hi }
+    }
+
+    /// Largest absolute value in the interval.
+    #[inline]
+    pub fn mag(self) -> f64 {
+        self.lo.abs().max(self.hi.abs())
+    }
+}
+
+/// The two rates that shape every trajectory, and derived constants.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Membrane {
+    lambda_v: f64,
+    lambda_d: f64,
+    /// Time at which `E(τ)` peaks.
+    slow_peak: f64,
+}
+
+/// The basis functions evaluated at one local time `τ ≥ 0`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BasisValues {
+    /// Local time τ (s since the interval start).
+    pub tau: f64,
+    /// `e^{-λ_V τ}`.
+    pub leak: f64,
+    /// `e^{-λ_d τ}`: the decay factor of every filtered spike train.
+    pub decay: f64,
+    /// `R_k(τ)` for `k = 0..=MAX_DEGREE` (entries above the requested degree are 0).
+    pub drive: [f64; MAX_DEGREE + 1],
+    /// `E(τ)`.
+    pub slow: f64,
+}
+
+/// Exact ranges of the basis functions (and of the derivative's pieces) over `[a, b]`.
+#[derive(Clone, Copy, Debug)]
+pub struct BasisRanges {
+    /// Range of `e^{-λ_V τ}`.
+    pub leak: Interval,
+    /// Range of `R_k`.
+    pub drive: [Interval; MAX_DEGREE + 1],
+    /// Range of `E`.
+    pub slow: Interval,
+    /// Range of `E'(τ) = e^{-λ_d τ} − λ_V E(τ)` (an enclosure, not exact).
+    pub slow_deriv: Interval,
+}
+
+impl Membrane {
+    /// Membrane with leak `lambda_v` and slow/readout decay `lambda_d` (both 1/s, > 0).
+    pub fn new(lambda_v: f64, lambda_d: f64) -> Membrane {
+        debug_assert!(lambda_v > 0.0 && lambda_d > 0.0);
+        let delta = lambda_v - lambda_d;
+        let slow_peak = if delta.abs() <= 1e-12 * lambda_v {
+            1.0 / lambda_v
+        } else {
+            (lambda_v / lambda_d).ln() / delta
+        };
+        Membrane { lambda_v, lambda_d, slow_peak }
+    }
+
+    /// Membrane leak λ_V (1/s).
+    pub fn lambda_v(&self) -> f64 {
+        self.lambda_v
+    }
+
+    /// Readout / slow-synapse decay λ_d (1/s).
+    pub fn lambda_d(&self) -> f64 {
+        self.lambda_d
+    }
+
+    /// `E(τ) = ∫_0^τ e^{-λ_V(τ-u)} e^{-λ_d u} du`, evaluated without cancellation.
+    pub fn slow_response(&self, tau: f64, leak: f64, decay: f64) -> f64 {
+        let delta = self.lambda_v - self.lambda_d;
+        let y = delta * tau;
+        if y.abs() > 0.5 {
+            (decay - leak) / delta
+        } else if y == 0.0 {
+            tau * leak
+        } else {
+            tau * leak * (y.exp_m1() / y)
+        }
+    }
+
+    /// All basis functions at `tau ≥ 0`, up to drive degree `degree`.
+    pub fn values(&self, tau: f64, degree: usize) -> BasisValues {
+        let lv = self.lambda_v;
+        let x = lv * tau;
+        let leak = (-x).exp();
+        let decay = (-self.lambda_d * tau).exp();
+        let mut drive = [0.0; MAX_DEGREE + 1];
+        if x < 1.0 {
+            // Series R_k = τ^{k+1} k! Σ_n (−x)^n / (n+k+1)!, no cancellation for small x.
+            let mut tk1 = tau; // τ^{k+1}
+            let mut kfact = 1.0;
+            for (k, slot) in drive.iter_mut().enumerate().take(degree + 1) {
+                if k > 0 {
+                    kfact *= k as f64;
+                    tk1 *= tau;
+                }
+                // term_n = (−x)^n / (n+k+1)!, starting at 1/(k+1)!
+                let mut inv_fact = 1.0;
+                for j in 1..=(k + 1) {
+                    inv_fact /= j as f64;
+                }
+                let mut term = inv_fact;
+                let mut sum = term;
+                let mut n = 0usize;
+                while n < 40 {
+                    n += 1;
+                    term *= -x / ((n + k + 1) as f64);
+                    sum += term;
+                    if term.abs() <= 1e-17 * sum.abs() {
+                        break;
+                    }
+                }
+                *slot = tk1 * kfact * sum;
+            }
+        } else {
+            // Upward recursion R_k = (τ^k − k R_{k−1}) / λ_V, stable once λ_V τ ≥ 1.
+            drive[0] = -(-x).exp_m1() / lv;
+            let mut tk = 1.0;
+            for k in 1..=degree {
+                tk *= tau;
+                drive[k] = (tk - k as f64 * drive[k - 1]) / lv;
+            }
+        }
+        let slow = self.slow_response(tau, leak, decay);
+        BasisValues { tau, leak, decay, drive, slow }
+    }
+
+    /// Value of `E` at its peak.
+    fn slow_peak_value(&self) -> f64 {
+        let t = self.slow_peak;
+        let leak = (-self.lambda_v * t).exp();
+        let decay = (-self.lambda_d * t).exp();
+        self.slow_response(t, leak, decay)
+    }
+
+    /// Exact ranges of each basis function over `[a.tau, b.tau]` from their endpoint values.
+    pub fn ranges(&self, a: &BasisValues, b: &BasisValues, degree: usize) -> BasisRanges {
+        let leak = Interval { lo: b.leak, hi: a.leak };
+        let mut drive = [Interval { lo: 0.0, hi: 0.0 }; MAX_DEGREE + 1];
+        for k in 0..=degree {
+            drive[k] = Interval { lo: a.drive[k], hi: b.drive[k] };
+        }
+        let slow = if b.tau <= self.slow_peak || a.tau >= self.slow_peak {
+            Interval::hull(a.slow, b.slow)
+        } else {
+            Interval { lo: a.slow.min(b.slow), hi: self.slow_peak_value().max(a.slow).max(b.slow) }
+        };
+        let slow_deriv = Interval {
+            lo: b.decay - self.lambda_v * slow.hi,
+            hi: a.decay - self.lambda_v * slow.lo,
+        };
+        BasisRanges { leak, drive, slow, slow_deriv }
+    }
+}
+
+/// One neuron's voltage on the current interval: `V(τ) = v0 e^{-λ_V τ} + Σ b_k R_k(τ) + s E(τ)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Trajectory {
+    /// Voltage at the interval start.
+    pub v0: f64,
+    /// Coefficients `b_k` of the drive polynomial `Σ b_k u^k` (u = local time).
+    pub drive: [f64; MAX_DEGREE + 1],
+    /// Amplitude `s` of the slow current `s e^{-λ_d u}` at the interval start.
+    pub slow: f64,
+    /// Highest drive degree in use (0 for piecewise-constant input).
+    pub degree: usize,
+}
+
+impl Trajectory {
+    /// Voltage at the time the basis was evaluated at.
+    #[inline]
+    pub fn value(&self, bv: &BasisValues) -> f64 {
+        let mut v = self.v0 * bv.leak + self.slow * bv.slow;
+        for k in 0..=self.degree {
+            v += self.drive[k] * bv.drive[k];
+        }
+        v
+    }
+
+    /// Time derivative of the voltage at the time the basis was evaluated at.
+    #[inline]
+    pub fn derivative(&self, m: &Membrane, bv: &BasisValues) -> f64 {
+        // R_0' = e^{-λ_V τ}; R_k' = k R_{k-1}; E' = e^{-λ_d τ} − λ_V E.
+        let mut d = (self.drive[0] - m.lambda_v * self.v0) * bv.leak
+            + self.slow * (bv.decay - m.lambda_v * bv.slow);
+        for k in 1..=self.degree {
+            d += self.drive[k] * k as f64 * bv.drive[k - 1];
+        }
+        d
+    }
+
+    /// Enclosures of the voltage and of its derivative over the interval the ranges describe,
+    /// plus the magnitude of the summed terms (for rounding margins).
+    #[inline]
+    pub fn enclose(&self, m: &Membrane, r: &BasisRanges) -> (Interval, Interval, f64) {
+        let mut v = r.leak.scale(self.v0).add(r.slow.scale(self.slow));
+        let mut mag = self.v0.abs() * r.leak.mag() + self.slow.abs() * r.slow.mag();
+        let mut d = r
+            .leak
+            .scale(self.drive[0] - m.lambda_v * self.v0)
+            .add(r.slow_deriv.scale(self.slow));
+        for k in 0..=self.degree {
+            let term = r.drive[k].scale(self.drive[k]);
+            mag += term.mag();
+            v = v.add(term);
+            if k >= 1 {
+                d = d.add(r.drive[k - 1].scale(self.drive[k] * k as f64));
+            }
+        }
+        (v, d, mag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference values by composite Simpson quadrature of the defining integrals.
+    fn quad(f: impl Fn(f64) -> f64, tau: f64) -> f64 {
+        let n = 20_000;
+        let h = tau / n as f64;
+        let mut s = f(0.0) + f(tau);
+        for i in 1..n {
+            let w = if i % 2 == 1 { 4.0 } else { 2.0 };
+            s += w * f(i as f64 * h);
+        }
+        s * h / 3.0
+    }
+
+    #[test]
+    fn basis_matches_quadrature_across_regimes() {
+        for &(lv, ld) in &[(20.0, 10.0), (10.0, 10.0), (10.0, 10.000001), (5.0, 40.0)] {
+            let m = Membrane::new(lv, ld);
+            for &tau in &[1e-6, 1e-3, 0.04, 0.1, 0.3, 2.0] {
+                let bv = m.values(tau, 3);
+                for k in 0..=3 {
+                    let r = quad(|u| (-lv * (tau - u)).exp() * u.powi(k as i32), tau);
+                    assert!((bv.drive[k] - r).abs() <= 1e-9 * r.abs() + 1e-300, "R_{k} {lv} {tau}");
+                }
+                let e = quad(|u| (-lv * (tau - u)).exp() * (-ld * u).exp(), tau);
+                assert!((bv.slow - e).abs() <= 1e-9 * e, "E {lv} {ld} {tau}: {} vs {e}", bv.slow);
+            }
+        }
+    }
+
+    #[test]
+    fn trajectory_solves_the_membrane_ode() {
+        let m = Membrane::new(20.0, 10.0);
+        let tr = Trajectory { v0: 0.3, drive: [2.0, -5.0, 30.0, -100.0], slow: 1.5, degree: 3 };
+        // Check V' = -λ_V V + I(τ) at a few points.
+        for &tau in &[0.0, 0.01, 0.05, 0.2] {
+            let bv = m.values(tau, 3);
+            let input = 2.0 - 5.0 * tau + 30.0 * tau * tau - 100.0 * tau.powi(3)
+                + 1.5 * (-10.0 * tau).exp();
+            let lhs = tr.derivative(&m, &bv);
+            let rhs = -20.0 * tr.value(&bv) + input;
+            assert!((lhs - rhs).abs() < 1e-12 * (1.0 + rhs.abs()), "{lhs} vs {rhs}");
+        }
+    }
+
+    #[test]
+    fn enclosures_contain_sampled_values() {
+        let m = Membrane::new(20.0, 10.0);
+        let tr = Trajectory { v0: -0.3, drive: [2.0, -5.0, 30.0, -100.0], slow: -1.5, degree: 3 };
+        let (a, b) = (0.01, 0.19);
+        let (ba, bb) = (m.values(a, 3), m.values(b, 3));
+        let (v, d, _) = tr.enclose(&m, &m.ranges(&ba, &bb, 3));
+        for i in 0..=1000 {
+            let bv = m.values(a + (b - a) * i as f64 / 1000.0, 3);
+            let (x, dx) = (tr.value(&bv), tr.derivative(&m, &bv));
+            assert!(v.lo <= x + 1e-15 && x <= v.hi + 1e-15);
+            assert!(d.lo <= dx + 1e-12 && dx <= d.hi + 1e-12);
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! ebnsim
+pub mod crossing;
+pub mod expo;
+pub mod time;
