@@ -61,6 +61,12 @@ impl fmt::Display for Time {
     }
 }
 
+impl serde::Serialize for Time {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.secs())
+    }
+}
+
 impl From<Time> for f64 {
     fn from(t: Time) -> f64 {
         t.secs()

@@ -1,0 +1,39 @@
+//! Run counters: what an engine did, for `summary.json` and for performance work.
+
+use serde::Serialize;
+
+/// Counts kept by every engine (fields that do not apply to an engine stay 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Spikes emitted (all kinds).
+    pub spikes: u64,
+    /// Spikes caused by a continuous threshold crossing.
+    pub crossing_spikes: u64,
+    /// Spikes fired at the same instant as another, by the same-instant rule.
+    pub cascade_spikes: u64,
+    /// Delayed fast-connection deliveries processed.
+    pub deliveries: u64,
+    /// Input knots (changes of the input polynomial) processed.
+    pub input_knots: u64,
+    /// Longest same-instant cascade (number of spikes at one instant).
+    pub longest_cascade: u64,
+    /// Neuron-intervals proven crossing-free by the cheap bound, without a search.
+    pub proven_absent: u64,
+    /// Certified searches run (neurons the cheap bound could not exclude).
+    pub searches: u64,
+    /// Enclosures evaluated inside searches.
+    pub enclosures: u64,
+    /// Crossings refined to ulp level.
+    pub root_solves: u64,
+    /// Time steps taken (dense stepper only).
+    pub steps: u64,
+}
+
+impl Counters {
+    /// Adds a crossing search's work.
+    pub fn add_search(&mut self, s: &crate::crossing::CrossingStats) {
+        self.searches += s.searches;
+        self.enclosures += s.enclosures;
+        self.root_solves += s.root_solves;
+    }
+}

@@ -1,0 +1,50 @@
+//! What every engine offers: advance to a time, report spikes, evaluate the readout.
+//!
+//! Three engines implement [`Engine`]: [`crate::kernel::Kernel`] (exact, batched — the one to
+//! use), [`crate::actors::ActorEngine`] (exact, one message at a time — the semantics the
+//! kernel is tested against) and [`crate::dense::DenseStepper`] (clock-driven reference).
+
+use crate::counters::Counters;
+use crate::error::SimError;
+use crate::time::Time;
+use serde::Serialize;
+
+/// One spike: which neuron, when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Spike {
+    /// Spike time.
+    pub time: Time,
+    /// Neuron index, 0-based.
+    pub neuron: u32,
+}
+
+/// A simulation engine.
+pub trait Engine {
+    /// Time up to which all events have been processed.
+    fn time(&self) -> Time;
+
+    /// Processes every event at or before `t`, appending spikes in firing order to `spikes`.
+    ///
+    /// After it returns, [`Engine::time`] is `t` and [`Engine::readout`] is `x̂(t)`.
+    fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError>;
+
+    /// The readout `x̂ = D r` at the current time, into `out` (length d).
+    fn readout(&self, out: &mut [f64]);
+
+    /// Membrane voltages at the current time, into `out` (length N).
+    fn voltages(&self, out: &mut [f64]);
+
+    /// What the engine did so far.
+    fn counters(&self) -> Counters;
+}
+
+/// Which engine a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineKind {
+    /// The exact event-driven kernel.
+    #[default]
+    Exact,
+    /// The clock-driven reference stepper.
+    Dense,
+}

@@ -1,0 +1,99 @@
+//! Typed errors, one per phase: building a network or input ([`BuildError`]), reading a model
+//! file ([`ModelError`]), running ([`SimError`]), and writing outputs ([`OutputError`]).
+//!
+//! Every message names the field (as its path in the model file, e.g. `network.decoder`), what
+//! was expected and what was found.
+
+use std::path::PathBuf;
+
+/// A parameter, shape or value that cannot make a valid network, input or run.
+///
+/// Fatal: nothing was built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{field}`: expected {expected}, got {got}")]
+pub struct BuildError {
+    /// Path of the offending field, as written in a model file (`network.lambda_d`).
+    pub field: String,
+    /// What a valid value looks like.
+    pub expected: String,
+    /// What was given.
+    pub got: String,
+}
+
+impl BuildError {
+    /// A new error for `field`.
+    pub fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
+        BuildError { field: field.into(), expected: expected.into(), got: got.into() }
+    }
+}
+
+/// A model file that could not be read, parsed or turned into a run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the model file: {source}")]
+    Io {
+        /// The model file.
+        file: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Not TOML, or a field of the wrong type, or an unknown or missing field.
+    #[error("{file}: {message}")]
+    Syntax {
+        /// The model file.
+        file: PathBuf,
+        /// The parser's message, with line, column and key.
+        message: String,
+    },
+    /// A field with a value that the model does not accept.
+    #[error("{file}: {error}")]
+    Invalid {
+        /// The model file.
+        file: PathBuf,
+        /// Which field, what was expected, what was found.
+        error: BuildError,
+    },
+}
+
+/// A run that could not continue. Fatal: the simulation state is left at the failing event.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// More same-instant spikes than the limit (N): the network is ping-ponging at one instant.
+    #[error(
+        "same-instant cascade at t = {time} s exceeded {limit} spikes (neurons keep pushing each \
+         other over threshold without time advancing); check for zero or negative resets \
+         (mu, decoder norms) or explicit fast weights that excite"
+    )]
+    Cascade {
+        /// Time of the cascade, s.
+        time: f64,
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// A run was asked to go backwards in time.
+    #[error("cannot run to t = {target} s: the simulation is already at t = {now} s")]
+    Backwards {
+        /// Current time, s.
+        now: f64,
+        /// Requested time, s.
+        target: f64,
+    },
+}
+
+/// An output that could not be written. Nothing partial is left: files are written to a
+/// temporary name and renamed into place.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot write output: {source}")]
+pub struct OutputError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// The underlying error.
+    pub source: std::io::Error,
+}

@@ -1,0 +1,384 @@
+//! Piecewise-polynomial input signals `c(t)` (d components).
+//!
+//! Every input the engines accept — piecewise constant, piecewise linear, a smooth random signal
+//! (a natural cubic spline through random knots) — is a sequence of polynomial segments of degree
+//! ≤ 3. Segment starts are *knots*: events of the exact engine, where the drive polynomial changes.
+//! Inside a segment the exact engine needs the polynomial re-expanded around the current interval
+//! start, which [`Signal::local_polynomial`] does exactly (a Taylor shift).
+
+use crate::error::BuildError;
+use crate::expo::MAX_DEGREE;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+const STRIDE: usize = MAX_DEGREE + 1;
+
+/// A d-dimensional piecewise-polynomial signal; the last segment holds to +∞.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    dims: usize,
+    starts: Vec<f64>,
+    degrees: Vec<usize>,
+    /// `coeffs[(seg * STRIDE + k) * dims + j]`: coefficient of `(t − start)^k` in component `j`.
+    coeffs: Vec<f64>,
+}
+
+fn check_finite(field: &str, x: f64) -> Result<(), BuildError> {
+    if x.is_finite() {
+        Ok(())
+    } else {
+        Err(BuildError::new(field, "a finite number", format!("{x}")))
+    }
+}
+
+fn check_times(field: &str, times: &[f64]) -> Result<(), BuildError> {
+    if times.is_empty() {
+        return Err(BuildError::new(field, "at least one segment start time", "an empty list"));
+    }
+    for (i, &t) in times.iter().enumerate() {
+        check_finite(&format!("{field}[{i}]"), t)?;
+    }
+    if times[0] != 0.0 {
+        return Err(BuildError::new(
+            format!("{field}[0]"),
+            "the first segment to start at 0",
+            format!("{}", times[0]),
+        ));
+    }
+    for i in 1..times.len() {
+        if times[i] <= times[i - 1] {
+            return Err(BuildError::new(
+                format!("{field}[{i}]"),
+                format!("strictly increasing times (> {})", times[i - 1]),
+                format!("{}", times[i]),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_values(
+    field: &str,
+    dims: usize,
+    n: usize,
+    times_field: &str,
+    values: &[Vec<f64>],
+) -> Result<(), BuildError> {
+    if values.len() != n {
+        return Err(BuildError::new(
+            field,
+            format!("one value per entry of `{times_field}` ({n})"),
+            format!("{} values", values.len()),
+        ));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if v.len() != dims {
+            return Err(BuildError::new(
+                format!("{field}[{i}]"),
+                format!("a vector of {dims} components (network.dims)"),
+                format!("{} components", v.len()),
+            ));
+        }
+        for (j, &x) in v.iter().enumerate() {
+            check_finite(&format!("{field}[{i}][{j}]"), x)?;
+        }
+    }
+    Ok(())
+}
+
+impl Signal {
+    /// The zero signal.
+    pub fn zero(dims: usize) -> Signal {
+        Signal { dims, starts: vec![0.0], degrees: vec![0], coeffs: vec![0.0; STRIDE * dims] }
+    }
+
+    /// A constant signal.
+    pub fn constant(values: &[f64]) -> Signal {
+        let mut s = Signal::zero(values.len());
+        s.coeffs[..values.len()].copy_from_slice(values);
+        s
+    }
+
+    /// Piecewise constant: `values[i]` holds from `times[i]` to `times[i+1]`, the last to the end.
+    ///
+    /// `times` must start at 0 and increase strictly. Errors name the fields `input.times` and
+    /// `input.values`.
+    pub fn piecewise_constant(
+        dims: usize,
+        times: &[f64],
+        values: &[Vec<f64>],
+    ) -> Result<Signal, BuildError> {
+        check_times("input.times", times)?;
+        check_values("input.values", dims, times.len(), "input.times", values)?;
+        let mut coeffs = vec![0.0; times.len() * STRIDE * dims];
+        for (i, v) in values.iter().enumerate() {
+            coeffs[i * STRIDE * dims..i * STRIDE * dims + dims].copy_from_slice(v);
+        }
+        Ok(Signal { dims, starts: times.to_vec(), degrees: vec![0; times.len()], coeffs })
+    }
+
+    /// Piecewise linear through `(times[i], values[i])`; the last value holds to the end.
+    pub fn piecewise_linear(
+        dims: usize,
+        times: &[f64],
+        values: &[Vec<f64>],
+    ) -> Result<Signal, BuildError> {
+        check_times("input.times", times)?;
+        check_values("input.values", dims, times.len(), "input.times", values)?;
+        let n = times.len();
+        let mut coeffs = vec![0.0; n * STRIDE * dims];
+        let mut degrees = vec![0; n];
+        for i in 0..n {
+            let base = i * STRIDE * dims;
+            coeffs[base..base + dims].copy_from_slice(&values[i]);
+            if i + 1 < n {
+                degrees[i] = 1;
+                let h = times[i + 1] - times[i];
+                for j in 0..dims {
+                    coeffs[base + dims + j] = (values[i + 1][j] - values[i][j]) / h;
+                }
+            }
+        }
+        Ok(Signal { dims, starts: times.to_vec(), degrees, coeffs })
+    }
+
+    /// A smooth random signal: a natural cubic spline through knots every `correlation_time`
+    /// seconds, whose values are independent normal draws with standard deviation `amplitude`
+    /// (plus `mean`), covering `[0, duration]`; the last knot's value holds afterwards.
+    pub fn smooth_random<R: Rng>(
+        mean: &[f64],
+        amplitude: f64,
+        correlation_time: f64,
+        duration: f64,
+        rng: &mut R,
+    ) -> Result<Signal, BuildError> {
+        let dims = mean.len();
+        for (j, &m) in mean.iter().enumerate() {
+            check_finite(&format!("input.mean[{j}]"), m)?;
+        }
+        if !(amplitude.is_finite() && amplitude >= 0.0) {
+            return Err(BuildError::new(
+                "input.amplitude",
+                "a finite non-negative number",
+                format!("{amplitude}"),
+            ));
+        }
+        if !(correlation_time.is_finite() && correlation_time > 0.0) {
+            return Err(BuildError::new(
+                "input.correlation_time",
+                "a finite positive time in seconds",
+                format!("{correlation_time}"),
+            ));
+        }
+        if !(duration.is_finite() && duration >= 0.0) {
+            return Err(BuildError::new(
+                "simulate.duration",
+                "a finite non-negative time",
+                format!("{duration}"),
+            ));
+        }
+        let h = correlation_time;
+        let knots = ((duration / h).ceil() as usize).clamp(1, 50_000_000) + 1;
+        let mut y = vec![vec![0.0; knots]; dims];
+        for i in 0..knots {
+            for (j, yj) in y.iter_mut().enumerate() {
+                let z: f64 = StandardNormal.sample(rng);
+                yj[i] = mean[j] + amplitude * z;
+            }
+        }
+        // Natural spline second derivatives: M[i-1] + 4 M[i] + M[i+1] = 6 (y[i-1] - 2 y[i] + y[i+1]) / h².
+        let mut second = vec![vec![0.0; knots]; dims];
+        if knots > 2 {
+            for (yj, mj) in y.iter().zip(second.iter_mut()) {
+                let m = knots - 2;
+                let rhs: Vec<f64> = (1..=m)
+                    .map(|i| 6.0 * (yj[i - 1] - 2.0 * yj[i] + yj[i + 1]) / (h * h))
+                    .collect();
+                // Thomas algorithm for the tridiagonal (1, 4, 1) system.
+                let mut cp = vec![0.0; m];
+                let mut dp = vec![0.0; m];
+                cp[0] = 1.0 / 4.0;
+                dp[0] = rhs[0] / 4.0;
+                for i in 1..m {
+                    let den = 4.0 - cp[i - 1];
+                    cp[i] = 1.0 / den;
+                    dp[i] = (rhs[i] - dp[i - 1]) / den;
+                }
+                mj[m] = dp[m - 1];
+                for i in (1..m).rev() {
+                    mj[i] = dp[i - 1] - cp[i - 1] * mj[i + 1];
+                }
+            }
+        }
+        let mut starts = Vec::with_capacity(knots);
+        let mut degrees = Vec::with_capacity(knots);
+        let mut coeffs = vec![0.0; knots * STRIDE * dims];
+        for i in 0..knots {
+            starts.push(i as f64 * h);
+            let base = i * STRIDE * dims;
+            if i + 1 < knots {
+                degrees.push(3);
+                for j in 0..dims {
+                    let (y0, y1) = (y[j][i], y[j][i + 1]);
+                    let (m0, m1) = (second[j][i], second[j][i + 1]);
+                    coeffs[base + j] = y0;
+                    coeffs[base + dims + j] = (y1 - y0) / h - h * (2.0 * m0 + m1) / 6.0;
+                    coeffs[base + 2 * dims + j] = m0 / 2.0;
+                    coeffs[base + 3 * dims + j] = (m1 - m0) / (6.0 * h);
+                }
+            } else {
+                degrees.push(0);
+                for j in 0..dims {
+                    coeffs[base + j] = y[j][i];
+                }
+            }
+        }
+        Ok(Signal { dims, starts, degrees, coeffs })
+    }
+
+    /// Number of components d.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Highest polynomial degree of any segment.
+    pub fn degree(&self) -> usize {
+        self.degrees.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Segment start times (the knots); the first is 0.
+    pub fn knots(&self) -> &[f64] {
+        &self.starts
+    }
+
+    /// Index of the segment that contains `t` (the last segment starting at or before `t`).
+    pub fn segment_at(&self, t: f64) -> usize {
+        self.starts.partition_point(|&s| s <= t).saturating_sub(1)
+    }
+
+    /// The first knot strictly after `t`, or +∞.
+    pub fn next_knot_after(&self, t: f64) -> f64 {
+        let i = self.starts.partition_point(|&s| s <= t);
+        self.starts.get(i).copied().unwrap_or(f64::INFINITY)
+    }
+
+    /// `c(t)` into `out` (length d).
+    pub fn eval(&self, t: f64, out: &mut [f64]) {
+        let seg = self.segment_at(t);
+        let s = t - self.starts[seg];
+        let d = self.dims;
+        let base = seg * STRIDE * d;
+        for (j, o) in out.iter_mut().enumerate().take(d) {
+            let mut v = 0.0;
+            for k in (0..=self.degrees[seg]).rev() {
+                v = v * s + self.coeffs[base + k * d + j];
+            }
+            *o = v;
+        }
+    }
+
+    /// Coefficients of `c(t0 + u) = Σ_k out[k][j] u^k` in the segment containing `t0`, valid until
+    /// the next knot; returns the segment's degree. `out` is `(MAX_DEGREE+1) × d`, flattened
+    /// `out[k * d + j]`; entries above the degree are set to 0.
+    pub fn local_polynomial(&self, t0: f64, out: &mut [f64]) -> usize {
+        let seg = self.segment_at(t0);
+        let deg = self.degrees[seg];
+        let s0 = t0 - self.starts[seg];
+        let d = self.dims;
+        let a = &self.coeffs[seg * STRIDE * d..(seg + 1) * STRIDE * d];
+        out[..STRIDE * d].fill(0.0);
+        // Taylor shift: coefficient of u^m is Σ_{k≥m} C(k, m) a_k s0^{k−m}.
+        const BINOM: [[f64; 4]; 4] =
+            [[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 1.0, 0.0], [1.0, 3.0, 3.0, 1.0]];
+        for j in 0..d {
+            for m in 0..=deg {
+                let mut v = 0.0;
+                let mut pow = 1.0;
+                for k in m..=deg {
+                    v += BINOM[k][m] * a[k * d + j] * pow;
+                    pow *= s0;
+                }
+                out[m * d + j] = v;
+            }
+        }
+        deg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn piecewise_constant_and_linear_evaluate() {
+        let s = Signal::piecewise_constant(2, &[0.0, 0.5], &[vec![1.0, 2.0], vec![3.0, 4.0]])
+            .unwrap();
+        let mut out = [0.0; 2];
+        s.eval(0.2, &mut out);
+        assert_eq!(out, [1.0, 2.0]);
+        s.eval(0.7, &mut out);
+        assert_eq!(out, [3.0, 4.0]);
+        assert_eq!(s.next_knot_after(0.2), 0.5);
+        assert_eq!(s.next_knot_after(0.5), f64::INFINITY);
+        let l = Signal::piecewise_linear(1, &[0.0, 1.0], &[vec![0.0], vec![2.0]]).unwrap();
+        let mut o = [0.0];
+        l.eval(0.25, &mut o);
+        assert!((o[0] - 0.5).abs() < 1e-15);
+        l.eval(3.0, &mut o);
+        assert_eq!(o[0], 2.0);
+    }
+
+    #[test]
+    fn malformed_inputs_name_their_field() {
+        let e = Signal::piecewise_constant(1, &[0.0, 0.5, 0.4], &vec![vec![0.0]; 3]).unwrap_err();
+        assert_eq!(e.field, "input.times[2]");
+        let e = Signal::piecewise_constant(1, &[0.1], &[vec![0.0]]).unwrap_err();
+        assert_eq!(e.field, "input.times[0]");
+        let e = Signal::piecewise_constant(2, &[0.0], &[vec![0.0]]).unwrap_err();
+        assert_eq!(e.field, "input.values[0]");
+        let e = Signal::piecewise_constant(1, &[0.0], &[vec![f64::NAN]]).unwrap_err();
+        assert_eq!(e.field, "input.values[0][0]");
+    }
+
+    #[test]
+    fn local_polynomial_is_an_exact_taylor_shift() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let s = Signal::smooth_random(&[0.0, 1.0], 2.0, 0.05, 1.0, &mut rng).unwrap();
+        let d = 2;
+        let mut poly = [0.0; 8];
+        for &t0 in &[0.0, 0.013, 0.37, 0.99] {
+            let deg = s.local_polynomial(t0, &mut poly);
+            for &u in &[0.0, 0.001, 0.01] {
+                if s.segment_at(t0 + u) != s.segment_at(t0) {
+                    continue;
+                }
+                let mut direct = [0.0; 2];
+                s.eval(t0 + u, &mut direct);
+                for j in 0..d {
+                    let v: f64 = (0..=deg).map(|k| poly[k * d + j] * u.powi(k as i32)).sum();
+                    assert!((v - direct[j]).abs() < 1e-12, "{v} vs {}", direct[j]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn smooth_random_is_continuous_and_smooth_at_knots() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let s = Signal::smooth_random(&[0.0], 1.0, 0.1, 1.0, &mut rng).unwrap();
+        for &k in &s.knots()[1..s.knots().len() - 1] {
+            let (mut l, mut r) = ([0.0], [0.0]);
+            s.eval(k - 1e-9, &mut l);
+            s.eval(k, &mut r);
+            assert!((l[0] - r[0]).abs() < 1e-6);
+        }
+        let mut seen = 0.0f64;
+        for i in 0..1000 {
+            let mut o = [0.0];
+            s.eval(i as f64 * 1e-3, &mut o);
+            seen = seen.max(o[0].abs());
+        }
+        assert!(seen > 0.1, "signal should vary: {seen}");
+    }
+}
