@@ -37,7 +37,7 @@ impl CrossingStats {
 const MAX_STACK: usize = 256;
 
 /// Rounding allowance of an enclosure, relative to the magnitude of its summed terms.
-const MARGIN: f64 = 16.0 * f64::EPSILON;
+pub(crate) const MARGIN: f64 = 16.0 * f64::EPSILON;
 
 /// First time in `[start, end]` at which `origin`-based trajectory `tr` reaches `threshold`.
 ///

@@ -69,7 +69,8 @@ pub enum SimError {
     #[error(
         "same-instant cascade at t = {time} s exceeded {limit} spikes (neurons keep pushing each \
          other over threshold without time advancing); check for zero or negative resets \
-         (mu, decoder norms) or explicit fast weights that excite"
+         (mu, decoder norms) or explicit fast weights that excite; a legitimately long volley \
+         (large initial error, delayed fast connections) needs a larger `simulate.cascade_limit`"
     )]
     Cascade {
         /// Time of the cascade, s.

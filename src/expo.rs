@@ -246,6 +246,20 @@ impl Trajectory {
         d
     }
 
+    /// Upper bound of the voltage over the interval the ranges describe, and the magnitude of
+    /// the summed terms (for rounding margins). The cheap test of the kernel's bound pass.
+    #[inline]
+    pub fn upper_bound(&self, r: &BasisRanges) -> (f64, f64) {
+        let hi = |c: f64, iv: Interval| if c >= 0.0 { c * iv.hi } else { c * iv.lo };
+        let mut ub = hi(self.v0, r.leak) + hi(self.slow, r.slow);
+        let mut mag = self.v0.abs() * r.leak.mag() + self.slow.abs() * r.slow.mag();
+        for k in 0..=self.degree {
+            ub += hi(self.drive[k], r.drive[k]);
+            mag += self.drive[k].abs() * r.drive[k].mag();
+        }
+        (ub, mag)
+    }
+
     /// Enclosures of the voltage and of its derivative over the interval the ranges describe,
     /// plus the magnitude of the summed terms (for rounding margins).
     #[inline]

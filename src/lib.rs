@@ -1,13 +1,16 @@
 //! ebnsim
+pub mod actors;
 pub mod counters;
 pub mod crossing;
 pub mod dense;
 pub mod engine;
 pub mod error;
 pub mod expo;
+pub mod kernel;
 pub mod metrics;
 pub mod model_file;
 pub mod network;
+pub mod neuron;
 pub mod queue;
 pub mod record;
 pub mod seed;

@@ -236,6 +236,41 @@ impl Signal {
         Ok(Signal { dims, starts, degrees, coeffs })
     }
 
+    /// A general piecewise polynomial: segment `i` starts at `starts[i]` and is
+    /// `Σ_k coeffs[i][k][j] (t − starts[i])^k` in component `j`, degree `coeffs[i].len() − 1 ≤ 3`.
+    pub fn from_segments(
+        dims: usize,
+        starts: &[f64],
+        coeffs: &[Vec<Vec<f64>>],
+    ) -> Result<Signal, BuildError> {
+        check_times("input.times", starts)?;
+        if coeffs.len() != starts.len() {
+            return Err(BuildError::new(
+                "input.coefficients",
+                format!("one polynomial per segment ({})", starts.len()),
+                format!("{}", coeffs.len()),
+            ));
+        }
+        let mut flat = vec![0.0; starts.len() * STRIDE * dims];
+        let mut degrees = Vec::with_capacity(starts.len());
+        for (i, seg) in coeffs.iter().enumerate() {
+            if seg.is_empty() || seg.len() > STRIDE {
+                return Err(BuildError::new(
+                    format!("input.coefficients[{i}]"),
+                    format!("1 to {STRIDE} coefficient vectors (degree ≤ {MAX_DEGREE})"),
+                    format!("{}", seg.len()),
+                ));
+            }
+            check_values(&format!("input.coefficients[{i}]"), dims, seg.len(), "degree", seg)?;
+            degrees.push(seg.len() - 1);
+            for (k, ck) in seg.iter().enumerate() {
+                let base = (i * STRIDE + k) * dims;
+                flat[base..base + dims].copy_from_slice(ck);
+            }
+        }
+        Ok(Signal { dims, starts: starts.to_vec(), degrees, coeffs: flat })
+    }
+
     /// Number of components d.
     pub fn dims(&self) -> usize {
         self.dims

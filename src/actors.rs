@@ -1,0 +1,242 @@
+//! The exact engine written plainly: neuron actors, one message at a time, one queue.
+//!
+//! Every neuron is a [`Neuron`] actor; every spike is delivered as N separate
+//! [`Message::Synaptic`] messages, and every neuron's predicted crossing is an entry of the
+//! [`EventQueue`], re-scheduled whenever its trajectory changes. This is the *semantics* of the
+//! exact simulation, with nothing clever in it: O(N log N) work and O(N) root searches per spike.
+//! [`crate::kernel::Kernel`] must give the same spikes; use the kernel for real runs.
+
+use crate::counters::Counters;
+use crate::crossing::CrossingStats;
+use crate::engine::{Engine, Spike};
+use crate::error::{BuildError, SimError};
+use crate::expo::{Membrane, MAX_DEGREE};
+use crate::network::Network;
+use crate::neuron::{Message, Neuron};
+use crate::queue::{Event, EventClass, EventQueue};
+use crate::signal::Signal;
+use crate::time::Time;
+
+/// The one-message-at-a-time exact engine.
+#[derive(Debug)]
+pub struct ActorEngine {
+    net: Network,
+    membrane: Membrane,
+    input: Signal,
+    neurons: Vec<Neuron>,
+    /// Predicted crossings, one per neuron at most.
+    crossings: EventQueue,
+    /// Events known in advance: deliveries and input knots. Both queues share one total order
+    /// ([`crate::queue::EventKey`]).
+    known: EventQueue,
+    now: f64,
+    /// Readout at `xhat_origin`.
+    xhat: Vec<f64>,
+    xhat_origin: f64,
+    cascade_limit: usize,
+    instant: (f64, usize),
+    counters: Counters,
+}
+
+impl ActorEngine {
+    /// Same initial state as [`crate::kernel::Kernel::new`].
+    pub fn new(network: Network, input: Signal, x0: &[f64]) -> Result<ActorEngine, BuildError> {
+        let d = network.dims();
+        if input.dims() != d {
+            return Err(BuildError::new("input", format!("{d} components"), format!("{}", input.dims())));
+        }
+        if x0.len() != d {
+            return Err(BuildError::new("target.initial", format!("{d} components"), format!("{x0:?}")));
+        }
+        let v = network.initial_voltages(x0);
+        let neurons = v.iter().zip(network.thresholds()).map(|(&v, &t)| Neuron::new(v, t)).collect();
+        let mut e = ActorEngine {
+            membrane: Membrane::new(network.lambda_v(), network.lambda_d()),
+            neurons,
+            crossings: EventQueue::with_capacity(network.neurons()),
+            known: EventQueue::with_capacity(16),
+            now: 0.0,
+            xhat: vec![0.0; d],
+            xhat_origin: 0.0,
+            cascade_limit: network.neurons().max(1),
+            instant: (f64::NAN, 0),
+            counters: Counters::default(),
+            net: network,
+            input,
+        };
+        e.send_drive(0.0);
+        Ok(e)
+    }
+
+    /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
+    pub fn set_cascade_limit(&mut self, limit: usize) {
+        self.cascade_limit = limit.max(1);
+    }
+
+    /// Tells every neuron the input polynomial that starts at `t`, and schedules the next knot.
+    fn send_drive(&mut self, t: f64) {
+        let d = self.net.dims();
+        let mut c = vec![0.0; (MAX_DEGREE + 1) * d];
+        let degree = self.input.local_polynomial(t, &mut c);
+        for i in 0..self.neurons.len() {
+            let di = self.net.decoder(i);
+            let mut coeffs = [0.0; MAX_DEGREE + 1];
+            for (k, ck) in coeffs.iter_mut().enumerate().take(degree + 1) {
+                *ck = di.iter().zip(&c[k * d..(k + 1) * d]).map(|(a, b)| a * b).sum();
+            }
+            self.neurons[i].handle(&self.membrane, t, Message::Drive { coeffs, degree });
+        }
+        let next = self.input.next_knot_after(t);
+        if next.is_finite() {
+            self.known.schedule(Event::InputKnot, Time::from_secs(next));
+        }
+    }
+
+    /// Neuron `j` spikes at `t`: one message to every neuron.
+    fn fire(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        spikes.push(Spike { time: Time::from_secs(t), neuron: j as u32 });
+        self.counters.spikes += 1;
+        let decay = (-self.net.lambda_d() * (t - self.xhat_origin)).exp();
+        for (x, dj) in self.xhat.iter_mut().zip(self.net.decoder(j)) {
+            *x = *x * decay + dj;
+        }
+        self.xhat_origin = t;
+        let delayed = self.net.fast_delay() > 0.0;
+        for k in 0..self.neurons.len() {
+            let fast = if k == j || !delayed { self.net.fast_weight(k, j) } else { 0.0 };
+            let slow = self.net.slow_weight(k, j);
+            self.neurons[k].handle(&self.membrane, t, Message::Synaptic { fast, slow });
+        }
+        if delayed {
+            let seq = self.known.next_seq();
+            let at = Time::from_secs(t + self.net.fast_delay());
+            self.known.schedule(Event::Delivery { source: j as u32, seq }, at);
+        }
+    }
+
+    /// Same-instant rule: fire the neuron most strictly above threshold until none is.
+    fn cascade(&mut self, t: f64, mut length: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        if self.instant.0 == t {
+            length += self.instant.1;
+        }
+        loop {
+            if length > self.cascade_limit {
+                return Err(SimError::Cascade { time: t, limit: self.cascade_limit });
+            }
+            let mut best: Option<(f64, usize)> = None;
+            for (i, nr) in self.neurons.iter().enumerate() {
+                let over = nr.overshoot();
+                if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
+                    best = Some((over, i));
+                }
+            }
+            let Some((_, k)) = best else { break };
+            self.fire(k, t, spikes);
+            self.counters.cascade_spikes += 1;
+            length += 1;
+        }
+        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
+        if length > 0 {
+            self.instant = (t, length);
+        }
+        Ok(())
+    }
+
+    /// Time of the next event that is not a predicted crossing.
+    fn next_known_event(&self) -> f64 {
+        self.known.next_time().secs()
+    }
+
+    /// Every neuron predicts its crossing over `[now, horizon]` and (re)schedules it.
+    fn predict_all(&mut self, horizon: f64) {
+        let mut stats = CrossingStats::default();
+        for (i, nr) in self.neurons.iter().enumerate() {
+            let ev = Event::Crossing { neuron: i as u32 };
+            match nr.next_crossing(&self.membrane, self.now, horizon, &mut stats) {
+                Some(t) => self.crossings.schedule(ev, Time::from_secs(t)),
+                None => self.crossings.cancel(&ev),
+            }
+        }
+        self.counters.add_search(&stats);
+    }
+}
+
+impl Engine for ActorEngine {
+    fn time(&self) -> Time {
+        Time::from_secs(self.now)
+    }
+
+    fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        let t_stop = t.secs();
+        if t_stop < self.now {
+            return Err(SimError::Backwards { now: self.now, target: t_stop });
+        }
+        self.predict_all(self.next_known_event().min(t_stop));
+        loop {
+            // The earlier of the next known event and the next predicted crossing.
+            let next = match (self.known.peek(), self.crossings.peek()) {
+                (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            let Some((event, key)) = next.filter(|(_, k)| k.time.secs() <= t_stop) else {
+                self.now = t_stop;
+                return Ok(());
+            };
+            let t = key.time.secs();
+            self.now = t;
+            match event {
+                Event::Crossing { neuron } => {
+                    self.crossings.pop();
+                    let j = neuron as usize;
+                    // Bring the neuron to the crossing: its voltage there is at threshold.
+                    self.neurons[j].advance(&self.membrane, t);
+                    self.fire(j, t, spikes);
+                    self.counters.crossing_spikes += 1;
+                    self.cascade(t, 1, spikes)?;
+                }
+                Event::Delivery { .. } => {
+                    // Every delivery at t before any threshold test at t.
+                    while let Some((Event::Delivery { source, .. }, k)) = self.known.peek() {
+                        if k.time.secs() != t || k.class != EventClass::Delivery {
+                            break;
+                        }
+                        self.known.pop();
+                        self.counters.deliveries += 1;
+                        let s = source as usize;
+                        for k in 0..self.neurons.len() {
+                            if k != s {
+                                let fast = self.net.fast_weight(k, s);
+                                let msg = Message::Synaptic { fast, slow: 0.0 };
+                                self.neurons[k].handle(&self.membrane, t, msg);
+                            }
+                        }
+                    }
+                    self.cascade(t, 0, spikes)?;
+                }
+                Event::InputKnot => {
+                    self.known.pop();
+                    self.counters.input_knots += 1;
+                    self.send_drive(t);
+                }
+            }
+            self.predict_all(self.next_known_event().min(t_stop));
+        }
+    }
+
+    fn readout(&self, out: &mut [f64]) {
+        let decay = (-self.net.lambda_d() * (self.now - self.xhat_origin)).exp();
+        for (o, x) in out.iter_mut().zip(&self.xhat) {
+            *o = x * decay;
+        }
+    }
+
+    fn voltages(&self, out: &mut [f64]) {
+        for (o, nr) in out.iter_mut().zip(&self.neurons) {
+            *o = nr.voltage_at(&self.membrane, self.now);
+        }
+    }
+
+    fn counters(&self) -> Counters {
+        self.counters
+    }
+}

@@ -1,0 +1,383 @@
+//! The exact event-driven kernel: the engine to use.
+//!
+//! State is kept as structure-of-arrays at the time of the last event (the interval *origin*).
+//! Because every spike reaches every neuron, every event changes every neuron's trajectory; so
+//! instead of one queue entry per neuron, the kernel delivers each spike as **one column update**
+//! over all neurons and finds the next spike as **one arg-min** over a pass that:
+//!
+//! 1. bounds each neuron's voltage over `[now, next known event]` in O(1) from the exact ranges of
+//!    the shared basis functions ([`crate::expo`]) — most neurons are proven crossing-free here;
+//! 2. runs the certified search ([`crate::crossing`]) on the few candidates, nearest to threshold
+//!    first, shrinking the horizon to the earliest crossing found so far.
+//!
+//! With low-rank weights a spike costs O(N·d) (`V_k −= D_kᵀD_j`), the slow currents are
+//! `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Known events — delayed deliveries and input
+//! knots — live in the [`EventQueue`]. The results equal the one-message-at-a-time semantics of
+//! [`crate::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
+
+use crate::counters::Counters;
+use crate::crossing::{first_crossing, CrossingStats, MARGIN};
+use crate::engine::{Engine, Spike};
+use crate::error::{BuildError, SimError};
+use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
+use crate::network::{Network, Weights};
+use crate::queue::{Event, EventQueue};
+use crate::signal::Signal;
+use crate::time::Time;
+
+const STRIDE: usize = MAX_DEGREE + 1;
+
+/// The exact, batched event-driven engine.
+#[derive(Debug)]
+pub struct Kernel {
+    net: Network,
+    membrane: Membrane,
+    input: Signal,
+    n: usize,
+    d: usize,
+    /// Start of the current interval: every per-neuron coefficient refers to it.
+    origin: f64,
+    /// All events up to here are processed and the interval is proven crossing-free up to here.
+    now: f64,
+    /// Voltages at `origin`.
+    v: Vec<f64>,
+    /// Slow-current amplitudes at `origin` (current = `slow[i] e^{-λ_d (t - origin)}`).
+    slow: Vec<f64>,
+    /// Drive polynomial coefficients `b_ik = D_iᵀ c_k` at `origin`, `drive[i * STRIDE + k]`.
+    drive: Vec<f64>,
+    degree: usize,
+    /// Input polynomial at `origin`, `cpoly[k * d + j]`.
+    cpoly: Vec<f64>,
+    /// The segment whose polynomial `drive` holds (piecewise-constant input needs no refresh).
+    drive_segment: Option<usize>,
+    /// Readout `x̂` at `origin`.
+    xhat: Vec<f64>,
+    /// `(A + λ_d I) x̂` (low-rank slow currents).
+    mx: Vec<f64>,
+    queue: EventQueue,
+    cascade_limit: usize,
+    /// Time of the last spike and how many spikes happened at that instant.
+    instant: (f64, usize),
+    counters: Counters,
+    candidates: Vec<(f64, u32)>,
+}
+
+impl Kernel {
+    /// A kernel at t = 0 with readout 0 and voltages `V_i = D_iᵀ x0` (the error of an empty
+    /// readout against a target starting at `x0`).
+    pub fn new(network: Network, input: Signal, x0: &[f64]) -> Result<Kernel, BuildError> {
+        let (n, d) = (network.neurons(), network.dims());
+        if input.dims() != d {
+            return Err(BuildError::new(
+                "input",
+                format!("{d} components (network.dims)"),
+                format!("{}", input.dims()),
+            ));
+        }
+        if x0.len() != d || x0.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "target.initial",
+                format!("{d} finite components (network.dims)"),
+                format!("{x0:?}"),
+            ));
+        }
+        let v = network.initial_voltages(x0);
+        let mut k = Kernel {
+            membrane: Membrane::new(network.lambda_v(), network.lambda_d()),
+            n,
+            d,
+            origin: 0.0,
+            now: 0.0,
+            v,
+            slow: vec![0.0; n],
+            drive: vec![0.0; n * STRIDE],
+            degree: 0,
+            cpoly: vec![0.0; STRIDE * d],
+            drive_segment: None,
+            xhat: vec![0.0; d],
+            mx: vec![0.0; d],
+            queue: EventQueue::with_capacity(64),
+            cascade_limit: n.max(1),
+            instant: (f64::NAN, 0),
+            counters: Counters::default(),
+            candidates: Vec::with_capacity(n.min(1024)),
+            net: network,
+            input,
+        };
+        let knot = k.input.next_knot_after(0.0);
+        if knot.is_finite() {
+            k.queue.schedule(Event::InputKnot, Time::from_secs(knot));
+        }
+        k.refresh_interval();
+        Ok(k)
+    }
+
+    /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
+    pub fn set_cascade_limit(&mut self, limit: usize) {
+        self.cascade_limit = limit.max(1);
+    }
+
+    /// The network being simulated.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Neuron i's trajectory on the current interval.
+    #[inline]
+    fn trajectory(&self, i: usize) -> Trajectory {
+        let b = &self.drive[i * STRIDE..(i + 1) * STRIDE];
+        Trajectory { v0: self.v[i], drive: [b[0], b[1], b[2], b[3]], slow: self.slow[i], degree: self.degree }
+    }
+
+    /// Moves the origin to `t`: voltages, slow currents and readout evaluated exactly there.
+    fn advance_to(&mut self, t: f64) {
+        let tau = t - self.origin;
+        if tau == 0.0 {
+            return;
+        }
+        let bv = self.membrane.values(tau, self.degree);
+        for i in 0..self.n {
+            self.v[i] = self.trajectory(i).value(&bv);
+        }
+        if !self.net.is_low_rank() {
+            for s in &mut self.slow {
+                *s *= bv.decay;
+            }
+        }
+        for x in &mut self.xhat {
+            *x *= bv.decay;
+        }
+        self.origin = t;
+    }
+
+    /// Recomputes the per-neuron coefficients that depend on the origin: the drive polynomial
+    /// (Taylor-shifted input projected on each decoder) and, low-rank, the slow currents.
+    fn refresh_interval(&mut self) {
+        let (n, d) = (self.n, self.d);
+        let seg = self.input.segment_at(self.origin);
+        if self.drive_segment != Some(seg) || self.degree > 0 {
+            self.degree = self.input.local_polynomial(self.origin, &mut self.cpoly);
+            for i in 0..n {
+                let di = self.net.decoder(i);
+                for k in 0..=self.degree {
+                    let ck = &self.cpoly[k * d..(k + 1) * d];
+                    self.drive[i * STRIDE + k] = di.iter().zip(ck).map(|(a, b)| a * b).sum();
+                }
+            }
+            self.drive_segment = Some(seg);
+        }
+        if let Weights::LowRank { core } = self.net.weights() {
+            for r in 0..d {
+                self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
+            }
+            for i in 0..n {
+                self.slow[i] = self.net.decoder(i).iter().zip(&self.mx).map(|(a, b)| a * b).sum();
+            }
+        }
+    }
+
+    /// Applies `j`'s fast input to every neuron except `j` (a column of Ω_f).
+    fn apply_fast_column(&mut self, j: usize) {
+        match self.net.weights() {
+            Weights::LowRank { .. } => {
+                let d = self.d;
+                let decoders = self.net.decoders();
+                let dj = &decoders[j * d..(j + 1) * d];
+                for (i, v) in self.v.iter_mut().enumerate() {
+                    if i != j {
+                        let di = &decoders[i * d..(i + 1) * d];
+                        *v -= di.iter().zip(dj).map(|(a, b)| a * b).sum::<f64>();
+                    }
+                }
+            }
+            Weights::Dense { fast, .. } => {
+                let col = &fast[j * self.n..(j + 1) * self.n];
+                for (i, (v, w)) in self.v.iter_mut().zip(col).enumerate() {
+                    if i != j {
+                        *v -= w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits `j`'s spike at the origin and applies its instantaneous effects.
+    fn fire(&mut self, j: usize, spikes: &mut Vec<Spike>) {
+        let t = self.origin;
+        spikes.push(Spike { time: Time::from_secs(t), neuron: j as u32 });
+        self.counters.spikes += 1;
+        let dj = self.net.decoder(j);
+        for (x, dx) in self.xhat.iter_mut().zip(dj) {
+            *x += dx;
+        }
+        if let Weights::Dense { slow, .. } = self.net.weights() {
+            let col = &slow[j * self.n..(j + 1) * self.n];
+            for (s, w) in self.slow.iter_mut().zip(col) {
+                *s += w;
+            }
+        }
+        self.v[j] -= self.net.fast_weight(j, j);
+        let delay = self.net.fast_delay();
+        if delay == 0.0 {
+            self.apply_fast_column(j);
+        } else {
+            let seq = self.queue.next_seq();
+            self.queue.schedule(Event::Delivery { source: j as u32, seq }, Time::from_secs(t + delay));
+        }
+    }
+
+    /// The neuron strictly above threshold by the most (ties: lower index), if any.
+    fn most_above(&self) -> Option<usize> {
+        let th = self.net.thresholds();
+        let mut best: Option<(f64, usize)> = None;
+        for i in 0..self.n {
+            let over = self.v[i] - th[i];
+            if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
+                best = Some((over, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// Fires neurons left strictly above threshold at the origin until none is (same-instant rule).
+    /// `length` counts the spikes already fired at this instant (continuous crossings included,
+    /// so that neurons resting exactly at threshold cannot ping-pong forever either).
+    fn cascade(&mut self, mut length: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        if self.instant.0 == self.origin {
+            length += self.instant.1;
+        }
+        if length > self.cascade_limit {
+            return Err(SimError::Cascade { time: self.origin, limit: self.cascade_limit });
+        }
+        while let Some(k) = self.most_above() {
+            if length >= self.cascade_limit {
+                return Err(SimError::Cascade { time: self.origin, limit: self.cascade_limit });
+            }
+            self.fire(k, spikes);
+            self.counters.cascade_spikes += 1;
+            length += 1;
+        }
+        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
+        if length > 0 {
+            self.instant = (self.origin, length);
+        }
+        Ok(())
+    }
+
+    /// Earliest crossing in `[start, end]` over all neurons, ties to the lower index.
+    fn next_crossing(&mut self, start: f64, end: f64) -> Option<(f64, usize)> {
+        let m = self.membrane;
+        let (ta, tb) = (start - self.origin, end - self.origin);
+        let bva = m.values(ta, self.degree);
+        let bvb = m.values(tb, self.degree);
+        let ranges = m.ranges(&bva, &bvb, self.degree);
+        let th = self.net.thresholds();
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        for i in 0..self.n {
+            let tr = self.trajectory(i);
+            let (ub, mag) = tr.upper_bound(&ranges);
+            if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+                continue;
+            }
+            candidates.push((tr.value(&bva) - th[i], i as u32));
+        }
+        self.counters.proven_absent += (self.n - candidates.len()) as u64;
+        // Nearest to threshold first: the horizon shrinks fast and later searches end early.
+        candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut best: Option<(f64, usize)> = None;
+        let mut stats = CrossingStats::default();
+        for &(_, i) in &candidates {
+            let i = i as usize;
+            let hi = best.map_or(end, |(t, _)| t);
+            let tr = self.trajectory(i);
+            if let Some(t) = first_crossing(&m, &tr, th[i], self.origin, start, hi, &mut stats) {
+                if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
+                    best = Some((t, i));
+                }
+            }
+        }
+        self.counters.add_search(&stats);
+        self.candidates = candidates;
+        best
+    }
+}
+
+impl Engine for Kernel {
+    fn time(&self) -> Time {
+        Time::from_secs(self.now)
+    }
+
+    fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        let t_stop = t.secs();
+        if t_stop < self.now {
+            return Err(SimError::Backwards { now: self.now, target: t_stop });
+        }
+        loop {
+            let tq = self.queue.next_time().secs();
+            let limit = tq.min(t_stop);
+            if let Some((tc, i)) = self.next_crossing(self.now, limit) {
+                if tc < tq {
+                    self.advance_to(tc);
+                    self.now = tc;
+                    self.fire(i, spikes);
+                    self.counters.crossing_spikes += 1;
+                    self.cascade(1, spikes)?;
+                    self.refresh_interval();
+                    continue;
+                }
+            }
+            if tq > t_stop {
+                self.now = t_stop;
+                return Ok(());
+            }
+            // Known events at tq, deliveries first (all of them before any threshold test).
+            self.advance_to(tq);
+            self.now = tq;
+            let mut delivered = false;
+            while let Some((ev, key)) = self.queue.peek() {
+                if key.time.secs() != tq {
+                    break;
+                }
+                self.queue.pop();
+                match ev {
+                    Event::Delivery { source, .. } => {
+                        self.apply_fast_column(source as usize);
+                        self.counters.deliveries += 1;
+                        delivered = true;
+                    }
+                    Event::InputKnot => {
+                        self.counters.input_knots += 1;
+                        let next = self.input.next_knot_after(tq);
+                        if next.is_finite() {
+                            self.queue.schedule(Event::InputKnot, Time::from_secs(next));
+                        }
+                    }
+                    Event::Crossing { .. } => unreachable!("the kernel never queues crossings"),
+                }
+            }
+            if delivered {
+                self.cascade(0, spikes)?;
+            }
+            self.refresh_interval();
+        }
+    }
+
+    fn readout(&self, out: &mut [f64]) {
+        let decay = (-self.net.lambda_d() * (self.now - self.origin)).exp();
+        for (o, x) in out.iter_mut().zip(&self.xhat) {
+            *o = x * decay;
+        }
+    }
+
+    fn voltages(&self, out: &mut [f64]) {
+        let bv = self.membrane.values(self.now - self.origin, self.degree);
+        for (i, o) in out.iter_mut().enumerate().take(self.n) {
+            *o = self.trajectory(i).value(&bv);
+        }
+    }
+
+    fn counters(&self) -> Counters {
+        self.counters
+    }
+}
