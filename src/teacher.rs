@@ -114,8 +114,7 @@ impl LinearTeacher {
         let knots = input.knots();
         let mut next = vec![0.0; d];
         for s in 0..knots.len().saturating_sub(1) {
-            let (done, _) = teacher.knot_states.split_at(s * d + d);
-            let here = &done[s * d..];
+            let here = &teacher.knot_states[s * d..(s + 1) * d];
             teacher.propagate(s, here, knots[s + 1] - knots[s], &mut next);
             teacher.knot_states.extend_from_slice(&next);
         }
@@ -162,15 +161,8 @@ impl LinearTeacher {
     fn propagate(&self, seg: usize, from: &[f64], tau: f64, out: &mut [f64]) {
         let d = self.dims;
         let t_s = self.input.knots()[seg];
-        let mut poly = [0.0; (MAX_DEGREE + 1) * 8];
-        let mut heap;
-        let coeffs: &mut [f64] = if (MAX_DEGREE + 1) * d <= poly.len() {
-            &mut poly[..(MAX_DEGREE + 1) * d]
-        } else {
-            heap = vec![0.0; (MAX_DEGREE + 1) * d];
-            &mut heap
-        };
-        let p = self.input.local_polynomial(t_s, coeffs);
+        let mut coeffs = vec![0.0; (MAX_DEGREE + 1) * d];
+        let p = self.input.local_polynomial(t_s, &mut coeffs);
         let n = d + p + 1;
         let mut m = DMatrix::<f64>::zeros(n, n);
         for i in 0..d {
@@ -178,15 +170,12 @@ impl LinearTeacher {
                 m[(i, k)] = tau * self.a[(i, k)];
             }
         }
-        // C[:, col] = (p − col)! c_(p − col), scaled by τ like the rest of M.
-        let mut fact = [1.0; MAX_DEGREE + 1];
-        for k in 1..=MAX_DEGREE {
-            fact[k] = fact[k - 1] * k as f64;
-        }
-        for col in 0..=p {
-            let k = p - col;
+        // Column `p − k` of C is k!·c_k (scaled by τ like the rest of M).
+        let mut k_factorial = 1.0;
+        for k in 0..=p {
+            k_factorial *= k.max(1) as f64;
             for i in 0..d {
-                m[(i, d + col)] = tau * fact[k] * coeffs[k * d + i];
+                m[(i, d + p - k)] = tau * k_factorial * coeffs[k * d + i];
             }
         }
         for col in 0..p {
