@@ -1,1 +1,584 @@
-//! (in progress)
+//! Run outputs: `spikes.csv`, `readout.csv` and `summary.json` (the contract in
+//! MODEL-FORMAT.md, "Running"), each written atomically.
+//!
+//! Why: these files are what users, scripts and the validation against other simulators read,
+//! and "same model and seed → byte-identical `spikes.csv`" is a promise. So:
+//!
+//! - floats are printed with Rust's `{}` formatting of `f64`, the shortest decimal that reads
+//!   back to the identical `f64` (never in exponent notation: tiny or huge values print as long
+//!   plain decimals), which is deterministic and lossless;
+//! - every file is written to a temporary file in the same directory, flushed and synced, then
+//!   renamed over the target. A reader sees either the old file or the complete new one, and a
+//!   failed write leaves nothing partial behind (the temporary file is removed). Errors are
+//!   [`OutputError`]s naming the file that could not be written.
+
+use crate::counters::Counters;
+use crate::engine::Spike;
+use crate::error::OutputError;
+use crate::metrics;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// File name of the spike list inside a run directory.
+pub const SPIKES_CSV: &str = "spikes.csv";
+/// File name of the sampled readout inside a run directory.
+pub const READOUT_CSV: &str = "readout.csv";
+/// File name of the run summary inside a run directory.
+pub const SUMMARY_JSON: &str = "summary.json";
+
+/// Distinguishes temporary files of concurrent writes within one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn output_error(path: &Path, source: io::Error) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `path` atomically: `write` fills a temporary file in the same directory, which is
+/// flushed, synced and renamed over `path`. On any error the temporary file is removed, an
+/// existing `path` is left untouched, and the error names `path`.
+fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), OutputError> {
+    let err = |e| output_error(path, e);
+    let name = path.file_name().ok_or_else(|| {
+        err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the output path has no file name",
+        ))
+    })?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let (tmp_path, file) = create_temp(dir, &name.to_string_lossy()).map_err(err)?;
+    let result = (|| {
+        let mut w = BufWriter::new(&file);
+        write(&mut w)?;
+        w.flush()?;
+        drop(w);
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp_path, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp_path);
+        return Err(err(e));
+    }
+    // Make the rename itself durable where the platform allows it (best effort: some file
+    // systems cannot sync a directory, and the data is already complete under its final name).
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, empty temporary file `.NAME.PID.N.tmp` in `dir`.
+fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+    let pid = std::process::id();
+    loop {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            // A leftover of an earlier process with the same id: try the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Writes `spikes.csv`: header `time,neuron`, then one row per spike in the given (firing)
+/// order; `time` in seconds in shortest round-trip form, `neuron` 0-based.
+pub fn write_spikes_csv(path: &Path, spikes: &[Spike]) -> Result<(), OutputError> {
+    write_atomic(path, |w| {
+        w.write_all(b"time,neuron\n")?;
+        for s in spikes {
+            writeln!(w, "{},{}", s.time.secs(), s.neuron)?;
+        }
+        Ok(())
+    })
+}
+
+/// The readout `x̂(t)` (and the target `x(t)`, if there is one) sampled at a list of times.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Readout {
+    /// Number of components d.
+    pub dims: usize,
+    /// Sample times, s.
+    pub times: Vec<f64>,
+    /// `x̂`, row-major samples × d: sample `i` is `xhat[i * d..(i + 1) * d]`.
+    pub xhat: Vec<f64>,
+    /// The target `x`, same layout as `xhat`; `None` when the run has no target.
+    pub x: Option<Vec<f64>>,
+}
+
+impl Readout {
+    /// An empty readout of `dims` components, recording the target too when `with_target`.
+    pub fn new(dims: usize, with_target: bool) -> Readout {
+        Readout {
+            dims,
+            times: Vec::new(),
+            xhat: Vec::new(),
+            x: with_target.then(Vec::new),
+        }
+    }
+
+    /// Appends one sample: time `t`, readout `xhat` and target `x`.
+    ///
+    /// # Panics
+    /// When `xhat` or `x` does not have `dims` components, or `x` is given to a readout without
+    /// target (or missing from one with a target): both are programming errors.
+    pub fn push(&mut self, t: f64, xhat: &[f64], x: Option<&[f64]>) {
+        assert_eq!(
+            xhat.len(),
+            self.dims,
+            "Readout::push: xhat must have dims components"
+        );
+        match (&mut self.x, x) {
+            (Some(store), Some(x)) => {
+                assert_eq!(
+                    x.len(),
+                    self.dims,
+                    "Readout::push: x must have dims components"
+                );
+                store.extend_from_slice(x);
+            }
+            (None, None) => {}
+            (Some(_), None) => panic!("Readout::push: this readout records a target; x missing"),
+            (None, Some(_)) => panic!("Readout::push: this readout has no target; x given"),
+        }
+        self.times.push(t);
+        self.xhat.extend_from_slice(xhat);
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// [`metrics::rmse`] of `x̂` against `x` over all samples and dimensions; `None` without a
+    /// target or without samples.
+    pub fn rmse(&self) -> Option<f64> {
+        let x = self.x.as_ref()?;
+        (!self.is_empty()).then(|| metrics::rmse(&self.xhat, x))
+    }
+
+    /// [`metrics::nrmse`] of `x̂` against `x`; `None` without a target or without samples.
+    pub fn nrmse(&self) -> Option<f64> {
+        let x = self.x.as_ref()?;
+        (!self.is_empty() && self.dims > 0).then(|| metrics::nrmse(&self.xhat, x, self.dims))
+    }
+
+    /// Whether the vectors have the lengths `dims` and `times` imply.
+    fn is_consistent(&self) -> bool {
+        let n = self.times.len() * self.dims;
+        self.xhat.len() == n && self.x.as_ref().map_or(true, |x| x.len() == n)
+    }
+}
+
+/// Writes `readout.csv`: header `time,xhat0,...,xhat{d-1}` followed by `,x0,...,x{d-1}` when the
+/// readout has a target; one row per sample, floats in shortest round-trip form.
+///
+/// A readout whose vectors do not match `times.len() × dims` is refused (an `InvalidInput`
+/// error naming `path`, nothing written).
+pub fn write_readout_csv(path: &Path, readout: &Readout) -> Result<(), OutputError> {
+    if !readout.is_consistent() {
+        return Err(output_error(
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "readout vectors do not have samples × dims entries",
+            ),
+        ));
+    }
+    let d = readout.dims;
+    write_atomic(path, |w| {
+        w.write_all(b"time")?;
+        for j in 0..d {
+            write!(w, ",xhat{j}")?;
+        }
+        if readout.x.is_some() {
+            for j in 0..d {
+                write!(w, ",x{j}")?;
+            }
+        }
+        w.write_all(b"\n")?;
+        for (i, t) in readout.times.iter().enumerate() {
+            write!(w, "{t}")?;
+            for v in &readout.xhat[i * d..(i + 1) * d] {
+                write!(w, ",{v}")?;
+            }
+            if let Some(x) = &readout.x {
+                for v in &x[i * d..(i + 1) * d] {
+                    write!(w, ",{v}")?;
+                }
+            }
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `value` as pretty-printed JSON with a trailing newline. Non-finite floats become
+/// `null` (JSON has no NaN or infinity).
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), OutputError> {
+    write_atomic(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// The contents of `summary.json`. Field names are part of the output contract.
+///
+/// `Summary::default()` fills in the crate version and leaves everything else empty or zero;
+/// fill the rest with struct-update syntax.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Version of ebnsim that produced the run (`CARGO_PKG_VERSION`).
+    pub version: String,
+    /// The model's `name`.
+    pub model: String,
+    /// The engine: `exact` or `dense`.
+    pub engine: String,
+    /// The model's seed.
+    pub seed: u64,
+    /// Number of neurons N.
+    pub neurons: usize,
+    /// Number of readout dimensions d.
+    pub dims: usize,
+    /// Simulated duration, s.
+    pub duration: f64,
+    /// Total number of spikes.
+    pub spikes: u64,
+    /// Mean firing rate per neuron, Hz ([`metrics::mean_rate_hz`]).
+    pub mean_rate_hz: f64,
+    /// Mean CV of the inter-spike intervals ([`metrics::isi_cv`]); `null` when no neuron fired
+    /// often enough.
+    pub cv_isi: Option<f64>,
+    /// RMSE of the readout against the target over all samples and dimensions
+    /// ([`metrics::rmse`]); `null` when the run has no target.
+    pub readout_rmse: Option<f64>,
+    /// Normalised RMSE ([`metrics::nrmse`]); `null` when the run has no target.
+    pub readout_nrmse: Option<f64>,
+    /// Wall-clock time of the simulation, s.
+    pub wall_seconds: f64,
+    /// What the engine did.
+    pub counters: Counters,
+    /// Further top-level entries (e.g. `phases`, `field_error` of a learning run), written after
+    /// the fields above in key order.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Summary {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            model: String::new(),
+            engine: String::new(),
+            seed: 0,
+            neurons: 0,
+            dims: 0,
+            duration: 0.0,
+            spikes: 0,
+            mean_rate_hz: 0.0,
+            cv_isi: None,
+            readout_rmse: None,
+            readout_nrmse: None,
+            wall_seconds: 0.0,
+            counters: Counters::default(),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+/// Writes a run directory: creates `dir` (and its parents) if needed, then writes
+/// [`SPIKES_CSV`], [`READOUT_CSV`] and, last, [`SUMMARY_JSON`] — so a `summary.json` newer than
+/// the other two marks a complete run. Each file is written atomically; the first error stops
+/// and is returned (files written before it stay).
+pub fn write_run(
+    dir: &Path,
+    spikes: &[Spike],
+    readout: &Readout,
+    summary: &Summary,
+) -> Result<(), OutputError> {
+    fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+    write_spikes_csv(&dir.join(SPIKES_CSV), spikes)?;
+    write_readout_csv(&dir.join(READOUT_CSV), readout)?;
+    write_json(&dir.join(SUMMARY_JSON), summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Time;
+
+    const AWKWARD: [f64; 8] = [
+        0.1 + 0.2,
+        1e-7,
+        5e-324,
+        123456.789e-3,
+        0.0,
+        1.0 / 3.0,
+        2.5e-16,
+        987_654_321.123_456_8,
+    ];
+
+    fn temp_files(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn spikes_round_trip_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spikes.csv");
+        let spikes: Vec<Spike> = AWKWARD
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| Spike {
+                time: Time::from_secs(t),
+                neuron: (7 * i % 5) as u32,
+            })
+            .collect();
+        write_spikes_csv(&path, &spikes).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("time,neuron"));
+        let back: Vec<Spike> = lines
+            .map(|l| {
+                let (t, n) = l.split_once(',').unwrap();
+                Spike {
+                    time: Time::from_secs(t.parse().unwrap()),
+                    neuron: n.parse().unwrap(),
+                }
+            })
+            .collect();
+        assert_eq!(back.len(), spikes.len());
+        for (a, b) in spikes.iter().zip(&back) {
+            assert_eq!(a.time.secs().to_bits(), b.time.secs().to_bits());
+            assert_eq!(a.neuron, b.neuron);
+        }
+        assert!(text.ends_with('\n'));
+        assert!(text.contains("\n0.30000000000000004,"));
+        assert!(text.contains("\n0.0000001,"));
+        assert!(text.contains("\n123.456789,"));
+        assert!(temp_files(dir.path()).is_empty());
+        // Empty list: header only.
+        write_spikes_csv(&path, &[]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "time,neuron\n");
+    }
+
+    #[test]
+    fn readout_headers_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("readout.csv");
+        let mut r = Readout::new(2, true);
+        for (i, &v) in AWKWARD.iter().enumerate() {
+            let t = i as f64 * 0.1;
+            r.push(t, &[v, -v], Some(&[v * 3.0, -0.0]));
+        }
+        assert_eq!(r.len(), AWKWARD.len());
+        write_readout_csv(&path, &r).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("time,xhat0,xhat1,x0,x1"));
+        let rows: Vec<Vec<f64>> = lines
+            .map(|l| l.split(',').map(|f| f.parse().unwrap()).collect())
+            .collect();
+        assert_eq!(rows.len(), r.len());
+        for (i, row) in rows.iter().enumerate() {
+            let expect = [
+                r.times[i],
+                r.xhat[2 * i],
+                r.xhat[2 * i + 1],
+                r.x.as_ref().unwrap()[2 * i],
+                r.x.as_ref().unwrap()[2 * i + 1],
+            ];
+            let bits: Vec<u64> = row.iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = expect.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(bits, want, "row {i}");
+        }
+
+        let mut no_target = Readout::new(3, false);
+        no_target.push(0.5, &[1.0, 2.0, 3.0], None);
+        write_readout_csv(&path, &no_target).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "time,xhat0,xhat1,xhat2\n0.5,1,2,3\n"
+        );
+        assert_eq!(no_target.rmse(), None);
+
+        let bad = Readout {
+            dims: 2,
+            times: vec![0.0],
+            xhat: vec![1.0],
+            x: None,
+        };
+        let e = write_readout_csv(&path, &bad).unwrap_err();
+        assert_eq!(e.path, path);
+        assert_eq!(e.source.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn readout_metrics() {
+        let mut r = Readout::new(1, true);
+        assert_eq!(r.rmse(), None);
+        r.push(0.0, &[1.0], Some(&[0.0]));
+        r.push(1.0, &[1.0], Some(&[2.0]));
+        assert_eq!(r.rmse(), Some(1.0));
+        assert_eq!(r.nrmse(), Some(1.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "no target")]
+    fn readout_push_rejects_unexpected_target() {
+        Readout::new(1, false).push(0.0, &[0.0], Some(&[0.0]));
+    }
+
+    #[test]
+    fn summary_json_has_the_contract_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        let mut s = Summary {
+            model: "m".into(),
+            engine: "exact".into(),
+            neurons: 40,
+            dims: 2,
+            duration: 1.0,
+            spikes: 400,
+            mean_rate_hz: 10.0,
+            wall_seconds: 0.25,
+            seed: 7,
+            ..Summary::default()
+        };
+        s.extra
+            .insert("field_error".into(), serde_json::json!(0.125));
+        write_json(&path, &s).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.ends_with("}\n") && text.contains("\n  \"engine\": \"exact\""),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for key in [
+            "engine",
+            "neurons",
+            "dims",
+            "duration",
+            "spikes",
+            "mean_rate_hz",
+            "readout_rmse",
+            "readout_nrmse",
+            "wall_seconds",
+            "version",
+            "model",
+            "seed",
+            "counters",
+            "cv_isi",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+        assert!(v["readout_rmse"].is_null() && v["cv_isi"].is_null());
+        assert_eq!(v["spikes"], 400);
+        assert_eq!(v["counters"]["spikes"], 0);
+        assert_eq!(v["field_error"], 0.125);
+    }
+
+    #[test]
+    fn failed_writes_name_the_path_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        // Parent is a file.
+        let blocker = dir.path().join("blocker");
+        fs::write(&blocker, "x").unwrap();
+        let path = blocker.join("spikes.csv");
+        let e = write_spikes_csv(&path, &[]).unwrap_err();
+        assert_eq!(e.path, path);
+        assert!(e.to_string().contains("spikes.csv"), "{e}");
+        assert!(temp_files(dir.path()).is_empty());
+        // Target is a directory: the rename fails after a complete temporary file was written.
+        let target = dir.path().join("taken");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("inside"), "keep").unwrap();
+        let e = write_json(&target, &[1, 2, 3]).unwrap_err();
+        assert_eq!(e.path, target);
+        assert!(temp_files(dir.path()).is_empty());
+        assert_eq!(fs::read_to_string(target.join("inside")).unwrap(), "keep");
+        // A writer that fails half-way: the old file survives whole, no temporary remains.
+        let file = dir.path().join("old.csv");
+        fs::write(&file, "old contents\n").unwrap();
+        let e = write_atomic(&file, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert_eq!(e.path, file);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "old contents\n");
+        assert!(temp_files(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn existing_file_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spikes.csv");
+        let many: Vec<Spike> = (0..1000)
+            .map(|i| Spike {
+                time: Time::from_secs(i as f64),
+                neuron: i,
+            })
+            .collect();
+        write_spikes_csv(&path, &many).unwrap();
+        let one = [Spike {
+            time: Time::from_secs(0.5),
+            neuron: 3,
+        }];
+        write_spikes_csv(&path, &one).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "time,neuron\n0.5,3\n");
+        assert!(temp_files(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn write_run_creates_the_directory_and_three_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a").join("b");
+        let mut r = Readout::new(1, false);
+        r.push(0.0, &[0.25], None);
+        let spikes = [Spike {
+            time: Time::from_secs(0.125),
+            neuron: 1,
+        }];
+        write_run(&out, &spikes, &r, &Summary::default()).unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join(SPIKES_CSV)).unwrap(),
+            "time,neuron\n0.125,1\n"
+        );
+        assert_eq!(
+            fs::read_to_string(out.join(READOUT_CSV)).unwrap(),
+            "time,xhat0\n0,0.25\n"
+        );
+        assert!(out.join(SUMMARY_JSON).is_file());
+        // A directory that cannot be created is named in the error.
+        let blocker = dir.path().join("file");
+        fs::write(&blocker, "").unwrap();
+        let e = write_run(&blocker.join("run"), &spikes, &r, &Summary::default()).unwrap_err();
+        assert_eq!(e.path, blocker.join("run"));
+    }
+}
