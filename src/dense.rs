@@ -1,6 +1,79 @@
 //! The dense (clock-driven) reference stepper of the same model.
+//!
+//! Every published EBN implementation advances time on a fixed grid and tests thresholds only at
+//! grid points. [`DenseStepper`] does exactly that, for the *same* [`Network`], input and
+//! conventions as the exact event-driven engines, so that it serves two purposes:
+//!
+//! - **validating the exact engine**: as `dt → 0` the stepper's spikes converge to the exact ones
+//!   (first order in `dt`: spike times are quantised to the grid, and with forward Euler the
+//!   membrane integration adds its own first-order error), and
+//! - **showing what the grid costs**: the same model run on the community's grid (forward Euler,
+//!   `dt = 0.1 ms`, one spike per step) next to the exact run makes the grid's error, the spike
+//!   rule's artefacts and the per-step cost visible.
+//!
+//! # One step
+//!
+//! Step `n` covers `[t_n, t_{n+1}]` with `t_n = n·dt` (an integer step counter; times are never
+//! accumulated sums). Its work, in this order:
+//!
+//! 1. **Continuous dynamics** over the step, by [`Integrator`]:
+//!    - [`Integrator::Exponential`]: the closed-form solution of
+//!      `V' = −λ_V V + D_iᵀ c(t) + s_i e^{−λ_d u}` over `u ∈ [0, dt]` ([`crate::expo`]), with
+//!      the input polynomial of the segment containing `t_n` ([`Signal::local_polynomial`]) held
+//!      over the whole step (a knot strictly inside a step takes effect at the next step start)
+//!      and the slow amplitude `s_i = Σ_j Ω_s[i,j] r_j(t_n)` decaying exactly with the filtered
+//!      spike trains. Without knots inside steps this is the exact voltage at `t_{n+1}`.
+//!    - [`Integrator::Euler`]: the published update (the prototype's `run_numpy`):
+//!      `V_i ← (1 − λ_V dt)·V_i + dt·(D_iᵀ c(t_n) + s_i)` with `s_i` at `t_n`.
+//!
+//!    With both integrators the filtered spike trains decay exactly, `r ← e^{−λ_d dt}·r` (the
+//!    prototype does the same), so the readout is exact between spikes.
+//! 2. **Delayed fast deliveries** due at `t_{n+1}` (see below).
+//! 3. **Spikes at `t_{n+1}`**, by [`SpikeRule`]. A spike of `j` adds 1 to `r_j` (and `D_j` to
+//!    `x̂`), applies the reset `V_j −= Ω_f[j,j]`, adds the slow column `Ω_s[·,j]`, and — when
+//!    there is no fast delay — applies `V_k −= Ω_f[k,j]` to every other neuron at once.
+//!
+//! **Difference from the prototype's Euler step:** the prototype decays `r` *after* the spike test
+//! of the step, so a spike recorded at step `n` contributes `e^{−λ_d dt}` rather than 1 to `r` at
+//! the start of step `n + 1`. Here the decay comes first and the spike adds exactly 1 at its
+//! recorded time `t_{n+1}` — the model's `r_j += 1`, consistent with the exact engines'
+//! readout. Both are first order in `dt`; the voltage update is the prototype's.
+//!
+//! # Spike rules
+//!
+//! - [`SpikeRule::OnePerStep`]: the neuron with the largest `V − T`, if it is `> 0` (ties: lower
+//!   index), fires; nobody else this step.
+//! - [`SpikeRule::Greedy`]: repeatedly, the neuron with the largest `V − T > 0` fires and its
+//!   effects are applied before the next test, at most N spikes per step (the prototype's
+//!   `spike_rule = 1`; a neuron may fire more than once). When N is reached the step ends, even
+//!   if a neuron is still above threshold — it is tested again at the next step.
+//! - [`SpikeRule::All`]: every neuron with `V > T` fires (in index order in the spike list), and
+//!   then all their effects are applied together.
+//!
+//! # Fast delay
+//!
+//! A fast delay `δ_f > 0` is rounded to a whole number of steps `k = max(1, round(δ_f / dt))`
+//! (nearest, halves away from zero, never less than one step): a spike at `t_{n+1}` reaches the
+//! other neurons at `t_{n+1+k}`, before that step's spike test. The reset is always immediate.
+//!
+//! # Weights and cost
+//!
+//! With [`Weights::LowRank`] nothing N×N is stored or touched: the slow current is
+//! `s_i = D_iᵀ M x̂` (one d×d product per step, then O(d) per neuron) and a spike changes the
+//! others by `D_kᵀ D_j` (O(N·d)). With [`Weights::Dense`] the slow currents `s = Ω_s r` are kept
+//! up to date incrementally (decay by `e^{−λ_d dt}` per step, one column per spike) and a spike
+//! applies one column of `Ω_f` (O(N)). Either way a step costs O(N·d) plus O(N) per spike test,
+//! and no step allocates (all buffers are preallocated).
 
+use crate::counters::Counters;
+use crate::engine::{Engine, Spike};
+use crate::error::{BuildError, SimError};
+use crate::expo::{BasisValues, Membrane, MAX_DEGREE};
+use crate::network::{Network, Weights};
+use crate::signal::Signal;
+use crate::time::Time;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// How the dense stepper advances the continuous dynamics over one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -39,6 +112,812 @@ pub struct DenseConfig {
 
 impl Default for DenseConfig {
     fn default() -> Self {
-        DenseConfig { dt: 1e-4, integrator: Integrator::Exponential, spike_rule: SpikeRule::OnePerStep }
+        DenseConfig {
+            dt: 1e-4,
+            integrator: Integrator::Exponential,
+            spike_rule: SpikeRule::OnePerStep,
+        }
+    }
+}
+
+/// The weights as the stepper uses them.
+#[derive(Clone, Debug)]
+enum Store {
+    /// `M = A + λ_d I`, row-major d×d; slow currents come from `x̂`.
+    LowRank { core: Vec<f64> },
+    /// Column-major N×N `Ω_f` and `Ω_s`, plus the slow currents `s = Ω_s r` kept up to date.
+    Dense {
+        fast: Vec<f64>,
+        slow: Vec<f64>,
+        current: Vec<f64>,
+    },
+}
+
+/// Clock-driven reference simulator of an EBN; see the [module documentation](self).
+///
+/// Implements [`Engine`]: [`Engine::run_until`] takes every step whose end is at or before the
+/// requested time and reports spikes at step ends.
+#[derive(Clone, Debug)]
+pub struct DenseStepper {
+    n: usize,
+    d: usize,
+    config: DenseConfig,
+    input: Signal,
+    lambda_d: f64,
+    lambda_v: f64,
+    /// `decoder[i * d + l] = D_i[l]`.
+    decoder: Vec<f64>,
+    thresholds: Vec<f64>,
+    /// `Ω_f[j,j]`, the reset of each neuron.
+    reset: Vec<f64>,
+    store: Store,
+    /// Basis values at `τ = dt` (exponential integrator).
+    basis: BasisValues,
+    /// `e^{−λ_d dt}`.
+    decay: f64,
+    /// Fast delay in steps; 0 means instantaneous.
+    delay_steps: u64,
+    /// Steps taken; the state is at `t = step·dt`.
+    step: u64,
+    /// Time reported by [`Engine::time`], s.
+    now: f64,
+    v: Vec<f64>,
+    xhat: Vec<f64>,
+    /// Input polynomial at the step start, `poly[k * d + l]`.
+    poly: Vec<f64>,
+    /// The shared d-vector that every neuron's step update dots with its decoder.
+    shared: Vec<f64>,
+    /// Neurons firing in the current step (rule `All`).
+    fired: Vec<u32>,
+    /// Delayed fast deliveries `(step whose end delivers, presynaptic neuron)`, in step order.
+    pending: VecDeque<(u64, u32)>,
+    counters: Counters,
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+impl DenseStepper {
+    /// A stepper for `network` driven by `input` (d components), with the readout starting empty
+    /// (`r = 0`) and the voltages at [`Network::initial_voltages`]`(x0)`.
+    ///
+    /// Errors name the field: `simulate.dt` (not finite and positive), `target.initial` (`x0`
+    /// not of length d) or `target.initial[l]` (not finite), `input` (not d components),
+    /// `network.neurons` (more than `u32::MAX`).
+    pub fn new(
+        network: &Network,
+        input: Signal,
+        x0: &[f64],
+        config: DenseConfig,
+    ) -> Result<DenseStepper, BuildError> {
+        let (n, d) = (network.neurons(), network.dims());
+        let dt = config.dt;
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(BuildError::new(
+                "simulate.dt",
+                "a finite positive time step in seconds",
+                format!("{dt}"),
+            ));
+        }
+        if x0.len() != d {
+            return Err(BuildError::new(
+                "target.initial",
+                format!("{d} components (network.dims)"),
+                format!("{} components", x0.len()),
+            ));
+        }
+        if let Some((l, &x)) = x0.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(BuildError::new(
+                format!("target.initial[{l}]"),
+                "a finite number",
+                format!("{x}"),
+            ));
+        }
+        if input.dims() != d {
+            return Err(BuildError::new(
+                "input",
+                format!("a signal of {d} components (network.dims)"),
+                format!("{} components", input.dims()),
+            ));
+        }
+        if u32::try_from(n).is_err() {
+            return Err(BuildError::new(
+                "network.neurons",
+                format!("at most {} neurons", u32::MAX),
+                format!("{n}"),
+            ));
+        }
+        let store = match network.weights() {
+            Weights::LowRank { core } => Store::LowRank { core: core.clone() },
+            Weights::Dense { fast, slow } => Store::Dense {
+                fast: fast.clone(),
+                slow: slow.clone(),
+                current: vec![0.0; n],
+            },
+        };
+        let membrane = Membrane::new(network.lambda_v(), network.lambda_d());
+        let delay_steps = delay_in_steps(network.fast_delay(), dt);
+        let per_step = match config.spike_rule {
+            SpikeRule::OnePerStep => 1,
+            SpikeRule::Greedy | SpikeRule::All => n,
+        };
+        let pending_capacity = usize::try_from(delay_steps)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(per_step)
+            .min(1 << 20);
+        Ok(DenseStepper {
+            n,
+            d,
+            config,
+            input,
+            lambda_d: network.lambda_d(),
+            lambda_v: network.lambda_v(),
+            decoder: network.decoders().to_vec(),
+            thresholds: network.thresholds().to_vec(),
+            reset: (0..n).map(|j| network.fast_weight(j, j)).collect(),
+            store,
+            basis: membrane.values(dt, MAX_DEGREE),
+            decay: (-network.lambda_d() * dt).exp(),
+            delay_steps,
+            step: 0,
+            now: 0.0,
+            v: network.initial_voltages(x0),
+            xhat: vec![0.0; d],
+            poly: vec![0.0; (MAX_DEGREE + 1) * d],
+            shared: vec![0.0; d],
+            fired: Vec::with_capacity(n),
+            pending: VecDeque::with_capacity(pending_capacity),
+            counters: Counters::default(),
+        })
+    }
+
+    /// The configuration this stepper runs with.
+    pub fn config(&self) -> DenseConfig {
+        self.config
+    }
+
+    /// The fast delay in whole steps, `max(1, round(δ_f / dt))`, or 0 when `δ_f = 0`.
+    pub fn fast_delay_steps(&self) -> u64 {
+        self.delay_steps
+    }
+
+    /// End time of step `step` (0-based): `(step + 1)·dt`.
+    #[inline]
+    fn step_end(&self, step: u64) -> f64 {
+        (step + 1) as f64 * self.config.dt
+    }
+
+    /// Advances the continuous dynamics over step `self.step`.
+    fn advance(&mut self) {
+        let d = self.d;
+        let dt = self.config.dt;
+        let t0 = self.step as f64 * dt;
+        let degree = self.input.local_polynomial(t0, &mut self.poly);
+        // The slow drive of the low-rank path: g = M x̂ at the step start (into `shared`).
+        self.shared.fill(0.0);
+        if let Store::LowRank { core } = &self.store {
+            for (k, g) in self.shared.iter_mut().enumerate() {
+                *g = dot(&core[k * d..(k + 1) * d], &self.xhat);
+            }
+        }
+        // Every neuron's update is `V_i ← a·V_i + D_iᵀ w (+ b·s_i for dense weights)`, with one
+        // shared d-vector w: the closed form V = v0·e^{−λ_V τ} + Σ_k (D_iᵀc_k) R_k + s_i E
+        // (expo::Trajectory::value) regrouped over the decoder, or the Euler update.
+        let (a, b) = match self.config.integrator {
+            Integrator::Exponential => {
+                let bv = &self.basis;
+                for (l, w) in self.shared.iter_mut().enumerate() {
+                    let mut x = *w * bv.slow;
+                    for k in 0..=degree {
+                        x += self.poly[k * d + l] * bv.drive[k];
+                    }
+                    *w = x;
+                }
+                (bv.leak, bv.slow)
+            }
+            Integrator::Euler => {
+                for (l, w) in self.shared.iter_mut().enumerate() {
+                    *w = (self.poly[l] + *w) * dt;
+                }
+                (1.0 - self.lambda_v * dt, dt)
+            }
+        };
+        let shared = &self.shared;
+        match &mut self.store {
+            Store::LowRank { .. } => {
+                for (v, di) in self.v.iter_mut().zip(self.decoder.chunks_exact(d)) {
+                    *v = a * *v + dot(di, shared);
+                }
+            }
+            Store::Dense { current, .. } => {
+                for ((v, di), s) in self
+                    .v
+                    .iter_mut()
+                    .zip(self.decoder.chunks_exact(d))
+                    .zip(current.iter_mut())
+                {
+                    *v = a * *v + dot(di, shared) + b * *s;
+                    *s *= self.decay;
+                }
+            }
+        }
+        for x in self.xhat.iter_mut() {
+            *x *= self.decay;
+        }
+    }
+
+    /// `V_k −= Ω_f[k,j]` for every `k ≠ j`.
+    fn fast_to_others(&mut self, j: usize) {
+        let d = self.d;
+        match &self.store {
+            Store::LowRank { .. } => {
+                let dj = &self.decoder[j * d..(j + 1) * d];
+                for (k, (v, dk)) in self
+                    .v
+                    .iter_mut()
+                    .zip(self.decoder.chunks_exact(d))
+                    .enumerate()
+                {
+                    if k != j {
+                        *v -= dot(dk, dj);
+                    }
+                }
+            }
+            Store::Dense { fast, .. } => {
+                let col = &fast[j * self.n..(j + 1) * self.n];
+                for (k, (v, w)) in self.v.iter_mut().zip(col).enumerate() {
+                    if k != j {
+                        *v -= w;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fires neuron `j` at the end of the current step: reset, readout, slow column, and the fast
+    /// effect on the others (now, or queued when delayed).
+    fn fire(&mut self, j: usize, time: Time, spikes: &mut Vec<Spike>) {
+        let d = self.d;
+        spikes.push(Spike {
+            time,
+            neuron: j as u32,
+        });
+        self.counters.spikes += 1;
+        self.counters.crossing_spikes += 1;
+        self.v[j] -= self.reset[j];
+        for (x, dj) in self.xhat.iter_mut().zip(&self.decoder[j * d..(j + 1) * d]) {
+            *x += dj;
+        }
+        if let Store::Dense { slow, current, .. } = &mut self.store {
+            for (s, w) in current.iter_mut().zip(&slow[j * self.n..(j + 1) * self.n]) {
+                *s += w;
+            }
+        }
+        if self.delay_steps == 0 {
+            self.fast_to_others(j);
+        } else {
+            self.pending
+                .push_back((self.step + self.delay_steps, j as u32));
+        }
+    }
+
+    /// The neuron with the largest `V − T`, if that is `> 0` (ties: lower index).
+    fn most_above(&self) -> Option<usize> {
+        let mut best = None;
+        let mut best_over = 0.0;
+        for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
+            let over = v - t;
+            if over > best_over {
+                best_over = over;
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    /// Takes step `self.step`: continuous dynamics, due deliveries, spikes at its end.
+    fn take_step(&mut self, spikes: &mut Vec<Spike>) {
+        self.advance();
+        let time = Time::from_secs(self.step_end(self.step));
+        while let Some(&(due, j)) = self.pending.front() {
+            if due > self.step {
+                break;
+            }
+            self.pending.pop_front();
+            self.fast_to_others(j as usize);
+            self.counters.deliveries += 1;
+        }
+        let before = self.counters.spikes;
+        match self.config.spike_rule {
+            SpikeRule::OnePerStep => {
+                if let Some(j) = self.most_above() {
+                    self.fire(j, time, spikes);
+                }
+            }
+            SpikeRule::Greedy => {
+                for _ in 0..self.n {
+                    match self.most_above() {
+                        Some(j) => self.fire(j, time, spikes),
+                        None => break,
+                    }
+                }
+            }
+            SpikeRule::All => {
+                self.fired.clear();
+                for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
+                    if v - t > 0.0 {
+                        self.fired.push(i as u32);
+                    }
+                }
+                for f in 0..self.fired.len() {
+                    let j = self.fired[f] as usize;
+                    self.fire(j, time, spikes);
+                }
+            }
+        }
+        let in_step = self.counters.spikes - before;
+        self.counters.longest_cascade = self.counters.longest_cascade.max(in_step);
+        self.step += 1;
+        self.counters.steps += 1;
+    }
+}
+
+/// `max(1, round(delay / dt))` steps for a positive delay, 0 for none.
+fn delay_in_steps(delay: f64, dt: f64) -> u64 {
+    if delay > 0.0 {
+        // `as` saturates for absurdly long delays, which then never arrive: correct in effect.
+        ((delay / dt).round() as u64).max(1)
+    } else {
+        0
+    }
+}
+
+impl Engine for DenseStepper {
+    fn time(&self) -> Time {
+        Time::from_secs(self.now)
+    }
+
+    /// Takes every step whose end is at or before `t` (a step end within a few ulps above `t`
+    /// counts as at `t`, so that `dt = 0.1` reaches `t = 0.3` in three steps), appending the
+    /// spikes with time = step end.
+    ///
+    /// # Panics
+    /// When `t` is infinite ([`Time::NEVER`]): a clock-driven run to "never" cannot end.
+    fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        let target = t.secs();
+        if target < self.now {
+            return Err(SimError::Backwards {
+                now: self.now,
+                target,
+            });
+        }
+        assert!(
+            target.is_finite(),
+            "DenseStepper::run_until needs a finite time, got {target}"
+        );
+        let limit = target + 8.0 * f64::EPSILON * target;
+        while self.step_end(self.step) <= limit {
+            self.take_step(spikes);
+        }
+        self.now = target;
+        Ok(())
+    }
+
+    /// `x̂` at [`Engine::time`]: the state at the last step end decayed exactly to the current
+    /// time (no spike can happen between grid points).
+    fn readout(&self, out: &mut [f64]) {
+        let since = self.now - self.step as f64 * self.config.dt;
+        let f = if since == 0.0 {
+            1.0
+        } else {
+            (-self.lambda_d * since).exp()
+        };
+        for (o, x) in out.iter_mut().zip(&self.xhat) {
+            *o = x * f;
+        }
+    }
+
+    /// Voltages at the end of the last step taken (the stepper has no state between grid
+    /// points), after that step's spikes.
+    fn voltages(&self, out: &mut [f64]) {
+        out[..self.n].copy_from_slice(&self.v);
+    }
+
+    /// Counts `steps`, `spikes` (all of them also `crossing_spikes`: every grid spike comes from
+    /// the step-end threshold test), `deliveries` (delayed fast deliveries) and
+    /// `longest_cascade` (most spikes in one step).
+    fn counters(&self) -> Counters {
+        self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{random_decoder, NetworkBuilder};
+    use rand::SeedableRng;
+
+    fn cfg(dt: f64, integrator: Integrator, spike_rule: SpikeRule) -> DenseConfig {
+        DenseConfig {
+            dt,
+            integrator,
+            spike_rule,
+        }
+    }
+
+    /// Runs `stepper` to `t`, returning the spikes.
+    fn run(stepper: &mut DenseStepper, t: f64) -> Vec<Spike> {
+        let mut spikes = Vec::new();
+        stepper.run_until(Time::from_secs(t), &mut spikes).unwrap();
+        spikes
+    }
+
+    /// One neuron, D = 1 (T = 1/2, reset 1), no slow recurrence (A = −λ_d), V(0) = 0.
+    fn single(lambda_v: f64, lambda_d: f64) -> Network {
+        NetworkBuilder::new(vec![vec![1.0]])
+            .lambda_d(lambda_d)
+            .lambda_v(lambda_v)
+            .linear_dynamics(vec![vec![-lambda_d]])
+            .build()
+            .unwrap()
+    }
+
+    /// Time of the first spike of `single` under constant drive `i`.
+    fn first_spike(net: &Network, i: f64, config: DenseConfig, horizon: f64) -> f64 {
+        let mut s = DenseStepper::new(net, Signal::constant(&[i]), &[0.0], config).unwrap();
+        let spikes = run(&mut s, horizon);
+        spikes[0].time.secs()
+    }
+
+    #[test]
+    fn exponential_first_spike_is_the_first_grid_point_after_the_analytic_time() {
+        let (lv, t, i) = (20.0, 0.5, 15.0);
+        let net = single(lv, 10.0);
+        let exact = -(1.0 - lv * t / i).ln() / lv; // ln(3)/20 ≈ 0.0549 s
+        for &dt in &[1e-3, 3e-4, 1e-4, 7e-5, 1e-5] {
+            let steps = exact / dt;
+            assert!(
+                (steps - steps.round()).abs() > 1e-3,
+                "test case too close to a grid point"
+            );
+            let want = steps.ceil() * dt;
+            for rule in [SpikeRule::OnePerStep, SpikeRule::Greedy, SpikeRule::All] {
+                let got = first_spike(&net, i, cfg(dt, Integrator::Exponential, rule), 0.06);
+                assert_eq!(got, want, "dt = {dt}: exact {exact}");
+            }
+        }
+    }
+
+    #[test]
+    fn euler_first_spike_converges_at_first_order() {
+        // A slow crossing (λ_V t* = 20) so that Euler's drift (≈ −λ_V t* dt/2 = −10 dt) dominates
+        // the grid quantisation (< dt) and the error ratio is clean; t* = 20/9.7 s is off-grid.
+        // (In a fast crossing, λ_V t* ≈ 1, the drift is ≈ −dt/2 and the quantisation decides.)
+        let (lv, t) = (9.7, 0.5);
+        let i = lv * t / (1.0 - (-20.0f64).exp());
+        let net = single(lv, 10.0);
+        let exact = -(1.0 - lv * t / i).ln() / lv;
+        assert!((exact - 20.0 / 9.7).abs() < 1e-6);
+        let dts = [1e-3, 5e-4, 2.5e-4, 1.25e-4];
+        let errors: Vec<f64> = dts
+            .iter()
+            .map(|&dt| {
+                let got = first_spike(
+                    &net,
+                    i,
+                    cfg(dt, Integrator::Euler, SpikeRule::OnePerStep),
+                    2.1,
+                );
+                got - exact
+            })
+            .collect();
+        for (e, dt) in errors.iter().zip(&dts) {
+            assert!(*e < 0.0 && e.abs() < 11.0 * dt, "error {e} at dt {dt}");
+        }
+        for w in errors.windows(2) {
+            let ratio = w[0] / w[1];
+            assert!(
+                (1.75..2.25).contains(&ratio),
+                "ratio {ratio}: errors {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exponential_integrator_is_exact_for_piecewise_linear_input() {
+        let (lv, ld) = (20.0, 10.0);
+        let net = NetworkBuilder::new(vec![vec![1.0]])
+            .lambda_d(ld)
+            .lambda_v(lv)
+            .linear_dynamics(vec![vec![-ld]])
+            .thresholds(vec![1e9])
+            .build()
+            .unwrap();
+        let (alpha, beta) = (2.0, 30.0);
+        let input =
+            Signal::piecewise_linear(1, &[0.0, 1.0], &[vec![alpha], vec![alpha + beta]]).unwrap();
+        let v0 = 0.3;
+        let mut s = DenseStepper::new(
+            &net,
+            input,
+            &[v0],
+            cfg(1e-4, Integrator::Exponential, SpikeRule::All),
+        )
+        .unwrap();
+        let mut v = [0.0];
+        for &t in &[0.0123, 0.1234, 0.5] {
+            assert!(run(&mut s, t).is_empty());
+            s.voltages(&mut v);
+            let e = (-lv * t).exp();
+            let want = v0 * e + alpha * (1.0 - e) / lv + beta * (t / lv - (1.0 - e) / (lv * lv));
+            assert!(
+                (v[0] - want).abs() < 1e-12 * want.abs(),
+                "t = {t}: {} vs {want}",
+                v[0]
+            );
+        }
+    }
+
+    /// Three neurons in 2-D: 0 and 2 share the direction (1, 0), 1 is orthogonal; all start
+    /// above threshold (T = 1/2, resets 1), no input, no slow recurrence.
+    fn three_way(rule: SpikeRule) -> Vec<(u64, u32)> {
+        let net = NetworkBuilder::new(vec![vec![1.0, 0.0, 1.0], vec![0.0, 1.0, 0.0]])
+            .linear_dynamics(vec![vec![-10.0, 0.0], vec![0.0, -10.0]])
+            .build()
+            .unwrap();
+        let dt = 1e-4;
+        let mut s = DenseStepper::new(
+            &net,
+            Signal::zero(2),
+            &[1.2, 1.0],
+            cfg(dt, Integrator::Exponential, rule),
+        )
+        .unwrap();
+        run(&mut s, 10.0 * dt)
+            .iter()
+            .map(|sp| ((sp.time.secs() / dt).round() as u64, sp.neuron))
+            .collect()
+    }
+
+    #[test]
+    fn spike_rules_differ_when_two_neurons_cross_in_one_step() {
+        // V = (1.2, 1.0, 1.2)·e^{−λ_V dt} at the first step end.
+        // One per step: 0 fires (tie with 2 → lower index) and pushes 2 down by 1; 1 waits a
+        // step.
+        assert_eq!(three_way(SpikeRule::OnePerStep), vec![(1, 0), (2, 1)]);
+        // Greedy: 0 fires, 2 is pushed below, then 1 (unaffected) fires in the same step.
+        assert_eq!(three_way(SpikeRule::Greedy), vec![(1, 0), (1, 1)]);
+        // All: the three fire together; 0 and 2 overshoot each other (ping-pong).
+        assert_eq!(three_way(SpikeRule::All), vec![(1, 0), (1, 1), (1, 2)]);
+    }
+
+    fn random_network(seed: u64, n: usize) -> Network {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let rows = random_decoder(2, n, 0.1, true, &mut rng);
+        NetworkBuilder::new(rows)
+            .lambda_d(10.0)
+            .lambda_v(20.0)
+            .mu(1e-4)
+            .linear_dynamics(vec![vec![-4.8, -22.4], vec![40.0, 0.0]])
+            .build()
+            .unwrap()
+    }
+
+    fn random_input(seed: u64, duration: f64) -> Signal {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        Signal::smooth_random(&[0.0, 0.0], 30.0, 0.05, duration, &mut rng).unwrap()
+    }
+
+    #[test]
+    fn low_rank_and_dense_weights_give_the_same_spikes() {
+        let net = random_network(11, 20);
+        let dense = net.to_dense();
+        assert!(net.is_low_rank() && !dense.is_low_rank());
+        let input = random_input(12, 0.5);
+        for integrator in [Integrator::Exponential, Integrator::Euler] {
+            for rule in [SpikeRule::OnePerStep, SpikeRule::Greedy, SpikeRule::All] {
+                let c = cfg(1e-4, integrator, rule);
+                let mut a = DenseStepper::new(&net, input.clone(), &[0.5, 0.0], c).unwrap();
+                let mut b = DenseStepper::new(&dense, input.clone(), &[0.5, 0.0], c).unwrap();
+                let (sa, sb) = (run(&mut a, 0.5), run(&mut b, 0.5));
+                assert!(
+                    sa.len() > 50,
+                    "{integrator:?} {rule:?}: only {} spikes",
+                    sa.len()
+                );
+                assert_eq!(sa, sb, "{integrator:?} {rule:?}");
+                let (mut va, mut vb) = (vec![0.0; 20], vec![0.0; 20]);
+                a.voltages(&mut va);
+                b.voltages(&mut vb);
+                for (x, y) in va.iter().zip(&vb) {
+                    assert!((x - y).abs() < 1e-10, "{x} vs {y}");
+                }
+                let (mut xa, mut xb) = ([0.0; 2], [0.0; 2]);
+                a.readout(&mut xa);
+                b.readout(&mut xb);
+                assert!((xa[0] - xb[0]).abs() < 1e-12 && (xa[1] - xb[1]).abs() < 1e-12);
+                assert_eq!(a.counters(), b.counters());
+            }
+        }
+    }
+
+    #[test]
+    fn readout_after_one_spike_decays_exponentially() {
+        let ld = 10.0;
+        // Starts above threshold (V = 0.8 > 0.5), fires once at the first step end, then decays
+        // towards 0 without input.
+        let net = single(20.0, ld);
+        let dt = 1e-4;
+        let mut s = DenseStepper::new(
+            &net,
+            Signal::zero(1),
+            &[0.8],
+            cfg(dt, Integrator::Exponential, SpikeRule::OnePerStep),
+        )
+        .unwrap();
+        let mut spikes = Vec::new();
+        let mut x = [0.0];
+        for &t in &[dt, 0.00123, 0.01, 0.0543, 0.2, 0.2, 0.7] {
+            s.run_until(Time::from_secs(t), &mut spikes).unwrap();
+            assert_eq!(s.time().secs(), t);
+            s.readout(&mut x);
+            let want = (-ld * (t - dt)).exp();
+            assert!(
+                (x[0] - want).abs() <= 1e-12 * want,
+                "t = {t}: {} vs {want}",
+                x[0]
+            );
+        }
+        assert_eq!(
+            spikes,
+            vec![Spike {
+                time: Time::from_secs(dt),
+                neuron: 0
+            }]
+        );
+        let c = s.counters();
+        assert_eq!((c.steps, c.spikes, c.crossing_spikes), (7000, 1, 1));
+        assert!(matches!(
+            s.run_until(Time::from_secs(0.5), &mut spikes),
+            Err(SimError::Backwards { .. })
+        ));
+    }
+
+    #[test]
+    fn reruns_and_chunked_runs_are_bit_identical() {
+        let net = random_network(5, 30);
+        let input = random_input(6, 0.3);
+        for integrator in [Integrator::Exponential, Integrator::Euler] {
+            let c = cfg(1e-4, integrator, SpikeRule::Greedy);
+            let whole = |_: ()| {
+                let mut s = DenseStepper::new(&net, input.clone(), &[0.2, -0.3], c).unwrap();
+                let spikes = run(&mut s, 0.3);
+                let mut v = vec![0.0; 30];
+                s.voltages(&mut v);
+                (spikes, v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+            };
+            let (a, b) = (whole(()), whole(()));
+            assert!(a.0.len() > 50);
+            assert_eq!(a, b);
+            // The same run in irregular chunks: step times are n·dt whatever the chunking.
+            let mut s = DenseStepper::new(&net, input.clone(), &[0.2, -0.3], c).unwrap();
+            let mut spikes = Vec::new();
+            let mut t = 0.0;
+            while t < 0.3 {
+                t = f64::min(t + 0.01237, 0.3);
+                s.run_until(Time::from_secs(t), &mut spikes).unwrap();
+            }
+            let mut v = vec![0.0; 30];
+            s.voltages(&mut v);
+            assert_eq!(spikes, a.0);
+            assert_eq!(v.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), a.1);
+            assert_eq!(s.counters().steps, 3000);
+        }
+    }
+
+    #[test]
+    fn run_until_reaches_decimal_times_despite_rounding() {
+        let net = single(20.0, 10.0);
+        let mut s = DenseStepper::new(
+            &net,
+            Signal::zero(1),
+            &[0.0],
+            cfg(0.1, Integrator::Euler, SpikeRule::All),
+        )
+        .unwrap();
+        run(&mut s, 0.3); // 3.0 * 0.1 = 0.30000000000000004
+        assert_eq!(s.counters().steps, 3);
+        run(&mut s, 0.35);
+        assert_eq!(s.counters().steps, 3);
+    }
+
+    #[test]
+    fn fast_delay_is_rounded_to_whole_steps_and_delivered_then() {
+        let dt = 1e-4;
+        // (delay, expected steps)
+        for &(delay, k) in &[
+            (0.0, 0u64),
+            (0.3 * dt, 1),
+            (2.4 * dt, 2),
+            (2.6 * dt, 3),
+            (3.0 * dt, 3),
+        ] {
+            // Neuron 0 (direction (1, 0)) fires at the first step end; neuron 1 (direction
+            // (0.5, 0), threshold out of reach) receives Ω_f[1,0] = 0.5 after the delay.
+            let net = NetworkBuilder::new(vec![vec![1.0, 0.5], vec![0.0, 0.0]])
+                .linear_dynamics(vec![vec![-10.0, 0.0], vec![0.0, -10.0]])
+                .thresholds(vec![0.5, 10.0])
+                .fast_delay(delay)
+                .build()
+                .unwrap();
+            for rule in [SpikeRule::OnePerStep, SpikeRule::Greedy, SpikeRule::All] {
+                let mut s = DenseStepper::new(
+                    &net,
+                    Signal::zero(2),
+                    &[1.2, 0.0],
+                    cfg(dt, Integrator::Exponential, rule),
+                )
+                .unwrap();
+                assert_eq!(s.fast_delay_steps(), k);
+                let a = (-10.0 * dt).exp(); // λ_V = λ_d = 10
+                let mut v = [0.0; 2];
+                for step in 0..8u64 {
+                    let spikes = run(&mut s, (step + 1) as f64 * dt);
+                    assert_eq!(spikes.len(), usize::from(step == 0));
+                    s.voltages(&mut v);
+                    // Spike at the end of step 0; delivery at the end of step k.
+                    let mut want = 0.6 * a.powi(step as i32 + 1);
+                    if step >= k {
+                        want -= 0.5 * a.powi((step - k) as i32);
+                    }
+                    assert!(
+                        (v[1] - want).abs() < 1e-12,
+                        "delay {delay}, step {step}: {} vs {want}",
+                        v[1]
+                    );
+                    // The reset is immediate whatever the delay.
+                    let v0 = 1.2 * a.powi(step as i32 + 1) - a.powi(step as i32);
+                    assert!((v[0] - v0).abs() < 1e-12);
+                }
+                assert_eq!(s.counters().deliveries, u64::from(k > 0));
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_parameters_name_their_field() {
+        let net = single(20.0, 10.0);
+        for dt in [0.0, -1e-4, f64::NAN, f64::INFINITY] {
+            let e = DenseStepper::new(
+                &net,
+                Signal::zero(1),
+                &[0.0],
+                cfg(dt, Integrator::Euler, SpikeRule::All),
+            )
+            .unwrap_err();
+            assert_eq!(e.field, "simulate.dt");
+        }
+        let c = DenseConfig::default();
+        let e = DenseStepper::new(&net, Signal::zero(1), &[0.0, 1.0], c).unwrap_err();
+        assert_eq!(e.field, "target.initial");
+        let e = DenseStepper::new(&net, Signal::zero(1), &[f64::NAN], c).unwrap_err();
+        assert_eq!(e.field, "target.initial[0]");
+        let e = DenseStepper::new(&net, Signal::zero(2), &[0.0], c).unwrap_err();
+        assert_eq!(e.field, "input");
+    }
+
+    #[test]
+    fn config_serde_names_are_stable() {
+        let c: DenseConfig = serde_json::from_str(
+            r#"{"dt": 0.001, "integrator": "euler", "spike_rule": "one_per_step"}"#,
+        )
+        .unwrap();
+        assert_eq!(c, cfg(1e-3, Integrator::Euler, SpikeRule::OnePerStep));
+        let r: SpikeRule = serde_json::from_str(r#""greedy""#).unwrap();
+        assert_eq!(r, SpikeRule::Greedy);
+        let i: Integrator = serde_json::from_str(r#""exponential""#).unwrap();
+        assert_eq!(i, Integrator::Exponential);
     }
 }
