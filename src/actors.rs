@@ -43,13 +43,25 @@ impl ActorEngine {
     pub fn new(network: Network, input: Signal, x0: &[f64]) -> Result<ActorEngine, BuildError> {
         let d = network.dims();
         if input.dims() != d {
-            return Err(BuildError::new("input", format!("{d} components"), format!("{}", input.dims())));
+            return Err(BuildError::new(
+                "input",
+                format!("{d} components"),
+                format!("{}", input.dims()),
+            ));
         }
         if x0.len() != d {
-            return Err(BuildError::new("target.initial", format!("{d} components"), format!("{x0:?}")));
+            return Err(BuildError::new(
+                "target.initial",
+                format!("{d} components"),
+                format!("{x0:?}"),
+            ));
         }
         let v = network.initial_voltages(x0);
-        let neurons = v.iter().zip(network.thresholds()).map(|(&v, &t)| Neuron::new(v, t)).collect();
+        let neurons = v
+            .iter()
+            .zip(network.thresholds())
+            .map(|(&v, &t)| Neuron::new(v, t))
+            .collect();
         let mut e = ActorEngine {
             membrane: Membrane::new(network.lambda_v(), network.lambda_d()),
             neurons,
@@ -82,7 +94,11 @@ impl ActorEngine {
             let di = self.net.decoder(i);
             let mut coeffs = [0.0; MAX_DEGREE + 1];
             for (k, ck) in coeffs.iter_mut().enumerate().take(degree + 1) {
-                *ck = di.iter().zip(&c[k * d..(k + 1) * d]).map(|(a, b)| a * b).sum();
+                *ck = di
+                    .iter()
+                    .zip(&c[k * d..(k + 1) * d])
+                    .map(|(a, b)| a * b)
+                    .sum();
             }
             self.neurons[i].handle(&self.membrane, t, Message::Drive { coeffs, degree });
         }
@@ -94,7 +110,10 @@ impl ActorEngine {
 
     /// Neuron `j` spikes at `t`: one message to every neuron.
     fn fire(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
-        spikes.push(Spike { time: Time::from_secs(t), neuron: j as u32 });
+        spikes.push(Spike {
+            time: Time::from_secs(t),
+            neuron: j as u32,
+        });
         self.counters.spikes += 1;
         let decay = (-self.net.lambda_d() * (t - self.xhat_origin)).exp();
         for (x, dj) in self.xhat.iter_mut().zip(self.net.decoder(j)) {
@@ -103,25 +122,43 @@ impl ActorEngine {
         self.xhat_origin = t;
         let delayed = self.net.fast_delay() > 0.0;
         for k in 0..self.neurons.len() {
-            let fast = if k == j || !delayed { self.net.fast_weight(k, j) } else { 0.0 };
+            let fast = if k == j || !delayed {
+                self.net.fast_weight(k, j)
+            } else {
+                0.0
+            };
             let slow = self.net.slow_weight(k, j);
             self.neurons[k].handle(&self.membrane, t, Message::Synaptic { fast, slow });
         }
         if delayed {
             let seq = self.known.next_seq();
             let at = Time::from_secs(t + self.net.fast_delay());
-            self.known.schedule(Event::Delivery { source: j as u32, seq }, at);
+            self.known.schedule(
+                Event::Delivery {
+                    source: j as u32,
+                    seq,
+                },
+                at,
+            );
         }
     }
 
     /// Same-instant rule: fire the neuron most strictly above threshold until none is.
-    fn cascade(&mut self, t: f64, mut length: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+    fn cascade(
+        &mut self,
+        t: f64,
+        mut length: usize,
+        spikes: &mut Vec<Spike>,
+    ) -> Result<(), SimError> {
         if self.instant.0 == t {
             length += self.instant.1;
         }
         loop {
             if length > self.cascade_limit {
-                return Err(SimError::Cascade { time: t, limit: self.cascade_limit });
+                return Err(SimError::Cascade {
+                    time: t,
+                    limit: self.cascade_limit,
+                });
             }
             let mut best: Option<(f64, usize)> = None;
             for (i, nr) in self.neurons.iter().enumerate() {
@@ -169,7 +206,10 @@ impl Engine for ActorEngine {
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let t_stop = t.secs();
         if t_stop < self.now {
-            return Err(SimError::Backwards { now: self.now, target: t_stop });
+            return Err(SimError::Backwards {
+                now: self.now,
+                target: t_stop,
+            });
         }
         self.predict_all(self.next_known_event().min(t_stop));
         loop {

@@ -137,7 +137,11 @@ fn refine(
             break;
         }
         // Illinois step, with a bisection whenever three steps failed to quarter the bracket.
-        let mut c = if fb - fa > 0.0 { b - fb * (b - a) / (fb - fa) } else { mid };
+        let mut c = if fb - fa > 0.0 {
+            b - fb * (b - a) / (fb - fa)
+        } else {
+            mid
+        };
         if iter % 3 == 2 {
             if b - a > 0.25 * width_ref {
                 c = mid;
@@ -179,7 +183,12 @@ mod tests {
     fn constant_drive_matches_closed_form() {
         // V' = -λV + I, V(0)=0: V(t) = I/λ (1 - e^{-λt}); crossing at t = -ln(1 - λT/I)/λ.
         let m = Membrane::new(20.0, 10.0);
-        let tr = Trajectory { v0: 0.0, drive: [30.0, 0.0, 0.0, 0.0], slow: 0.0, degree: 0 };
+        let tr = Trajectory {
+            v0: 0.0,
+            drive: [30.0, 0.0, 0.0, 0.0],
+            slow: 0.0,
+            degree: 0,
+        };
         let t = search(&m, &tr, 1.0, 1.0).unwrap();
         let exact = -(1.0f64 - 20.0 / 30.0).ln() / 20.0;
         assert!((t - exact).abs() < 1e-15, "{t} vs {exact}");
@@ -188,7 +197,12 @@ mod tests {
     #[test]
     fn below_threshold_forever_has_no_crossing() {
         let m = Membrane::new(20.0, 10.0);
-        let tr = Trajectory { v0: 0.0, drive: [19.0, 0.0, 0.0, 0.0], slow: 0.0, degree: 0 };
+        let tr = Trajectory {
+            v0: 0.0,
+            drive: [19.0, 0.0, 0.0, 0.0],
+            slow: 0.0,
+            degree: 0,
+        };
         assert_eq!(search(&m, &tr, 1.0, 10.0), None);
     }
 
@@ -196,10 +210,20 @@ mod tests {
     fn at_threshold_waits_for_its_dynamics() {
         let m = Membrane::new(20.0, 10.0);
         // Falling from threshold: no crossing at the start.
-        let tr = Trajectory { v0: 1.0, drive: [0.0; 4], slow: 0.0, degree: 0 };
+        let tr = Trajectory {
+            v0: 1.0,
+            drive: [0.0; 4],
+            slow: 0.0,
+            degree: 0,
+        };
         assert_eq!(search(&m, &tr, 1.0, 1.0), None);
         // Rising from threshold: crossing at the start.
-        let tr = Trajectory { v0: 1.0, drive: [40.0, 0.0, 0.0, 0.0], slow: 0.0, degree: 0 };
+        let tr = Trajectory {
+            v0: 1.0,
+            drive: [40.0, 0.0, 0.0, 0.0],
+            slow: 0.0,
+            degree: 0,
+        };
         assert_eq!(search(&m, &tr, 1.0, 1.0), Some(0.0));
     }
 
@@ -211,7 +235,12 @@ mod tests {
         let e_peak = m.values(peak_t, 0).slow;
         for &(excess, found) in &[(1e-9, true), (1e-13, true), (-1e-13, false), (-1e-9, false)] {
             let s = (1.0 + excess) / e_peak;
-            let tr = Trajectory { v0: 0.0, drive: [0.0; 4], slow: s, degree: 0 };
+            let tr = Trajectory {
+                v0: 0.0,
+                drive: [0.0; 4],
+                slow: s,
+                degree: 0,
+            };
             let r = search(&m, &tr, 1.0, 1.0);
             assert_eq!(r.is_some(), found, "excess {excess}: {r:?}");
             if let Some(t) = r {
@@ -226,7 +255,12 @@ mod tests {
     fn finds_the_first_of_several_crossings() {
         // A cubic drive that rises above threshold, falls, and rises again.
         let m = Membrane::new(20.0, 10.0);
-        let tr = Trajectory { v0: 0.0, drive: [40.0, -1200.0, 9000.0, 0.0], slow: 0.0, degree: 2 };
+        let tr = Trajectory {
+            v0: 0.0,
+            drive: [40.0, -1200.0, 9000.0, 0.0],
+            slow: 0.0,
+            degree: 2,
+        };
         let t = search(&m, &tr, 0.3, 1.0).unwrap();
         // Dense scan for the first sample at or above threshold.
         let mut first = None;

@@ -27,7 +27,11 @@ impl BuildError {
         expected: impl Into<String>,
         got: impl Into<String>,
     ) -> Self {
-        BuildError { field: field.into(), expected: expected.into(), got: got.into() }
+        BuildError {
+            field: field.into(),
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 }
 

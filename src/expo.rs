@@ -43,16 +43,25 @@ impl Interval {
     #[inline]
     pub fn scale(self, c: f64) -> Interval {
         if c >= 0.0 {
-            Interval { lo: c * self.lo, hi: c * self.hi }
+            Interval {
+                lo: c * self.lo,
+                hi: c * self.hi,
+            }
         } else {
-            Interval { lo: c * self.hi, hi: c * self.lo }
+            Interval {
+                lo: c * self.hi,
+                hi: c * self.lo,
+            }
         }
     }
 
     /// Interval sum.
     #[inline]
-    pub fn add(self, o: Interval) -> Interval {
-        Interval { lo: self.lo + o.lo, hi: self.hi + o.hi }
+    pub fn plus(self, o: Interval) -> Interval {
+        Interval {
+            lo: self.lo + o.lo,
+            hi: self.hi + o.hi,
+        }
     }
 
     /// Largest absolute value in the interval.
@@ -109,7 +118,11 @@ impl Membrane {
         } else {
             (lambda_v / lambda_d).ln() / delta
         };
-        Membrane { lambda_v, lambda_d, slow_peak }
+        Membrane {
+            lambda_v,
+            lambda_d,
+            slow_peak,
+        }
     }
 
     /// Membrane leak λ_V (1/s).
@@ -179,7 +192,13 @@ impl Membrane {
             }
         }
         let slow = self.slow_response(tau, leak, decay);
-        BasisValues { tau, leak, decay, drive, slow }
+        BasisValues {
+            tau,
+            leak,
+            decay,
+            drive,
+            slow,
+        }
     }
 
     /// Value of `E` at its peak.
@@ -192,21 +211,35 @@ impl Membrane {
 
     /// Exact ranges of each basis function over `[a.tau, b.tau]` from their endpoint values.
     pub fn ranges(&self, a: &BasisValues, b: &BasisValues, degree: usize) -> BasisRanges {
-        let leak = Interval { lo: b.leak, hi: a.leak };
+        let leak = Interval {
+            lo: b.leak,
+            hi: a.leak,
+        };
         let mut drive = [Interval { lo: 0.0, hi: 0.0 }; MAX_DEGREE + 1];
-        for k in 0..=degree {
-            drive[k] = Interval { lo: a.drive[k], hi: b.drive[k] };
+        for (k, r) in drive.iter_mut().enumerate().take(degree + 1) {
+            *r = Interval {
+                lo: a.drive[k],
+                hi: b.drive[k],
+            };
         }
         let slow = if b.tau <= self.slow_peak || a.tau >= self.slow_peak {
             Interval::hull(a.slow, b.slow)
         } else {
-            Interval { lo: a.slow.min(b.slow), hi: self.slow_peak_value().max(a.slow).max(b.slow) }
+            Interval {
+                lo: a.slow.min(b.slow),
+                hi: self.slow_peak_value().max(a.slow).max(b.slow),
+            }
         };
         let slow_deriv = Interval {
             lo: b.decay - self.lambda_v * slow.hi,
             hi: a.decay - self.lambda_v * slow.lo,
         };
-        BasisRanges { leak, drive, slow, slow_deriv }
+        BasisRanges {
+            leak,
+            drive,
+            slow,
+            slow_deriv,
+        }
     }
 }
 
@@ -264,18 +297,18 @@ impl Trajectory {
     /// plus the magnitude of the summed terms (for rounding margins).
     #[inline]
     pub fn enclose(&self, m: &Membrane, r: &BasisRanges) -> (Interval, Interval, f64) {
-        let mut v = r.leak.scale(self.v0).add(r.slow.scale(self.slow));
+        let mut v = r.leak.scale(self.v0).plus(r.slow.scale(self.slow));
         let mut mag = self.v0.abs() * r.leak.mag() + self.slow.abs() * r.slow.mag();
         let mut d = r
             .leak
             .scale(self.drive[0] - m.lambda_v * self.v0)
-            .add(r.slow_deriv.scale(self.slow));
+            .plus(r.slow_deriv.scale(self.slow));
         for k in 0..=self.degree {
             let term = r.drive[k].scale(self.drive[k]);
             mag += term.mag();
-            v = v.add(term);
+            v = v.plus(term);
             if k >= 1 {
-                d = d.add(r.drive[k - 1].scale(self.drive[k] * k as f64));
+                d = d.plus(r.drive[k - 1].scale(self.drive[k] * k as f64));
             }
         }
         (v, d, mag)
@@ -306,10 +339,17 @@ mod tests {
                 let bv = m.values(tau, 3);
                 for k in 0..=3 {
                     let r = quad(|u| (-lv * (tau - u)).exp() * u.powi(k as i32), tau);
-                    assert!((bv.drive[k] - r).abs() <= 1e-9 * r.abs() + 1e-300, "R_{k} {lv} {tau}");
+                    assert!(
+                        (bv.drive[k] - r).abs() <= 1e-9 * r.abs() + 1e-300,
+                        "R_{k} {lv} {tau}"
+                    );
                 }
                 let e = quad(|u| (-lv * (tau - u)).exp() * (-ld * u).exp(), tau);
-                assert!((bv.slow - e).abs() <= 1e-9 * e, "E {lv} {ld} {tau}: {} vs {e}", bv.slow);
+                assert!(
+                    (bv.slow - e).abs() <= 1e-9 * e,
+                    "E {lv} {ld} {tau}: {} vs {e}",
+                    bv.slow
+                );
             }
         }
     }
@@ -317,7 +357,12 @@ mod tests {
     #[test]
     fn trajectory_solves_the_membrane_ode() {
         let m = Membrane::new(20.0, 10.0);
-        let tr = Trajectory { v0: 0.3, drive: [2.0, -5.0, 30.0, -100.0], slow: 1.5, degree: 3 };
+        let tr = Trajectory {
+            v0: 0.3,
+            drive: [2.0, -5.0, 30.0, -100.0],
+            slow: 1.5,
+            degree: 3,
+        };
         // Check V' = -λ_V V + I(τ) at a few points.
         for &tau in &[0.0, 0.01, 0.05, 0.2] {
             let bv = m.values(tau, 3);
@@ -325,14 +370,22 @@ mod tests {
                 + 1.5 * (-10.0 * tau).exp();
             let lhs = tr.derivative(&m, &bv);
             let rhs = -20.0 * tr.value(&bv) + input;
-            assert!((lhs - rhs).abs() < 1e-12 * (1.0 + rhs.abs()), "{lhs} vs {rhs}");
+            assert!(
+                (lhs - rhs).abs() < 1e-12 * (1.0 + rhs.abs()),
+                "{lhs} vs {rhs}"
+            );
         }
     }
 
     #[test]
     fn enclosures_contain_sampled_values() {
         let m = Membrane::new(20.0, 10.0);
-        let tr = Trajectory { v0: -0.3, drive: [2.0, -5.0, 30.0, -100.0], slow: -1.5, degree: 3 };
+        let tr = Trajectory {
+            v0: -0.3,
+            drive: [2.0, -5.0, 30.0, -100.0],
+            slow: -1.5,
+            degree: 3,
+        };
         let (a, b) = (0.01, 0.19);
         let (ba, bb) = (m.values(a, 3), m.values(b, 3));
         let (v, d, _) = tr.enclose(&m, &m.ranges(&ba, &bb, 3));

@@ -126,7 +126,12 @@ impl Kernel {
     #[inline]
     fn trajectory(&self, i: usize) -> Trajectory {
         let b = &self.drive[i * STRIDE..(i + 1) * STRIDE];
-        Trajectory { v0: self.v[i], drive: [b[0], b[1], b[2], b[3]], slow: self.slow[i], degree: self.degree }
+        Trajectory {
+            v0: self.v[i],
+            drive: [b[0], b[1], b[2], b[3]],
+            slow: self.slow[i],
+            degree: self.degree,
+        }
     }
 
     /// Moves the origin to `t`: voltages, slow currents and readout evaluated exactly there.
@@ -171,7 +176,13 @@ impl Kernel {
                 self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
             }
             for i in 0..n {
-                self.slow[i] = self.net.decoder(i).iter().zip(&self.mx).map(|(a, b)| a * b).sum();
+                self.slow[i] = self
+                    .net
+                    .decoder(i)
+                    .iter()
+                    .zip(&self.mx)
+                    .map(|(a, b)| a * b)
+                    .sum();
             }
         }
     }
@@ -204,7 +215,10 @@ impl Kernel {
     /// Emits `j`'s spike at the origin and applies its instantaneous effects.
     fn fire(&mut self, j: usize, spikes: &mut Vec<Spike>) {
         let t = self.origin;
-        spikes.push(Spike { time: Time::from_secs(t), neuron: j as u32 });
+        spikes.push(Spike {
+            time: Time::from_secs(t),
+            neuron: j as u32,
+        });
         self.counters.spikes += 1;
         let dj = self.net.decoder(j);
         for (x, dx) in self.xhat.iter_mut().zip(dj) {
@@ -222,7 +236,13 @@ impl Kernel {
             self.apply_fast_column(j);
         } else {
             let seq = self.queue.next_seq();
-            self.queue.schedule(Event::Delivery { source: j as u32, seq }, Time::from_secs(t + delay));
+            self.queue.schedule(
+                Event::Delivery {
+                    source: j as u32,
+                    seq,
+                },
+                Time::from_secs(t + delay),
+            );
         }
     }
 
@@ -230,8 +250,8 @@ impl Kernel {
     fn most_above(&self) -> Option<usize> {
         let th = self.net.thresholds();
         let mut best: Option<(f64, usize)> = None;
-        for i in 0..self.n {
-            let over = self.v[i] - th[i];
+        for (i, (v, t)) in self.v.iter().zip(th).enumerate() {
+            let over = v - t;
             if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
                 best = Some((over, i));
             }
@@ -247,11 +267,17 @@ impl Kernel {
             length += self.instant.1;
         }
         if length > self.cascade_limit {
-            return Err(SimError::Cascade { time: self.origin, limit: self.cascade_limit });
+            return Err(SimError::Cascade {
+                time: self.origin,
+                limit: self.cascade_limit,
+            });
         }
         while let Some(k) = self.most_above() {
             if length >= self.cascade_limit {
-                return Err(SimError::Cascade { time: self.origin, limit: self.cascade_limit });
+                return Err(SimError::Cascade {
+                    time: self.origin,
+                    limit: self.cascade_limit,
+                });
             }
             self.fire(k, spikes);
             self.counters.cascade_spikes += 1;
@@ -274,13 +300,13 @@ impl Kernel {
         let th = self.net.thresholds();
         let mut candidates = std::mem::take(&mut self.candidates);
         candidates.clear();
-        for i in 0..self.n {
+        for (i, &t) in th.iter().enumerate() {
             let tr = self.trajectory(i);
             let (ub, mag) = tr.upper_bound(&ranges);
-            if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+            if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
                 continue;
             }
-            candidates.push((tr.value(&bva) - th[i], i as u32));
+            candidates.push((tr.value(&bva) - t, i as u32));
         }
         self.counters.proven_absent += (self.n - candidates.len()) as u64;
         // Nearest to threshold first: the horizon shrinks fast and later searches end early.
@@ -311,7 +337,10 @@ impl Engine for Kernel {
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let t_stop = t.secs();
         if t_stop < self.now {
-            return Err(SimError::Backwards { now: self.now, target: t_stop });
+            return Err(SimError::Backwards {
+                now: self.now,
+                target: t_stop,
+            });
         }
         loop {
             let tq = self.queue.next_time().secs();

@@ -128,7 +128,11 @@ fn positive(field: &str, x: f64, unit: &str) -> Result<f64, BuildError> {
     if x.is_finite() && x > 0.0 {
         Ok(x)
     } else {
-        Err(BuildError::new(field, format!("a finite positive {unit}"), format!("{x}")))
+        Err(BuildError::new(
+            field,
+            format!("a finite positive {unit}"),
+            format!("{x}"),
+        ))
     }
 }
 
@@ -136,13 +140,21 @@ fn non_negative(field: &str, x: f64, what: &str) -> Result<f64, BuildError> {
     if x.is_finite() && x >= 0.0 {
         Ok(x)
     } else {
-        Err(BuildError::new(field, format!("a finite non-negative {what}"), format!("{x}")))
+        Err(BuildError::new(
+            field,
+            format!("a finite non-negative {what}"),
+            format!("{x}"),
+        ))
     }
 }
 
 fn square(field: &str, m: &[Vec<f64>], size: usize, what: &str) -> Result<(), BuildError> {
     if m.len() != size {
-        return Err(BuildError::new(field, format!("{size} rows ({what})"), format!("{} rows", m.len())));
+        return Err(BuildError::new(
+            field,
+            format!("{size} rows ({what})"),
+            format!("{} rows", m.len()),
+        ));
     }
     for (i, row) in m.iter().enumerate() {
         if row.len() != size {
@@ -235,11 +247,19 @@ impl NetworkBuilder {
     pub fn build(self) -> Result<Network, BuildError> {
         let d = self.decoder_rows.len();
         if d == 0 {
-            return Err(BuildError::new("network.decoder", "d ≥ 1 rows of N entries", "no rows"));
+            return Err(BuildError::new(
+                "network.decoder",
+                "d ≥ 1 rows of N entries",
+                "no rows",
+            ));
         }
         let n = self.decoder_rows[0].len();
         if n == 0 {
-            return Err(BuildError::new("network.decoder", "rows of N ≥ 1 entries", "empty rows"));
+            return Err(BuildError::new(
+                "network.decoder",
+                "rows of N ≥ 1 entries",
+                "empty rows",
+            ));
         }
         let mut decoder = vec![0.0; n * d];
         for (k, row) in self.decoder_rows.iter().enumerate() {
@@ -255,8 +275,11 @@ impl NetworkBuilder {
             }
         }
         let lambda_d = positive("network.lambda_d", self.lambda_d, "rate in 1/s")?;
-        let lambda_v =
-            positive("network.lambda_v", self.lambda_v.unwrap_or(lambda_d), "rate in 1/s")?;
+        let lambda_v = positive(
+            "network.lambda_v",
+            self.lambda_v.unwrap_or(lambda_d),
+            "rate in 1/s",
+        )?;
         let mu = non_negative("network.mu", self.mu, "cost")?;
         let nu = non_negative("network.nu", self.nu, "cost")?;
         let fast_delay = non_negative("network.fast_delay", self.fast_delay, "delay in seconds")?;
@@ -318,8 +341,9 @@ impl NetworkBuilder {
             for j in 0..n {
                 let dj = &decoder[j * d..(j + 1) * d];
                 // M D_j, shared by the column j of Ω_s.
-                let mdj: Vec<f64> =
-                    (0..d).map(|k| (0..d).map(|l| core[k * d + l] * dj[l]).sum()).collect();
+                let mdj: Vec<f64> = (0..d)
+                    .map(|k| (0..d).map(|l| core[k * d + l] * dj[l]).sum())
+                    .collect();
                 for i in 0..n {
                     let di = &decoder[i * d..(i + 1) * d];
                     let dot: f64 = di.iter().zip(dj).map(|(x, y)| x * y).sum();
@@ -347,10 +371,22 @@ impl NetworkBuilder {
         } else {
             Weights::LowRank { core }
         };
-        let net = Network { n, d, lambda_d, lambda_v, mu, nu, fast_delay, decoder, thresholds, dynamics: a, weights };
+        let net = Network {
+            n,
+            d,
+            lambda_d,
+            lambda_v,
+            mu,
+            nu,
+            fast_delay,
+            decoder,
+            thresholds,
+            dynamics: a,
+            weights,
+        };
         for i in 0..n {
             let reset = net.fast_weight(i, i);
-            if !(reset > 0.0) {
+            if reset.is_nan() || reset <= 0.0 {
                 let field = if matches!(net.weights, Weights::Dense { .. }) && explicit {
                     format!("network.fast_weights[{i}][{i}]")
                 } else {
@@ -429,7 +465,12 @@ impl Network {
     pub fn fast_weight(&self, i: usize, j: usize) -> f64 {
         match &self.weights {
             Weights::LowRank { .. } => {
-                let dot: f64 = self.decoder(i).iter().zip(self.decoder(j)).map(|(a, b)| a * b).sum();
+                let dot: f64 = self
+                    .decoder(i)
+                    .iter()
+                    .zip(self.decoder(j))
+                    .map(|(a, b)| a * b)
+                    .sum();
                 dot + if i == j { self.mu } else { 0.0 }
             }
             Weights::Dense { fast, .. } => fast[j * self.n + i],
@@ -441,7 +482,9 @@ impl Network {
         match &self.weights {
             Weights::LowRank { core } => {
                 let (di, dj, d) = (self.decoder(i), self.decoder(j), self.d);
-                (0..d).map(|k| di[k] * (0..d).map(|l| core[k * d + l] * dj[l]).sum::<f64>()).sum()
+                (0..d)
+                    .map(|k| di[k] * (0..d).map(|l| core[k * d + l] * dj[l]).sum::<f64>())
+                    .sum()
             }
             Weights::Dense { slow, .. } => slow[j * self.n + i],
         }
@@ -467,7 +510,9 @@ impl Network {
 
     /// Initial voltages for a target starting at `x0` with an empty readout: `V_i = D_iᵀ x0`.
     pub fn initial_voltages(&self, x0: &[f64]) -> Vec<f64> {
-        (0..self.n).map(|i| self.decoder(i).iter().zip(x0).map(|(a, b)| a * b).sum()).collect()
+        (0..self.n)
+            .map(|i| self.decoder(i).iter().zip(x0).map(|(a, b)| a * b).sum())
+            .collect()
     }
 }
 
@@ -502,21 +547,36 @@ mod tests {
         let m = [[9.0, 2.0], [3.0, 10.0]];
         let d0 = [0.1, 0.0];
         let d1 = [-0.1, 0.1];
-        let want: f64 = (0..2).map(|k| d0[k] * (0..2).map(|l| m[k][l] * d1[l]).sum::<f64>()).sum();
+        let want: f64 = (0..2)
+            .map(|k| d0[k] * (0..2).map(|l| m[k][l] * d1[l]).sum::<f64>())
+            .sum();
         assert!((net.slow_weight(0, 1) - want).abs() < 1e-15);
     }
 
     #[test]
     fn invalid_parameters_name_their_field() {
-        let e = NetworkBuilder::new(decoder()).lambda_d(-1.0).build().unwrap_err();
+        let e = NetworkBuilder::new(decoder())
+            .lambda_d(-1.0)
+            .build()
+            .unwrap_err();
         assert_eq!(e.field, "network.lambda_d");
-        let e = NetworkBuilder::new(vec![vec![0.1, 0.2], vec![0.1]]).build().unwrap_err();
+        let e = NetworkBuilder::new(vec![vec![0.1, 0.2], vec![0.1]])
+            .build()
+            .unwrap_err();
         assert_eq!(e.field, "network.decoder[1]");
-        let e = NetworkBuilder::new(vec![vec![0.1, 0.0]]).build().unwrap_err();
+        let e = NetworkBuilder::new(vec![vec![0.1, 0.0]])
+            .build()
+            .unwrap_err();
         assert!(e.field.contains("column 1"), "{e}");
-        let e = NetworkBuilder::new(decoder()).linear_dynamics(vec![vec![1.0]]).build().unwrap_err();
+        let e = NetworkBuilder::new(decoder())
+            .linear_dynamics(vec![vec![1.0]])
+            .build()
+            .unwrap_err();
         assert_eq!(e.field, "target.a");
-        let e = NetworkBuilder::new(decoder()).fast_delay(f64::NAN).build().unwrap_err();
+        let e = NetworkBuilder::new(decoder())
+            .fast_delay(f64::NAN)
+            .build()
+            .unwrap_err();
         assert_eq!(e.field, "network.fast_delay");
     }
 

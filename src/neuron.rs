@@ -38,8 +38,12 @@ pub struct Neuron {
 
 /// `Σ_k b_k (τ + u)^k` re-expanded in `u`.
 fn taylor_shift(b: &[f64; MAX_DEGREE + 1], degree: usize, tau: f64) -> [f64; MAX_DEGREE + 1] {
-    const BINOM: [[f64; 4]; 4] =
-        [[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 1.0, 0.0], [1.0, 3.0, 3.0, 1.0]];
+    const BINOM: [[f64; 4]; 4] = [
+        [1.0, 0.0, 0.0, 0.0],
+        [1.0, 1.0, 0.0, 0.0],
+        [1.0, 2.0, 1.0, 0.0],
+        [1.0, 3.0, 3.0, 1.0],
+    ];
     let mut out = [0.0; MAX_DEGREE + 1];
     for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
         let mut pow = 1.0;
@@ -54,7 +58,14 @@ fn taylor_shift(b: &[f64; MAX_DEGREE + 1], degree: usize, tau: f64) -> [f64; MAX
 impl Neuron {
     /// A neuron at voltage `v0` at t = 0, with no drive and no slow current.
     pub fn new(v0: f64, threshold: f64) -> Neuron {
-        Neuron { origin: 0.0, trajectory: Trajectory { v0, ..Trajectory::default() }, threshold }
+        Neuron {
+            origin: 0.0,
+            trajectory: Trajectory {
+                v0,
+                ..Trajectory::default()
+            },
+            threshold,
+        }
     }
 
     /// Brings the state forward to `t ≥` its origin (exactly, in closed form).
@@ -95,7 +106,8 @@ impl Neuron {
 
     /// Voltage at `t ≥` origin.
     pub fn voltage_at(&self, m: &Membrane, t: f64) -> f64 {
-        self.trajectory.value(&m.values(t - self.origin, self.trajectory.degree))
+        self.trajectory
+            .value(&m.values(t - self.origin, self.trajectory.degree))
     }
 
     /// The first crossing in `[from, horizon]` if nothing else happens (see [`first_crossing`]).
@@ -106,6 +118,14 @@ impl Neuron {
         horizon: f64,
         stats: &mut CrossingStats,
     ) -> Option<f64> {
-        first_crossing(m, &self.trajectory, self.threshold, self.origin, from, horizon, stats)
+        first_crossing(
+            m,
+            &self.trajectory,
+            self.threshold,
+            self.origin,
+            from,
+            horizon,
+            stats,
+        )
     }
 }

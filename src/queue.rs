@@ -68,7 +68,10 @@ pub struct EventQueue {
 impl EventQueue {
     /// An empty queue with room for `capacity` events.
     pub fn with_capacity(capacity: usize) -> EventQueue {
-        EventQueue { pq: PriorityQueue::with_capacity(capacity), seq: 0 }
+        EventQueue {
+            pq: PriorityQueue::with_capacity(capacity),
+            seq: 0,
+        }
     }
 
     /// A fresh sequence number (for [`Event::Delivery`] ids).
@@ -85,7 +88,15 @@ impl EventQueue {
             Event::InputKnot => (EventClass::InputKnot, 0),
         };
         let seq = self.next_seq();
-        self.pq.push(event, Reverse(EventKey { time, class, neuron, seq }));
+        self.pq.push(
+            event,
+            Reverse(EventKey {
+                time,
+                class,
+                neuron,
+                seq,
+            }),
+        );
     }
 
     /// Removes `event` if scheduled.

@@ -186,7 +186,7 @@ impl Readout {
     /// Whether the vectors have the lengths `dims` and `times` imply.
     fn is_consistent(&self) -> bool {
         let n = self.times.len() * self.dims;
-        self.xhat.len() == n && self.x.as_ref().map_or(true, |x| x.len() == n)
+        self.xhat.len() == n && self.x.as_ref().is_none_or(|x| x.len() == n)
     }
 }
 

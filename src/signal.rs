@@ -33,7 +33,11 @@ fn check_finite(field: &str, x: f64) -> Result<(), BuildError> {
 
 fn check_times(field: &str, times: &[f64]) -> Result<(), BuildError> {
     if times.is_empty() {
-        return Err(BuildError::new(field, "at least one segment start time", "an empty list"));
+        return Err(BuildError::new(
+            field,
+            "at least one segment start time",
+            "an empty list",
+        ));
     }
     for (i, &t) in times.iter().enumerate() {
         check_finite(&format!("{field}[{i}]"), t)?;
@@ -89,7 +93,12 @@ fn check_values(
 impl Signal {
     /// The zero signal.
     pub fn zero(dims: usize) -> Signal {
-        Signal { dims, starts: vec![0.0], degrees: vec![0], coeffs: vec![0.0; STRIDE * dims] }
+        Signal {
+            dims,
+            starts: vec![0.0],
+            degrees: vec![0],
+            coeffs: vec![0.0; STRIDE * dims],
+        }
     }
 
     /// A constant signal.
@@ -114,7 +123,12 @@ impl Signal {
         for (i, v) in values.iter().enumerate() {
             coeffs[i * STRIDE * dims..i * STRIDE * dims + dims].copy_from_slice(v);
         }
-        Ok(Signal { dims, starts: times.to_vec(), degrees: vec![0; times.len()], coeffs })
+        Ok(Signal {
+            dims,
+            starts: times.to_vec(),
+            degrees: vec![0; times.len()],
+            coeffs,
+        })
     }
 
     /// Piecewise linear through `(times[i], values[i])`; the last value holds to the end.
@@ -139,7 +153,12 @@ impl Signal {
                 }
             }
         }
-        Ok(Signal { dims, starts: times.to_vec(), degrees, coeffs })
+        Ok(Signal {
+            dims,
+            starts: times.to_vec(),
+            degrees,
+            coeffs,
+        })
     }
 
     /// A smooth random signal: a natural cubic spline through knots every `correlation_time`
@@ -233,7 +252,12 @@ impl Signal {
                 }
             }
         }
-        Ok(Signal { dims, starts, degrees, coeffs })
+        Ok(Signal {
+            dims,
+            starts,
+            degrees,
+            coeffs,
+        })
     }
 
     /// A general piecewise polynomial: segment `i` starts at `starts[i]` and is
@@ -261,14 +285,25 @@ impl Signal {
                     format!("{}", seg.len()),
                 ));
             }
-            check_values(&format!("input.coefficients[{i}]"), dims, seg.len(), "degree", seg)?;
+            check_values(
+                &format!("input.coefficients[{i}]"),
+                dims,
+                seg.len(),
+                "degree",
+                seg,
+            )?;
             degrees.push(seg.len() - 1);
             for (k, ck) in seg.iter().enumerate() {
                 let base = (i * STRIDE + k) * dims;
                 flat[base..base + dims].copy_from_slice(ck);
             }
         }
-        Ok(Signal { dims, starts: starts.to_vec(), degrees, coeffs: flat })
+        Ok(Signal {
+            dims,
+            starts: starts.to_vec(),
+            degrees,
+            coeffs: flat,
+        })
     }
 
     /// Number of components d.
@@ -323,8 +358,12 @@ impl Signal {
         let a = &self.coeffs[seg * STRIDE * d..(seg + 1) * STRIDE * d];
         out[..STRIDE * d].fill(0.0);
         // Taylor shift: coefficient of u^m is Σ_{k≥m} C(k, m) a_k s0^{k−m}.
-        const BINOM: [[f64; 4]; 4] =
-            [[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 2.0, 1.0, 0.0], [1.0, 3.0, 3.0, 1.0]];
+        const BINOM: [[f64; 4]; 4] = [
+            [1.0, 0.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0, 0.0],
+            [1.0, 2.0, 1.0, 0.0],
+            [1.0, 3.0, 3.0, 1.0],
+        ];
         for j in 0..d {
             for m in 0..=deg {
                 let mut v = 0.0;
@@ -347,8 +386,8 @@ mod tests {
 
     #[test]
     fn piecewise_constant_and_linear_evaluate() {
-        let s = Signal::piecewise_constant(2, &[0.0, 0.5], &[vec![1.0, 2.0], vec![3.0, 4.0]])
-            .unwrap();
+        let s =
+            Signal::piecewise_constant(2, &[0.0, 0.5], &[vec![1.0, 2.0], vec![3.0, 4.0]]).unwrap();
         let mut out = [0.0; 2];
         s.eval(0.2, &mut out);
         assert_eq!(out, [1.0, 2.0]);

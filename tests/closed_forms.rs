@@ -33,20 +33,32 @@ fn nest_dc_case_first_spike() {
 
 #[test]
 fn single_neuron_constant_input_matches_log_formula() {
-    for &(lv, th, i) in &[(20.0, 0.005, 0.3), (10.0, 1.0, 10.5), (1.0, 2.0, 1e3), (50.0, 0.1, 5.0001)] {
+    for &(lv, th, i) in &[
+        (20.0, 0.005, 0.3),
+        (10.0, 1.0, 10.5),
+        (1.0, 2.0, 1e3),
+        (50.0, 0.1, 5.0001),
+    ] {
         let t = single_neuron_first_spike(lv, th, i);
         let exact = -(-(lv * th / i)).ln_1p() / lv;
         // Rounding of V (~ε·(T + I/λ)) divided by the slope at the crossing (I − λT): the
         // conditioning of the crossing time. Near-tangent cases (last) are ill-conditioned.
         let slope = i - lv * th;
         let tol = 8.0 * f64::EPSILON * ((th + i / lv) / slope + exact);
-        assert!((t - exact).abs() <= tol, "{lv} {th} {i}: {t} vs {exact} (tol {tol})");
+        assert!(
+            (t - exact).abs() <= tol,
+            "{lv} {th} {i}: {t} vs {exact} (tol {tol})"
+        );
     }
 }
 
 /// Principal branch of the Lambert W function on (-1/e, 0], by Halley iteration.
 fn lambert_w0(x: f64) -> f64 {
-    let mut w = if x > -0.3 { x * (1.0 - x) } else { -1.0 + (2.0 * (1.0 + std::f64::consts::E * x)).sqrt() };
+    let mut w = if x > -0.3 {
+        x * (1.0 - x)
+    } else {
+        -1.0 + (2.0 * (1.0 + std::f64::consts::E * x)).sqrt()
+    };
     for _ in 0..100 {
         let ew = w.exp();
         let f = w * ew - x;
@@ -65,10 +77,18 @@ fn decaying_exponential_current_matches_lambert_w() {
     // t = -W0(-λ T / s) / λ.
     for &(lambda, s, th) in &[(10.0, 100.0, 1.0), (20.0, 50.0, 0.9), (10.0, 27.2, 1.0)] {
         let m = Membrane::new(lambda, lambda);
-        let tr = Trajectory { v0: 0.0, drive: [0.0; 4], slow: s, degree: 0 };
+        let tr = Trajectory {
+            v0: 0.0,
+            drive: [0.0; 4],
+            slow: s,
+            degree: 0,
+        };
         let t = first_crossing(&m, &tr, th, 0.0, 0.0, 1.0, &mut CrossingStats::default()).unwrap();
         let exact = -lambert_w0(-lambda * th / s) / lambda;
-        assert!((t - exact).abs() <= 1e-14, "{lambda} {s} {th}: {t} vs {exact}");
+        assert!(
+            (t - exact).abs() <= 1e-14,
+            "{lambda} {s} {th}: {t} vs {exact}"
+        );
     }
 }
 
@@ -77,7 +97,12 @@ fn slow_current_with_lambda_v_twice_lambda_d_matches_quadratic() {
     // λ_V = 2 λ_d: V = s (z - z²)/λ_d with z = e^{-λ_d t}; the earliest crossing is the larger z.
     let (ld, s, th) = (10.0, 60.0, 1.0);
     let m = Membrane::new(2.0 * ld, ld);
-    let tr = Trajectory { v0: 0.0, drive: [0.0; 4], slow: s, degree: 0 };
+    let tr = Trajectory {
+        v0: 0.0,
+        drive: [0.0; 4],
+        slow: s,
+        degree: 0,
+    };
     let t = first_crossing(&m, &tr, th, 0.0, 0.0, 1.0, &mut CrossingStats::default()).unwrap();
     let z = (1.0 + (1.0 - 4.0 * th * ld / s).sqrt()) / 2.0;
     let exact = -z.ln() / ld;

@@ -1,6 +1,7 @@
 //! The exact engines: the batched kernel equals the one-message-at-a-time actor semantics
 //! (low-rank and dense weights alike), never misses a crossing, handles grazing trajectories,
 //! reruns bit-identically, and reports runaway same-instant cascades.
+#![allow(clippy::needless_range_loop)] // matrix-building loops read better with indices
 
 use ebnsim::actors::ActorEngine;
 use ebnsim::engine::{Engine, Spike};
@@ -65,7 +66,11 @@ fn random_case(seed: u64, delay: bool) -> Case {
     let mut b = NetworkBuilder::new(rows)
         .lambda_d(lambda_d)
         .lambda_v(lambda_v)
-        .mu(if rng.gen_bool(0.5) { 0.0 } else { rng.gen_range(1e-6..0.01) })
+        .mu(if rng.gen_bool(0.5) {
+            0.0
+        } else {
+            rng.gen_range(1e-6..0.01)
+        })
         .linear_dynamics(a);
     if delay {
         b = b.fast_delay(rng.gen_range(1e-5..5e-4));
@@ -76,15 +81,17 @@ fn random_case(seed: u64, delay: bool) -> Case {
         0 => {
             let k = rng.gen_range(1..5);
             let times: Vec<f64> = (0..k).map(|i| i as f64 * 0.07).collect();
-            let values: Vec<Vec<f64>> =
-                (0..k).map(|_| (0..d).map(|_| rng.gen_range(-amp..amp)).collect()).collect();
+            let values: Vec<Vec<f64>> = (0..k)
+                .map(|_| (0..d).map(|_| rng.gen_range(-amp..amp)).collect())
+                .collect();
             Signal::piecewise_constant(d, &times, &values).unwrap()
         }
         1 => {
             let k = rng.gen_range(2..6);
             let times: Vec<f64> = (0..k).map(|i| i as f64 * 0.05).collect();
-            let values: Vec<Vec<f64>> =
-                (0..k).map(|_| (0..d).map(|_| rng.gen_range(-amp..amp)).collect()).collect();
+            let values: Vec<Vec<f64>> = (0..k)
+                .map(|_| (0..d).map(|_| rng.gen_range(-amp..amp)).collect())
+                .collect();
             Signal::piecewise_linear(d, &times, &values).unwrap()
         }
         _ => Signal::smooth_random(&vec![0.0; d], amp, 0.05, 0.5, &mut rng).unwrap(),
@@ -131,12 +138,17 @@ fn budgeted_end(c: &Case) -> f64 {
 /// Returns the number of spikes compared.
 fn assert_same_spikes(a: &[Spike], b: &[Spike], tol: f64) -> usize {
     let near_tie = |s: &[Spike], i: usize| {
-        (i > 0 && s.get(i).is_some_and(|x| (x.time.secs() - s[i - 1].time.secs()).abs() < tol))
-            || s.get(i + 1).is_some_and(|x| (x.time.secs() - s[i].time.secs()).abs() < tol)
+        (i > 0
+            && s.get(i)
+                .is_some_and(|x| (x.time.secs() - s[i - 1].time.secs()).abs() < tol))
+            || s.get(i + 1)
+                .is_some_and(|x| (x.time.secs() - s[i].time.secs()).abs() < tol)
     };
     for i in 0..a.len().max(b.len()) {
         let same = match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => x.neuron == y.neuron && (x.time.secs() - y.time.secs()).abs() <= tol,
+            (Some(x), Some(y)) => {
+                x.neuron == y.neuron && (x.time.secs() - y.time.secs()).abs() <= tol
+            }
             _ => false,
         };
         if !same {
@@ -191,7 +203,10 @@ fn engines_agree_on_most_spikes_overall() {
         total += a.len();
     }
     assert!(total > 1000, "cases should spike: {total}");
-    assert!(compared as f64 >= 0.8 * total as f64, "compared {compared} of {total}");
+    assert!(
+        compared as f64 >= 0.8 * total as f64,
+        "compared {compared} of {total}"
+    );
 }
 
 proptest! {
@@ -235,7 +250,8 @@ fn parabola_first_spike(delta: f64, a: f64, t_star: f64) -> Option<f64> {
         .unwrap();
     let mut k = Kernel::new(net, input, &[p0]).unwrap();
     let mut spikes = Vec::new();
-    k.run_until(Time::from_secs(2.0 * t_star), &mut spikes).unwrap();
+    k.run_until(Time::from_secs(2.0 * t_star), &mut spikes)
+        .unwrap();
     spikes.first().map(|s| s.time.secs())
 }
 
@@ -243,7 +259,11 @@ fn parabola_first_spike(delta: f64, a: f64, t_star: f64) -> Option<f64> {
 fn grazing_parabolas_cross_exactly_when_they_reach_threshold() {
     let (a, t_star) = (50.0, 0.2);
     for &delta in &[1e-3, 1e-8, 1e-11, 1e-13] {
-        assert_eq!(parabola_first_spike(delta, a, t_star), None, "δ = {delta}: must not spike");
+        assert_eq!(
+            parabola_first_spike(delta, a, t_star),
+            None,
+            "δ = {delta}: must not spike"
+        );
     }
     for &delta in &[-1e-3, -1e-8, -1e-11, -1e-13] {
         let t = parabola_first_spike(delta, a, t_star).expect("must spike");
@@ -275,7 +295,11 @@ fn reruns_are_bit_identical() {
         let c = random_case(seed, seed % 2 == 1);
         let a = run_to_error(&mut kernel(&c), 0.5).0;
         let b = run_to_error(&mut kernel(&c), 0.5).0;
-        let bits = |s: &[Spike]| s.iter().map(|x| (x.time.secs().to_bits(), x.neuron)).collect::<Vec<_>>();
+        let bits = |s: &[Spike]| {
+            s.iter()
+                .map(|x| (x.time.secs().to_bits(), x.neuron))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(bits(&a), bits(&b));
     }
 }
@@ -292,14 +316,20 @@ fn runaway_cascade_is_an_error_not_a_hang() {
     let err = run(&mut k, 1.0).unwrap_err();
     assert!(matches!(err, SimError::Cascade { limit: 2, .. }), "{err}");
     let mut a = ActorEngine::new(net, Signal::constant(&[20.0]), &[0.0]).unwrap();
-    assert!(matches!(run(&mut a, 1.0).unwrap_err(), SimError::Cascade { .. }));
+    assert!(matches!(
+        run(&mut a, 1.0).unwrap_err(),
+        SimError::Cascade { .. }
+    ));
 }
 
 #[test]
 fn representation_choice_is_honoured() {
     let rows = vec![vec![0.1, -0.1], vec![0.05, 0.1]];
     let low = NetworkBuilder::new(rows.clone()).build().unwrap();
-    let dense = NetworkBuilder::new(rows).representation(WeightRepr::Dense).build().unwrap();
+    let dense = NetworkBuilder::new(rows)
+        .representation(WeightRepr::Dense)
+        .build()
+        .unwrap();
     assert!(low.is_low_rank() && !dense.is_low_rank());
 }
 
@@ -319,10 +349,12 @@ fn identical_neurons_tie_to_the_lower_index() {
         };
         let spikes = run(e.as_mut(), 0.2).unwrap();
         assert!(!spikes.is_empty());
-        assert!(spikes.iter().all(|s| s.neuron == 0 || s.time > spikes[0].time), "{spikes:?}");
+        assert!(
+            spikes
+                .iter()
+                .all(|s| s.neuron == 0 || s.time > spikes[0].time),
+            "{spikes:?}"
+        );
         assert_eq!(spikes[0].neuron, 0, "engine {engine}: {spikes:?}");
     }
 }
-
-
-
