@@ -168,8 +168,8 @@ fn syntax_message(text: &str, e: &toml::de::Error) -> String {
 /// The dotted path of the field a deserialization error is about.
 ///
 /// toml's message with line and column omits the key path; deserializing the same document from a
-/// `toml::Table` (no positions) reproduces the error with the path instead (`in `a.b``). It is
-/// only used when both errors agree.
+/// `toml::Table` (no positions) reproduces the error with the path instead, on a last line of the
+/// form ``in `network.decoder` ``. It is only used when both errors agree.
 fn field_path(text: &str, e: &toml::de::Error) -> Option<String> {
     let table: toml::Table = text.parse().ok()?;
     let again = toml::Value::Table(table).try_into::<RawModel>().err()?;
@@ -179,7 +179,8 @@ fn field_path(text: &str, e: &toml::de::Error) -> Option<String> {
     let shown = again.to_string();
     let mut path = shown
         .lines()
-        .find_map(|l| l.strip_prefix("in `").and_then(|r| r.strip_suffix('`')))
+        .last()
+        .and_then(|l| l.strip_prefix("in `").and_then(|r| r.strip_suffix('`')))
         .unwrap_or("")
         .to_owned();
     for prefix in ["missing field `", "unknown field `"] {

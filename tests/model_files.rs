@@ -992,7 +992,7 @@ fn random_draws_follow_the_seed() {
     assert_ne!(a.input, c.input, "different seed, different input");
 
     // Purposes are independent streams: changing the input does not change the decoder.
-    let louder = edit(&text, "amplitude = 15.0", "amplitude = 3.0");
+    let louder = edit(&text, "amplitude = 10.0", "amplitude = 3.0");
     let d = parse(&louder, Path::new("d.toml")).expect("valid");
     assert_eq!(a.network.decoders(), d.network.decoders());
     let longer = edit(&text, "duration = 2.0", "duration = 1.5");
@@ -1292,4 +1292,25 @@ fn overflowing_values_are_refused() {
         "input.amplitude",
         "a finite spline",
     );
+}
+
+#[test]
+fn deeply_nested_or_huge_values_do_not_crash() {
+    for nested in [
+        format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+        format!("{}1{}", "{ a = ".repeat(50_000), " }".repeat(50_000)),
+        format!("[{}]", "1e308, ".repeat(200_000)),
+    ] {
+        let t = edit(BASE, "initial = [0.0, 0.0]", &format!("initial = {nested}"));
+        let msg = parse_base(&t)
+            .expect_err("not a valid initial state")
+            .to_string();
+        assert!(
+            msg.starts_with(FILE),
+            "{}",
+            msg.chars().take(300).collect::<String>()
+        );
+        let t = edit(BASE, "seed = 4", &format!("seed = 4\nx = {nested}"));
+        assert!(parse_base(&t).is_err());
+    }
 }
