@@ -13,6 +13,7 @@ pub mod network;
 pub mod neuron;
 pub mod queue;
 pub mod record;
+pub mod run;
 pub mod seed;
 pub mod signal;
 pub mod teacher;

@@ -110,6 +110,8 @@ pub struct Simulate {
     pub engine: EngineKind,
     /// Parameters of the dense stepper (used when `engine` is [`EngineKind::Dense`]).
     pub dense: DenseConfig,
+    /// Longest same-instant cascade before the exact engine stops with an error (default N).
+    pub cascade_limit: Option<usize>,
 }
 
 /// What to record (`[record]`).
@@ -365,6 +367,7 @@ struct RawSimulate {
     integrator: Integrator,
     #[serde(default)]
     spike_rule: SpikeRule,
+    cascade_limit: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -455,9 +458,21 @@ fn validate(raw: RawModel) -> Result<Model, BuildError> {
         s.dt.unwrap_or(DenseConfig::default().dt),
         "time step in seconds",
     )?;
+    let cascade_limit = match s.cascade_limit {
+        None => None,
+        Some(l) if l >= 1 => Some(l as usize),
+        Some(l) => {
+            return Err(BuildError::new(
+                "simulate.cascade_limit",
+                "a positive number of spikes",
+                format!("{l}"),
+            ))
+        }
+    };
     let simulate = Simulate {
         duration,
         engine: s.engine,
+        cascade_limit,
         dense: DenseConfig {
             dt,
             integrator: s.integrator,
