@@ -1,4 +1,110 @@
-//! ebnsim
+//! # ebnsim — exact, continuous-time simulation of efficient balanced spiking networks
+//!
+//! An efficient balanced network (EBN, spike-coding network; Boerlin, Machens & Denève 2013)
+//! encodes a d-dimensional signal `x(t)` in the spikes of N leaky integrate-and-fire neurons: the
+//! readout `x̂ = D r` of the filtered spike trains tracks `x' = A x + c(t)`, and a neuron fires
+//! exactly when its spike reduces the coding error. Published implementations step with forward
+//! Euler at 0.1 ms and allow one spike per step to hide the grid's artefacts; ebnsim has **no
+//! grid**. Between events every voltage has a closed form, and the next threshold crossing is
+//! found by a certified search that cannot miss one.
+//!
+//! ## A first run
+//!
+//! Build a network, give it an input, run the exact kernel, read spikes and the readout:
+//!
+//! ```
+//! use ebnsim::engine::Engine;
+//! use ebnsim::kernel::Kernel;
+//! use ebnsim::network::{random_decoder, NetworkBuilder};
+//! use ebnsim::seed::{rng_stream, Stream};
+//! use ebnsim::signal::Signal;
+//! use ebnsim::time::Time;
+//!
+//! // 40 neurons encoding the damped oscillator of Boerlin et al. (2013).
+//! let decoder = random_decoder(2, 40, 0.1, true, &mut rng_stream(7, Stream::Decoder));
+//! let network = NetworkBuilder::new(decoder)
+//!     .lambda_d(10.0) // 1/s: readout decay
+//!     .lambda_v(20.0) // 1/s: membrane leak
+//!     .mu(1e-6)
+//!     .linear_dynamics(vec![vec![-4.8, -22.4], vec![40.0, 0.0]])
+//!     .build()?;
+//! // A 50 ms kick along the first dimension.
+//! let input = Signal::piecewise_constant(
+//!     2,
+//!     &[0.0, 0.05, 0.1],
+//!     &[vec![0.0, 0.0], vec![50.0, 0.0], vec![0.0, 0.0]],
+//! )?;
+//! let mut sim = Kernel::new(network, input, &[0.0, 0.0])?;
+//! let mut spikes = Vec::new();
+//! sim.run_until(Time::from_secs(0.2), &mut spikes)?;
+//! let mut xhat = [0.0; 2];
+//! sim.readout(&mut xhat); // x̂(0.2 s), exact
+//! assert!(!spikes.is_empty() && xhat.iter().any(|v| v.abs() > 0.05));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The same from a model file, as `ebnsim run MODEL.toml --out DIR` does it:
+//!
+//! ```
+//! use ebnsim::run::{run_model, RunOptions};
+//! let model = ebnsim::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+//! let out = run_model(&model, &RunOptions::default(), |_t| {})?;
+//! assert!(out.summary.readout_rmse.unwrap() < 0.1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## The model
+//!
+//! For neuron i, between and across spikes (DESIGN.md §1; all rates in 1/s):
+//!
+//! ```text
+//! V_i' = −λ_V V_i + D_iᵀ c(t) + Σ_j Ω_s[i,j] r_j − Σ_j Ω_f[i,j] o_j(t − δ_f)      r' = −λ_d r + o
+//! T_i = (‖D_i‖² + μ + ν)/2      Ω_f = DᵀD + μI      Ω_s = Dᵀ(A + λ_d I)D
+//! ```
+//!
+//! A spike of j adds 1 to `r_j` (the readout jumps by `D_j`), resets `V_j` by `Ω_f[j,j]` at once,
+//! and lowers every other `V_k` by `Ω_f[k,j]` after the fast delay `δ_f` (default 0). Weights are
+//! stored low-rank (D and the d×d core `A + λ_d I`: O(N·d) per spike and memory) unless explicit
+//! N×N weights are given ([`network`]). Initial state: empty readout, `V_i = D_iᵀ x(0)`.
+//!
+//! ## Ordering guarantees
+//!
+//! Spikes are strictly ordered in continuous time. At equal times ([`queue`]):
+//!
+//! 1. delayed fast inputs arriving at `t` are all applied before any threshold test at `t`;
+//! 2. input changes at `t` leave voltages continuous (they only change slopes);
+//! 3. neurons whose trajectories reach threshold at the same `t` fire in index order;
+//! 4. **same-instant rule**: after a spike's instantaneous effects, if any neuron is *strictly*
+//!    above threshold, the one with the largest `V − T` (ties: lower index) fires at that same
+//!    time; repeat until none is. A neuron left *exactly* at threshold by a jump waits for its
+//!    continuous dynamics: it fires at once only if its voltage is rising;
+//! 5. a same-instant cascade longer than the limit (default N) stops the run with
+//!    [`error::SimError::Cascade`] instead of hanging.
+//!
+//! The same model file and seed give byte-identical spike files on every run.
+//!
+//! ## Accuracy contract
+//!
+//! Every emitted spike is at the smallest representable time at which the closed-form voltage,
+//! as evaluated, reaches threshold; no earlier crossing exists (the search proves each skipped
+//! piece crossing-free with exact enclosures, allowing only for floating-point rounding). Spike
+//! times match closed forms to a few ulps on well-conditioned crossings (`tests/closed_forms.rs`,
+//! including NEST's DC case to 1e-13 ms), and densely sampled voltages never exceed threshold
+//! between events (`tests/exact_engines.rs`, near-grazing trajectories included).
+//!
+//! ## Module map
+//!
+//! | stage | modules |
+//! |---|---|
+//! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`model_file`], [`seed`] |
+//! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
+//! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
+//! | results | [`run`], [`record`], [`metrics`], [`counters`], [`error`] |
+//!
+//! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
+//! run [`counters`].
+#![warn(missing_docs, missing_debug_implementations)]
+
 pub mod actors;
 pub mod counters;
 pub mod crossing;

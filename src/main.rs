@@ -30,7 +30,7 @@ enum Command {
         #[arg(long, value_enum)]
         engine: Option<EngineArg>,
         /// Dense-stepper time step in seconds, instead of `simulate.dt`.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         dt: Option<f64>,
         /// Longest same-instant cascade before the run stops (default: N).
         #[arg(long)]

@@ -1,0 +1,161 @@
+//! The `ebnsim` binary: `run` writes the three output files as MODEL-FORMAT.md specifies,
+//! byte-identically on reruns; malformed model files fail with a message naming the file and the
+//! field, and exit code 2, without writing anything.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn ebnsim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ebnsim"))
+}
+
+fn model(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .join(name)
+}
+
+fn run_ok(model: &Path, out: &Path, extra: &[&str]) -> String {
+    let o = ebnsim()
+        .arg("run")
+        .arg(model)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn run_writes_spikes_readout_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let stdout = run_ok(&model("boerlin-oscillator.toml"), &out, &[]);
+    assert!(stdout.contains("spikes"), "{stdout}");
+
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    let mut lines = spikes.lines();
+    assert_eq!(lines.next(), Some("time,neuron"));
+    let mut last = 0.0;
+    let mut count = 0;
+    for line in lines {
+        let (t, n) = line.split_once(',').unwrap();
+        let t: f64 = t.parse().unwrap();
+        let n: usize = n.parse().unwrap();
+        assert!(t >= last && t <= 1.0 && n < 40, "{line}");
+        // Shortest round-trip form: printing the parsed value gives the same text.
+        assert_eq!(format!("{t}"), line.split(',').next().unwrap());
+        last = t;
+        count += 1;
+    }
+    assert!(count > 100, "the kicked oscillator should spike: {count}");
+
+    let readout = std::fs::read_to_string(out.join("readout.csv")).unwrap();
+    let mut rows = readout.lines();
+    assert_eq!(rows.next(), Some("time,xhat0,xhat1,x0,x1"));
+    assert_eq!(
+        rows.count(),
+        1001,
+        "1 s sampled every 1 ms, both ends included"
+    );
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "engine",
+        "neurons",
+        "duration",
+        "spikes",
+        "mean_rate_hz",
+        "readout_rmse",
+        "wall_seconds",
+        "version",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["engine"], "exact");
+    assert_eq!(summary["neurons"], 40);
+    assert_eq!(summary["spikes"], count);
+    assert!(summary["readout_rmse"].as_f64().unwrap() < 0.1);
+    assert!(summary["counters"]["root_solves"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn reruns_are_byte_identical_and_engines_can_be_overridden() {
+    let dir = tempfile::tempdir().unwrap();
+    for m in ["boerlin-oscillator.toml", "smooth-random-2d.toml"] {
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        run_ok(&model(m), &a, &["--quiet"]);
+        run_ok(&model(m), &b, &["--quiet"]);
+        for f in ["spikes.csv", "readout.csv"] {
+            assert_eq!(
+                std::fs::read(a.join(f)).unwrap(),
+                std::fs::read(b.join(f)).unwrap(),
+                "{m} {f}"
+            );
+        }
+    }
+    let d = dir.path().join("dense");
+    run_ok(
+        &model("boerlin-oscillator.toml"),
+        &d,
+        &["--quiet", "--engine", "dense", "--dt", "1e-4"],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["engine"], "dense");
+    assert_eq!(summary["counters"]["steps"], 10_000);
+}
+
+#[test]
+fn malformed_model_fails_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(model("boerlin-oscillator.toml"))
+        .unwrap()
+        .replace("lambda_d = 10.0", "lambda_d = -10.0");
+    std::fs::write(&bad, text).unwrap();
+    let out = dir.path().join("out");
+    let o = ebnsim()
+        .arg("run")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("network.lambda_d") && err.contains("positive"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written for a bad model");
+
+    let missing = dir.path().join("missing.toml");
+    let o = ebnsim()
+        .arg("run")
+        .arg(&missing)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"));
+
+    let o = ebnsim()
+        .args(["run"])
+        .arg(model("boerlin-oscillator.toml"))
+        .args(["--out"])
+        .arg(&out)
+        .args(["--dt", "-1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--dt"));
+}
