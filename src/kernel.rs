@@ -27,6 +27,9 @@ use crate::time::Time;
 
 const STRIDE: usize = MAX_DEGREE + 1;
 
+/// Shortest first search window, s.
+const MIN_WINDOW: f64 = 1e-9;
+
 /// The exact, batched event-driven engine.
 #[derive(Debug)]
 pub struct Kernel {
@@ -56,6 +59,8 @@ pub struct Kernel {
     mx: Vec<f64>,
     queue: EventQueue,
     cascade_limit: usize,
+    /// Length of the first search window, s (adapted to recent inter-spike gaps).
+    window: f64,
     /// Time of the last spike and how many spikes happened at that instant.
     instant: (f64, usize),
     counters: Counters,
@@ -99,6 +104,7 @@ impl Kernel {
             queue: EventQueue::with_capacity(64),
             cascade_limit: n.max(1),
             instant: (f64::NAN, 0),
+            window: 1e-3,
             counters: Counters::default(),
             candidates: Vec::with_capacity(n.min(1024)),
             net: network,
@@ -291,11 +297,39 @@ impl Kernel {
     }
 
     /// Earliest crossing in `[start, end]` over all neurons, ties to the lower index.
+    ///
+    /// Searches windows of doubling length from `start` (the first as long as a few recent
+    /// inter-spike gaps), because bounds over a short window exclude almost every neuron while
+    /// bounds over a long horizon do not: in an EBN nearly every neuron on the side of the error
+    /// *would* cross eventually if nobody spiked.
     fn next_crossing(&mut self, start: f64, end: f64) -> Option<(f64, usize)> {
+        let mut lo = start;
+        let mut width = self.window;
+        loop {
+            let mut hi = if end - lo <= width { end } else { lo + width };
+            if hi <= lo {
+                hi = end;
+            }
+            if let Some(found) = self.crossing_in(lo, hi) {
+                let gap = found.0 - start;
+                if gap > 0.0 {
+                    self.window = (4.0 * gap).max(MIN_WINDOW);
+                }
+                return Some(found);
+            }
+            if hi >= end {
+                return None;
+            }
+            lo = hi;
+            width *= 2.0;
+        }
+    }
+
+    /// Earliest crossing in `[lo, hi]`, given that none exists in `[now, lo)`.
+    fn crossing_in(&mut self, lo: f64, hi: f64) -> Option<(f64, usize)> {
         let m = self.membrane;
-        let (ta, tb) = (start - self.origin, end - self.origin);
-        let bva = m.values(ta, self.degree);
-        let bvb = m.values(tb, self.degree);
+        let bva = m.values(lo - self.origin, self.degree);
+        let bvb = m.values(hi - self.origin, self.degree);
         let ranges = m.ranges(&bva, &bvb, self.degree);
         let th = self.net.thresholds();
         let mut candidates = std::mem::take(&mut self.candidates);
@@ -306,20 +340,41 @@ impl Kernel {
             if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
                 continue;
             }
-            candidates.push((tr.value(&bva) - t, i as u32));
+            // Linear extrapolation of the crossing: a cheap guess of who crosses first.
+            let (f, slope) = (tr.value(&bva) - t, tr.derivative(&m, &bva));
+            let guess = if f >= 0.0 {
+                0.0
+            } else if slope > 0.0 {
+                -f / slope
+            } else {
+                f64::INFINITY
+            };
+            candidates.push((guess, i as u32));
         }
         self.counters.proven_absent += (self.n - candidates.len()) as u64;
-        // Nearest to threshold first: the horizon shrinks fast and later searches end early.
-        candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Likely-first first: the horizon shrinks fast and later searches end after one bound.
+        candidates.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut best: Option<(f64, usize)> = None;
         let mut stats = CrossingStats::default();
+        // Bounds over [lo, best so far], refreshed when the best improves: most candidates after
+        // the first are excluded here in O(1), without a search.
+        let mut best_ranges = ranges;
         for &(_, i) in &candidates {
             let i = i as usize;
-            let hi = best.map_or(end, |(t, _)| t);
+            let end = best.map_or(hi, |(t, _)| t);
             let tr = self.trajectory(i);
-            if let Some(t) = first_crossing(&m, &tr, th[i], self.origin, start, hi, &mut stats) {
+            if best.is_some() {
+                let (ub, mag) = tr.upper_bound(&best_ranges);
+                if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+                    self.counters.proven_absent += 1;
+                    continue;
+                }
+            }
+            if let Some(t) = first_crossing(&m, &tr, th[i], self.origin, lo, end, &mut stats) {
                 if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
                     best = Some((t, i));
+                    let bvt = m.values(t - self.origin, self.degree);
+                    best_ranges = m.ranges(&bva, &bvt, self.degree);
                 }
             }
         }

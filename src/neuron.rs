@@ -7,6 +7,7 @@
 
 use crate::crossing::{first_crossing, CrossingStats};
 use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
+use crate::signal::taylor_shift;
 
 /// What a neuron can be told.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,25 +35,6 @@ pub struct Neuron {
     origin: f64,
     trajectory: Trajectory,
     threshold: f64,
-}
-
-/// `Σ_k b_k (τ + u)^k` re-expanded in `u`.
-fn taylor_shift(b: &[f64; MAX_DEGREE + 1], degree: usize, tau: f64) -> [f64; MAX_DEGREE + 1] {
-    const BINOM: [[f64; 4]; 4] = [
-        [1.0, 0.0, 0.0, 0.0],
-        [1.0, 1.0, 0.0, 0.0],
-        [1.0, 2.0, 1.0, 0.0],
-        [1.0, 3.0, 3.0, 1.0],
-    ];
-    let mut out = [0.0; MAX_DEGREE + 1];
-    for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
-        let mut pow = 1.0;
-        for k in m..=degree {
-            *o += BINOM[k][m] * b[k] * pow;
-            pow *= tau;
-        }
-    }
-    out
 }
 
 impl Neuron {

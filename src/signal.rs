@@ -357,26 +357,37 @@ impl Signal {
         let d = self.dims;
         let a = &self.coeffs[seg * STRIDE * d..(seg + 1) * STRIDE * d];
         out[..STRIDE * d].fill(0.0);
-        // Taylor shift: coefficient of u^m is Σ_{k≥m} C(k, m) a_k s0^{k−m}.
-        const BINOM: [[f64; 4]; 4] = [
-            [1.0, 0.0, 0.0, 0.0],
-            [1.0, 1.0, 0.0, 0.0],
-            [1.0, 2.0, 1.0, 0.0],
-            [1.0, 3.0, 3.0, 1.0],
-        ];
         for j in 0..d {
-            for m in 0..=deg {
-                let mut v = 0.0;
-                let mut pow = 1.0;
-                for k in m..=deg {
-                    v += BINOM[k][m] * a[k * d + j] * pow;
-                    pow *= s0;
-                }
-                out[m * d + j] = v;
+            let mut p = [0.0; STRIDE];
+            for (k, pk) in p.iter_mut().enumerate().take(deg + 1) {
+                *pk = a[k * d + j];
+            }
+            for (m, v) in taylor_shift(&p, deg, s0).iter().enumerate().take(deg + 1) {
+                out[m * d + j] = *v;
             }
         }
         deg
     }
+}
+
+/// Re-expands `Σ_k p_k (s + u)^k` as a polynomial in `u`: coefficient of `u^m` is
+/// `Σ_{k≥m} C(k, m) p_k s^{k−m}` (exact up to rounding; degree ≤ [`MAX_DEGREE`]).
+pub fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
+    const BINOM: [[f64; 4]; 4] = [
+        [1.0, 0.0, 0.0, 0.0],
+        [1.0, 1.0, 0.0, 0.0],
+        [1.0, 2.0, 1.0, 0.0],
+        [1.0, 3.0, 3.0, 1.0],
+    ];
+    let mut out = [0.0; STRIDE];
+    for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
+        let mut pow = 1.0;
+        for k in m..=degree {
+            *o += BINOM[k][m] * p[k] * pow;
+            pow *= s;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
