@@ -53,10 +53,29 @@ pub fn first_crossing(
     end: f64,
     stats: &mut CrossingStats,
 ) -> Option<f64> {
+    let deg = tr.degree;
+    let end = end.max(start);
+    let bs = m.values(start - origin, deg);
+    let be = m.values(end - origin, deg);
+    first_crossing_between(m, tr, threshold, origin, (start, &bs), (end, &be), stats)
+}
+
+/// [`first_crossing`] with the basis already evaluated at the interval's ends (at local times
+/// `start − origin` and `end − origin`): the form the kernel uses, which shares these values
+/// among all neurons.
+pub fn first_crossing_between(
+    m: &Membrane,
+    tr: &Trajectory,
+    threshold: f64,
+    origin: f64,
+    (start, bs): (f64, &BasisValues),
+    (end, be): (f64, &BasisValues),
+    stats: &mut CrossingStats,
+) -> Option<f64> {
     stats.searches += 1;
     let deg = tr.degree;
     let at = |t: f64| m.values(t - origin, deg);
-    let bs = at(start);
+    let (bs, be) = (*bs, *be);
     let fs = tr.value(&bs) - threshold;
     if fs > 0.0 || (fs == 0.0 && tr.derivative(m, &bs) > 0.0) {
         return Some(start);
@@ -64,22 +83,21 @@ pub fn first_crossing(
     if end <= start {
         return None;
     }
-    let be = at(end);
 
+    /// A piece `[a, b]` with the basis at both ends and `f(a)`.
     enum Piece {
-        Search(BasisValues, BasisValues, f64),
+        Search((f64, BasisValues), (f64, BasisValues), f64),
         /// A crossing is known to exist at or before this time.
         Fallback(f64),
     }
     let mut stack: Vec<Piece> = Vec::with_capacity(64);
-    stack.push(Piece::Search(bs, be, fs));
+    stack.push(Piece::Search((start, bs), (end, be), fs));
     while let Some(piece) = stack.pop() {
-        let (ba, bb, fa) = match piece {
+        let ((a, ba), (b, bb), fa) = match piece {
             Piece::Fallback(t) => return Some(t),
-            Piece::Search(ba, bb, fa) => (ba, bb, fa),
+            Piece::Search(pa, pb, fa) => (pa, pb, fa),
         };
         stats.enclosures += 1;
-        let (a, b) = (ba.tau + origin, bb.tau + origin);
         let ranges = m.ranges(&ba, &bb, deg);
         let (v, d, mag) = tr.enclose(m, &ranges);
         if v.hi - threshold + MARGIN * (mag + threshold.abs()) < 0.0 {
@@ -108,10 +126,10 @@ pub fn first_crossing(
         if fm >= 0.0 {
             // A crossing lies in (a, mid]; the left piece must find it, mid is the fallback.
             stack.push(Piece::Fallback(mid));
-            stack.push(Piece::Search(ba, bm, fa));
+            stack.push(Piece::Search((a, ba), (mid, bm), fa));
         } else {
-            stack.push(Piece::Search(bm, bb, fm));
-            stack.push(Piece::Search(ba, bm, fa));
+            stack.push(Piece::Search((mid, bm), (b, bb), fm));
+            stack.push(Piece::Search((a, ba), (mid, bm), fa));
         }
     }
     None

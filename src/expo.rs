@@ -106,6 +106,8 @@ pub struct BasisRanges {
     pub slow: Interval,
     /// Range of `E'(τ) = e^{-λ_d τ} − λ_V E(τ)` (an enclosure, not exact).
     pub slow_deriv: Interval,
+    /// Largest magnitudes of leak, slow, and drive 0..=3 (for rounding margins).
+    pub mags: [f64; 6],
 }
 
 impl Membrane {
@@ -234,16 +236,27 @@ impl Membrane {
             lo: b.decay - self.lambda_v * slow.hi,
             hi: a.decay - self.lambda_v * slow.lo,
         };
+        let mags = [
+            leak.mag(),
+            slow.mag(),
+            drive[0].mag(),
+            drive[1].mag(),
+            drive[2].mag(),
+            drive[3].mag(),
+        ];
         BasisRanges {
             leak,
             drive,
             slow,
             slow_deriv,
+            mags,
         }
     }
 }
 
 /// One neuron's voltage on the current interval: `V(τ) = v0 e^{-λ_V τ} + Σ b_k R_k(τ) + s E(τ)`.
+///
+/// Coefficients above `degree` must be 0 (evaluation sums all four drive terms).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Trajectory {
     /// Voltage at the interval start.
@@ -260,37 +273,51 @@ impl Trajectory {
     /// Voltage at the time the basis was evaluated at.
     #[inline]
     pub fn value(&self, bv: &BasisValues) -> f64 {
-        let mut v = self.v0 * bv.leak + self.slow * bv.slow;
-        for k in 0..=self.degree {
-            v += self.drive[k] * bv.drive[k];
-        }
-        v
+        // Terms above the degree are 0 in both factors: summing all four is branch-free.
+        let (b, r) = (&self.drive, &bv.drive);
+        self.v0 * bv.leak
+            + self.slow * bv.slow
+            + b[0] * r[0]
+            + b[1] * r[1]
+            + b[2] * r[2]
+            + b[3] * r[3]
     }
 
     /// Time derivative of the voltage at the time the basis was evaluated at.
     #[inline]
     pub fn derivative(&self, m: &Membrane, bv: &BasisValues) -> f64 {
         // R_0' = e^{-λ_V τ}; R_k' = k R_{k-1}; E' = e^{-λ_d τ} − λ_V E.
-        let mut d = (self.drive[0] - m.lambda_v * self.v0) * bv.leak
-            + self.slow * (bv.decay - m.lambda_v * bv.slow);
-        for k in 1..=self.degree {
-            d += self.drive[k] * k as f64 * bv.drive[k - 1];
-        }
-        d
+        let (b, r) = (&self.drive, &bv.drive);
+        (b[0] - m.lambda_v * self.v0) * bv.leak
+            + self.slow * (bv.decay - m.lambda_v * bv.slow)
+            + b[1] * r[0]
+            + 2.0 * b[2] * r[1]
+            + 3.0 * b[3] * r[2]
     }
 
     /// Upper bound of the voltage over the interval the ranges describe, and the magnitude of
     /// the summed terms (for rounding margins). The cheap test of the kernel's bound pass.
     #[inline]
     pub fn upper_bound(&self, r: &BasisRanges) -> (f64, f64) {
-        let hi = |c: f64, iv: Interval| if c >= 0.0 { c * iv.hi } else { c * iv.lo };
-        let mut ub = hi(self.v0, r.leak) + hi(self.slow, r.slow);
-        let mut mag = self.v0.abs() * r.leak.mag() + self.slow.abs() * r.slow.mag();
-        for k in 0..=self.degree {
-            ub += hi(self.drive[k], r.drive[k]);
-            mag += self.drive[k].abs() * r.drive[k].mag();
+        // Branches, not f64::max: NaN-aware max costs several instructions, and this runs for
+        // every neuron at every event.
+        #[inline(always)]
+        fn hi(c: f64, iv: Interval) -> f64 {
+            if c >= 0.0 {
+                c * iv.hi
+            } else {
+                c * iv.lo
+            }
         }
-        (ub, mag)
+        let (b, d, mg) = (&self.drive, &r.drive, &r.mags);
+        let ub = hi(self.v0, r.leak) + hi(self.slow, r.slow) + hi(b[0], d[0]);
+        let m = self.v0.abs() * mg[0] + self.slow.abs() * mg[1] + b[0].abs() * mg[2];
+        if self.degree == 0 {
+            return (ub, m); // piecewise-constant input: the common case
+        }
+        let ub = ub + hi(b[1], d[1]) + hi(b[2], d[2]) + hi(b[3], d[3]);
+        let m = m + b[1].abs() * mg[3] + b[2].abs() * mg[4] + b[3].abs() * mg[5];
+        (ub, m)
     }
 
     /// Enclosures of the voltage and of its derivative over the interval the ranges describe,

@@ -16,7 +16,7 @@
 //! [`crate::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 use crate::counters::Counters;
-use crate::crossing::{first_crossing, CrossingStats, MARGIN};
+use crate::crossing::{first_crossing_between, CrossingStats, MARGIN};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
@@ -164,15 +164,19 @@ impl Kernel {
     /// Recomputes the per-neuron coefficients that depend on the origin: the drive polynomial
     /// (Taylor-shifted input projected on each decoder) and, low-rank, the slow currents.
     fn refresh_interval(&mut self) {
-        let (n, d) = (self.n, self.d);
+        let d = self.d;
         let seg = self.input.segment_at(self.origin);
         if self.drive_segment != Some(seg) || self.degree > 0 {
             self.degree = self.input.local_polynomial(self.origin, &mut self.cpoly);
-            for i in 0..n {
-                let di = self.net.decoder(i);
-                for k in 0..=self.degree {
+            let decoders = self.net.decoders();
+            for (di, b) in decoders
+                .chunks_exact(d)
+                .zip(self.drive.chunks_exact_mut(STRIDE))
+            {
+                for (k, bk) in b.iter_mut().enumerate() {
+                    // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
                     let ck = &self.cpoly[k * d..(k + 1) * d];
-                    self.drive[i * STRIDE + k] = di.iter().zip(ck).map(|(a, b)| a * b).sum();
+                    *bk = di.iter().zip(ck).map(|(a, c)| a * c).sum();
                 }
             }
             self.drive_segment = Some(seg);
@@ -181,14 +185,9 @@ impl Kernel {
             for r in 0..d {
                 self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
             }
-            for i in 0..n {
-                self.slow[i] = self
-                    .net
-                    .decoder(i)
-                    .iter()
-                    .zip(&self.mx)
-                    .map(|(a, b)| a * b)
-                    .sum();
+            let decoders = self.net.decoders();
+            for (s, di) in self.slow.iter_mut().zip(decoders.chunks_exact(d)) {
+                *s = di.iter().zip(&self.mx).map(|(a, b)| a * b).sum();
             }
         }
     }
@@ -200,12 +199,11 @@ impl Kernel {
                 let d = self.d;
                 let decoders = self.net.decoders();
                 let dj = &decoders[j * d..(j + 1) * d];
-                for (i, v) in self.v.iter_mut().enumerate() {
-                    if i != j {
-                        let di = &decoders[i * d..(i + 1) * d];
-                        *v -= di.iter().zip(dj).map(|(a, b)| a * b).sum::<f64>();
-                    }
+                let vj = self.v[j];
+                for (v, di) in self.v.iter_mut().zip(decoders.chunks_exact(d)) {
+                    *v -= di.iter().zip(dj).map(|(a, b)| a * b).sum::<f64>();
                 }
+                self.v[j] = vj;
             }
             Weights::Dense { fast, .. } => {
                 let col = &fast[j * self.n..(j + 1) * self.n];
@@ -352,16 +350,21 @@ impl Kernel {
             candidates.push((guess, i as u32));
         }
         self.counters.proven_absent += (self.n - candidates.len()) as u64;
-        // Likely-first first: the horizon shrinks fast and later searches end after one bound.
-        candidates.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Likely-first first, so the horizon shrinks fast and later candidates are excluded by
+        // one bound: only the few best guesses are ordered (a full sort costs more than it saves).
+        let by_guess = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        let head = candidates.len().min(8);
+        if candidates.len() > head {
+            candidates.select_nth_unstable_by(head, by_guess);
+        }
+        candidates[..head].sort_unstable_by(by_guess);
         let mut best: Option<(f64, usize)> = None;
         let mut stats = CrossingStats::default();
         // Bounds over [lo, best so far], refreshed when the best improves: most candidates after
         // the first are excluded here in O(1), without a search.
-        let mut best_ranges = ranges;
+        let (mut best_ranges, mut bv_end, mut end) = (ranges, bvb, hi);
         for &(_, i) in &candidates {
             let i = i as usize;
-            let end = best.map_or(hi, |(t, _)| t);
             let tr = self.trajectory(i);
             if best.is_some() {
                 let (ub, mag) = tr.upper_bound(&best_ranges);
@@ -370,11 +373,22 @@ impl Kernel {
                     continue;
                 }
             }
-            if let Some(t) = first_crossing(&m, &tr, th[i], self.origin, lo, end, &mut stats) {
+            let origin = self.origin;
+            let found = first_crossing_between(
+                &m,
+                &tr,
+                th[i],
+                origin,
+                (lo, &bva),
+                (end, &bv_end),
+                &mut stats,
+            );
+            if let Some(t) = found {
                 if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
                     best = Some((t, i));
-                    let bvt = m.values(t - self.origin, self.degree);
-                    best_ranges = m.ranges(&bva, &bvt, self.degree);
+                    end = t;
+                    bv_end = m.values(t - origin, self.degree);
+                    best_ranges = m.ranges(&bva, &bv_end, self.degree);
                 }
             }
         }
