@@ -482,21 +482,15 @@ impl Engine for DenseStepper {
     /// Takes every step whose end is at or before `t` (a step end within a few ulps above `t`
     /// counts as at `t`, so that `dt = 0.1` reaches `t = 0.3` in three steps), appending the
     /// spikes with time = step end.
-    ///
-    /// # Panics
-    /// When `t` is infinite ([`Time::NEVER`]): a clock-driven run to "never" cannot end.
+    /// An infinite `t` ([`Time::NEVER`]) is an error: a clock-driven run to "never" cannot end.
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let target = t.secs();
-        if target < self.now {
-            return Err(SimError::Backwards {
+        if !(target >= self.now && target.is_finite()) {
+            return Err(SimError::InvalidTarget {
                 now: self.now,
                 target,
             });
         }
-        assert!(
-            target.is_finite(),
-            "DenseStepper::run_until needs a finite time, got {target}"
-        );
         let limit = target + 8.0 * f64::EPSILON * target;
         while self.step_end(self.step) <= limit {
             self.take_step(spikes);
@@ -781,7 +775,7 @@ mod tests {
         assert_eq!((c.steps, c.spikes, c.crossing_spikes), (7000, 1, 1));
         assert!(matches!(
             s.run_until(Time::from_secs(0.5), &mut spikes),
-            Err(SimError::Backwards { .. })
+            Err(SimError::InvalidTarget { .. })
         ));
     }
 

@@ -82,9 +82,11 @@ pub enum SimError {
         /// The limit that was exceeded.
         limit: usize,
     },
-    /// A run was asked to go backwards in time.
-    #[error("cannot run to t = {target} s: the simulation is already at t = {now} s")]
-    Backwards {
+    /// A run was asked to go backwards in time, or to an infinite time.
+    #[error(
+        "cannot run to t = {target} s: expected a finite time not before the current t = {now} s"
+    )]
+    InvalidTarget {
         /// Current time, s.
         now: f64,
         /// Requested time, s.

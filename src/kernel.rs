@@ -405,8 +405,8 @@ impl Engine for Kernel {
 
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let t_stop = t.secs();
-        if t_stop < self.now {
-            return Err(SimError::Backwards {
+        if !(t_stop >= self.now && t_stop.is_finite()) {
+            return Err(SimError::InvalidTarget {
                 now: self.now,
                 target: t_stop,
             });

@@ -359,3 +359,23 @@ fn identical_neurons_tie_to_the_lower_index() {
         assert_eq!(spikes[0].neuron, 0, "engine {engine}: {spikes:?}");
     }
 }
+
+#[test]
+fn running_to_never_or_backwards_is_an_error() {
+    use ebnsim::dense::{DenseConfig, DenseStepper};
+    let c = random_case(3, false);
+    let mut engines: Vec<Box<dyn Engine>> = vec![
+        Box::new(kernel(&c)),
+        Box::new(actors(&c)),
+        Box::new(
+            DenseStepper::new(&c.net, c.input.clone(), &c.x0, DenseConfig::default()).unwrap(),
+        ),
+    ];
+    for e in engines.iter_mut() {
+        let mut spikes = Vec::new();
+        let err = e.run_until(Time::NEVER, &mut spikes).unwrap_err();
+        assert!(matches!(err, SimError::InvalidTarget { .. }), "{err}");
+        e.run_until(Time::from_secs(0.01), &mut spikes).unwrap();
+        assert!(e.run_until(Time::from_secs(0.005), &mut spikes).is_err());
+    }
+}
