@@ -193,6 +193,13 @@ fn refine(
 mod tests {
     use super::*;
 
+    /// Drive coefficients padded with zeros.
+    fn pad(x: &[f64]) -> [f64; crate::expo::MAX_DEGREE + 1] {
+        let mut out = [0.0; crate::expo::MAX_DEGREE + 1];
+        out[..x.len()].copy_from_slice(x);
+        out
+    }
+
     fn search(m: &Membrane, tr: &Trajectory, th: f64, end: f64) -> Option<f64> {
         first_crossing(m, tr, th, 0.0, 0.0, end, &mut CrossingStats::default())
     }
@@ -203,7 +210,7 @@ mod tests {
         let m = Membrane::new(20.0, 10.0);
         let tr = Trajectory {
             v0: 0.0,
-            drive: [30.0, 0.0, 0.0, 0.0],
+            drive: pad(&[30.0, 0.0, 0.0, 0.0]),
             slow: 0.0,
             degree: 0,
         };
@@ -217,7 +224,7 @@ mod tests {
         let m = Membrane::new(20.0, 10.0);
         let tr = Trajectory {
             v0: 0.0,
-            drive: [19.0, 0.0, 0.0, 0.0],
+            drive: pad(&[19.0, 0.0, 0.0, 0.0]),
             slow: 0.0,
             degree: 0,
         };
@@ -230,7 +237,7 @@ mod tests {
         // Falling from threshold: no crossing at the start.
         let tr = Trajectory {
             v0: 1.0,
-            drive: [0.0; 4],
+            drive: pad(&[]),
             slow: 0.0,
             degree: 0,
         };
@@ -238,7 +245,7 @@ mod tests {
         // Rising from threshold: crossing at the start.
         let tr = Trajectory {
             v0: 1.0,
-            drive: [40.0, 0.0, 0.0, 0.0],
+            drive: pad(&[40.0, 0.0, 0.0, 0.0]),
             slow: 0.0,
             degree: 0,
         };
@@ -255,7 +262,7 @@ mod tests {
             let s = (1.0 + excess) / e_peak;
             let tr = Trajectory {
                 v0: 0.0,
-                drive: [0.0; 4],
+                drive: pad(&[]),
                 slow: s,
                 degree: 0,
             };
@@ -275,7 +282,7 @@ mod tests {
         let m = Membrane::new(20.0, 10.0);
         let tr = Trajectory {
             v0: 0.0,
-            drive: [40.0, -1200.0, 9000.0, 0.0],
+            drive: pad(&[40.0, -1200.0, 9000.0, 0.0]),
             slow: 0.0,
             degree: 2,
         };

@@ -17,8 +17,9 @@
 //! ([`crate::crossing`]). `E` is evaluated as `τ e^{-λ_V τ} (e^{δτ} − 1)/(δτ)`, `δ = λ_V − λ_d`,
 //! which is accurate for `λ_V = λ_d` (the resonant case `τ e^{-λτ}`) and for every `λ_V` near it.
 
-/// Highest degree of the polynomial drive inside one interval (cubic splines).
-pub const MAX_DEGREE: usize = 3;
+/// Highest degree of the polynomial drive inside one interval (cubic splines for inputs, the
+/// degree-4 dense output of the teacher's Dormand–Prince solver, room for quintic Hermite).
+pub const MAX_DEGREE: usize = 5;
 
 /// A closed interval `[lo, hi]` of reals, used for enclosures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,8 +107,8 @@ pub struct BasisRanges {
     pub slow: Interval,
     /// Range of `E'(τ) = e^{-λ_d τ} − λ_V E(τ)` (an enclosure, not exact).
     pub slow_deriv: Interval,
-    /// Largest magnitudes of leak, slow, and drive 0..=3 (for rounding margins).
-    pub mags: [f64; 6],
+    /// Largest magnitudes of leak, slow, and drive `0..=MAX_DEGREE` (for rounding margins).
+    pub mags: [f64; MAX_DEGREE + 3],
 }
 
 impl Membrane {
@@ -236,14 +237,12 @@ impl Membrane {
             lo: b.decay - self.lambda_v * slow.hi,
             hi: a.decay - self.lambda_v * slow.lo,
         };
-        let mags = [
-            leak.mag(),
-            slow.mag(),
-            drive[0].mag(),
-            drive[1].mag(),
-            drive[2].mag(),
-            drive[3].mag(),
-        ];
+        let mut mags = [0.0; MAX_DEGREE + 3];
+        mags[0] = leak.mag();
+        mags[1] = slow.mag();
+        for (m, r) in mags[2..].iter_mut().zip(&drive) {
+            *m = r.mag();
+        }
         BasisRanges {
             leak,
             drive,
@@ -256,7 +255,7 @@ impl Membrane {
 
 /// One neuron's voltage on the current interval: `V(τ) = v0 e^{-λ_V τ} + Σ b_k R_k(τ) + s E(τ)`.
 ///
-/// Coefficients above `degree` must be 0 (evaluation sums all four drive terms).
+/// Coefficients above `degree` are ignored.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Trajectory {
     /// Voltage at the interval start.
@@ -273,14 +272,12 @@ impl Trajectory {
     /// Voltage at the time the basis was evaluated at.
     #[inline]
     pub fn value(&self, bv: &BasisValues) -> f64 {
-        // Terms above the degree are 0 in both factors: summing all four is branch-free.
         let (b, r) = (&self.drive, &bv.drive);
-        self.v0 * bv.leak
-            + self.slow * bv.slow
-            + b[0] * r[0]
-            + b[1] * r[1]
-            + b[2] * r[2]
-            + b[3] * r[3]
+        let mut v = self.v0 * bv.leak + self.slow * bv.slow + b[0] * r[0];
+        for k in 1..=self.degree {
+            v += b[k] * r[k];
+        }
+        v
     }
 
     /// Time derivative of the voltage at the time the basis was evaluated at.
@@ -288,11 +285,12 @@ impl Trajectory {
     pub fn derivative(&self, m: &Membrane, bv: &BasisValues) -> f64 {
         // R_0' = e^{-λ_V τ}; R_k' = k R_{k-1}; E' = e^{-λ_d τ} − λ_V E.
         let (b, r) = (&self.drive, &bv.drive);
-        (b[0] - m.lambda_v * self.v0) * bv.leak
-            + self.slow * (bv.decay - m.lambda_v * bv.slow)
-            + b[1] * r[0]
-            + 2.0 * b[2] * r[1]
-            + 3.0 * b[3] * r[2]
+        let mut d =
+            (b[0] - m.lambda_v * self.v0) * bv.leak + self.slow * (bv.decay - m.lambda_v * bv.slow);
+        for k in 1..=self.degree {
+            d += k as f64 * b[k] * r[k - 1];
+        }
+        d
     }
 
     /// Upper bound of the voltage over the interval the ranges describe, and the magnitude of
@@ -310,13 +308,12 @@ impl Trajectory {
             }
         }
         let (b, d, mg) = (&self.drive, &r.drive, &r.mags);
-        let ub = hi(self.v0, r.leak) + hi(self.slow, r.slow) + hi(b[0], d[0]);
-        let m = self.v0.abs() * mg[0] + self.slow.abs() * mg[1] + b[0].abs() * mg[2];
-        if self.degree == 0 {
-            return (ub, m); // piecewise-constant input: the common case
+        let mut ub = hi(self.v0, r.leak) + hi(self.slow, r.slow) + hi(b[0], d[0]);
+        let mut m = self.v0.abs() * mg[0] + self.slow.abs() * mg[1] + b[0].abs() * mg[2];
+        for k in 1..=self.degree {
+            ub += hi(b[k], d[k]);
+            m += b[k].abs() * mg[2 + k];
         }
-        let ub = ub + hi(b[1], d[1]) + hi(b[2], d[2]) + hi(b[3], d[3]);
-        let m = m + b[1].abs() * mg[3] + b[2].abs() * mg[4] + b[3].abs() * mg[5];
         (ub, m)
     }
 
@@ -345,6 +342,13 @@ impl Trajectory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Drive coefficients padded with zeros.
+    fn pad(x: &[f64]) -> [f64; crate::expo::MAX_DEGREE + 1] {
+        let mut out = [0.0; crate::expo::MAX_DEGREE + 1];
+        out[..x.len()].copy_from_slice(x);
+        out
+    }
 
     /// Reference values by composite Simpson quadrature of the defining integrals.
     fn quad(f: impl Fn(f64) -> f64, tau: f64) -> f64 {
@@ -386,7 +390,7 @@ mod tests {
         let m = Membrane::new(20.0, 10.0);
         let tr = Trajectory {
             v0: 0.3,
-            drive: [2.0, -5.0, 30.0, -100.0],
+            drive: pad(&[2.0, -5.0, 30.0, -100.0]),
             slow: 1.5,
             degree: 3,
         };
@@ -409,7 +413,7 @@ mod tests {
         let m = Membrane::new(20.0, 10.0);
         let tr = Trajectory {
             v0: -0.3,
-            drive: [2.0, -5.0, 30.0, -100.0],
+            drive: pad(&[2.0, -5.0, 30.0, -100.0]),
             slow: -1.5,
             degree: 3,
         };

@@ -131,10 +131,11 @@ impl Kernel {
     /// Neuron i's trajectory on the current interval.
     #[inline]
     fn trajectory(&self, i: usize) -> Trajectory {
-        let b = &self.drive[i * STRIDE..(i + 1) * STRIDE];
+        let mut drive = [0.0; STRIDE];
+        drive.copy_from_slice(&self.drive[i * STRIDE..(i + 1) * STRIDE]);
         Trajectory {
             v0: self.v[i],
-            drive: [b[0], b[1], b[2], b[3]],
+            drive,
             slow: self.slow[i],
             degree: self.degree,
         }

@@ -373,17 +373,15 @@ impl Signal {
 /// Re-expands `Σ_k p_k (s + u)^k` as a polynomial in `u`: coefficient of `u^m` is
 /// `Σ_{k≥m} C(k, m) p_k s^{k−m}` (exact up to rounding; degree ≤ [`MAX_DEGREE`]).
 pub fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
-    const BINOM: [[f64; 4]; 4] = [
-        [1.0, 0.0, 0.0, 0.0],
-        [1.0, 1.0, 0.0, 0.0],
-        [1.0, 2.0, 1.0, 0.0],
-        [1.0, 3.0, 3.0, 1.0],
-    ];
     let mut out = [0.0; STRIDE];
     for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
-        let mut pow = 1.0;
+        // C(k, m) by the recurrence C(k, m) = C(k−1, m)·k/(k−m).
+        let (mut binom, mut pow) = (1.0, 1.0);
         for k in m..=degree {
-            *o += BINOM[k][m] * p[k] * pow;
+            if k > m {
+                binom = binom * k as f64 / (k - m) as f64;
+            }
+            *o += binom * p[k] * pow;
             pow *= s;
         }
     }
@@ -431,7 +429,7 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let s = Signal::smooth_random(&[0.0, 1.0], 2.0, 0.05, 1.0, &mut rng).unwrap();
         let d = 2;
-        let mut poly = [0.0; 8];
+        let mut poly = [0.0; STRIDE * 2];
         for &t0 in &[0.0, 0.013, 0.37, 0.99] {
             let deg = s.local_polynomial(t0, &mut poly);
             for &u in &[0.0, 0.001, 0.01] {

@@ -2,11 +2,18 @@
 
 use ebnsim::crossing::{first_crossing, CrossingStats};
 use ebnsim::engine::Engine;
-use ebnsim::expo::{Membrane, Trajectory};
+use ebnsim::expo::{Membrane, Trajectory, MAX_DEGREE};
 use ebnsim::kernel::Kernel;
 use ebnsim::network::NetworkBuilder;
 use ebnsim::signal::Signal;
 use ebnsim::time::Time;
+
+/// Drive coefficients padded with zeros.
+fn pad(x: &[f64]) -> [f64; MAX_DEGREE + 1] {
+    let mut out = [0.0; MAX_DEGREE + 1];
+    out[..x.len()].copy_from_slice(x);
+    out
+}
 
 /// One neuron (d = 1, decoder 1) with leak `lambda_v`, threshold `threshold`, constant drive.
 fn single_neuron_first_spike(lambda_v: f64, threshold: f64, drive: f64) -> f64 {
@@ -79,7 +86,7 @@ fn decaying_exponential_current_matches_lambert_w() {
         let m = Membrane::new(lambda, lambda);
         let tr = Trajectory {
             v0: 0.0,
-            drive: [0.0; 4],
+            drive: pad(&[]),
             slow: s,
             degree: 0,
         };
@@ -99,7 +106,7 @@ fn slow_current_with_lambda_v_twice_lambda_d_matches_quadratic() {
     let m = Membrane::new(2.0 * ld, ld);
     let tr = Trajectory {
         v0: 0.0,
-        drive: [0.0; 4],
+        drive: pad(&[]),
         slow: s,
         degree: 0,
     };
