@@ -49,8 +49,9 @@ pub trait VectorField: Send + Sync + fmt::Debug {
     fn dims(&self) -> usize;
 
     /// `f(x)` into `out`. Both slices have length [`VectorField::dims`] when called by this
-    /// crate. A value that cannot be computed should be reported as NaN or ±∞ (the solver turns
-    /// it into an error naming the time), not by panicking.
+    /// crate (the built-in fields index them directly and may panic on shorter slices). A value
+    /// that cannot be computed should be reported as NaN or ±∞ (the solver turns it into an
+    /// error naming the time), not by panicking.
     fn eval(&self, x: &[f64], out: &mut [f64]);
 
     /// The Jacobian `∂f_i/∂x_k` into `out[i * d + k]` (row-major d×d), if the field provides it;
@@ -518,11 +519,7 @@ impl DoubleWell {
     /// `target.time_scale`, `target.amplitude`.
     pub fn new(dims: usize, time_scale: f64, amplitude: f64) -> Result<DoubleWell, BuildError> {
         if dims == 0 {
-            return Err(BuildError::new(
-                "target.dims",
-                "at least 1 dimension",
-                "0",
-            ));
+            return Err(BuildError::new("target.dims", "at least 1 dimension", "0"));
         }
         Ok(DoubleWell {
             dims,
@@ -766,6 +763,9 @@ impl DampedPendulum {
 
     /// The conserved energy of the undamped pendulum at state `x`:
     /// `1 − cos(x₁/a) + (x₂/a)²/2` (dimensionless, per `m l² ω₀²`).
+    ///
+    /// # Panics
+    /// When `x` has fewer than 2 components.
     pub fn energy(&self, x: &[f64]) -> f64 {
         let (y1, y2) = (x[0] / self.amplitude, x[1] / self.amplitude);
         1.0 - y1.cos() + 0.5 * y2 * y2
