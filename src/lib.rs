@@ -96,7 +96,7 @@
 //!
 //! | stage | modules |
 //! |---|---|
-//! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`model_file`], [`seed`] |
+//! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`dynamics`] (target vector fields), [`ode`] (their high-order teacher), [`model_file`], [`seed`] |
 //! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
 //! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
 //! | results | [`run`], [`record`], [`metrics`], [`counters`], [`error`] |
@@ -109,6 +109,7 @@ pub mod actors;
 pub mod counters;
 pub mod crossing;
 pub mod dense;
+pub mod dynamics;
 pub mod engine;
 pub mod error;
 pub mod expo;
@@ -117,6 +118,7 @@ pub mod metrics;
 pub mod model_file;
 pub mod network;
 pub mod neuron;
+pub mod ode;
 pub mod queue;
 pub mod record;
 pub mod run;
