@@ -377,11 +377,11 @@ pub fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
     for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
         // C(k, m) by the recurrence C(k, m) = C(k−1, m)·k/(k−m).
         let (mut binom, mut pow) = (1.0, 1.0);
-        for k in m..=degree {
+        for (k, pk) in p.iter().enumerate().take(degree + 1).skip(m) {
             if k > m {
                 binom = binom * k as f64 / (k - m) as f64;
             }
-            *o += binom * p[k] * pow;
+            *o += binom * pk * pow;
             pow *= s;
         }
     }
