@@ -82,6 +82,12 @@ pub enum SimError {
         /// The limit that was exceeded.
         limit: usize,
     },
+    /// The learning actor could not update the weights.
+    #[error("learning: {message}")]
+    Learning {
+        /// What went wrong.
+        message: String,
+    },
     /// A run was asked to go backwards in time, or to an infinite time.
     #[error(
         "cannot run to t = {target} s: expected a finite time not before the current t = {now} s"

@@ -59,6 +59,10 @@ pub struct Kernel {
     mx: Vec<f64>,
     queue: EventQueue,
     cascade_limit: usize,
+    /// Whether inter-event intervals are logged (learning).
+    log_intervals: bool,
+    /// The log: `[t0, t1, x̂(t0)…]` per interval.
+    intervals: Vec<f64>,
     /// Length of the first search window, s (adapted to recent inter-spike gaps).
     window: f64,
     /// Time of the last spike and how many spikes happened at that instant.
@@ -105,6 +109,8 @@ impl Kernel {
             cascade_limit: n.max(1),
             instant: (f64::NAN, 0),
             window: 1e-3,
+            log_intervals: false,
+            intervals: Vec::new(),
             counters: Counters::default(),
             candidates: Vec::with_capacity(n.min(1024)),
             net: network,
@@ -121,6 +127,37 @@ impl Kernel {
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
     pub fn set_cascade_limit(&mut self, limit: usize) {
         self.cascade_limit = limit.max(1);
+    }
+
+    /// Starts (or stops) logging every inter-event interval of the readout, for the learning
+    /// actor: see [`Kernel::take_intervals`].
+    pub fn record_intervals(&mut self, on: bool) {
+        self.log_intervals = on;
+    }
+
+    /// Moves the logged intervals into `out` (cleared first), flattened as
+    /// `[t0, t1, x̂(t0)…]` (2 + d numbers each; between `t0` and `t1`,
+    /// `x̂(t) = x̂(t0) e^{−λ_d (t − t0)}`). Intervals cover time up to the last event or
+    /// [`Kernel::flush`].
+    pub fn take_intervals(&mut self, out: &mut Vec<f64>) {
+        out.clear();
+        std::mem::swap(out, &mut self.intervals);
+    }
+
+    /// Makes the current time an interval boundary (an event without effects), so that logged
+    /// intervals reach it. The spikes that follow are unchanged up to rounding.
+    pub fn flush(&mut self) {
+        self.advance_to(self.now);
+        self.refresh_interval();
+    }
+
+    /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the current time on: the way
+    /// learned linear weights and the feedback gain enter (`M = L + U − K I`).
+    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+        self.advance_to(self.now);
+        self.net.set_slow_core(core)?;
+        self.refresh_interval();
+        Ok(())
     }
 
     /// The network being simulated.
@@ -146,6 +183,10 @@ impl Kernel {
         let tau = t - self.origin;
         if tau == 0.0 {
             return;
+        }
+        if self.log_intervals {
+            self.intervals.extend_from_slice(&[self.origin, t]);
+            self.intervals.extend_from_slice(&self.xhat);
         }
         let bv = self.membrane.values(tau, self.degree);
         for i in 0..self.n {

@@ -99,6 +99,7 @@
 //! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`dynamics`] (target vector fields), [`ode`] (their high-order teacher), [`model_file`], [`seed`] |
 //! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
 //! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
+//! | learning | [`learning`] (the local rule on the exact engine) |
 //! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`counters`], [`error`] |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
@@ -114,6 +115,7 @@ pub mod engine;
 pub mod error;
 pub mod expo;
 pub mod kernel;
+pub mod learning;
 pub mod learning_metrics;
 pub mod metrics;
 pub mod model_file;

@@ -456,6 +456,36 @@ impl Network {
     pub fn weights(&self) -> &Weights {
         &self.weights
     }
+    /// Replaces the d×d slow core `M` of low-rank weights (`Ω_s = Dᵀ M D`): how learned linear
+    /// weights and the feedback gain enter (`M = L + U − K I`).
+    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+        let d = self.d;
+        let Weights::LowRank { core: c } = &mut self.weights else {
+            return Err(BuildError::new(
+                "network.weights",
+                "low-rank weights to change the slow core",
+                "dense weights",
+            ));
+        };
+        if core.len() != d * d || core.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "slow core",
+                format!("{d}×{d} finite entries"),
+                format!("{} entries", core.len()),
+            ));
+        }
+        c.copy_from_slice(core);
+        Ok(())
+    }
+
+    /// The d×d slow core `M` of low-rank weights (row-major), if the weights are low-rank.
+    pub fn slow_core(&self) -> Option<&[f64]> {
+        match &self.weights {
+            Weights::LowRank { core } => Some(core),
+            Weights::Dense { .. } => None,
+        }
+    }
+
     /// Whether the weights are stored low-rank.
     pub fn is_low_rank(&self) -> bool {
         matches!(self.weights, Weights::LowRank { .. })

@@ -377,6 +377,16 @@ impl DenseSolution {
         )
     }
 
+    /// The solution as a piecewise-polynomial [`Signal`] (one segment per step; the last one
+    /// extends past the end time), to drive the exact engine with the teacher. Requires the
+    /// solution to start at t = 0.
+    pub fn to_signal(&self) -> Result<Signal, BuildError> {
+        Signal::from_polynomials(
+            self.dims(),
+            self.segments().map(|s| (s.start, s.degree, s.coeffs)),
+        )
+    }
+
     /// The state `x(t)` into `out`.
     ///
     /// `t` is clamped to `[start_time, end_time]` (the solution is not extrapolated); the end

@@ -306,6 +306,78 @@ impl Signal {
         })
     }
 
+    /// A signal from flat polynomial segments `(start, degree, coeffs)` with
+    /// `coeffs[k * dims + j]` the coefficient of `(t − start)^k` in component `j` (the layout of
+    /// [`Signal::local_polynomial`] and of the teacher's dense output).
+    pub fn from_polynomials<'a>(
+        dims: usize,
+        segments: impl IntoIterator<Item = (f64, usize, &'a [f64])>,
+    ) -> Result<Signal, BuildError> {
+        let mut sig = Signal {
+            dims,
+            starts: Vec::new(),
+            degrees: Vec::new(),
+            coeffs: Vec::new(),
+        };
+        for (i, (start, degree, c)) in segments.into_iter().enumerate() {
+            if degree > MAX_DEGREE || c.len() < (degree + 1) * dims {
+                return Err(BuildError::new(
+                    format!("input.coefficients[{i}]"),
+                    format!("degree ≤ {MAX_DEGREE} with (degree + 1) × {dims} coefficients"),
+                    format!("degree {degree}, {} coefficients", c.len()),
+                ));
+            }
+            sig.starts.push(start);
+            sig.degrees.push(degree);
+            let base = sig.coeffs.len();
+            sig.coeffs.resize(base + STRIDE * dims, 0.0);
+            for (k, row) in c.chunks_exact(dims).take(degree + 1).enumerate() {
+                sig.coeffs[base + k * dims..base + (k + 1) * dims].copy_from_slice(row);
+            }
+        }
+        check_times("input.times", &sig.starts)?;
+        for (i, &x) in sig.coeffs.iter().enumerate() {
+            check_finite(
+                &format!("input.coefficients[{}]", i / (STRIDE * dims.max(1))),
+                x,
+            )?;
+        }
+        Ok(sig)
+    }
+
+    /// `a·self + b·other`, segment by segment over the union of both signals' knots (exact up
+    /// to rounding: each piece is the sum of the two Taylor-shifted polynomials).
+    pub fn linear_combination(&self, a: f64, other: &Signal, b: f64) -> Result<Signal, BuildError> {
+        if other.dims != self.dims {
+            return Err(BuildError::new(
+                "input",
+                format!("{} components", self.dims),
+                format!("{}", other.dims),
+            ));
+        }
+        let d = self.dims;
+        let mut knots: Vec<f64> = self.starts.iter().chain(&other.starts).copied().collect();
+        knots.sort_by(f64::total_cmp);
+        knots.dedup();
+        let (mut p, mut q) = (vec![0.0; STRIDE * d], vec![0.0; STRIDE * d]);
+        let mut out = Signal {
+            dims: d,
+            starts: Vec::new(),
+            degrees: Vec::new(),
+            coeffs: Vec::new(),
+        };
+        for &t in &knots {
+            let dp = self.local_polynomial(t, &mut p);
+            let dq = other.local_polynomial(t, &mut q);
+            out.starts.push(t);
+            out.degrees.push(dp.max(dq));
+            out.coeffs
+                .extend(p.iter().zip(&q).map(|(x, y)| a * x + b * y));
+        }
+        check_times("input.times", &out.starts)?;
+        Ok(out)
+    }
+
     /// Number of components d.
     pub fn dims(&self) -> usize {
         self.dims

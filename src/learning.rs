@@ -1,0 +1,169 @@
+//! The learning actor: the local plasticity rule of Alemi et al. (2018) on the exact engine.
+//!
+//! The slow weights onto a basis `Ψ(x̂)` of the readout are `W = Dᵀ U` (U is d × N_b), and the
+//! local rule — postsynaptic feedback current times presynaptic basis activity —
+//!
+//! ```text
+//! dW[i,b]/dt = η (D_iᵀ e) Ψ_b(x̂),   e = x − x̂      ⇔      dU/dt = η e Ψ(x̂)ᵀ
+//! ```
+//!
+//! keeps that form when it starts from zero. The actor receives, for every inter-event interval
+//! of the kernel, the readout at the interval start (between events `x̂(t) = x̂(t₀) e^{−λ_d(t−t₀)}`
+//! exactly) and integrates `∫ e Ψᵀ dt` against the teacher's dense output by Gauss–Legendre
+//! quadrature (8 nodes per piece of at most [`MAX_PIECE`] s: exact to rounding for these smooth
+//! integrands). Weights change only at learning epochs (operator splitting: within an epoch the
+//! weights are constant; the splitting error is O(η · epoch²)).
+//!
+//! This module does the linear basis `Ψ(x̂) = x̂`, whose learned weights enter the kernel as its
+//! low-rank slow core `M = L + U − K I` ([`crate::kernel::Kernel::set_slow_core`]).
+
+use crate::engine::{Engine, Spike};
+use crate::error::{BuildError, SimError};
+use crate::kernel::Kernel;
+use crate::teacher::Target;
+use crate::time::Time;
+
+/// Longest piece of an interval integrated with one 8-node Gauss–Legendre rule, s.
+pub const MAX_PIECE: f64 = 2e-3;
+
+/// 8-point Gauss–Legendre nodes on [−1, 1] (positive half) and weights.
+const GL_NODES: [f64; 4] = [
+    0.183_434_642_495_649_8,
+    0.525_532_409_916_329,
+    0.796_666_477_413_626_7,
+    0.960_289_856_497_536_3,
+];
+const GL_WEIGHTS: [f64; 4] = [
+    0.362_683_783_378_362,
+    0.313_706_645_877_887_3,
+    0.222_381_034_453_374_5,
+    0.101_228_536_290_376_3,
+];
+
+/// Learned weights `U` on the linear basis `Ψ(x̂) = x̂`, and the accumulated update of the
+/// current epoch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearLearner {
+    d: usize,
+    lambda_d: f64,
+    /// `U`, row-major d × d.
+    u: Vec<f64>,
+    /// `∫ e x̂ᵀ dt` since the last [`LinearLearner::apply`].
+    accum: Vec<f64>,
+    /// Scratch: teacher state.
+    x: Vec<f64>,
+    /// Total time integrated.
+    integrated: f64,
+}
+
+impl LinearLearner {
+    /// Starts from `U = 0` for a network of dimension `d` and readout decay `lambda_d` (1/s).
+    pub fn new(d: usize, lambda_d: f64) -> LinearLearner {
+        LinearLearner {
+            d,
+            lambda_d,
+            u: vec![0.0; d * d],
+            accum: vec![0.0; d * d],
+            x: vec![0.0; d],
+            integrated: 0.0,
+        }
+    }
+
+    /// The learned weights `U` (row-major d × d).
+    pub fn weights(&self) -> &[f64] {
+        &self.u
+    }
+
+    /// Seconds of network time integrated so far.
+    pub fn integrated_time(&self) -> f64 {
+        self.integrated
+    }
+
+    /// Adds `∫ (x − x̂) x̂ᵀ dt` over logged intervals (the layout of
+    /// [`Kernel::take_intervals`]) against the teacher.
+    pub fn integrate(&mut self, intervals: &[f64], teacher: &dyn Target) {
+        let d = self.d;
+        for iv in intervals.chunks_exact(2 + d) {
+            let (t0, t1, xhat0) = (iv[0], iv[1], &iv[2..]);
+            let pieces = ((t1 - t0) / MAX_PIECE).ceil().max(1.0) as usize;
+            let h = (t1 - t0) / pieces as f64;
+            for p in 0..pieces {
+                let mid = t0 + (p as f64 + 0.5) * h;
+                for (node, w) in GL_NODES.iter().zip(GL_WEIGHTS) {
+                    for t in [mid - 0.5 * h * node, mid + 0.5 * h * node] {
+                        let z = (-self.lambda_d * (t - t0)).exp();
+                        teacher.state_at(t, &mut self.x);
+                        let weight = 0.5 * h * w;
+                        for (j, row) in self.accum.chunks_exact_mut(d).enumerate() {
+                            let e = self.x[j] - xhat0[j] * z;
+                            for (a, xb) in row.iter_mut().zip(xhat0) {
+                                *a += weight * e * xb * z;
+                            }
+                        }
+                    }
+                }
+            }
+            self.integrated += t1 - t0;
+        }
+    }
+
+    /// Applies the accumulated update with learning rate `eta`: `U += η ∫ e x̂ᵀ dt`.
+    pub fn apply(&mut self, eta: f64) {
+        for (u, a) in self.u.iter_mut().zip(self.accum.iter_mut()) {
+            *u += eta * *a;
+            *a = 0.0;
+        }
+    }
+}
+
+/// One training run: constant feedback gain and learning rate, epochs of fixed length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Schedule {
+    /// Training time, s.
+    pub duration: f64,
+    /// Learning epoch, s: weights are updated at multiples of it.
+    pub epoch: f64,
+    /// Feedback gain K, 1/s.
+    pub feedback_gain: f64,
+    /// Learning rate η.
+    pub learning_rate: f64,
+}
+
+/// Trains `kernel` (whose input must already be `c + K x` and whose slow core is `L − K I`) with
+/// the linear basis, updating its slow core to `L + U − K I` after every epoch. `known` is `L`,
+/// the linear part wired by hand (zeros to learn everything). Returns the spikes.
+pub fn train_linear(
+    kernel: &mut Kernel,
+    learner: &mut LinearLearner,
+    teacher: &dyn Target,
+    known: &[f64],
+    schedule: &Schedule,
+) -> Result<Vec<Spike>, SimError> {
+    let d = learner.d;
+    kernel.record_intervals(true);
+    let mut spikes = Vec::new();
+    let mut log = Vec::new();
+    let epochs = (schedule.duration / schedule.epoch).ceil() as usize;
+    let mut core = vec![0.0; d * d];
+    for e in 1..=epochs {
+        let t = (e as f64 * schedule.epoch).min(schedule.duration);
+        kernel.run_until(Time::from_secs(t), &mut spikes)?;
+        kernel.flush();
+        kernel.take_intervals(&mut log);
+        learner.integrate(&log, teacher);
+        learner.apply(schedule.learning_rate);
+        for r in 0..d {
+            for c in 0..d {
+                let k = if r == c { schedule.feedback_gain } else { 0.0 };
+                core[r * d + c] = known[r * d + c] + learner.u[r * d + c] - k;
+            }
+        }
+        kernel
+            .set_slow_core(&core)
+            .map_err(|e: BuildError| SimError::Learning {
+                message: e.to_string(),
+            })?;
+    }
+    kernel.record_intervals(false);
+    Ok(spikes)
+}
