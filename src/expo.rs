@@ -18,8 +18,9 @@
 //! which is accurate for `λ_V = λ_d` (the resonant case `τ e^{-λτ}`) and for every `λ_V` near it.
 
 /// Highest degree of the polynomial drive inside one interval (cubic splines for inputs, the
-/// degree-4 dense output of the teacher's Dormand–Prince solver, room for quintic Hermite).
-pub const MAX_DEGREE: usize = 5;
+/// degree-4 dense output of the teacher's Dormand–Prince solver, and the polynomial fits of
+/// learned slow currents, [`crate::learning`]).
+pub const MAX_DEGREE: usize = 7;
 
 /// A closed interval `[lo, hi]` of reals, used for enclosures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -158,41 +159,31 @@ impl Membrane {
         let leak = (-x).exp();
         let decay = (-self.lambda_d * tau).exp();
         let mut drive = [0.0; MAX_DEGREE + 1];
-        if x < 1.0 {
-            // Series R_k = τ^{k+1} k! Σ_n (−x)^n / (n+k+1)!, no cancellation for small x.
-            let mut tk1 = tau; // τ^{k+1}
-            let mut kfact = 1.0;
-            for (k, slot) in drive.iter_mut().enumerate().take(degree + 1) {
-                if k > 0 {
-                    kfact *= k as f64;
-                    tk1 *= tau;
-                }
-                // term_n = (−x)^n / (n+k+1)!, starting at 1/(k+1)!
-                let mut inv_fact = 1.0;
-                for j in 1..=(k + 1) {
-                    inv_fact /= j as f64;
-                }
-                let mut term = inv_fact;
+        // R_k by the series τ^{k+1} k! Σ_n (−x)^n / (n+k+1)! where it has little cancellation
+        // (x < 1 + k/2: the summed terms exceed the sum by at most ~e^x·x/(k+1)), otherwise by
+        // the upward recursion R_k = (τ^k − k R_{k−1}) / λ_V (error growth ~k!/x^k, small there).
+        let (mut tk, mut kfact) = (1.0, 1.0); // τ^k, k!
+        for k in 0..=degree {
+            if k > 0 {
+                tk *= tau;
+                kfact *= k as f64;
+            }
+            drive[k] = if x < 1.0 + 0.5 * k as f64 {
+                let mut term = 1.0 / (kfact * (k + 1) as f64); // 1/(k+1)!
                 let mut sum = term;
-                let mut n = 0usize;
-                while n < 40 {
-                    n += 1;
+                for n in 1..60 {
                     term *= -x / ((n + k + 1) as f64);
                     sum += term;
                     if term.abs() <= 1e-17 * sum.abs() {
                         break;
                     }
                 }
-                *slot = tk1 * kfact * sum;
-            }
-        } else {
-            // Upward recursion R_k = (τ^k − k R_{k−1}) / λ_V, stable once λ_V τ ≥ 1.
-            drive[0] = -(-x).exp_m1() / lv;
-            let mut tk = 1.0;
-            for k in 1..=degree {
-                tk *= tau;
-                drive[k] = (tk - k as f64 * drive[k - 1]) / lv;
-            }
+                tk * tau * kfact * sum
+            } else if k == 0 {
+                -(-x).exp_m1() / lv
+            } else {
+                (tk - k as f64 * drive[k - 1]) / lv
+            };
         }
         let slow = self.slow_response(tau, leak, decay);
         BasisValues {
@@ -367,8 +358,8 @@ mod tests {
         for &(lv, ld) in &[(20.0, 10.0), (10.0, 10.0), (10.0, 10.000001), (5.0, 40.0)] {
             let m = Membrane::new(lv, ld);
             for &tau in &[1e-6, 1e-3, 0.04, 0.1, 0.3, 2.0] {
-                let bv = m.values(tau, 3);
-                for k in 0..=3 {
+                let bv = m.values(tau, MAX_DEGREE);
+                for k in 0..=MAX_DEGREE {
                     let r = quad(|u| (-lv * (tau - u)).exp() * u.powi(k as i32), tau);
                     assert!(
                         (bv.drive[k] - r).abs() <= 1e-9 * r.abs() + 1e-300,
