@@ -85,6 +85,7 @@ pub fn first_crossing_between(
     }
 
     /// A piece `[a, b]` with the basis at both ends and `f(a)`.
+    #[allow(clippy::large_enum_variant)] // lives on a reused stack; boxing would allocate per split
     enum Piece {
         Search((f64, BasisValues), (f64, BasisValues), f64),
         /// A crossing is known to exist at or before this time.
