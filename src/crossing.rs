@@ -57,13 +57,63 @@ pub fn first_crossing(
     let end = end.max(start);
     let bs = m.values(start - origin, deg);
     let be = m.values(end - origin, deg);
-    first_crossing_between(m, tr, threshold, origin, (start, &bs), (end, &be), stats)
+    Searcher::default().first_crossing_between(
+        m,
+        tr,
+        threshold,
+        origin,
+        (start, &bs),
+        (end, &be),
+        stats,
+    )
 }
 
-/// [`first_crossing`] with the basis already evaluated at the interval's ends (at local times
-/// `start − origin` and `end − origin`): the form the kernel uses, which shares these values
-/// among all neurons.
-pub fn first_crossing_between(
+/// A piece `[a, b]` of a search with the basis at both ends and `f(a)`.
+#[allow(clippy::large_enum_variant)] // lives on a reused stack; boxing would allocate per split
+#[derive(Debug)]
+enum Piece {
+    Search((f64, BasisValues), (f64, BasisValues), f64),
+    /// A crossing is known to exist at or before this time.
+    Fallback(f64),
+}
+
+/// Reusable scratch space for crossing searches, so that a warm search allocates nothing.
+#[derive(Debug, Default)]
+pub struct Searcher {
+    stack: Vec<Piece>,
+}
+
+impl Searcher {
+    /// [`first_crossing`] with the basis already evaluated at the interval's ends (at local
+    /// times `start − origin` and `end − origin`): the form the kernel uses, which shares these
+    /// values among all neurons.
+    #[allow(clippy::too_many_arguments)] // the search's inputs; grouping them would only rename
+    pub fn first_crossing_between(
+        &mut self,
+        m: &Membrane,
+        tr: &Trajectory,
+        threshold: f64,
+        origin: f64,
+        (start, bs): (f64, &BasisValues),
+        (end, be): (f64, &BasisValues),
+        stats: &mut CrossingStats,
+    ) -> Option<f64> {
+        search(
+            &mut self.stack,
+            m,
+            tr,
+            threshold,
+            origin,
+            (start, bs),
+            (end, be),
+            stats,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn search(
+    stack: &mut Vec<Piece>,
     m: &Membrane,
     tr: &Trajectory,
     threshold: f64,
@@ -84,14 +134,7 @@ pub fn first_crossing_between(
         return None;
     }
 
-    /// A piece `[a, b]` with the basis at both ends and `f(a)`.
-    #[allow(clippy::large_enum_variant)] // lives on a reused stack; boxing would allocate per split
-    enum Piece {
-        Search((f64, BasisValues), (f64, BasisValues), f64),
-        /// A crossing is known to exist at or before this time.
-        Fallback(f64),
-    }
-    let mut stack: Vec<Piece> = Vec::with_capacity(64);
+    stack.clear();
     stack.push(Piece::Search((start, bs), (end, be), fs));
     while let Some(piece) = stack.pop() {
         let ((a, ba), (b, bb), fa) = match piece {

@@ -16,7 +16,7 @@
 //! [`crate::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 use crate::counters::Counters;
-use crate::crossing::{first_crossing_between, CrossingStats, MARGIN};
+use crate::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
@@ -69,6 +69,7 @@ pub struct Kernel {
     instant: (f64, usize),
     counters: Counters,
     candidates: Vec<(f64, u32)>,
+    searcher: Searcher,
 }
 
 impl Kernel {
@@ -113,6 +114,7 @@ impl Kernel {
             intervals: Vec::new(),
             counters: Counters::default(),
             candidates: Vec::with_capacity(n.min(1024)),
+            searcher: Searcher::default(),
             net: network,
             input,
         };
@@ -416,7 +418,7 @@ impl Kernel {
                 }
             }
             let origin = self.origin;
-            let found = first_crossing_between(
+            let found = self.searcher.first_crossing_between(
                 &m,
                 &tr,
                 th[i],
