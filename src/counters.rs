@@ -25,6 +25,8 @@ pub struct Counters {
     pub enclosures: u64,
     /// Crossings refined to ulp level.
     pub root_solves: u64,
+    /// Polynomial fits of the learned slow current (one per event while learning).
+    pub refits: u64,
     /// Time steps taken (dense stepper only).
     pub steps: u64,
 }

@@ -15,6 +15,7 @@
 //! knots — live in the [`EventQueue`]. The results equal the one-message-at-a-time semantics of
 //! [`crate::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
+use crate::basis::LearnedCurrent;
 use crate::counters::Counters;
 use crate::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::engine::{Engine, Spike};
@@ -70,6 +71,10 @@ pub struct Kernel {
     counters: Counters,
     candidates: Vec<(f64, u32)>,
     searcher: Searcher,
+    /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
+    learned: Option<LearnedCurrent>,
+    /// When the current fit of the learned current expires (+∞ without one).
+    refit_at: f64,
 }
 
 impl Kernel {
@@ -115,6 +120,8 @@ impl Kernel {
             counters: Counters::default(),
             candidates: Vec::with_capacity(n.min(1024)),
             searcher: Searcher::default(),
+            learned: None,
+            refit_at: f64::INFINITY,
             net: network,
             input,
         };
@@ -151,6 +158,58 @@ impl Kernel {
     pub fn flush(&mut self) {
         self.advance_to(self.now);
         self.refresh_interval();
+    }
+
+    /// Adds (or removes) a learned slow current `U Ψ(x̂)` from the current time on; neuron i
+    /// receives `D_iᵀ U Ψ(x̂(t))`, fitted by polynomials in time after every event
+    /// ([`LearnedCurrent::fit_into`]).
+    pub fn set_learned_current(
+        &mut self,
+        learned: Option<LearnedCurrent>,
+    ) -> Result<(), BuildError> {
+        if let Some(l) = &learned {
+            if l.basis().dims() != self.d {
+                return Err(BuildError::new(
+                    "basis",
+                    format!("a basis of {} dimensions (network.dims)", self.d),
+                    format!("{}", l.basis().dims()),
+                ));
+            }
+        }
+        self.advance_to(self.now);
+        self.learned = learned;
+        self.refit_at = f64::INFINITY;
+        self.refresh_interval();
+        Ok(())
+    }
+
+    /// Replaces the learned weights `U` of the learned current from the current time on.
+    pub fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+        let Some(l) = &mut self.learned else {
+            return Err(BuildError::new(
+                "weights",
+                "a learned current to update",
+                "none",
+            ));
+        };
+        if u.len() != l.weights().len() {
+            return Err(BuildError::new(
+                "weights",
+                format!("{} learned weights", l.weights().len()),
+                format!("{}", u.len()),
+            ));
+        }
+        self.advance_to(self.now);
+        if let Some(l) = &mut self.learned {
+            l.set_weights(u);
+        }
+        self.refresh_interval();
+        Ok(())
+    }
+
+    /// The learned current, if any.
+    pub fn learned_current(&self) -> Option<&LearnedCurrent> {
+        self.learned.as_ref()
     }
 
     /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the current time on: the way
@@ -210,8 +269,17 @@ impl Kernel {
     fn refresh_interval(&mut self) {
         let d = self.d;
         let seg = self.input.segment_at(self.origin);
-        if self.drive_segment != Some(seg) || self.degree > 0 {
+        if self.learned.is_some() || self.drive_segment != Some(seg) || self.degree > 0 {
             self.degree = self.input.local_polynomial(self.origin, &mut self.cpoly);
+            if let Some(l) = &mut self.learned {
+                let next = self.queue.next_time().secs();
+                let max_window = (next - self.origin).clamp(1e-6, 0.05);
+                let (h, degree) =
+                    l.fit_into(&self.xhat, self.net.lambda_d(), max_window, &mut self.cpoly);
+                self.degree = self.degree.max(degree);
+                self.refit_at = self.origin + h;
+                self.counters.refits += 1;
+            }
             let decoders = self.net.decoders();
             for (di, b) in decoders
                 .chunks_exact(d)
@@ -456,7 +524,7 @@ impl Engine for Kernel {
             });
         }
         loop {
-            let tq = self.queue.next_time().secs();
+            let tq = self.queue.next_time().secs().min(self.refit_at);
             let limit = tq.min(t_stop);
             if let Some((tc, i)) = self.next_crossing(self.now, limit) {
                 if tc < tq {

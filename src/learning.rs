@@ -14,9 +14,11 @@
 //! integrands). Weights change only at learning epochs (operator splitting: within an epoch the
 //! weights are constant; the splitting error is O(η · epoch²)).
 //!
-//! This module does the linear basis `Ψ(x̂) = x̂`, whose learned weights enter the kernel as its
-//! low-rank slow core `M = L + U − K I` ([`crate::kernel::Kernel::set_slow_core`]).
+//! With the linear basis `Ψ(x̂) = x̂` the learned weights enter the kernel as its low-rank slow
+//! core `M = L + U − K I` ([`crate::kernel::Kernel::set_slow_core`], exact); with any other
+//! basis as its learned current `U Ψ(x̂)` ([`crate::basis::LearnedCurrent`]).
 
+use crate::basis::{Basis, LearnedCurrent};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::kernel::Kernel;
@@ -40,36 +42,49 @@ const GL_WEIGHTS: [f64; 4] = [
     0.101_228_536_290_376_3,
 ];
 
-/// Learned weights `U` on the linear basis `Ψ(x̂) = x̂`, and the accumulated update of the
+/// The learning actor: learned weights `U` on a basis, and the update accumulated over the
 /// current epoch.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LinearLearner {
+pub struct Learner {
+    basis: Basis,
     d: usize,
+    nb: usize,
     lambda_d: f64,
-    /// `U`, row-major d × d.
+    /// `U`, row-major d × N_b.
     u: Vec<f64>,
-    /// `∫ e x̂ᵀ dt` since the last [`LinearLearner::apply`].
+    /// `∫ e Ψᵀ dt` since the last [`Learner::apply`].
     accum: Vec<f64>,
-    /// Scratch: teacher state.
+    /// Scratch: teacher state, readout, basis values.
     x: Vec<f64>,
-    /// Total time integrated.
+    xhat: Vec<f64>,
+    psi: Vec<f64>,
     integrated: f64,
 }
 
-impl LinearLearner {
-    /// Starts from `U = 0` for a network of dimension `d` and readout decay `lambda_d` (1/s).
-    pub fn new(d: usize, lambda_d: f64) -> LinearLearner {
-        LinearLearner {
+impl Learner {
+    /// Starts from `U = 0` on `basis`, for a readout decaying at `lambda_d` (1/s).
+    pub fn new(basis: Basis, lambda_d: f64) -> Learner {
+        let (d, nb) = (basis.dims(), basis.len());
+        Learner {
+            basis,
             d,
+            nb,
             lambda_d,
-            u: vec![0.0; d * d],
-            accum: vec![0.0; d * d],
+            u: vec![0.0; d * nb],
+            accum: vec![0.0; d * nb],
             x: vec![0.0; d],
+            xhat: vec![0.0; d],
+            psi: vec![0.0; nb],
             integrated: 0.0,
         }
     }
 
-    /// The learned weights `U` (row-major d × d).
+    /// The basis.
+    pub fn basis(&self) -> &Basis {
+        &self.basis
+    }
+
+    /// The learned weights `U` (row-major d × N_b).
     pub fn weights(&self) -> &[f64] {
         &self.u
     }
@@ -79,10 +94,10 @@ impl LinearLearner {
         self.integrated
     }
 
-    /// Adds `∫ (x − x̂) x̂ᵀ dt` over logged intervals (the layout of
+    /// Adds `∫ (x − x̂) Ψ(x̂)ᵀ dt` over logged intervals (the layout of
     /// [`Kernel::take_intervals`]) against the teacher.
     pub fn integrate(&mut self, intervals: &[f64], teacher: &dyn Target) {
-        let d = self.d;
+        let (d, nb) = (self.d, self.nb);
         for iv in intervals.chunks_exact(2 + d) {
             let (t0, t1, xhat0) = (iv[0], iv[1], &iv[2..]);
             let pieces = ((t1 - t0) / MAX_PIECE).ceil().max(1.0) as usize;
@@ -92,12 +107,16 @@ impl LinearLearner {
                 for (node, w) in GL_NODES.iter().zip(GL_WEIGHTS) {
                     for t in [mid - 0.5 * h * node, mid + 0.5 * h * node] {
                         let z = (-self.lambda_d * (t - t0)).exp();
+                        for (x, x0) in self.xhat.iter_mut().zip(xhat0) {
+                            *x = x0 * z;
+                        }
                         teacher.state_at(t, &mut self.x);
+                        self.basis.eval(&self.xhat, &mut self.psi);
                         let weight = 0.5 * h * w;
-                        for (j, row) in self.accum.chunks_exact_mut(d).enumerate() {
-                            let e = self.x[j] - xhat0[j] * z;
-                            for (a, xb) in row.iter_mut().zip(xhat0) {
-                                *a += weight * e * xb * z;
+                        for (j, row) in self.accum.chunks_exact_mut(nb).enumerate() {
+                            let e = weight * (self.x[j] - self.xhat[j]);
+                            for (a, psi) in row.iter_mut().zip(&self.psi) {
+                                *a += e * psi;
                             }
                         }
                     }
@@ -107,7 +126,7 @@ impl LinearLearner {
         }
     }
 
-    /// Applies the accumulated update with learning rate `eta`: `U += η ∫ e x̂ᵀ dt`.
+    /// Applies the accumulated update with learning rate `eta`: `U += η ∫ e Ψᵀ dt`.
     pub fn apply(&mut self, eta: f64) {
         for (u, a) in self.u.iter_mut().zip(self.accum.iter_mut()) {
             *u += eta * *a;
@@ -127,42 +146,69 @@ pub struct Schedule {
     pub feedback_gain: f64,
     /// Learning rate η.
     pub learning_rate: f64,
+    /// Optional decay of η: constant until the fraction `start` of the run, then exponential
+    /// down to `to`·η at its end (the prototype's "constant, then decay over the last 30 %" is
+    /// `Some((0.7, 0.1))`).
+    pub learning_rate_decay: Option<(f64, f64)>,
 }
 
-/// Trains `kernel` (whose input must already be `c + K x` and whose slow core is `L − K I`) with
-/// the linear basis, updating its slow core to `L + U − K I` after every epoch. `known` is `L`,
-/// the linear part wired by hand (zeros to learn everything). Returns the spikes.
-pub fn train_linear(
+impl Schedule {
+    /// η at fraction `p ∈ [0, 1]` of the run.
+    pub fn learning_rate_at(&self, p: f64) -> f64 {
+        match self.learning_rate_decay {
+            Some((start, to)) if p > start && start < 1.0 => {
+                self.learning_rate * to.powf((p - start) / (1.0 - start))
+            }
+            _ => self.learning_rate,
+        }
+    }
+}
+
+/// Trains `kernel` (whose input must already be `c + K x` and whose low-rank slow core is
+/// `L − K I`, `L` = `known`, the linear part wired by hand — zeros to learn everything). After
+/// every epoch the learned weights enter the kernel: for the linear basis as its slow core
+/// `L + U − K I` (exact), for other bases as its learned current `U Ψ(x̂)`. Returns the spikes.
+pub fn train(
     kernel: &mut Kernel,
-    learner: &mut LinearLearner,
+    learner: &mut Learner,
     teacher: &dyn Target,
     known: &[f64],
     schedule: &Schedule,
 ) -> Result<Vec<Spike>, SimError> {
     let d = learner.d;
+    let linear = matches!(learner.basis, Basis::Linear { .. });
+    let to_sim = |e: BuildError| SimError::Learning {
+        message: e.to_string(),
+    };
+    if !linear && kernel.learned_current().is_none() {
+        let current =
+            LearnedCurrent::new(learner.basis.clone(), learner.u.clone()).map_err(to_sim)?;
+        kernel.set_learned_current(Some(current)).map_err(to_sim)?;
+    }
     kernel.record_intervals(true);
     let mut spikes = Vec::new();
     let mut log = Vec::new();
     let epochs = (schedule.duration / schedule.epoch).ceil() as usize;
+    let start = kernel.time().secs();
     let mut core = vec![0.0; d * d];
     for e in 1..=epochs {
-        let t = (e as f64 * schedule.epoch).min(schedule.duration);
+        let t = start + (e as f64 * schedule.epoch).min(schedule.duration);
         kernel.run_until(Time::from_secs(t), &mut spikes)?;
         kernel.flush();
         kernel.take_intervals(&mut log);
         learner.integrate(&log, teacher);
-        learner.apply(schedule.learning_rate);
-        for r in 0..d {
-            for c in 0..d {
-                let k = if r == c { schedule.feedback_gain } else { 0.0 };
-                core[r * d + c] = known[r * d + c] + learner.u[r * d + c] - k;
+        learner.apply(schedule.learning_rate_at((t - start) / schedule.duration));
+        if linear {
+            for r in 0..d {
+                for c in 0..d {
+                    let k = if r == c { schedule.feedback_gain } else { 0.0 };
+                    core[r * d + c] = known[r * d + c] + learner.u[r * d + c] - k;
+                }
             }
+            kernel.set_slow_core(&core).map_err(to_sim)?;
+        } else {
+            kernel.set_learned_weights(&learner.u).map_err(to_sim)?;
         }
-        kernel
-            .set_slow_core(&core)
-            .map_err(|e: BuildError| SimError::Learning {
-                message: e.to_string(),
-            })?;
     }
     kernel.record_intervals(false);
     Ok(spikes)

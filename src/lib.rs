@@ -99,7 +99,7 @@
 //! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`dynamics`] (target vector fields), [`ode`] (their high-order teacher), [`model_file`], [`seed`] |
 //! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
 //! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
-//! | learning | [`learning`] (the local rule on the exact engine) |
+//! | learning | [`basis`] (Ψ of the readout, fitted learned currents), [`learning`] (the local rule on the exact engine) |
 //! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`counters`], [`error`] |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
@@ -107,6 +107,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod actors;
+pub mod basis;
 pub mod counters;
 pub mod crossing;
 pub mod dense;

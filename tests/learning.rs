@@ -2,9 +2,10 @@
 //! learned from zero with the linear basis Ψ = x̂, recovers U = A + λ_d I (issue 3's criterion:
 //! within 1 %).
 
+use ebnsim::basis::Basis;
 use ebnsim::dynamics::Linear;
 use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train_linear, LinearLearner, Schedule};
+use ebnsim::learning::{train, Learner, Schedule};
 use ebnsim::network::{random_decoder, NetworkBuilder};
 use ebnsim::ode::{integrate, Tolerance};
 use ebnsim::seed::{rng_stream, Stream};
@@ -38,14 +39,14 @@ fn learn_oscillator(duration: f64, epoch: f64) -> (Vec<f64>, [f64; 4], usize) {
         .linear_combination(1.0, &teacher.to_signal().unwrap(), k)
         .unwrap();
     let mut kernel = Kernel::new(net, drive, &[0.0, 0.0]).unwrap();
-    let mut learner = LinearLearner::new(d, lambda_d);
+    let mut learner = Learner::new(Basis::Linear { dims: d }, lambda_d);
     let schedule = Schedule {
         duration,
         epoch,
         feedback_gain: k,
         learning_rate: eta,
     };
-    let spikes = train_linear(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
+    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
     let want = [a[0][0] + lambda_d, a[0][1], a[1][0], a[1][1] + lambda_d];
     (learner.weights().to_vec(), want, spikes.len())
 }
@@ -86,4 +87,154 @@ fn halving_the_learning_epoch_does_not_change_the_result() {
         diff / norm
     );
     assert!(diff / norm < 0.01, "{u1:?} vs {u2:?}");
+}
+
+use ebnsim::dynamics::{VanDerPol, VectorField};
+use ebnsim::learning_metrics::learned_field_error;
+
+/// Trains a Van der Pol oscillator (the prototype's regime: period 0.83 s, |D_i| = 0.05, K = 30)
+/// on `basis` for `duration` seconds; returns the field error over the teacher's states.
+fn learn_vdp(basis: Basis, eta: f64, duration: f64) -> (f64, usize, f64) {
+    let (d, n, lambda_d, k) = (2, 50, 10.0, 30.0);
+    let decoder = random_decoder(d, n, 0.05, true, &mut rng_stream(2, Stream::Decoder));
+    let net = NetworkBuilder::new(decoder)
+        .lambda_d(lambda_d)
+        .mu(0.01 * 0.05 * 0.05)
+        .linear_dynamics(vec![vec![-k - lambda_d, 0.0], vec![0.0, -k - lambda_d]])
+        .build()
+        .unwrap();
+    // The prototype's VdP regime: input std 2 (its sig_c), start on the cycle.
+    let c = Signal::smooth_random(
+        &[0.0, 0.0],
+        2.0,
+        0.05,
+        duration,
+        &mut rng_stream(2, Stream::Input),
+    )
+    .unwrap();
+    let field = VanDerPol::default();
+    let teacher = integrate(&field, &c, &[1.0, 0.0], duration, Tolerance::default()).unwrap();
+    let drive = c
+        .linear_combination(1.0, &teacher.to_signal().unwrap(), k)
+        .unwrap();
+    let mut kernel = Kernel::new(net, drive, &[1.0, 0.0]).unwrap();
+    kernel.set_cascade_limit(1000);
+    let mut learner = Learner::new(basis, lambda_d);
+    let schedule = Schedule {
+        duration,
+        epoch: 1e-3,
+        feedback_gain: k,
+        learning_rate: eta,
+        learning_rate_decay: None,
+    };
+    let started = std::time::Instant::now();
+    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    // Field error over states the teacher visited (second half of training).
+    let mut states = Vec::new();
+    let mut x = [0.0; 2];
+    for i in 0..2000 {
+        teacher.eval(duration * (0.5 + 0.5 * i as f64 / 2000.0), &mut x);
+        states.extend_from_slice(&x);
+    }
+    let u = learner.weights().to_vec();
+    let basis = learner.basis().clone();
+    let nb = basis.len();
+    let learned = |x: &[f64], out: &mut [f64]| {
+        let mut psi = vec![0.0; nb];
+        basis.eval(x, &mut psi);
+        for (o, row) in out.iter_mut().zip(u.chunks_exact(nb)) {
+            *o = row.iter().zip(&psi).map(|(a, b)| a * b).sum();
+        }
+    };
+    let g = |x: &[f64], out: &mut [f64]| field.eval(x, out);
+    (
+        learned_field_error(learned, g, lambda_d, &states, d),
+        spikes.len(),
+        wall,
+    )
+}
+
+#[test]
+fn van_der_pol_field_is_being_learned_with_nonlinear_bases() {
+    // Before learning (U = 0) the field error is ‖g + λ_d x‖/‖g‖ > 1. Twenty seconds of the
+    // local rule through the fitted learned current bring it well down, for cubic monomials
+    // (η = 100) and for 196 Gaussian RBFs (η = 1000) — the prototype's settings. (Issue 3's
+    // targets need ≥ 200 s and an η schedule; that is the model files' and examples' job.)
+    let (err, spikes, wall) = learn_vdp(Basis::monomials(2, 3).unwrap(), 100.0, 20.0);
+    eprintln!("monomials, 20 s: field error {err:.4}, {spikes} spikes, {wall:.2} s wall");
+    assert!(err < 0.3, "monomials: field error {err}");
+    let (err, spikes, wall) = learn_vdp(
+        Basis::rbf_grid(2, -2.3, 2.3, 14, 1.0).unwrap(),
+        1000.0,
+        20.0,
+    );
+    eprintln!("rbf 196, 20 s: field error {err:.4}, {spikes} spikes, {wall:.2} s wall");
+    assert!(err < 0.45, "RBF: field error {err}");
+}
+
+#[test]
+fn learned_current_path_learns_the_oscillator_like_the_core_path() {
+    // Degree-1 monomials {1, x0, x1} go through the fitted learned current, not the exact
+    // slow core: they must learn the same U (and a zero constant column).
+    let a = vec![vec![-4.8, -22.4], vec![40.0, 0.0]];
+    let (d, n, lambda_d) = (2, 50, 10.0);
+    let (k, eta, duration) = (100.0, 1000.0, 10.0);
+    let decoder = random_decoder(d, n, 0.05, true, &mut rng_stream(1, Stream::Decoder));
+    let net = NetworkBuilder::new(decoder)
+        .lambda_d(lambda_d)
+        .mu(0.01 * 0.05 * 0.05)
+        .linear_dynamics(vec![vec![-k - lambda_d, 0.0], vec![0.0, -k - lambda_d]])
+        .build()
+        .unwrap();
+    let c = Signal::smooth_random(
+        &[0.0, 0.0],
+        10.0,
+        0.05,
+        duration,
+        &mut rng_stream(1, Stream::Input),
+    )
+    .unwrap();
+    let field = Linear::new(&a).unwrap();
+    let teacher = integrate(&field, &c, &[0.0, 0.0], duration, Tolerance::default()).unwrap();
+    let drive = c
+        .linear_combination(1.0, &teacher.to_signal().unwrap(), k)
+        .unwrap();
+    let mut kernel = Kernel::new(net, drive, &[0.0, 0.0]).unwrap();
+    let mut learner = Learner::new(Basis::monomials(2, 1).unwrap(), lambda_d);
+    let schedule = Schedule {
+        duration,
+        epoch: 1e-3,
+        feedback_gain: k,
+        learning_rate: eta,
+        learning_rate_decay: None,
+    };
+    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
+    let u = learner.weights();
+    eprintln!("U = {u:?}, {} spikes", spikes.len());
+    let want = [
+        0.0,
+        a[0][0] + lambda_d,
+        a[0][1],
+        0.0,
+        a[1][0],
+        a[1][1] + lambda_d,
+    ];
+    for (got, want) in u.iter().zip(want) {
+        assert!((got - want).abs() < 0.2, "U = {u:?}");
+    }
+}
+
+#[test]
+fn learning_rate_schedule_decays_over_the_last_part() {
+    let s = Schedule {
+        duration: 10.0,
+        epoch: 1e-3,
+        feedback_gain: 30.0,
+        learning_rate: 100.0,
+        learning_rate_decay: Some((0.7, 0.1)),
+    };
+    assert_eq!(s.learning_rate_at(0.5), 100.0);
+    assert!((s.learning_rate_at(0.85) - 100.0 * 0.1f64.sqrt()).abs() < 1e-9);
+    assert!((s.learning_rate_at(1.0) - 10.0).abs() < 1e-9);
 }
