@@ -45,6 +45,7 @@ fn learn_oscillator(duration: f64, epoch: f64) -> (Vec<f64>, [f64; 4], usize) {
         epoch,
         feedback_gain: k,
         learning_rate: eta,
+        learning_rate_decay: None,
     };
     let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
     let want = [a[0][0] + lambda_d, a[0][1], a[1][0], a[1][1] + lambda_d];
