@@ -207,6 +207,28 @@ impl Kernel {
         Ok(())
     }
 
+    /// Replaces the input from the current time on (a new phase: other input, no teacher
+    /// feedback, …). The signal is read in absolute time.
+    pub fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        if input.dims() != self.d {
+            return Err(BuildError::new(
+                "input",
+                format!("{} components (network.dims)", self.d),
+                format!("{}", input.dims()),
+            ));
+        }
+        self.advance_to(self.now);
+        self.input = input;
+        self.queue.cancel(&Event::InputKnot);
+        let knot = self.input.next_knot_after(self.now);
+        if knot.is_finite() {
+            self.queue.schedule(Event::InputKnot, Time::from_secs(knot));
+        }
+        self.drive_segment = None;
+        self.refresh_interval();
+        Ok(())
+    }
+
     /// The learned current, if any.
     pub fn learned_current(&self) -> Option<&LearnedCurrent> {
         self.learned.as_ref()
