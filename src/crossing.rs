@@ -70,7 +70,7 @@ pub fn first_crossing(
 
 /// A piece `[a, b]` of a search with the basis at both ends and `f(a)`.
 #[allow(clippy::large_enum_variant)] // lives on a reused stack; boxing would allocate per split
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Piece {
     Search((f64, BasisValues), (f64, BasisValues), f64),
     /// A crossing is known to exist at or before this time.
@@ -78,7 +78,7 @@ enum Piece {
 }
 
 /// Reusable scratch space for crossing searches, so that a warm search allocates nothing.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Searcher {
     stack: Vec<Piece>,
 }

@@ -32,7 +32,7 @@ const STRIDE: usize = MAX_DEGREE + 1;
 const MIN_WINDOW: f64 = 1e-9;
 
 /// The exact, batched event-driven engine.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Kernel {
     net: Network,
     membrane: Membrane,
@@ -71,6 +71,8 @@ pub struct Kernel {
     counters: Counters,
     candidates: Vec<(f64, u32)>,
     searcher: Searcher,
+    /// Neurons that can still fire (a killed neuron never crosses again).
+    alive: Vec<bool>,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
     /// When the current fit of the learned current expires (+∞ without one).
@@ -122,6 +124,7 @@ impl Kernel {
             searcher: Searcher::default(),
             learned: None,
             refit_at: f64::INFINITY,
+            alive: vec![true; n],
             net: network,
             input,
         };
@@ -227,6 +230,27 @@ impl Kernel {
         self.drive_segment = None;
         self.refresh_interval();
         Ok(())
+    }
+
+    /// Removes neurons from the network from the current time on: they never fire again (their
+    /// past spikes still decay in the readout). Errors name an index out of range.
+    pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        if let Some(&i) = neurons.iter().find(|&&i| i >= self.n) {
+            return Err(BuildError::new(
+                "kill",
+                format!("neuron indices below {}", self.n),
+                format!("{i}"),
+            ));
+        }
+        for &i in neurons {
+            self.alive[i] = false;
+        }
+        Ok(())
+    }
+
+    /// Which neurons can still fire.
+    pub fn alive(&self) -> &[bool] {
+        &self.alive
     }
 
     /// The learned current, if any.
@@ -390,7 +414,7 @@ impl Kernel {
         let mut best: Option<(f64, usize)> = None;
         for (i, (v, t)) in self.v.iter().zip(th).enumerate() {
             let over = v - t;
-            if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
+            if over > 0.0 && self.alive[i] && best.is_none_or(|(b, _)| over > b) {
                 best = Some((over, i));
             }
         }
@@ -466,7 +490,12 @@ impl Kernel {
         let th = self.net.thresholds();
         let mut candidates = std::mem::take(&mut self.candidates);
         candidates.clear();
+        let mut dead = 0;
         for (i, &t) in th.iter().enumerate() {
+            if !self.alive[i] {
+                dead += 1;
+                continue;
+            }
             let tr = self.trajectory(i);
             let (ub, mag) = tr.upper_bound(&ranges);
             if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
@@ -483,7 +512,7 @@ impl Kernel {
             };
             candidates.push((guess, i as u32));
         }
-        self.counters.proven_absent += (self.n - candidates.len()) as u64;
+        self.counters.proven_absent += (self.n - dead - candidates.len()) as u64;
         // Likely-first first, so the horizon shrinks fast and later candidates are excluded by
         // one bound: only the few best guesses are ordered (a full sort costs more than it saves).
         let by_guess = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));

@@ -59,7 +59,7 @@ pub enum Event {
 }
 
 /// Priority queue of [`Event`]s ordered by [`EventKey`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct EventQueue {
     pq: PriorityQueue<Event, Reverse<EventKey>>,
     seq: u64,

@@ -379,3 +379,23 @@ fn running_to_never_or_backwards_is_an_error() {
         assert!(e.run_until(Time::from_secs(0.005), &mut spikes).is_err());
     }
 }
+
+#[test]
+fn killed_neurons_never_fire_again() {
+    for seed in 0..6 {
+        let c = random_case(seed, false);
+        let mut k = kernel(&c);
+        let mut spikes = Vec::new();
+        let _ = k.run_until(Time::from_secs(0.1), &mut spikes);
+        let before = spikes.len();
+        let n = c.net.neurons();
+        let victims: Vec<usize> = (0..n).filter(|i| i % 2 == 0).collect();
+        k.kill(&victims).unwrap();
+        let _ = k.run_until(Time::from_secs(0.3), &mut spikes);
+        assert!(
+            spikes[before..].iter().all(|s| s.neuron % 2 == 1),
+            "seed {seed}"
+        );
+        assert!(k.kill(&[n]).is_err());
+    }
+}
