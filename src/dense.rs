@@ -65,6 +65,7 @@
 //! applies one column of `Ω_f` (O(N)). Either way a step costs O(N·d) plus O(N) per spike test,
 //! and no step allocates (all buffers are preallocated).
 
+use crate::basis::LearnedCurrent;
 use crate::counters::Counters;
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
@@ -172,6 +173,15 @@ pub struct DenseStepper {
     /// Delayed fast deliveries `(step whose end delivers, presynaptic neuron)`, in step order.
     pending: VecDeque<(u64, u32)>,
     counters: Counters,
+    /// The learned slow current `U Ψ(x̂)`, held at its step-start value over each step.
+    learned: Option<LearnedCurrent>,
+    /// Scratch for the learned current.
+    learned_now: Vec<f64>,
+    /// Neurons that can still fire.
+    alive: Vec<bool>,
+    /// Whether steps are logged as readout intervals (learning), and the log.
+    log_intervals: bool,
+    intervals: Vec<f64>,
 }
 
 #[inline]
@@ -270,6 +280,11 @@ impl DenseStepper {
             fired: Vec::with_capacity(n),
             pending: VecDeque::with_capacity(pending_capacity),
             counters: Counters::default(),
+            learned: None,
+            learned_now: vec![0.0; d],
+            alive: vec![true; n],
+            log_intervals: false,
+            intervals: Vec::new(),
         })
     }
 
@@ -285,6 +300,114 @@ impl DenseStepper {
 
     /// End time of step `step` (0-based): `(step + 1)·dt`.
     #[inline]
+    /// Replaces the input from the current time on (read in absolute time).
+    pub fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        if input.dims() != self.d {
+            return Err(BuildError::new(
+                "input",
+                format!("{} components (network.dims)", self.d),
+                format!("{}", input.dims()),
+            ));
+        }
+        self.input = input;
+        Ok(())
+    }
+
+    /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the next step on.
+    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+        let d = self.d;
+        match &mut self.store {
+            Store::LowRank { core: c }
+                if core.len() == d * d && core.iter().all(|x| x.is_finite()) =>
+            {
+                c.copy_from_slice(core);
+                Ok(())
+            }
+            Store::LowRank { .. } => Err(BuildError::new(
+                "slow core",
+                format!("{d}×{d} finite entries"),
+                format!("{} entries", core.len()),
+            )),
+            Store::Dense { .. } => Err(BuildError::new(
+                "network.weights",
+                "low-rank weights to change the slow core",
+                "dense weights",
+            )),
+        }
+    }
+
+    /// Adds (or removes) a learned slow current `U Ψ(x̂)`, held at its step-start value over
+    /// each step (as the published code does).
+    pub fn set_learned_current(
+        &mut self,
+        learned: Option<LearnedCurrent>,
+    ) -> Result<(), BuildError> {
+        if let Some(l) = &learned {
+            if l.basis().dims() != self.d {
+                return Err(BuildError::new(
+                    "basis",
+                    format!("a basis of {} dimensions (network.dims)", self.d),
+                    format!("{}", l.basis().dims()),
+                ));
+            }
+        }
+        self.learned = learned;
+        Ok(())
+    }
+
+    /// The learned current, if any.
+    pub fn learned_current(&self) -> Option<&LearnedCurrent> {
+        self.learned.as_ref()
+    }
+
+    /// Replaces the learned weights `U`.
+    pub fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+        match &mut self.learned {
+            Some(l) if l.weights().len() == u.len() => {
+                l.set_weights(u);
+                Ok(())
+            }
+            Some(l) => Err(BuildError::new(
+                "weights",
+                format!("{} learned weights", l.weights().len()),
+                format!("{}", u.len()),
+            )),
+            None => Err(BuildError::new(
+                "weights",
+                "a learned current to update",
+                "none",
+            )),
+        }
+    }
+
+    /// Removes neurons: they never fire again.
+    pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        if let Some(&i) = neurons.iter().find(|&&i| i >= self.n) {
+            return Err(BuildError::new(
+                "kill",
+                format!("neuron indices below {}", self.n),
+                format!("{i}"),
+            ));
+        }
+        for &i in neurons {
+            self.alive[i] = false;
+        }
+        Ok(())
+    }
+
+    /// Starts (or stops) logging every step as a readout interval `[t0, t1, x̂(t0)…]` (the
+    /// layout of [`crate::kernel::Kernel::take_intervals`]; between step ends the readout decays
+    /// exactly).
+    pub fn record_intervals(&mut self, on: bool) {
+        self.log_intervals = on;
+    }
+
+    /// Moves the logged intervals into `out` (cleared first).
+    pub fn take_intervals(&mut self, out: &mut Vec<f64>) {
+        out.clear();
+        std::mem::swap(out, &mut self.intervals);
+    }
+
     fn step_end(&self, step: u64) -> f64 {
         (step + 1) as f64 * self.config.dt
     }
@@ -295,6 +418,17 @@ impl DenseStepper {
         let dt = self.config.dt;
         let t0 = self.step as f64 * dt;
         let degree = self.input.local_polynomial(t0, &mut self.poly);
+        if let Some(l) = &mut self.learned {
+            // Held at its step-start value, like the input polynomial's step-start expansion.
+            l.current(&self.xhat, &mut self.learned_now);
+            for (p, c) in self.poly.iter_mut().zip(&self.learned_now) {
+                *p += c;
+            }
+        }
+        if self.log_intervals {
+            self.intervals.extend_from_slice(&[t0, t0 + dt]);
+            self.intervals.extend_from_slice(&self.xhat);
+        }
         // The slow drive of the low-rank path: g = M x̂ at the step start (into `shared`).
         self.shared.fill(0.0);
         if let Store::LowRank { core } = &self.store {
@@ -409,7 +543,7 @@ impl DenseStepper {
         let mut best_over = 0.0;
         for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
             let over = v - t;
-            if over > best_over {
+            if over > best_over && self.alive[i] {
                 best_over = over;
                 best = Some(i);
             }
@@ -447,7 +581,7 @@ impl DenseStepper {
             SpikeRule::All => {
                 self.fired.clear();
                 for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
-                    if v - t > 0.0 {
+                    if v - t > 0.0 && self.alive[i] {
                         self.fired.push(i as u32);
                     }
                 }

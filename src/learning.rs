@@ -19,9 +19,11 @@
 //! basis as its learned current `U Ψ(x̂)` ([`crate::basis::LearnedCurrent`]).
 
 use crate::basis::{Basis, LearnedCurrent};
+use crate::dense::DenseStepper;
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::kernel::Kernel;
+use crate::signal::Signal;
 use crate::teacher::Target;
 use crate::time::Time;
 
@@ -135,6 +137,89 @@ impl Learner {
     }
 }
 
+/// An engine the learning actor can drive: it logs readout intervals and takes new weights.
+/// Implemented by the exact [`Kernel`] and the [`DenseStepper`] (whose steps are its intervals),
+/// so that the same protocol runs on both.
+pub trait Plastic: Engine {
+    /// Starts (or stops) logging readout intervals.
+    fn record_intervals(&mut self, on: bool);
+    /// Moves the logged intervals (`[t0, t1, x̂(t0)…]` each) into `out`.
+    fn take_intervals(&mut self, out: &mut Vec<f64>);
+    /// Makes the current time an interval boundary.
+    fn flush(&mut self);
+    /// Replaces the low-rank slow core.
+    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError>;
+    /// Adds a learned current.
+    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError>;
+    /// The learned current, if any.
+    fn learned_current(&self) -> Option<&LearnedCurrent>;
+    /// Replaces the learned weights.
+    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError>;
+    /// Replaces the input from the current time on.
+    fn set_input(&mut self, input: Signal) -> Result<(), BuildError>;
+    /// Removes neurons from the current time on.
+    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError>;
+}
+
+impl Plastic for Kernel {
+    fn record_intervals(&mut self, on: bool) {
+        Kernel::record_intervals(self, on)
+    }
+    fn take_intervals(&mut self, out: &mut Vec<f64>) {
+        Kernel::take_intervals(self, out)
+    }
+    fn flush(&mut self) {
+        Kernel::flush(self)
+    }
+    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+        Kernel::set_slow_core(self, core)
+    }
+    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError> {
+        Kernel::set_learned_current(self, learned)
+    }
+    fn learned_current(&self) -> Option<&LearnedCurrent> {
+        Kernel::learned_current(self)
+    }
+    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+        Kernel::set_learned_weights(self, u)
+    }
+    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        Kernel::set_input(self, input)
+    }
+    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        Kernel::kill(self, neurons)
+    }
+}
+
+impl Plastic for DenseStepper {
+    fn record_intervals(&mut self, on: bool) {
+        DenseStepper::record_intervals(self, on)
+    }
+    fn take_intervals(&mut self, out: &mut Vec<f64>) {
+        DenseStepper::take_intervals(self, out)
+    }
+    /// Steps are the intervals: epochs should be whole numbers of steps.
+    fn flush(&mut self) {}
+    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+        DenseStepper::set_slow_core(self, core)
+    }
+    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError> {
+        DenseStepper::set_learned_current(self, learned)
+    }
+    fn learned_current(&self) -> Option<&LearnedCurrent> {
+        DenseStepper::learned_current(self)
+    }
+    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+        DenseStepper::set_learned_weights(self, u)
+    }
+    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        DenseStepper::set_input(self, input)
+    }
+    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        DenseStepper::kill(self, neurons)
+    }
+}
+
 /// One training run: constant feedback gain and learning rate, epochs of fixed length.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Schedule {
@@ -164,12 +249,13 @@ impl Schedule {
     }
 }
 
-/// Trains `kernel` (whose input must already be `c + K x` and whose low-rank slow core is
-/// `L − K I`, `L` = `known`, the linear part wired by hand — zeros to learn everything). After
-/// every epoch the learned weights enter the kernel: for the linear basis as its slow core
-/// `L + U − K I` (exact), for other bases as its learned current `U Ψ(x̂)`. Returns the spikes.
-pub fn train(
-    kernel: &mut Kernel,
+/// Trains `engine` — the exact [`Kernel`] or the [`DenseStepper`] — whose input must already be
+/// `c + K x` and whose low-rank slow core must be `L − K I` (`L` = `known`, the linear part wired
+/// by hand; zeros to learn everything). After every epoch the learned weights enter the engine:
+/// for the linear basis as its slow core `L + U − K I` (exact), for other bases as its learned
+/// current `U Ψ(x̂)`. Returns the spikes.
+pub fn train<E: Plastic>(
+    engine: &mut E,
     learner: &mut Learner,
     teacher: &dyn Target,
     known: &[f64],
@@ -180,22 +266,22 @@ pub fn train(
     let to_sim = |e: BuildError| SimError::Learning {
         message: e.to_string(),
     };
-    if !linear && kernel.learned_current().is_none() {
+    if !linear && engine.learned_current().is_none() {
         let current =
             LearnedCurrent::new(learner.basis.clone(), learner.u.clone()).map_err(to_sim)?;
-        kernel.set_learned_current(Some(current)).map_err(to_sim)?;
+        engine.set_learned_current(Some(current)).map_err(to_sim)?;
     }
-    kernel.record_intervals(true);
+    engine.record_intervals(true);
     let mut spikes = Vec::new();
     let mut log = Vec::new();
     let epochs = (schedule.duration / schedule.epoch).ceil() as usize;
-    let start = kernel.time().secs();
+    let start = engine.time().secs();
     let mut core = vec![0.0; d * d];
     for e in 1..=epochs {
         let t = start + (e as f64 * schedule.epoch).min(schedule.duration);
-        kernel.run_until(Time::from_secs(t), &mut spikes)?;
-        kernel.flush();
-        kernel.take_intervals(&mut log);
+        engine.run_until(Time::from_secs(t), &mut spikes)?;
+        engine.flush();
+        engine.take_intervals(&mut log);
         learner.integrate(&log, teacher);
         learner.apply(schedule.learning_rate_at((t - start) / schedule.duration));
         if linear {
@@ -205,11 +291,11 @@ pub fn train(
                     core[r * d + c] = known[r * d + c] + learner.u[r * d + c] - k;
                 }
             }
-            kernel.set_slow_core(&core).map_err(to_sim)?;
+            engine.set_slow_core(&core).map_err(to_sim)?;
         } else {
-            kernel.set_learned_weights(&learner.u).map_err(to_sim)?;
+            engine.set_learned_weights(&learner.u).map_err(to_sim)?;
         }
     }
-    kernel.record_intervals(false);
+    engine.record_intervals(false);
     Ok(spikes)
 }
