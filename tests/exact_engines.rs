@@ -133,9 +133,12 @@ fn budgeted_end(c: &Case) -> f64 {
     0.3
 }
 
-/// Spike-for-spike agreement, up to `tol` in time. Where two spikes of one run are closer than
-/// `tol` their order is not determined by the model to that precision: comparison stops there.
-/// Returns the number of spikes compared.
+/// Spike-for-spike agreement, up to `tol` in time. Comparison stops, legitimately, where
+/// (a) two spikes of one run are closer than `tol` — their order is not determined by the model
+/// to that precision — or (b) the runs have been drifting apart gradually: rounding differences
+/// (low-rank vs dense weights, one evaluation order vs another) grow in a sensitive network, and
+/// the spike before already differed by more than `tol / 1000`. A bug shows instead as a jump
+/// from agreement to disagreement. Returns the number of spikes compared.
 fn assert_same_spikes(a: &[Spike], b: &[Spike], tol: f64) -> usize {
     let near_tie = |s: &[Spike], i: usize| {
         (i > 0
@@ -144,22 +147,26 @@ fn assert_same_spikes(a: &[Spike], b: &[Spike], tol: f64) -> usize {
             || s.get(i + 1)
                 .is_some_and(|x| (x.time.secs() - s[i].time.secs()).abs() < tol)
     };
+    let mut drift: f64 = 0.0;
     for i in 0..a.len().max(b.len()) {
-        let same = match (a.get(i), b.get(i)) {
+        let (same, diff) = match (a.get(i), b.get(i)) {
             (Some(x), Some(y)) => {
-                x.neuron == y.neuron && (x.time.secs() - y.time.secs()).abs() <= tol
+                let diff = (x.time.secs() - y.time.secs()).abs();
+                (x.neuron == y.neuron && diff <= tol, diff)
             }
-            _ => false,
+            _ => (false, f64::INFINITY),
         };
         if !same {
             assert!(
-                near_tie(a, i) || near_tie(b, i),
-                "spike {i} differs without a near-tie: {:?} vs {:?}",
+                near_tie(a, i) || near_tie(b, i) || drift > tol / 1000.0,
+                "spike {i} differs without a near-tie or gradual drift (previous difference \
+                 {drift:e} s): {:?} vs {:?}",
                 a.get(i.saturating_sub(1)..(i + 2).min(a.len())),
                 b.get(i.saturating_sub(1)..(i + 2).min(b.len()))
             );
             return i;
         }
+        drift = diff;
     }
     a.len()
 }
