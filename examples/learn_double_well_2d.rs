@@ -19,7 +19,10 @@ use ebnsim::seed::{rng_stream, Stream};
 use ebnsim::signal::Signal;
 
 fn main() {
-    let train_s: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(150.0);
+    let train_s: f64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(150.0);
     let (d, n, lambda_d, k) = (2, 100, 10.0, 30.0);
     let decoder = random_decoder(d, n, 0.05, true, &mut rng_stream(5, Stream::Decoder));
     let net = NetworkBuilder::new(decoder)
@@ -30,13 +33,24 @@ fn main() {
         .expect("valid network");
     let field = DoubleWell::two_d(5.0).expect("field");
     let x0 = [1.0, 1.0];
-    let c = Signal::smooth_random(&[0.0, 0.0], 6.0, 0.05, train_s, &mut rng_stream(5, Stream::Input))
-        .expect("valid input");
+    let c = Signal::smooth_random(
+        &[0.0, 0.0],
+        6.0,
+        0.05,
+        train_s,
+        &mut rng_stream(5, Stream::Input),
+    )
+    .expect("valid input");
     let teacher = integrate(&field, &c, &x0, train_s, Tolerance::default()).expect("teacher");
-    let drive = c.linear_combination(1.0, &teacher.to_signal().expect("signal"), k).expect("drive");
+    let drive = c
+        .linear_combination(1.0, &teacher.to_signal().expect("signal"), k)
+        .expect("drive");
     let mut kernel = Kernel::new(net, drive, &x0).expect("kernel");
     kernel.set_cascade_limit(1000);
-    let mut learner = Learner::new(Basis::rbf_grid(2, -2.0, 2.0, 14, 1.0).expect("basis"), lambda_d);
+    let mut learner = Learner::new(
+        Basis::rbf_grid(2, -2.0, 2.0, 14, 1.0).expect("basis"),
+        lambda_d,
+    );
     let schedule = Schedule {
         duration: train_s,
         epoch: 1e-3,
@@ -45,8 +59,13 @@ fn main() {
         learning_rate_decay: Some((0.7, 0.1)),
     };
     let started = std::time::Instant::now();
-    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).expect("training");
-    println!("2-D double well, N = {n}, {train_s} s: {} spikes, {:.1} s wall", spikes.len(), started.elapsed().as_secs_f64());
+    let spikes =
+        train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).expect("training");
+    println!(
+        "2-D double well, N = {n}, {train_s} s: {} spikes, {:.1} s wall",
+        spikes.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let (u, basis) = (learner.weights().to_vec(), learner.basis().clone());
     let nb = basis.len();
@@ -57,13 +76,27 @@ fn main() {
             *o = -lambda_d * x[j] + row.iter().zip(&psi).map(|(a, b)| a * b).sum::<f64>();
         }
     };
-    let fps = fixed_points(learned, &[-1.5, -1.5], &[1.5, 1.5], &FixedPointOptions::default());
-    let stable: Vec<[f64; 2]> = fps.iter().filter(|f| f.stability.is_attracting()).map(|f| [f.x[0], f.x[1]]).collect();
+    let fps = fixed_points(
+        learned,
+        &[-1.5, -1.5],
+        &[1.5, 1.5],
+        &FixedPointOptions::default(),
+    );
+    let stable: Vec<[f64; 2]> = fps
+        .iter()
+        .filter(|f| f.stability.is_attracting())
+        .map(|f| [f.x[0], f.x[1]])
+        .collect();
     println!("stable fixed points: {stable:?}");
     assert_eq!(stable.len(), 4, "four attractors expected: {stable:?}");
     for want in [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]] {
-        let near = stable.iter().any(|p| (p[0] - want[0]).abs() <= 0.02 && (p[1] - want[1]).abs() <= 0.02);
-        assert!(near, "no learned attractor within 0.02 of {want:?}: {stable:?}");
+        let near = stable
+            .iter()
+            .any(|p| (p[0] - want[0]).abs() <= 0.02 && (p[1] - want[1]).abs() <= 0.02);
+        assert!(
+            near,
+            "no learned attractor within 0.02 of {want:?}: {stable:?}"
+        );
     }
     // Basins: starts on a grid (away from the separatrices x = 0, y = 0) end in the quadrant
     // they start in, as under the true field.
@@ -82,7 +115,8 @@ fn main() {
                 x[1] += 1e-3 * f[1];
             }
             total += 1;
-            correct += (x[0].signum() == start[0].signum() && x[1].signum() == start[1].signum()) as usize;
+            correct +=
+                (x[0].signum() == start[0].signum() && x[1].signum() == start[1].signum()) as usize;
         }
     }
     println!("basins: {correct}/{total} starts end in their own quadrant");

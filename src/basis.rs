@@ -33,6 +33,19 @@ pub enum Basis {
         /// Exponents, `exponents[b * d + j]`.
         exponents: Vec<u32>,
     },
+    /// `tanh(M r + θ)` on the N filtered spike trains `r` (not on the readout): the form of the
+    /// original paper and of Rockpool, the prototype's mode 2. The prototype found it fails to
+    /// learn Van der Pol; `examples/learn_on_spike_trains.rs` reproduces that.
+    TanhOnTrains {
+        /// d (the readout's dimension: U is d × N_b).
+        dims: usize,
+        /// N, the number of spike trains it reads.
+        neurons: usize,
+        /// `M`, `m[b * N + i]`.
+        m: Vec<f64>,
+        /// `θ`.
+        theta: Vec<f64>,
+    },
     /// `tanh(m_b · x̂ + θ_b)` with random directions and offsets.
     TanhRandom {
         /// d.
@@ -173,13 +186,66 @@ impl Basis {
         Ok(Basis::TanhRandom { dims, m, theta })
     }
 
-    /// d.
+    /// `count` features `tanh(M r + θ)` on the spike trains of `neurons` neurons, with
+    /// `M ~ N(0, gain²/N)` and `θ` uniform in `[−offset, offset]` (the prototype's mode 2).
+    pub fn tanh_on_trains<R: Rng>(
+        dims: usize,
+        neurons: usize,
+        count: usize,
+        gain: f64,
+        offset: f64,
+        rng: &mut R,
+    ) -> Result<Basis, BuildError> {
+        if count == 0 || neurons == 0 || !(gain.is_finite() && offset.is_finite() && offset >= 0.0)
+        {
+            return Err(BuildError::new(
+                "basis",
+                "count ≥ 1, N ≥ 1, a finite gain and a finite non-negative offset",
+                format!("count {count}, N {neurons}, gain {gain}, offset {offset}"),
+            ));
+        }
+        let scale = gain / (neurons as f64).sqrt();
+        let m = (0..count * neurons)
+            .map(|_| scale * rng.sample::<f64, _>(rand_distr::StandardNormal))
+            .collect();
+        let theta = (0..count)
+            .map(|_| {
+                if offset > 0.0 {
+                    rng.gen_range(-offset..offset)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        Ok(Basis::TanhOnTrains {
+            dims,
+            neurons,
+            m,
+            theta,
+        })
+    }
+
+    /// d, the dimension of the readout (and of the learned current `U Ψ`).
     pub fn dims(&self) -> usize {
         match self {
             Basis::Linear { dims }
             | Basis::RbfGrid { dims, .. }
             | Basis::Monomials { dims, .. }
+            | Basis::TanhOnTrains { dims, .. }
             | Basis::TanhRandom { dims, .. } => *dims,
+        }
+    }
+
+    /// Whether Ψ reads the filtered spike trains `r` rather than the readout `x̂`.
+    pub fn on_trains(&self) -> bool {
+        matches!(self, Basis::TanhOnTrains { .. })
+    }
+
+    /// Length of Ψ's argument: N for [`Basis::TanhOnTrains`], d otherwise.
+    pub fn input_len(&self) -> usize {
+        match self {
+            Basis::TanhOnTrains { neurons, .. } => *neurons,
+            other => other.dims(),
         }
     }
 
@@ -189,7 +255,7 @@ impl Basis {
             Basis::Linear { dims } => *dims,
             Basis::RbfGrid { dims, centres, .. } => centres.len() / dims,
             Basis::Monomials { dims, exponents } => exponents.len() / dims,
-            Basis::TanhRandom { theta, .. } => theta.len(),
+            Basis::TanhRandom { theta, .. } | Basis::TanhOnTrains { theta, .. } => theta.len(),
         }
     }
 
@@ -198,7 +264,8 @@ impl Basis {
         self.len() == 0
     }
 
-    /// `Ψ(x)` into `out` (length N_b).
+    /// `Ψ(x)` into `out` (length N_b); `x` is `x̂` (length d) or, for [`Basis::TanhOnTrains`],
+    /// `r` (length N).
     pub fn eval(&self, x: &[f64], out: &mut [f64]) {
         match self {
             Basis::Linear { .. } => out.copy_from_slice(x),
@@ -216,6 +283,14 @@ impl Basis {
             Basis::Monomials { dims, exponents } => {
                 for (o, e) in out.iter_mut().zip(exponents.chunks_exact(*dims)) {
                     *o = x.iter().zip(e).map(|(a, &p)| a.powi(p as i32)).product();
+                }
+            }
+            Basis::TanhOnTrains {
+                neurons, m, theta, ..
+            } => {
+                for ((o, mb), th) in out.iter_mut().zip(m.chunks_exact(*neurons)).zip(theta) {
+                    let s: f64 = x.iter().zip(mb).map(|(a, b)| a * b).sum();
+                    *o = (s + th).tanh();
                 }
             }
             Basis::TanhRandom { dims, m, theta } => {
@@ -311,7 +386,7 @@ impl LearnedCurrent {
         Ok(LearnedCurrent {
             psi: vec![0.0; nb],
             values: vec![0.0; p * d],
-            xs: vec![0.0; d],
+            xs: vec![0.0; basis.input_len()],
             truth: vec![0.0; d],
             coeffs: vec![0.0; p * d],
             basis,
@@ -352,7 +427,7 @@ impl LearnedCurrent {
         }
     }
 
-    /// Fits `U Ψ(x̂0 e^{−λ_d τ})` on `τ ∈ [0, h]` with `h ≤ max_window`, by interpolation at
+    /// Fits `U Ψ(x̂0 e^{−λ_d τ})` (or `U Ψ(r0 e^{−λ_d τ})`) on `τ ∈ [0, h]` with `h ≤ max_window`, by interpolation at
     /// Chebyshev nodes, halving `h` until the fit is within [`FIT_TOLERANCE`] of the current's
     /// magnitude at check points between the nodes; adds the polynomial's coefficients (in τ,
     /// `out[k * d + j]`) to `out` and returns `(h, degree)`.
@@ -363,7 +438,9 @@ impl LearnedCurrent {
         max_window: f64,
         out: &mut [f64],
     ) -> (f64, usize) {
-        let d = xhat0.len();
+        // `xhat0` is Ψ's argument at the window start: x̂, or r for a basis on spike trains;
+        // both decay by the same factor e^{−λ_d τ}.
+        let d = self.basis.dims();
         let p = FIT_DEGREE + 1;
         let mut h = self.window.min(max_window);
         // Scratch taken out of self so that `current` can borrow self (no allocation per fit).

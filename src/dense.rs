@@ -177,6 +177,8 @@ pub struct DenseStepper {
     learned: Option<LearnedCurrent>,
     /// Scratch for the learned current.
     learned_now: Vec<f64>,
+    /// Filtered spike trains `r` (for a learned basis on spike trains).
+    trains: Vec<f64>,
     /// Neurons that can still fire.
     alive: Vec<bool>,
     /// Whether steps are logged as readout intervals (learning), and the log.
@@ -282,6 +284,7 @@ impl DenseStepper {
             counters: Counters::default(),
             learned: None,
             learned_now: vec![0.0; d],
+            trains: vec![0.0; n],
             alive: vec![true; n],
             log_intervals: false,
             intervals: Vec::new(),
@@ -348,6 +351,13 @@ impl DenseStepper {
                     "basis",
                     format!("a basis of {} dimensions (network.dims)", self.d),
                     format!("{}", l.basis().dims()),
+                ));
+            }
+            if l.basis().on_trains() && l.basis().input_len() != self.n {
+                return Err(BuildError::new(
+                    "basis",
+                    format!("a basis reading {} spike trains (network.neurons)", self.n),
+                    format!("{}", l.basis().input_len()),
                 ));
             }
         }
@@ -420,7 +430,12 @@ impl DenseStepper {
         let degree = self.input.local_polynomial(t0, &mut self.poly);
         if let Some(l) = &mut self.learned {
             // Held at its step-start value, like the input polynomial's step-start expansion.
-            l.current(&self.xhat, &mut self.learned_now);
+            let presynaptic = if l.basis().on_trains() {
+                &self.trains
+            } else {
+                &self.xhat
+            };
+            l.current(presynaptic, &mut self.learned_now);
             for (p, c) in self.poly.iter_mut().zip(&self.learned_now) {
                 *p += c;
             }
@@ -428,6 +443,9 @@ impl DenseStepper {
         if self.log_intervals {
             self.intervals.extend_from_slice(&[t0, t0 + dt]);
             self.intervals.extend_from_slice(&self.xhat);
+            if self.learned.as_ref().is_some_and(|l| l.basis().on_trains()) {
+                self.intervals.extend_from_slice(&self.trains);
+            }
         }
         // The slow drive of the low-rank path: g = M x̂ at the step start (into `shared`).
         self.shared.fill(0.0);
@@ -480,6 +498,9 @@ impl DenseStepper {
         for x in self.xhat.iter_mut() {
             *x *= self.decay;
         }
+        for r in self.trains.iter_mut() {
+            *r *= self.decay;
+        }
     }
 
     /// `V_k −= Ω_f[k,j]` for every `k ≠ j`.
@@ -524,6 +545,7 @@ impl DenseStepper {
         for (x, dj) in self.xhat.iter_mut().zip(&self.decoder[j * d..(j + 1) * d]) {
             *x += dj;
         }
+        self.trains[j] += 1.0;
         if let Store::Dense { slow, current, .. } = &mut self.store {
             for (s, w) in current.iter_mut().zip(&slow[j * self.n..(j + 1) * self.n]) {
                 *s += w;

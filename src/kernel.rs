@@ -56,6 +56,8 @@ pub struct Kernel {
     drive_segment: Option<usize>,
     /// Readout `x̂` at `origin`.
     xhat: Vec<f64>,
+    /// Filtered spike trains `r` at `origin` (for a learned basis on spike trains).
+    trains: Vec<f64>,
     /// `(A + λ_d I) x̂` (low-rank slow currents).
     mx: Vec<f64>,
     queue: EventQueue,
@@ -112,6 +114,7 @@ impl Kernel {
             cpoly: vec![0.0; STRIDE * d],
             drive_segment: None,
             xhat: vec![0.0; d],
+            trains: vec![0.0; n],
             mx: vec![0.0; d],
             queue: EventQueue::with_capacity(64),
             cascade_limit: n.max(1),
@@ -149,7 +152,8 @@ impl Kernel {
 
     /// Moves the logged intervals into `out` (cleared first), flattened as
     /// `[t0, t1, x̂(t0)…]` (2 + d numbers each; between `t0` and `t1`,
-    /// `x̂(t) = x̂(t0) e^{−λ_d (t − t0)}`). Intervals cover time up to the last event or
+    /// `x̂(t) = x̂(t0) e^{−λ_d (t − t0)}`), followed by `r(t0)` (N more) when the learned current's
+    /// basis reads the spike trains. Intervals cover time up to the last event or
     /// [`Kernel::flush`].
     pub fn take_intervals(&mut self, out: &mut Vec<f64>) {
         out.clear();
@@ -176,6 +180,13 @@ impl Kernel {
                     "basis",
                     format!("a basis of {} dimensions (network.dims)", self.d),
                     format!("{}", l.basis().dims()),
+                ));
+            }
+            if l.basis().on_trains() && l.basis().input_len() != self.n {
+                return Err(BuildError::new(
+                    "basis",
+                    format!("a basis reading {} spike trains (network.neurons)", self.n),
+                    format!("{}", l.basis().input_len()),
                 ));
             }
         }
@@ -294,6 +305,9 @@ impl Kernel {
         if self.log_intervals {
             self.intervals.extend_from_slice(&[self.origin, t]);
             self.intervals.extend_from_slice(&self.xhat);
+            if self.learned.as_ref().is_some_and(|l| l.basis().on_trains()) {
+                self.intervals.extend_from_slice(&self.trains);
+            }
         }
         let bv = self.membrane.values(tau, self.degree);
         for i in 0..self.n {
@@ -306,6 +320,9 @@ impl Kernel {
         }
         for x in &mut self.xhat {
             *x *= bv.decay;
+        }
+        for r in &mut self.trains {
+            *r *= bv.decay;
         }
         self.origin = t;
     }
@@ -320,8 +337,17 @@ impl Kernel {
             if let Some(l) = &mut self.learned {
                 let next = self.queue.next_time().secs();
                 let max_window = (next - self.origin).clamp(1e-6, 0.05);
-                let (h, degree) =
-                    l.fit_into(&self.xhat, self.net.lambda_d(), max_window, &mut self.cpoly);
+                let presynaptic = if l.basis().on_trains() {
+                    &self.trains
+                } else {
+                    &self.xhat
+                };
+                let (h, degree) = l.fit_into(
+                    presynaptic,
+                    self.net.lambda_d(),
+                    max_window,
+                    &mut self.cpoly,
+                );
                 self.degree = self.degree.max(degree);
                 self.refit_at = self.origin + h;
                 self.counters.refits += 1;
@@ -386,6 +412,7 @@ impl Kernel {
         for (x, dx) in self.xhat.iter_mut().zip(dj) {
             *x += dx;
         }
+        self.trains[j] += 1.0;
         if let Weights::Dense { slow, .. } = self.net.weights() {
             let col = &slow[j * self.n..(j + 1) * self.n];
             for (s, w) in self.slow.iter_mut().zip(col) {

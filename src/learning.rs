@@ -56,9 +56,10 @@ pub struct Learner {
     u: Vec<f64>,
     /// `∫ e Ψᵀ dt` since the last [`Learner::apply`].
     accum: Vec<f64>,
-    /// Scratch: teacher state, readout, basis values.
+    /// Scratch: teacher state, readout, Ψ's argument (x̂ or r), basis values.
     x: Vec<f64>,
     xhat: Vec<f64>,
+    arg: Vec<f64>,
     psi: Vec<f64>,
     integrated: f64,
 }
@@ -66,7 +67,7 @@ pub struct Learner {
 impl Learner {
     /// Starts from `U = 0` on `basis`, for a readout decaying at `lambda_d` (1/s).
     pub fn new(basis: Basis, lambda_d: f64) -> Learner {
-        let (d, nb) = (basis.dims(), basis.len());
+        let (d, nb, input) = (basis.dims(), basis.len(), basis.input_len());
         Learner {
             basis,
             d,
@@ -76,6 +77,7 @@ impl Learner {
             accum: vec![0.0; d * nb],
             x: vec![0.0; d],
             xhat: vec![0.0; d],
+            arg: vec![0.0; input],
             psi: vec![0.0; nb],
             integrated: 0.0,
         }
@@ -96,12 +98,15 @@ impl Learner {
         self.integrated
     }
 
-    /// Adds `∫ (x − x̂) Ψ(x̂)ᵀ dt` over logged intervals (the layout of
+    /// Adds `∫ (x − x̂) Ψᵀ dt` over logged intervals (the layout of
     /// [`Kernel::take_intervals`]) against the teacher.
     pub fn integrate(&mut self, intervals: &[f64], teacher: &dyn Target) {
         let (d, nb) = (self.d, self.nb);
-        for iv in intervals.chunks_exact(2 + d) {
-            let (t0, t1, xhat0) = (iv[0], iv[1], &iv[2..]);
+        let on_trains = self.basis.on_trains();
+        let stride = 2 + d + if on_trains { self.basis.input_len() } else { 0 };
+        for iv in intervals.chunks_exact(stride) {
+            let (t0, t1, xhat0) = (iv[0], iv[1], &iv[2..2 + d]);
+            let arg0 = if on_trains { &iv[2 + d..] } else { xhat0 };
             let pieces = ((t1 - t0) / MAX_PIECE).ceil().max(1.0) as usize;
             let h = (t1 - t0) / pieces as f64;
             for p in 0..pieces {
@@ -112,8 +117,11 @@ impl Learner {
                         for (x, x0) in self.xhat.iter_mut().zip(xhat0) {
                             *x = x0 * z;
                         }
+                        for (a, a0) in self.arg.iter_mut().zip(arg0) {
+                            *a = a0 * z;
+                        }
                         teacher.state_at(t, &mut self.x);
-                        self.basis.eval(&self.xhat, &mut self.psi);
+                        self.basis.eval(&self.arg, &mut self.psi);
                         let weight = 0.5 * h * w;
                         for (j, row) in self.accum.chunks_exact_mut(nb).enumerate() {
                             let e = weight * (self.x[j] - self.xhat[j]);
