@@ -8,7 +8,7 @@
 //!   far worse autonomous oscillator (the prototype: period error 2–24 %, NRMSE > 1).
 //!
 //! Run with `cargo run --release --example learn_on_spike_trains [-- SECONDS]` (default 100 s of
-//! training; about a minute of wall time).
+//! training; a few minutes of wall time, mostly the 200 × N spike-train basis).
 
 use ebnsim::basis::Basis;
 use ebnsim::dynamics::VanDerPol;
