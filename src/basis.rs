@@ -236,6 +236,25 @@ impl Basis {
         }
     }
 
+    /// Checks that the basis fits a network of dimension `dims` and `neurons` neurons.
+    pub fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
+        if self.dims() != dims {
+            return Err(BuildError::new(
+                "basis",
+                format!("a basis of {dims} dimensions (network.dims)"),
+                format!("{}", self.dims()),
+            ));
+        }
+        if self.on_trains() && self.input_len() != neurons {
+            return Err(BuildError::new(
+                "basis",
+                format!("a basis reading {neurons} spike trains (network.neurons)"),
+                format!("{}", self.input_len()),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether Ψ reads the filtered spike trains `r` rather than the readout `x̂`.
     pub fn on_trains(&self) -> bool {
         matches!(self, Basis::TanhOnTrains { .. })

@@ -346,20 +346,7 @@ impl DenseStepper {
         learned: Option<LearnedCurrent>,
     ) -> Result<(), BuildError> {
         if let Some(l) = &learned {
-            if l.basis().dims() != self.d {
-                return Err(BuildError::new(
-                    "basis",
-                    format!("a basis of {} dimensions (network.dims)", self.d),
-                    format!("{}", l.basis().dims()),
-                ));
-            }
-            if l.basis().on_trains() && l.basis().input_len() != self.n {
-                return Err(BuildError::new(
-                    "basis",
-                    format!("a basis reading {} spike trains (network.neurons)", self.n),
-                    format!("{}", l.basis().input_len()),
-                ));
-            }
+            l.basis().check_fits(self.d, self.n)?;
         }
         self.learned = learned;
         Ok(())
