@@ -25,6 +25,7 @@ use crate::network::{Network, Weights};
 use crate::queue::{Event, EventQueue};
 use crate::signal::Signal;
 use crate::time::Time;
+use rand::Rng;
 
 const STRIDE: usize = MAX_DEGREE + 1;
 
@@ -75,6 +76,17 @@ pub struct Kernel {
     searcher: Searcher,
     /// Neurons that can still fire (a killed neuron never crosses again).
     alive: Vec<bool>,
+    /// Voltage noise: each neuron's piecewise-constant noise current (empty without noise).
+    noise: Vec<f64>,
+    /// Noise amplitude σ (V/√s) and the length of its constant pieces (s).
+    noise_sigma: f64,
+    noise_interval: f64,
+    /// When the noise started, the number of pieces drawn, and when the next one starts (+∞
+    /// without noise): piece k starts at `noise_start + k · interval`.
+    noise_start: f64,
+    noise_piece: u64,
+    noise_at: f64,
+    noise_rng: Option<rand_chacha::ChaCha8Rng>,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
     /// When the current fit of the learned current expires (+∞ without one).
@@ -128,6 +140,13 @@ impl Kernel {
             learned: None,
             refit_at: f64::INFINITY,
             alive: vec![true; n],
+            noise: Vec::new(),
+            noise_sigma: 0.0,
+            noise_interval: f64::INFINITY,
+            noise_start: 0.0,
+            noise_piece: 0,
+            noise_at: f64::INFINITY,
+            noise_rng: None,
             net: network,
             input,
         };
@@ -251,6 +270,62 @@ impl Kernel {
         &self.alive
     }
 
+    /// Adds independent voltage noise to every neuron from the current time on: a noise
+    /// current, constant over pieces of `interval` seconds, drawn `N(0, σ²/interval)` per neuron
+    /// and piece from the seed's `Noise` stream — over a piece the voltage gains variance
+    /// ≈ σ² · interval, as with white noise of amplitude σ (V/√s), and the trajectories stay
+    /// closed-form. `sigma = 0` removes the noise.
+    pub fn set_voltage_noise(
+        &mut self,
+        sigma: f64,
+        interval: f64,
+        seed: u64,
+    ) -> Result<(), BuildError> {
+        if !(sigma.is_finite() && sigma >= 0.0) {
+            return Err(BuildError::new(
+                "noise.sigma",
+                "a finite non-negative amplitude",
+                format!("{sigma}"),
+            ));
+        }
+        if !(interval.is_finite() && interval > 0.0) {
+            return Err(BuildError::new(
+                "noise.interval",
+                "a finite positive time in seconds",
+                format!("{interval}"),
+            ));
+        }
+        self.advance_to(self.now);
+        if sigma == 0.0 {
+            self.noise.clear();
+            self.noise_at = f64::INFINITY;
+            self.noise_rng = None;
+        } else {
+            self.noise_sigma = sigma;
+            self.noise_interval = interval;
+            self.noise_start = self.now;
+            self.noise_piece = 0;
+            self.noise_rng = Some(crate::seed::rng_stream(seed, crate::seed::Stream::Noise));
+            self.noise = vec![0.0; self.n];
+            self.draw_noise();
+        }
+        self.drive_segment = None;
+        self.refresh_interval();
+        Ok(())
+    }
+
+    /// Draws the next piece of the noise current and schedules the one after it.
+    fn draw_noise(&mut self) {
+        let scale = self.noise_sigma / self.noise_interval.sqrt();
+        if let Some(rng) = &mut self.noise_rng {
+            for x in &mut self.noise {
+                *x = scale * rng.sample::<f64, _>(rand_distr::StandardNormal);
+            }
+        }
+        self.noise_piece += 1;
+        self.noise_at = self.noise_start + self.noise_piece as f64 * self.noise_interval;
+    }
+
     /// The learned current, if any.
     pub fn learned_current(&self) -> Option<&LearnedCurrent> {
         self.learned.as_ref()
@@ -319,7 +394,8 @@ impl Kernel {
     fn refresh_interval(&mut self) {
         let d = self.d;
         let seg = self.input.segment_at(self.origin);
-        if self.learned.is_some() || self.drive_segment != Some(seg) || self.degree > 0 {
+        let noisy = !self.noise.is_empty();
+        if noisy || self.learned.is_some() || self.drive_segment != Some(seg) || self.degree > 0 {
             self.degree = self.input.local_polynomial(self.origin, &mut self.cpoly);
             if let Some(l) = &mut self.learned {
                 let next = self.queue.next_time().secs();
@@ -348,6 +424,11 @@ impl Kernel {
                     // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
                     let ck = &self.cpoly[k * d..(k + 1) * d];
                     *bk = di.iter().zip(ck).map(|(a, c)| a * c).sum();
+                }
+            }
+            if noisy {
+                for (b, x) in self.drive.chunks_exact_mut(STRIDE).zip(&self.noise) {
+                    b[0] += x;
                 }
             }
             self.drive_segment = Some(seg);
@@ -589,7 +670,12 @@ impl Engine for Kernel {
             });
         }
         loop {
-            let tq = self.queue.next_time().secs().min(self.refit_at);
+            let tq = self
+                .queue
+                .next_time()
+                .secs()
+                .min(self.refit_at)
+                .min(self.noise_at);
             let limit = tq.min(t_stop);
             if let Some((tc, i)) = self.next_crossing(self.now, limit) {
                 if tc < tq {
@@ -630,6 +716,9 @@ impl Engine for Kernel {
                     }
                     Event::Crossing { .. } => unreachable!("the kernel never queues crossings"),
                 }
+            }
+            if tq == self.noise_at {
+                self.draw_noise();
             }
             if delivered {
                 self.cascade(0, spikes)?;

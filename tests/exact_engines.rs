@@ -406,3 +406,37 @@ fn killed_neurons_never_fire_again() {
         assert!(k.kill(&[n]).is_err());
     }
 }
+
+#[test]
+fn voltage_noise_is_seeded_and_has_the_white_noise_variance() {
+    // One neuron that cannot fire (threshold far away), leak λ: its voltage is an
+    // Ornstein–Uhlenbeck-like process with stationary variance ≈ σ²/(2λ) when the noise pieces
+    // are short against 1/λ.
+    let (lv, sigma) = (20.0, 0.5);
+    let net = NetworkBuilder::new(vec![vec![1.0]])
+        .lambda_v(lv)
+        .thresholds(vec![1e9])
+        .build()
+        .unwrap();
+    let sample = |seed: u64| {
+        let mut k = Kernel::new(net.clone(), Signal::zero(1), &[0.0]).unwrap();
+        k.set_voltage_noise(sigma, 1e-4, seed).unwrap();
+        let (mut v, mut out, mut spikes) = (Vec::new(), [0.0], Vec::new());
+        for i in 1..=20_000 {
+            k.run_until(Time::from_secs(i as f64 * 5e-3), &mut spikes)
+                .unwrap();
+            k.voltages(&mut out);
+            v.push(out[0]);
+        }
+        v
+    };
+    let (a, b, c) = (sample(1), sample(1), sample(2));
+    assert_eq!(a, b, "same seed, same noise");
+    assert_ne!(a, c, "another seed, other noise");
+    let var = a.iter().map(|x| x * x).sum::<f64>() / a.len() as f64;
+    let want = sigma * sigma / (2.0 * lv);
+    assert!((var / want - 1.0).abs() < 0.1, "variance {var} vs {want}");
+    let mut k = Kernel::new(net, Signal::zero(1), &[0.0]).unwrap();
+    assert!(k.set_voltage_noise(-1.0, 1e-4, 0).is_err());
+    assert!(k.set_voltage_noise(1.0, 0.0, 0).is_err());
+}
