@@ -181,6 +181,9 @@ pub struct DenseStepper {
     trains: Vec<f64>,
     /// Neurons that can still fire.
     alive: Vec<bool>,
+    /// Voltage noise: `V += σ √dt N(0, 1)` per neuron and step (the published update).
+    noise_sigma: f64,
+    noise_rng: Option<rand_chacha::ChaCha8Rng>,
     /// Whether steps are logged as readout intervals (learning), and the log.
     log_intervals: bool,
     intervals: Vec<f64>,
@@ -286,6 +289,8 @@ impl DenseStepper {
             learned_now: vec![0.0; d],
             trains: vec![0.0; n],
             alive: vec![true; n],
+            noise_sigma: 0.0,
+            noise_rng: None,
             log_intervals: false,
             intervals: Vec::new(),
         })
@@ -375,6 +380,23 @@ impl DenseStepper {
                 "none",
             )),
         }
+    }
+
+    /// Adds voltage noise `σ √dt N(0, 1)` to every neuron at every step (the prototype's update;
+    /// white noise of amplitude σ, V/√s), drawn from the seed's `Noise` stream. `sigma = 0`
+    /// removes it.
+    pub fn set_voltage_noise(&mut self, sigma: f64, seed: u64) -> Result<(), BuildError> {
+        if !(sigma.is_finite() && sigma >= 0.0) {
+            return Err(BuildError::new(
+                "noise.sigma",
+                "a finite non-negative amplitude",
+                format!("{sigma}"),
+            ));
+        }
+        self.noise_sigma = sigma;
+        self.noise_rng =
+            (sigma > 0.0).then(|| crate::seed::rng_stream(seed, crate::seed::Stream::Noise));
+        Ok(())
     }
 
     /// Removes neurons: they never fire again.
@@ -480,6 +502,12 @@ impl DenseStepper {
                     *v = a * *v + dot(di, shared) + b * *s;
                     *s *= self.decay;
                 }
+            }
+        }
+        if let Some(rng) = &mut self.noise_rng {
+            let scale = self.noise_sigma * dt.sqrt();
+            for v in self.v.iter_mut() {
+                *v += scale * rand::Rng::sample::<f64, _>(rng, rand_distr::StandardNormal);
             }
         }
         for x in self.xhat.iter_mut() {

@@ -440,3 +440,25 @@ fn voltage_noise_is_seeded_and_has_the_white_noise_variance() {
     assert!(k.set_voltage_noise(-1.0, 1e-4, 0).is_err());
     assert!(k.set_voltage_noise(1.0, 0.0, 0).is_err());
 }
+
+#[test]
+fn dense_stepper_noise_matches_the_kernel_noise_statistics() {
+    use ebnsim::dense::{DenseConfig, DenseStepper};
+    let (lv, sigma) = (20.0, 0.5);
+    let net = NetworkBuilder::new(vec![vec![1.0]])
+        .lambda_v(lv)
+        .thresholds(vec![1e9])
+        .build()
+        .unwrap();
+    let mut s = DenseStepper::new(&net, Signal::zero(1), &[0.0], DenseConfig::default()).unwrap();
+    s.set_voltage_noise(sigma, 1).unwrap();
+    let (mut sum, mut out, mut spikes) = (0.0, [0.0], Vec::new());
+    for i in 1..=20_000 {
+        s.run_until(Time::from_secs(i as f64 * 5e-3), &mut spikes)
+            .unwrap();
+        s.voltages(&mut out);
+        sum += out[0] * out[0];
+    }
+    let (var, want) = (sum / 20_000.0, sigma * sigma / (2.0 * lv));
+    assert!((var / want - 1.0).abs() < 0.1, "variance {var} vs {want}");
+}
