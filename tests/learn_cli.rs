@@ -274,3 +274,65 @@ fn run_on_a_learning_file_points_to_learn() {
         "{err}"
     );
 }
+
+/// A training phase of the phase runner gives bit-identical spikes and weights to
+/// `learning::train` driven by hand (the protocol of examples/learn_van_der_pol.rs): sampling the
+/// readout and the learning curve do not perturb the run.
+#[test]
+fn a_training_phase_is_the_library_train_loop() {
+    use ebnsim::basis::Basis;
+    use ebnsim::engine::Engine;
+    use ebnsim::kernel::Kernel;
+    use ebnsim::learning::{train, Learner, Schedule};
+    use ebnsim::ode::{integrate, Tolerance};
+    use ebnsim::seed::{rng_stream, Stream};
+    use ebnsim::signal::Signal;
+
+    let text = SHORT
+        .split("[[phase]]\nname = \"autonomous\"")
+        .next()
+        .unwrap();
+    let model = ebnsim::model_file::parse_learning(text, Path::new("short.toml")).unwrap();
+    assert_eq!(model.phases.len(), 1);
+    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+
+    // The same protocol by hand, as examples/learn_van_der_pol.rs does it.
+    let (dur, k) = (3.0, 30.0);
+    let field = model.target.field().unwrap();
+    let c = Signal::smooth_random(
+        &[0.0, 0.0],
+        2.0,
+        0.05,
+        dur,
+        &mut rng_stream(5, Stream::Input),
+    )
+    .unwrap();
+    let teacher = integrate(field.as_ref(), &c, &[1.0, 0.0], dur, Tolerance::default()).unwrap();
+    let drive = c
+        .linear_combination(1.0, &teacher.to_signal().unwrap(), k)
+        .unwrap();
+    let mut kernel = Kernel::new(model.network.clone(), drive, &[1.0, 0.0]).unwrap();
+    kernel.set_cascade_limit(model.cascade_limit);
+    kernel.set_slow_core(&[-k, 0.0, 0.0, -k]).unwrap();
+    let mut learner = Learner::new(Basis::monomials(2, 3).unwrap(), 10.0);
+    let schedule = Schedule {
+        duration: dur,
+        epoch: 1e-3,
+        feedback_gain: k,
+        learning_rate: 100.0,
+        learning_rate_decay: Some((0.7, 0.1)),
+    };
+    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
+    assert_eq!(kernel.time().secs(), dur);
+    assert_eq!(out.spikes.len(), spikes.len());
+    let same = out
+        .spikes
+        .iter()
+        .zip(&spikes)
+        .filter(|(a, b)| a.neuron == b.neuron && a.time.secs() == b.time.secs())
+        .count();
+    assert_eq!(same, spikes.len(), "spike trains differ");
+    for (a, b) in out.weights.iter().zip(learner.weights()) {
+        assert_eq!(a, b);
+    }
+}
