@@ -200,6 +200,87 @@ fn field_err(
     )
 }
 
+/// Fixed points of the learned field against the target's, over the box the training visited.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FixedPointReport {
+    /// Lower corner of the box searched (per-dimension minimum of the training states).
+    pub box_lo: Vec<f64>,
+    /// Upper corner.
+    pub box_hi: Vec<f64>,
+    /// Fixed points of the learned field `UΨ(x) − λ_d x` in the box.
+    pub learned: Vec<crate::learning_metrics::FixedPoint>,
+    /// Fixed points of the target field `g` in the box.
+    pub target: Vec<crate::learning_metrics::FixedPoint>,
+    /// Largest distance from a target fixed point to the nearest learned one with the same
+    /// stability class (`None` when the target has none in the box or one has no match).
+    pub max_error: Option<f64>,
+}
+
+/// Fixed points of the learned and target fields over the box spanned by `states`.
+pub fn fixed_point_report(
+    basis: &Basis,
+    u: &[f64],
+    field: &dyn VectorField,
+    lambda_d: f64,
+    states: &[f64],
+) -> FixedPointReport {
+    use crate::learning_metrics::{fixed_points, FixedPointOptions};
+    let d = basis.dims();
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    for x in states.chunks_exact(d) {
+        for j in 0..d {
+            lo[j] = lo[j].min(x[j]);
+            hi[j] = hi[j].max(x[j]);
+        }
+    }
+    let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
+    let opts = FixedPointOptions {
+        seeds_per_dim: if d == 1 {
+            41
+        } else if d == 2 {
+            15
+        } else {
+            7
+        },
+        ..FixedPointOptions::default()
+    };
+    let learned = fixed_points(
+        |x, out| {
+            learned_at(basis, u, x, &mut psi.borrow_mut(), out);
+            out.iter_mut()
+                .zip(x)
+                .for_each(|(o, xi)| *o -= lambda_d * xi);
+        },
+        &lo,
+        &hi,
+        &opts,
+    );
+    let target = fixed_points(|x, out| field.eval(x, out), &lo, &hi, &opts);
+    let mut max_error: Option<f64> = None;
+    for t in &target {
+        let nearest = learned
+            .iter()
+            .filter(|l| l.stability == t.stability)
+            .map(|l| {
+                l.x.iter()
+                    .zip(&t.x)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .fold(f64::INFINITY, f64::min);
+        max_error = Some(max_error.unwrap_or(0.0).max(nearest));
+    }
+    FixedPointReport {
+        box_lo: lo,
+        box_hi: hi,
+        learned,
+        target,
+        max_error: max_error.and_then(finite),
+    }
+}
+
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
@@ -489,6 +570,10 @@ pub fn run_phases(
         .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &train_states))
         .and_then(finite);
 
+    let fixed = (!train_states.is_empty()
+        && model.target.kind != crate::dynamics::TargetKind::Lorenz)
+        .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
+
     let counters = kernel.counters();
     let mut summary = Summary {
         model: model.name.clone(),
@@ -522,6 +607,12 @@ pub fn run_phases(
         crate::weights_file::basis_kind(&basis).into(),
     );
     summary.extra.insert("basis_size".into(), nb.into());
+    if let Some(f) = fixed {
+        summary.extra.insert(
+            "fixed_points".into(),
+            serde_json::to_value(&f).unwrap_or_default(),
+        );
+    }
     summary.extra.insert("weights".into(), "low_rank".into());
     Ok(LearnOutput {
         spikes,

@@ -119,6 +119,9 @@ fn learn_writes_every_file_with_the_contract_fields_and_reruns_identically() {
     assert_eq!(s["duration"], 5.5);
     let fe = s["field_error"].as_f64().unwrap();
     assert!(fe > 0.0 && fe < 1.0, "field error {fe}");
+    let fp = &s["fixed_points"];
+    assert!(fp["learned"].is_array() && fp["target"].as_array().unwrap().len() == 1);
+    assert!(fp.get("max_error").is_some());
     let phases = s["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 3);
     for p in phases {
