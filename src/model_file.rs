@@ -1664,4 +1664,77 @@ duration = 0.5
         let e = err(&format!("{GOOD}[target]\nkind = \"lorenz\"\n"));
         assert!(e.contains("`target.kind`") && e.contains("linear"), "{e}");
     }
+
+    const LEARN: &str = r#"
+name = "l"
+[network]
+neurons = 4
+dims = 2
+decoder = { random = "normal", scale = 0.05, normalize = true }
+[target]
+kind = "pendulum"
+damping = 0.2
+[basis]
+kind = "rbf_grid"
+range = [-1, 1]
+per_dim = 3
+[[phase]]
+duration = 1
+"#;
+
+    #[test]
+    fn learning_models_take_their_defaults() {
+        let m = parse_learning(LEARN, Path::new("l.toml")).unwrap();
+        assert_eq!(m.target.parameter("damping"), Some(0.2));
+        assert_eq!(
+            m.target.parameter("omega"),
+            Some(crate::dynamics::DampedPendulum::DEFAULT_OMEGA)
+        );
+        assert_eq!(m.target.initial, vec![0.0; 2]);
+        assert!(m.target.oscillates());
+        assert_eq!(m.basis.len(), 9);
+        assert_eq!(m.cascade_limit, DEFAULT_LEARNING_CASCADE_LIMIT);
+        assert_eq!(m.network.slow_core(), Some(&[0.0; 4][..]));
+        let p = &m.phases[0];
+        assert_eq!(p.name, "phase0");
+        assert_eq!(p.epoch, DEFAULT_EPOCH);
+        assert!(p.zero_input && !p.learns() && p.feedback_gain == 0.0);
+        assert_eq!(p.start, PhaseStart::Teacher);
+        assert!(is_learning_model(LEARN) && !is_learning_model(GOOD));
+    }
+
+    #[test]
+    fn learning_model_errors_name_the_field() {
+        let e = |text: &str| {
+            parse_learning(text, Path::new("l.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let msg = e(&LEARN.replace("damping = 0.2", "damping = 0.2\nmu = 1"));
+        assert!(msg.starts_with("l.toml: field `target.mu`"), "{msg}");
+        let msg = e(&LEARN.replace("per_dim = 3", "per_dim = 3\ndegree = 2"));
+        assert!(msg.contains("`basis.degree`"), "{msg}");
+        let msg = e(&LEARN.replace("duration = 1", "duration = 0"));
+        assert!(msg.contains("`phase[0].duration`"), "{msg}");
+        let msg = e(&format!(
+            "{LEARN}learning_rate_decay = {{ start = 1.0, to = 0.1 }}\n"
+        ));
+        assert!(
+            msg.contains("`phase[0].learning_rate_decay.start`"),
+            "{msg}"
+        );
+        let msg = e(&format!(
+            "{LEARN}input = {{ kind = \"piecewise_constant\", times = [0.5], values = [[0, 0]] }}\n"
+        ));
+        assert!(msg.contains("`phase[0].input.times[0]`"), "{msg}");
+        let msg = e(&LEARN.replace("[[phase]]\nduration = 1\n", ""));
+        assert!(msg.contains("`phase`"), "{msg}");
+        let msg = e(&LEARN.replace(
+            "kind = \"pendulum\"\ndamping = 0.2",
+            "kind = \"double_well\"",
+        ));
+        assert!(msg.contains("`target.kind`"), "{msg}");
+        let msg = parse(LEARN, Path::new("l.toml")).unwrap_err().to_string();
+        assert!(msg.contains("ebnsim learn"), "{msg}");
+    }
 }
