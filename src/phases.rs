@@ -404,10 +404,11 @@ pub fn run_phases(
             kernel.set_slow_core(core)
         };
         set_core(&mut kernel, &u, &mut core)?;
-        // Teacher states of a training phase, for the field error.
+        // Teacher states of a training phase (η > 0 in the file, frozen or not), for the field
+        // error.
         let learns = phase.learns() && !opts.frozen;
         let mut states = Vec::new();
-        if learns {
+        if phase.learns() {
             for i in 0..FIELD_SAMPLES {
                 teacher.eval(
                     t_s + duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64,
@@ -537,9 +538,7 @@ pub fn run_phases(
                 ae = Some(am);
             }
         }
-        if learns {
-            train_states.extend_from_slice(&states);
-        }
+        train_states.extend_from_slice(&states);
         reports.push(PhaseReport {
             name: phase.name.clone(),
             start_time: t_s,
@@ -558,7 +557,8 @@ pub fn run_phases(
             nrmse_1s,
             period_error: pe,
             amplitude_error: ae,
-            field_error: learns
+            field_error: phase
+                .learns()
                 .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
                 .and_then(finite),
         });

@@ -187,6 +187,8 @@ fn learned_weights_round_trip_and_drive_run() {
     let s = json(&r.join("summary.json"));
     let phases = s["phases"].as_array().unwrap();
     assert_eq!(phases[0]["learning_rate"], 0.0);
+    // Same weights, same teacher states: the same field error as the learning run.
+    assert_eq!(s["field_error"].as_f64(), out.field_error);
     // The autonomous phases of the frozen rerun equal those of the learning run (same weights,
     // same network state up to the weights' evolution during the first phase: not compared).
     assert!(phases[1]["nrmse"].as_f64().unwrap().is_finite());
