@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out.
+    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out (a learning
+    /// model file runs its phases as `learn` does; with --weights, with learning off).
     Run {
         /// The model file (TOML; see docs/model-format.md).
         model: PathBuf,
@@ -186,11 +187,12 @@ fn main() -> ExitCode {
             quiet,
         } => {
             let text = std::fs::read_to_string(&model).unwrap_or_default();
-            if model_file::is_learning_model(&text) && weights.is_some() {
+            if model_file::is_learning_model(&text) {
+                // A learning model: its phases, as `ebnsim learn` (or frozen, with --weights).
                 if engine.is_some() || dt.is_some() || cascade_limit.is_some() {
                     eprintln!(
                         "error: --engine, --dt and --cascade-limit do not apply to a learning \
-                         model run with --weights (exact engine; cascade_limit in the file)"
+                         model (exact engine; `cascade_limit` in the file)"
                     );
                     return ExitCode::from(2);
                 }

@@ -262,22 +262,34 @@ fn malformed_learning_files_name_file_and_field() {
 }
 
 #[test]
-fn run_on_a_learning_file_points_to_learn() {
+fn run_on_a_learning_file_runs_its_phases_as_learn() {
     let dir = tempfile::tempdir().unwrap();
     let model = write_model(dir.path(), "short.toml", SHORT);
-    let out = dir.path().join("out");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    ok(&learn(&model, &a));
+    ok(&ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        b.as_os_str(),
+        "--quiet".as_ref(),
+    ]));
+    for f in ["spikes.csv", "weights.json"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap()
+        );
+    }
     let o = ebnsim(&[
         "run".as_ref(),
         model.as_os_str(),
         "--out".as_ref(),
-        out.as_os_str(),
+        b.as_os_str(),
+        "--engine".as_ref(),
+        "dense".as_ref(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("short.toml") && err.contains("ebnsim learn"),
-        "{err}"
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--engine"));
 }
 
 /// A training phase of the phase runner gives bit-identical spikes and weights to
