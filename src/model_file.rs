@@ -1019,6 +1019,21 @@ pub fn load_learning(path: &Path) -> Result<LearningModel, ModelError> {
 
 /// Parses and validates the text of a learning model file; `file` is used in messages.
 pub fn parse_learning(text: &str, file: &Path) -> Result<LearningModel, ModelError> {
+    if let Ok(table) = text.parse::<toml::Table>() {
+        if !is_learning_table(&table) {
+            return Err(ModelError::Invalid {
+                file: file.to_path_buf(),
+                error: BuildError::new(
+                    "basis",
+                    "a learning model ([basis] and [[phase]] tables)",
+                    format!(
+                        "a model without them: run it with `ebnsim run {} --out DIR`",
+                        file.display()
+                    ),
+                ),
+            });
+        }
+    }
     let raw: RawLearningModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
         file: file.to_path_buf(),
         message: syntax_message_for::<RawLearningModel>(text, &e),
@@ -1736,5 +1751,10 @@ duration = 1
         assert!(msg.contains("`target.kind`"), "{msg}");
         let msg = parse(LEARN, Path::new("l.toml")).unwrap_err().to_string();
         assert!(msg.contains("ebnsim learn"), "{msg}");
+        let msg = e(GOOD);
+        assert!(
+            msg.contains("`basis`") && msg.contains("ebnsim run"),
+            "{msg}"
+        );
     }
 }
