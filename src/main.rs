@@ -1,12 +1,15 @@
-//! The `ebnsim` command-line tool: run model files, write spikes, readout and a summary.
+//! The `ebnsim` command-line tool: run model files, write spikes, readout and a summary; run
+//! learning models (`ebnsim learn`) and write the learned weights and learning curve.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ebnsim::engine::EngineKind;
 use ebnsim::model_file;
+use ebnsim::phases::{run_phases, write_learn_run, PhaseOptions};
 use ebnsim::record::write_run;
 use ebnsim::run::{run_model, RunOptions};
+use ebnsim::weights_file;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exact, continuous-time simulation of efficient balanced spiking networks.
@@ -19,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out.
+    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out (a learning
+    /// model file runs its phases as `learn` does; with --weights, with learning off).
     Run {
         /// The model file (TOML; see docs/model-format.md).
         model: PathBuf,
@@ -35,10 +39,126 @@ enum Command {
         /// Longest same-instant cascade before the run stops (default: N).
         #[arg(long)]
         cascade_limit: Option<usize>,
+        /// Learned weights (weights.json of `ebnsim learn`): runs a learning model file's
+        /// phases with these weights and learning switched off.
+        #[arg(long)]
+        weights: Option<PathBuf>,
         /// No progress bar and no closing line.
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a learning model's phases (train, test, autonomous): writes spikes.csv, readout.csv,
+    /// summary.json, weights.json and learning_curve.csv into --out.
+    Learn {
+        /// The learning model file (TOML with [basis] and [[phase]]; see docs/model-format.md).
+        model: PathBuf,
+        /// Output directory (created if missing; files are replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// No progress bar and no closing line.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(
+        Some((seconds * 1e3).ceil() as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    b.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} ms simulated  {elapsed} elapsed, ~{eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
+
+/// `ebnsim learn`, and `ebnsim run --weights` (then `weights` is given).
+fn learn(model: &Path, out: &Path, weights: Option<&Path>, quiet: bool) -> ExitCode {
+    let m = match model_file::load_learning(model) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut opts = PhaseOptions::default();
+    if let Some(w) = weights {
+        let w = match weights_file::read(w) {
+            Ok(w) => w,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        if w.basis != m.basis || w.lambda_d != m.network.lambda_d() {
+            eprintln!(
+                "error: {}: the weights are on a different basis or lambda_d than {} (learned \
+                 by model `{}`): expected the basis and lambda_d of the model file",
+                weights.map_or(String::new(), |p| p.display().to_string()),
+                model.display(),
+                w.model
+            );
+            return ExitCode::from(2);
+        }
+        opts.initial_weights = Some(w.u);
+        opts.frozen = true;
+    }
+    let total: f64 = m.phases.iter().map(|p| p.duration).sum();
+    let bar = progress_bar(quiet, total);
+    let result = run_phases(&m, &opts, |t| bar.set_position((t * 1e3) as u64));
+    bar.finish_and_clear();
+    let output = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {}: {e}", model.display());
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = write_learn_run(out, &m, &output, weights.is_none()) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    if !quiet {
+        let s = &output.summary;
+        println!(
+            "{}: {} phases, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), field error {}, {:.3} s wall -> {}",
+            s.model,
+            output.phases.len(),
+            s.neurons,
+            s.duration,
+            s.spikes,
+            s.mean_rate_hz,
+            output.field_error.map_or("n/a".to_string(), |r| format!("{r:.4}")),
+            s.wall_seconds,
+            out.display()
+        );
+        for p in &output.phases {
+            let opt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+            print!(
+                "  {}: NRMSE {}, {:.1} Hz, {} alive",
+                p.name,
+                opt(p.nrmse),
+                p.mean_rate_hz,
+                p.alive
+            );
+            if let (Some(pe), Some(ae)) = (p.period_error, p.amplitude_error) {
+                print!(
+                    ", period error {}, amplitude error {}, 1-s NRMSE {}",
+                    opt(pe),
+                    opt(ae),
+                    opt(p.nrmse_1s)
+                );
+            }
+            println!();
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -63,8 +183,30 @@ fn main() -> ExitCode {
             engine,
             dt,
             cascade_limit,
+            weights,
             quiet,
         } => {
+            let text = std::fs::read_to_string(&model).unwrap_or_default();
+            if model_file::is_learning_model(&text) {
+                // A learning model: its phases, as `ebnsim learn` (or frozen, with --weights).
+                if engine.is_some() || dt.is_some() || cascade_limit.is_some() {
+                    eprintln!(
+                        "error: --engine, --dt and --cascade-limit do not apply to a learning \
+                         model (exact engine; `cascade_limit` in the file)"
+                    );
+                    return ExitCode::from(2);
+                }
+                return learn(&model, &out, weights.as_deref(), quiet);
+            }
+            if let Some(w) = &weights {
+                eprintln!(
+                    "error: --weights {}: expected a learning model file ([basis] and \
+                     [[phase]]), {} is not one",
+                    w.display(),
+                    model.display()
+                );
+                return ExitCode::from(2);
+            }
             if let Some(dt) = dt {
                 if !(dt.is_finite() && dt > 0.0) {
                     eprintln!(
@@ -88,21 +230,7 @@ fn main() -> ExitCode {
                 dt,
                 cascade_limit,
             };
-            let bar = if quiet {
-                ProgressBar::hidden()
-            } else {
-                let b = ProgressBar::with_draw_target(
-                    Some((m.simulate.duration * 1e3).ceil() as u64),
-                    ProgressDrawTarget::stderr(),
-                );
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:40} {pos}/{len} ms simulated  {elapsed} elapsed, ~{eta} left",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                b
-            };
+            let bar = progress_bar(quiet, m.simulate.duration);
             let result = run_model(&m, &opts, |t| bar.set_position((t * 1e3) as u64));
             bar.finish_and_clear();
             let output = match result {
@@ -133,5 +261,6 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Learn { model, out, quiet } => learn(&model, &out, None, quiet),
     }
 }

@@ -147,6 +147,23 @@ pub fn parse(text: &str, file: &Path) -> Result<Model, ModelError> {
                 .to_owned(),
         });
     }
+    if let Ok(table) = text.parse::<toml::Table>() {
+        if is_learning_table(&table) {
+            return Err(ModelError::Invalid {
+                file: file.to_path_buf(),
+                error: BuildError::new(
+                    "phase",
+                    "a model for `ebnsim run` ([input] and [simulate], no [basis] or [[phase]])",
+                    format!(
+                        "a learning model: train it with `ebnsim learn {f} --out DIR`, or run \
+                         its phases with learned weights: `ebnsim run {f} --weights \
+                         DIR/weights.json --out DIR2`",
+                        f = file.display()
+                    ),
+                ),
+            });
+        }
+    }
     let raw: RawModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
         file: file.to_path_buf(),
         message: syntax_message(text, &e),
@@ -159,9 +176,14 @@ pub fn parse(text: &str, file: &Path) -> Result<Model, ModelError> {
 
 /// The parser's message, prefixed with the path of the field it is about when that can be found.
 fn syntax_message(text: &str, e: &toml::de::Error) -> String {
+    syntax_message_for::<RawModel>(text, e)
+}
+
+/// [`syntax_message`] for the document type `T`.
+fn syntax_message_for<T: serde::de::DeserializeOwned>(text: &str, e: &toml::de::Error) -> String {
     let shown = e.to_string();
     let shown = shown.trim_end();
-    match field_path(text, e) {
+    match field_path::<T>(text, e) {
         Some(path) => format!("field `{path}`: {shown}"),
         None => shown.to_owned(),
     }
@@ -172,9 +194,9 @@ fn syntax_message(text: &str, e: &toml::de::Error) -> String {
 /// toml's message with line and column omits the key path; deserializing the same document from a
 /// `toml::Table` (no positions) reproduces the error with the path instead, on a last line of the
 /// form ``in `network.decoder` ``. It is only used when both errors agree.
-fn field_path(text: &str, e: &toml::de::Error) -> Option<String> {
+fn field_path<T: serde::de::DeserializeOwned>(text: &str, e: &toml::de::Error) -> Option<String> {
     let table: toml::Table = text.parse().ok()?;
-    let again = toml::Value::Table(table).try_into::<RawModel>().err()?;
+    let again = toml::Value::Table(table).try_into::<T>().err()?;
     if again.message() != e.message() {
         return None;
     }
@@ -420,7 +442,8 @@ fn validate(raw: RawModel) -> Result<Model, BuildError> {
         ));
     }
     let seed = raw.seed;
-    let network = build_network(raw.network, raw.target.as_ref(), seed)?;
+    let a = raw.target.as_ref().and_then(|t| t.a.clone());
+    let network = build_network(raw.network, a, seed)?;
     let d = network.dims();
 
     let target = match raw.target {
@@ -504,7 +527,7 @@ fn validate(raw: RawModel) -> Result<Model, BuildError> {
 
 fn build_network(
     net: RawNetwork,
-    target: Option<&RawTarget>,
+    a: Option<Vec<Vec<f64>>>,
     seed: u64,
 ) -> Result<Network, BuildError> {
     let (n, d) = (net.neurons, net.dims);
@@ -583,7 +606,7 @@ fn build_network(
         }
         builder = builder.thresholds(t);
     }
-    if let Some(a) = target.and_then(|t| t.a.clone()) {
+    if let Some(a) = a {
         builder = builder.linear_dynamics(a);
     }
     if let Some(w) = net.fast_weights {
@@ -817,6 +840,800 @@ fn matrix(v: &toml::Value, field: &str) -> Result<Vec<Vec<f64>>, BuildError> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Learning models (`ebnsim learn`).
+
+/// Default `epoch` of a phase, s: learned weights are updated at multiples of it.
+pub const DEFAULT_EPOCH: f64 = 1e-3;
+
+/// Default same-instant cascade limit of a learning model: `max(N, 1000)` spikes.
+pub const DEFAULT_LEARNING_CASCADE_LIMIT: usize = 1000;
+
+/// Most phases a learning model may have.
+pub const MAX_PHASES: usize = 1000;
+
+/// Whether a parsed TOML document is a learning model (it has `[basis]` or `[[phase]]`).
+pub fn is_learning_table(table: &toml::Table) -> bool {
+    table.contains_key("phase") || table.contains_key("basis")
+}
+
+/// Whether the text of a model file is a learning model (`[basis]` or `[[phase]]`); `false` for
+/// text that is not TOML.
+pub fn is_learning_model(text: &str) -> bool {
+    text.parse::<toml::Table>()
+        .map(|t| is_learning_table(&t))
+        .unwrap_or(false)
+}
+
+/// A learning model file, validated: a network, a nonlinear target, a basis and phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearningModel {
+    /// `name`.
+    pub name: String,
+    /// `description` (default empty).
+    pub description: String,
+    /// `seed`: decoder, phase inputs, random bases and kills derive from it.
+    pub seed: u64,
+    /// The network of `[network]`, low-rank, with slow core 0 (`A = −lambda_d I`): the phase
+    /// runner sets the core to `L − K I` with `L = 0` (everything is learned).
+    pub network: Network,
+    /// `[target]`.
+    pub target: TargetSpec,
+    /// `[basis]`, built (random bases drawn from [`Stream::Learning`]).
+    pub basis: crate::basis::Basis,
+    /// `[[phase]]`, in order.
+    pub phases: Vec<Phase>,
+    /// `[record]`.
+    pub record: Record,
+    /// `cascade_limit` (default `max(N, 1000)`).
+    pub cascade_limit: usize,
+}
+
+/// A target system of a learning model: its kind, parameters and initial state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetSpec {
+    /// The kind.
+    pub kind: crate::dynamics::TargetKind,
+    /// Every parameter of the kind (defaults filled in), in the order of
+    /// [`crate::dynamics::TargetKind::parameters`]; for `linear`, empty (see `a`).
+    pub parameters: Vec<(String, f64)>,
+    /// `a` of a linear target, row-major d×d.
+    pub a: Option<Vec<f64>>,
+    /// `initial`: the teacher's state at t = 0 (default zeros).
+    pub initial: Vec<f64>,
+}
+
+impl TargetSpec {
+    /// The value of parameter `name` (defaults filled in).
+    pub fn parameter(&self, name: &str) -> Option<f64> {
+        self.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The vector field. Errors name the offending `target.<parameter>`.
+    pub fn field(&self) -> Result<Box<dyn crate::dynamics::VectorField>, BuildError> {
+        use crate::dynamics::{DampedPendulum, DoubleWell, Linear, Lorenz, TargetKind, VanDerPol};
+        let p = |name: &str| self.parameter(name).unwrap_or(f64::NAN);
+        Ok(match self.kind {
+            TargetKind::Linear => {
+                let a = self.a.as_deref().unwrap_or(&[]);
+                Box::new(Linear::from_row_major(self.initial.len(), a)?)
+            }
+            TargetKind::VanDerPol => {
+                Box::new(VanDerPol::new(p("mu"), p("time_scale"), p("amplitude"))?)
+            }
+            TargetKind::DoubleWell => {
+                let dims = p("dims");
+                if !(dims.fract() == 0.0 && (1.0..=MAX_DIMS as f64).contains(&dims)) {
+                    return Err(BuildError::new(
+                        "target.dims",
+                        "a whole number of wells from 1 to network.dims",
+                        format!("{dims}"),
+                    ));
+                }
+                Box::new(DoubleWell::new(
+                    dims as usize,
+                    p("time_scale"),
+                    p("amplitude"),
+                )?)
+            }
+            TargetKind::Lorenz => Box::new(Lorenz::new(
+                p("sigma"),
+                p("rho"),
+                p("beta"),
+                p("time_scale"),
+                p("amplitude"),
+                p("z_offset"),
+            )?),
+            TargetKind::Pendulum => Box::new(DampedPendulum::new(
+                p("damping"),
+                p("omega"),
+                p("time_scale"),
+                p("amplitude"),
+            )?),
+        })
+    }
+
+    /// Whether the target oscillates without input (van_der_pol, pendulum): phases without
+    /// input or feedback report period and amplitude errors.
+    pub fn oscillates(&self) -> bool {
+        use crate::dynamics::TargetKind;
+        matches!(self.kind, TargetKind::VanDerPol | TargetKind::Pendulum)
+    }
+}
+
+/// Where a phase's teacher starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PhaseStart {
+    /// `"teacher"` (default): from the previous phase's teacher at its end (the state a network
+    /// trained or driven with feedback tracks); the first phase starts from `target.initial`.
+    #[default]
+    Teacher,
+    /// `"readout"`: from the network's readout x̂ at the phase start (e.g. after an autonomous
+    /// phase, whose network has drifted in phase from the teacher).
+    Readout,
+}
+
+/// One `[[phase]]` of a learning model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// `name` (default `phase<i>`).
+    pub name: String,
+    /// `duration`, s (> 0).
+    pub duration: f64,
+    /// `input`, the command `c(t)` in phase time (first knot at the phase start).
+    pub input: Signal,
+    /// Whether `input` is `kind = "zero"` (period and amplitude are measured only then).
+    pub zero_input: bool,
+    /// `feedback_gain` K, 1/s (default 0).
+    pub feedback_gain: f64,
+    /// `learning_rate` η (default 0: no learning).
+    pub learning_rate: f64,
+    /// `learning_rate_decay = { start, to }` as in [`crate::learning::Schedule`].
+    pub learning_rate_decay: Option<(f64, f64)>,
+    /// `start`.
+    pub start: PhaseStart,
+    /// `kill_fraction` (default 0): fraction of all N neurons removed at the phase start.
+    pub kill_fraction: f64,
+    /// `epoch`, s (default [`DEFAULT_EPOCH`]).
+    pub epoch: f64,
+}
+
+impl Phase {
+    /// Whether the phase learns (η > 0).
+    pub fn learns(&self) -> bool {
+        self.learning_rate > 0.0
+    }
+}
+
+/// Reads and validates the learning model file at `path`. Errors as [`load`].
+pub fn load_learning(path: &Path) -> Result<LearningModel, ModelError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    parse_learning(&text, path)
+}
+
+/// Parses and validates the text of a learning model file; `file` is used in messages.
+pub fn parse_learning(text: &str, file: &Path) -> Result<LearningModel, ModelError> {
+    if let Ok(table) = text.parse::<toml::Table>() {
+        if !is_learning_table(&table) {
+            return Err(ModelError::Invalid {
+                file: file.to_path_buf(),
+                error: BuildError::new(
+                    "basis",
+                    "a learning model ([basis] and [[phase]] tables)",
+                    format!(
+                        "a model without them: run it with `ebnsim run {} --out DIR`",
+                        file.display()
+                    ),
+                ),
+            });
+        }
+    }
+    let raw: RawLearningModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
+        file: file.to_path_buf(),
+        message: syntax_message_for::<RawLearningModel>(text, &e),
+    })?;
+    validate_learning(raw).map_err(|error| ModelError::Invalid {
+        file: file.to_path_buf(),
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLearningModel {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: u64,
+    network: RawNetwork,
+    target: toml::Table,
+    basis: RawBasis,
+    #[serde(default)]
+    phase: Vec<RawPhase>,
+    record: Option<RawRecord>,
+    cascade_limit: Option<i64>,
+    input: Option<toml::Value>,
+    simulate: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasis {
+    kind: String,
+    on: Option<String>,
+    range: Option<Vec<f64>>,
+    per_dim: Option<usize>,
+    width: Option<f64>,
+    degree: Option<u32>,
+    count: Option<usize>,
+    gains: Option<Vec<f64>>,
+    offsets: Option<Vec<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPhase {
+    name: Option<String>,
+    duration: f64,
+    input: Option<toml::Table>,
+    #[serde(default)]
+    feedback_gain: f64,
+    #[serde(default)]
+    learning_rate: f64,
+    learning_rate_decay: Option<RawDecay>,
+    start: Option<String>,
+    #[serde(default)]
+    kill_fraction: f64,
+    epoch: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDecay {
+    start: f64,
+    to: f64,
+}
+
+fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError> {
+    if raw.name.trim().is_empty() {
+        return Err(BuildError::new(
+            "name",
+            "a non-empty model name",
+            "an empty string",
+        ));
+    }
+    for (field, given) in [
+        ("input", raw.input.is_some()),
+        ("simulate", raw.simulate.is_some()),
+    ] {
+        if given {
+            return Err(BuildError::new(
+                field,
+                "no [input] or [simulate] in a learning model (each [[phase]] has its own \
+                 `input` and `duration`)",
+                format!("a [{field}] table"),
+            ));
+        }
+    }
+    let seed = raw.seed;
+    let lambda_d = raw.network.lambda_d;
+    let d = raw.network.dims;
+    if let RawWeights::Dense = raw.network.weights {
+        return Err(BuildError::new(
+            "network.weights",
+            "low_rank weights (learning changes the d×d slow core)",
+            "dense",
+        ));
+    }
+    if raw.network.fast_weights.is_some() || raw.network.slow_weights.is_some() {
+        return Err(BuildError::new(
+            "network.slow_weights",
+            "no explicit weights in a learning model (the slow weights are learned)",
+            "explicit weights",
+        ));
+    }
+    if !(lambda_d.is_finite() && lambda_d > 0.0) {
+        return Err(BuildError::new(
+            "network.lambda_d",
+            "a finite positive rate in 1/s",
+            format!("{lambda_d}"),
+        ));
+    }
+    let a: Vec<Vec<f64>> = (0..d.min(MAX_DIMS))
+        .map(|i| {
+            (0..d)
+                .map(|k| if i == k { -lambda_d } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let network = build_network(raw.network, Some(a), seed)?;
+    let n = network.neurons();
+    let target = build_target_spec(&raw.target, d)?;
+    let basis = build_basis(raw.basis, d, seed)?;
+    if raw.phase.is_empty() {
+        return Err(BuildError::new(
+            "phase",
+            "at least one [[phase]] table",
+            "none",
+        ));
+    }
+    if raw.phase.len() > MAX_PHASES {
+        return Err(BuildError::new(
+            "phase",
+            format!("at most {MAX_PHASES} phases"),
+            format!("{}", raw.phase.len()),
+        ));
+    }
+    let mut input_rng = rng_stream(seed, Stream::Input);
+    let mut phases = Vec::with_capacity(raw.phase.len());
+    for (i, p) in raw.phase.into_iter().enumerate() {
+        phases.push(build_phase(p, i, d, &mut input_rng)?);
+    }
+    let readout_dt = match raw.record.and_then(|r| r.readout_dt) {
+        None => DEFAULT_READOUT_DT,
+        Some(x) => positive("record.readout_dt", x, "sampling interval in seconds")?,
+    };
+    let cascade_limit = match raw.cascade_limit {
+        None => n.max(DEFAULT_LEARNING_CASCADE_LIMIT),
+        Some(l) if l >= 1 => l as usize,
+        Some(l) => {
+            return Err(BuildError::new(
+                "cascade_limit",
+                "a positive number of spikes",
+                format!("{l}"),
+            ))
+        }
+    };
+    Ok(LearningModel {
+        name: raw.name,
+        description: raw.description,
+        seed,
+        network,
+        target,
+        basis,
+        phases,
+        record: Record { readout_dt },
+        cascade_limit,
+    })
+}
+
+fn build_target_spec(t: &toml::Table, d: usize) -> Result<TargetSpec, BuildError> {
+    use crate::dynamics::TargetKind;
+    let kind = match t.get("kind") {
+        None => {
+            return Err(BuildError::new(
+                "target.kind",
+                TargetKind::expected(),
+                "no `kind` field",
+            ))
+        }
+        Some(toml::Value::String(s)) => s.parse::<TargetKind>()?,
+        Some(other) => {
+            return Err(BuildError::new(
+                "target.kind",
+                TargetKind::expected(),
+                format!("a {}", other.type_str()),
+            ))
+        }
+    };
+    let initial = match t.get("initial") {
+        None => vec![0.0; d],
+        Some(v) => vector(v, "target.initial")?,
+    };
+    finite_vector(
+        "target.initial",
+        &initial,
+        d,
+        "one per dimension, network.dims",
+    )?;
+    for key in t.keys() {
+        if key != "kind" && key != "initial" && !kind.parameters().iter().any(|p| p.name == key) {
+            return Err(kind.unknown_parameter(key));
+        }
+    }
+    let mut parameters = Vec::new();
+    let mut a = None;
+    for p in kind.parameters() {
+        let field = format!("target.{}", p.name);
+        if kind == TargetKind::Linear && p.name == "a" {
+            let v = t.get("a").ok_or_else(|| {
+                BuildError::new(
+                    "target.a",
+                    "the d×d matrix A (required with kind = \"linear\")",
+                    "no `a` field",
+                )
+            })?;
+            let rows = matrix(v, "target.a")?;
+            if rows.len() != d {
+                return Err(BuildError::new(
+                    "target.a",
+                    format!("{d} rows (network.dims)"),
+                    format!("{} rows", rows.len()),
+                ));
+            }
+            a = Some(crate::dynamics::Linear::new(&rows)?.a().to_vec());
+            continue;
+        }
+        let value = match t.get(p.name) {
+            Some(v) => number(v, &field)?,
+            None => p.default.ok_or_else(|| {
+                BuildError::new(&field, "a number (required)", format!("no `{}`", p.name))
+            })?,
+        };
+        parameters.push((p.name.to_owned(), value));
+    }
+    let spec = TargetSpec {
+        kind,
+        parameters,
+        a,
+        initial,
+    };
+    let field = spec.field()?;
+    if field.dims() != d {
+        return Err(BuildError::new(
+            "target.kind",
+            format!("a target of network.dims = {d} dimensions"),
+            format!("`{}` with {} dimensions", kind.name(), field.dims()),
+        ));
+    }
+    Ok(spec)
+}
+
+fn pair(field: &str, v: &[f64], what: &str) -> Result<(f64, f64), BuildError> {
+    if v.len() != 2 || !v.iter().all(|x| x.is_finite()) || v[0] > v[1] {
+        return Err(BuildError::new(
+            field,
+            format!("[lo, hi]: two finite numbers, lo ≤ hi ({what})"),
+            format!("{v:?}"),
+        ));
+    }
+    Ok((v[0], v[1]))
+}
+
+fn build_basis(b: RawBasis, d: usize, seed: u64) -> Result<crate::basis::Basis, BuildError> {
+    use crate::basis::Basis;
+    match b.on.as_deref() {
+        None | Some("xhat") => {}
+        Some("r") => {
+            return Err(BuildError::new(
+                "basis.on",
+                "\"xhat\" (a basis on the filtered spike trains, on = \"r\", is not supported \
+                 yet)",
+                "\"r\"",
+            ))
+        }
+        Some(other) => {
+            return Err(BuildError::new(
+                "basis.on",
+                "\"xhat\" (the readout)",
+                format!("\"{other}\""),
+            ))
+        }
+    }
+    let fields: &[&str] = match b.kind.as_str() {
+        "rbf_grid" => &["range", "per_dim", "width"],
+        "monomials" => &["degree"],
+        "tanh_random" => &["count", "gains", "offsets"],
+        "linear" => &[],
+        other => {
+            return Err(BuildError::new(
+                "basis.kind",
+                "one of rbf_grid, monomials, tanh_random, linear",
+                format!("\"{other}\""),
+            ))
+        }
+    };
+    let present = [
+        ("range", b.range.is_some()),
+        ("per_dim", b.per_dim.is_some()),
+        ("width", b.width.is_some()),
+        ("degree", b.degree.is_some()),
+        ("count", b.count.is_some()),
+        ("gains", b.gains.is_some()),
+        ("offsets", b.offsets.is_some()),
+    ];
+    for (field, given) in present {
+        if given && !fields.contains(&field) {
+            return Err(BuildError::new(
+                format!("basis.{field}"),
+                format!(
+                    "only the fields of kind = \"{}\" (besides `kind` and `on`: {})",
+                    b.kind,
+                    if fields.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        fields.join(", ")
+                    }
+                ),
+                format!("`{field}` is set"),
+            ));
+        }
+    }
+    let missing = |field: &str, what: &str| {
+        BuildError::new(
+            format!("basis.{field}"),
+            format!("{what} (required with kind = \"{}\")", b.kind),
+            format!("no `{field}` field"),
+        )
+    };
+    match b.kind.as_str() {
+        "rbf_grid" => {
+            let range = b
+                .range
+                .ok_or_else(|| missing("range", "[lo, hi], the grid's extent per dimension"))?;
+            let (lo, hi) = pair("basis.range", &range, "the grid's extent per dimension")?;
+            let per_dim = b
+                .per_dim
+                .ok_or_else(|| missing("per_dim", "the number of centres per dimension"))?;
+            Basis::rbf_grid(d, lo, hi, per_dim, b.width.unwrap_or(1.0))
+        }
+        "monomials" => {
+            let degree = b
+                .degree
+                .ok_or_else(|| missing("degree", "the highest total degree"))?;
+            Basis::monomials(d, degree)
+        }
+        "tanh_random" => {
+            let count = b
+                .count
+                .ok_or_else(|| missing("count", "the number of random features"))?;
+            if count == 0 || count > 100_000 {
+                return Err(BuildError::new(
+                    "basis.count",
+                    "1 to 100000 features",
+                    format!("{count}"),
+                ));
+            }
+            let gains = pair(
+                "basis.gains",
+                &b.gains.unwrap_or_else(|| vec![1.0, 1.0]),
+                "gains of the projections",
+            )?;
+            let offsets = pair(
+                "basis.offsets",
+                &b.offsets.unwrap_or_else(|| vec![-1.0, 1.0]),
+                "offsets",
+            )?;
+            let mut rng = rng_stream(seed, Stream::Learning);
+            Basis::tanh_random(d, count, gains, offsets, &mut rng)
+        }
+        _ => Ok(Basis::Linear { dims: d }),
+    }
+}
+
+fn build_phase<R: rand::Rng>(
+    p: RawPhase,
+    i: usize,
+    d: usize,
+    rng: &mut R,
+) -> Result<Phase, BuildError> {
+    let f = |name: &str| format!("phase[{i}].{name}");
+    let duration = p.duration;
+    if !(duration.is_finite() && duration > 0.0) {
+        return Err(BuildError::new(
+            f("duration"),
+            "a finite positive time in seconds",
+            format!("{duration}"),
+        ));
+    }
+    let non_negative = |name: &str, x: f64, what: &str| {
+        if x.is_finite() && x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(BuildError::new(
+                f(name),
+                format!("a finite non-negative {what}"),
+                format!("{x}"),
+            ))
+        }
+    };
+    let feedback_gain = non_negative("feedback_gain", p.feedback_gain, "gain K in 1/s")?;
+    let learning_rate = non_negative("learning_rate", p.learning_rate, "learning rate η")?;
+    let learning_rate_decay = match p.learning_rate_decay {
+        None => None,
+        Some(RawDecay { start, to }) => {
+            if !(start.is_finite() && (0.0..1.0).contains(&start)) {
+                return Err(BuildError::new(
+                    f("learning_rate_decay.start"),
+                    "a fraction of the phase in [0, 1)",
+                    format!("{start}"),
+                ));
+            }
+            if !(to.is_finite() && to > 0.0 && to <= 1.0) {
+                return Err(BuildError::new(
+                    f("learning_rate_decay.to"),
+                    "a final fraction of the learning rate in (0, 1]",
+                    format!("{to}"),
+                ));
+            }
+            Some((start, to))
+        }
+    };
+    let kill_fraction = p.kill_fraction;
+    if !(kill_fraction.is_finite() && (0.0..=1.0).contains(&kill_fraction)) {
+        return Err(BuildError::new(
+            f("kill_fraction"),
+            "a fraction of the neurons in [0, 1]",
+            format!("{kill_fraction}"),
+        ));
+    }
+    let epoch = match p.epoch {
+        None => DEFAULT_EPOCH,
+        Some(e) if e.is_finite() && e > 0.0 && e <= duration => e,
+        Some(e) => {
+            return Err(BuildError::new(
+                f("epoch"),
+                "a finite positive time in seconds, at most the phase's duration",
+                format!("{e}"),
+            ))
+        }
+    };
+    if learning_rate > 0.0 && duration / epoch > 1e9 {
+        return Err(BuildError::new(
+            f("epoch"),
+            "at most 10^9 epochs per phase",
+            format!("{} epochs", duration / epoch),
+        ));
+    }
+    let start = match p.start.as_deref() {
+        None | Some("teacher") => PhaseStart::Teacher,
+        Some("readout") => PhaseStart::Readout,
+        Some(other) => {
+            return Err(BuildError::new(
+                f("start"),
+                "\"teacher\" or \"readout\"",
+                format!("\"{other}\""),
+            ))
+        }
+    };
+    let (input, zero_input) = match p.input {
+        None => (Signal::zero(d), true),
+        Some(t) => build_phase_input(&t, i, d, duration, rng)?,
+    };
+    Ok(Phase {
+        name: p.name.unwrap_or_else(|| format!("phase{i}")),
+        duration,
+        input,
+        zero_input,
+        feedback_gain,
+        learning_rate,
+        learning_rate_decay,
+        start,
+        kill_fraction,
+        epoch,
+    })
+}
+
+fn build_phase_input<R: rand::Rng>(
+    t: &toml::Table,
+    i: usize,
+    d: usize,
+    duration: f64,
+    rng: &mut R,
+) -> Result<(Signal, bool), BuildError> {
+    let f = |name: &str| format!("phase[{i}].input.{name}");
+    let kinds = "one of ou, zero, constant, piecewise_constant, piecewise_linear";
+    let kind = match t.get("kind") {
+        Some(toml::Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(BuildError::new(
+                f("kind"),
+                kinds,
+                format!("a {}", other.type_str()),
+            ))
+        }
+        None => return Err(BuildError::new(f("kind"), kinds, "no `kind` field")),
+    };
+    let fields: &[&str] = match kind {
+        "ou" => &["tau", "sigma", "mean"],
+        "zero" => &[],
+        "constant" => &["values"],
+        "piecewise_constant" | "piecewise_linear" => &["times", "values"],
+        other => return Err(BuildError::new(f("kind"), kinds, format!("\"{other}\""))),
+    };
+    for key in t.keys() {
+        if key != "kind" && !fields.contains(&key.as_str()) {
+            return Err(BuildError::new(
+                f(key),
+                format!(
+                    "only the fields of kind = \"{kind}\" (besides `kind`: {})",
+                    if fields.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        fields.join(", ")
+                    }
+                ),
+                format!("`{key}` is set"),
+            ));
+        }
+    }
+    let get = |name: &str, what: &str| {
+        t.get(name).ok_or_else(|| {
+            BuildError::new(
+                f(name),
+                format!("{what} (required with kind = \"{kind}\")"),
+                format!("no `{name}` field"),
+            )
+        })
+    };
+    // Errors of the shared builders name `input.*`: renamed to this phase's path.
+    let rename = |mut e: BuildError| {
+        if let Some(rest) = e.field.strip_prefix("input.") {
+            e.field = f(rest);
+        } else if e.field == "simulate.duration" {
+            e.field = format!("phase[{i}].duration");
+        }
+        e
+    };
+    let signal = match kind {
+        "zero" => return Ok((Signal::zero(d), true)),
+        "constant" => {
+            let values = vector(get("values", "a vector of d numbers")?, &f("values"))?;
+            finite_vector(&f("values"), &values, d, "one per dimension, network.dims")?;
+            Signal::constant(&values)
+        }
+        "ou" => {
+            let tau = number(get("tau", "a correlation time in seconds")?, &f("tau"))?;
+            let tau = positive(&f("tau"), tau, "correlation time in seconds")?;
+            let sigma = number(
+                get("sigma", "an amplitude (standard deviation)")?,
+                &f("sigma"),
+            )?;
+            if !(sigma.is_finite() && sigma >= 0.0) {
+                return Err(BuildError::new(
+                    f("sigma"),
+                    "a finite non-negative amplitude",
+                    format!("{sigma}"),
+                ));
+            }
+            let mean = match t.get("mean") {
+                None => vec![0.0; d],
+                Some(v) => vector(v, &f("mean"))?,
+            };
+            finite_vector(&f("mean"), &mean, d, "one per dimension, network.dims")?;
+            let knots = (duration / tau).ceil() + 1.0;
+            if knots * d as f64 > MAX_INPUT_SAMPLES as f64 {
+                return Err(BuildError::new(
+                    f("tau"),
+                    format!(
+                        "at most {MAX_INPUT_SAMPLES} random knot values \
+                         ((duration / tau + 1) × network.dims)"
+                    ),
+                    format!("{tau} s over {duration} s"),
+                ));
+            }
+            Signal::smooth_random(&mean, sigma, tau, duration, rng).map_err(rename)?
+        }
+        _ => {
+            let times = vector(
+                get("times", "a list of segment start times in seconds")?,
+                &f("times"),
+            )?;
+            let values = matrix(
+                get("values", "one d-vector per entry of `times`")?,
+                &f("values"),
+            )?;
+            if kind == "piecewise_constant" {
+                Signal::piecewise_constant(d, &times, &values).map_err(rename)?
+            } else {
+                check_finite_signal(
+                    Signal::piecewise_linear(d, &times, &values).map_err(rename)?,
+                    &f("values"),
+                    "values and times giving finite slopes",
+                )?
+            }
+        }
+    };
+    Ok((signal, false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -861,5 +1678,83 @@ duration = 0.5
         assert!(e.contains("`simulate.duration`"), "{e}");
         let e = err(&format!("{GOOD}[target]\nkind = \"lorenz\"\n"));
         assert!(e.contains("`target.kind`") && e.contains("linear"), "{e}");
+    }
+
+    const LEARN: &str = r#"
+name = "l"
+[network]
+neurons = 4
+dims = 2
+decoder = { random = "normal", scale = 0.05, normalize = true }
+[target]
+kind = "pendulum"
+damping = 0.2
+[basis]
+kind = "rbf_grid"
+range = [-1, 1]
+per_dim = 3
+[[phase]]
+duration = 1
+"#;
+
+    #[test]
+    fn learning_models_take_their_defaults() {
+        let m = parse_learning(LEARN, Path::new("l.toml")).unwrap();
+        assert_eq!(m.target.parameter("damping"), Some(0.2));
+        assert_eq!(
+            m.target.parameter("omega"),
+            Some(crate::dynamics::DampedPendulum::DEFAULT_OMEGA)
+        );
+        assert_eq!(m.target.initial, vec![0.0; 2]);
+        assert!(m.target.oscillates());
+        assert_eq!(m.basis.len(), 9);
+        assert_eq!(m.cascade_limit, DEFAULT_LEARNING_CASCADE_LIMIT);
+        assert_eq!(m.network.slow_core(), Some(&[0.0; 4][..]));
+        let p = &m.phases[0];
+        assert_eq!(p.name, "phase0");
+        assert_eq!(p.epoch, DEFAULT_EPOCH);
+        assert!(p.zero_input && !p.learns() && p.feedback_gain == 0.0);
+        assert_eq!(p.start, PhaseStart::Teacher);
+        assert!(is_learning_model(LEARN) && !is_learning_model(GOOD));
+    }
+
+    #[test]
+    fn learning_model_errors_name_the_field() {
+        let e = |text: &str| {
+            parse_learning(text, Path::new("l.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let msg = e(&LEARN.replace("damping = 0.2", "damping = 0.2\nmu = 1"));
+        assert!(msg.starts_with("l.toml: field `target.mu`"), "{msg}");
+        let msg = e(&LEARN.replace("per_dim = 3", "per_dim = 3\ndegree = 2"));
+        assert!(msg.contains("`basis.degree`"), "{msg}");
+        let msg = e(&LEARN.replace("duration = 1", "duration = 0"));
+        assert!(msg.contains("`phase[0].duration`"), "{msg}");
+        let msg = e(&format!(
+            "{LEARN}learning_rate_decay = {{ start = 1.0, to = 0.1 }}\n"
+        ));
+        assert!(
+            msg.contains("`phase[0].learning_rate_decay.start`"),
+            "{msg}"
+        );
+        let msg = e(&format!(
+            "{LEARN}input = {{ kind = \"piecewise_constant\", times = [0.5], values = [[0, 0]] }}\n"
+        ));
+        assert!(msg.contains("`phase[0].input.times[0]`"), "{msg}");
+        let msg = e(&LEARN.replace("[[phase]]\nduration = 1\n", ""));
+        assert!(msg.contains("`phase`"), "{msg}");
+        let msg = e(&LEARN.replace(
+            "kind = \"pendulum\"\ndamping = 0.2",
+            "kind = \"double_well\"",
+        ));
+        assert!(msg.contains("`target.kind`"), "{msg}");
+        let msg = parse(LEARN, Path::new("l.toml")).unwrap_err().to_string();
+        assert!(msg.contains("ebnsim learn"), "{msg}");
+        let msg = e(GOOD);
+        assert!(
+            msg.contains("`basis`") && msg.contains("ebnsim run"),
+            "{msg}"
+        );
     }
 }

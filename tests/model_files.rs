@@ -13,7 +13,27 @@ fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+/// The shipped models for `ebnsim run` (learning models excluded: see `shipped_learning_models`).
 fn shipped_models() -> Vec<PathBuf> {
+    all_shipped_models()
+        .into_iter()
+        .filter(|p| !is_learning(p))
+        .collect()
+}
+
+/// The shipped learning models (`[basis]` and `[[phase]]`, for `ebnsim learn`).
+fn shipped_learning_models() -> Vec<PathBuf> {
+    all_shipped_models()
+        .into_iter()
+        .filter(|p| is_learning(p))
+        .collect()
+}
+
+fn is_learning(p: &std::path::Path) -> bool {
+    ebnsim::model_file::is_learning_model(&std::fs::read_to_string(p).expect("readable"))
+}
+
+fn all_shipped_models() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(models_dir())
         .expect("models/ exists")
         .map(|e| e.expect("readable entry").path())
@@ -21,6 +41,47 @@ fn shipped_models() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+#[test]
+fn every_shipped_learning_model_loads_and_run_refuses_it() {
+    let files = shipped_learning_models();
+    assert!(
+        files.len() >= 2,
+        "expected learning models, found {files:?}"
+    );
+    for file in files {
+        let m = ebnsim::model_file::load_learning(&file).unwrap_or_else(|e| panic!("{e}"));
+        let stem = file.file_stem().and_then(|s| s.to_str()).expect("utf-8");
+        assert_eq!(m.name, stem, "{}", file.display());
+        assert!(!m.description.is_empty(), "{}", file.display());
+        assert!(!m.phases.is_empty());
+        assert!(std::fs::read_to_string(&file).unwrap().starts_with('#'));
+        let e = load(&file).unwrap_err().to_string();
+        assert!(
+            e.contains(file.to_str().unwrap()) && e.contains("ebnsim learn"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn mutated_learning_models_never_panic() {
+    for file in shipped_learning_models() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let mutated: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            let _ = ebnsim::model_file::parse_learning(&mutated.join("\n"), &file);
+            let swapped = text.replacen(lines[skip], &lines[skip].replace('.', "e"), 1);
+            let _ = ebnsim::model_file::parse_learning(&swapped, &file);
+        }
+    }
 }
 
 fn read_model(name: &str) -> String {

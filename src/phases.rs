@@ -1,0 +1,702 @@
+//! The phase runner: runs the `[[phase]]`s of a learning model in order on one exact kernel —
+//! what `ebnsim learn` (and `ebnsim run --weights`) do, as a library call.
+//!
+//! For every phase, in absolute time `[t_s, t_e)`:
+//!
+//! 1. neurons are removed (`kill_fraction` of all N, chosen among the alive ones from
+//!    [`Stream::Perturbation`]);
+//! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
+//!    the previous phase's teacher end state (`start = "teacher"`, the first phase from
+//!    `target.initial`) or from the network's readout (`start = "readout"`);
+//! 3. the kernel's input becomes `c + K x_teacher` and its low-rank slow core `L − K I` with
+//!    `L = 0` (for the linear basis `L = U`): feedback of the coding error with gain K;
+//! 4. the network runs to `t_e`; when η > 0 the local rule learns (the loop of
+//!    [`crate::learning::train`]: intervals integrated against the teacher, weights applied every
+//!    `epoch`, η with its optional decay) and a learning curve point (field error over the
+//!    phase's teacher states) is taken every 1 % of the phase.
+//!
+//! The readout and the teacher are sampled every `record.readout_dt` on one global grid.
+//! Metrics per phase: `nrmse` (readout vs teacher), `mean_rate_hz` and `cv_isi` of the alive
+//! neurons, and for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
+//! `period_error` and `amplitude_error`. Top level: `field_error`, the learned field's error
+//! over the teacher states of all training phases.
+//!
+//! The library never prints: progress goes through a callback.
+
+use crate::basis::{Basis, LearnedCurrent};
+use crate::dynamics::VectorField;
+use crate::engine::{Engine, Spike};
+use crate::error::{BuildError, SimError};
+use crate::kernel::Kernel;
+use crate::learning::{Learner, Schedule};
+use crate::learning_metrics::{
+    amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, spike_stats,
+    Hysteresis,
+};
+use crate::metrics;
+use crate::model_file::{LearningModel, Phase, PhaseStart};
+use crate::ode::{integrate_span, DenseSolution, Tolerance};
+use crate::record::{Readout, Summary};
+use crate::run::{RunError, MAX_READOUT_SAMPLES};
+use crate::seed::{rng_stream, Stream};
+use crate::signal::Signal;
+use crate::time::Time;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Teacher states sampled per training phase for the field error and the learning curve.
+pub const FIELD_SAMPLES: usize = 2000;
+
+/// Learning-curve points per training phase.
+pub const CURVE_POINTS: usize = 100;
+
+/// How to run the phases.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseOptions {
+    /// Start from these learned weights `U` (row-major d × N_b) instead of zero; requires
+    /// `frozen` (the learner cannot start from given weights yet).
+    pub initial_weights: Option<Vec<f64>>,
+    /// Never learn (every phase's η treated as 0): run a model with given weights.
+    pub frozen: bool,
+}
+
+/// What one phase measured (an entry of `summary.json`'s `phases`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseReport {
+    /// The phase's `name`.
+    pub name: String,
+    /// Start time, s (absolute).
+    pub start_time: f64,
+    /// Duration, s.
+    pub duration: f64,
+    /// K, 1/s.
+    pub feedback_gain: f64,
+    /// η used (0 when frozen).
+    pub learning_rate: f64,
+    /// Neurons alive during the phase.
+    pub alive: usize,
+    /// Spikes in the phase.
+    pub spikes: u64,
+    /// NRMSE of the readout against the teacher over the phase's samples.
+    pub nrmse: Option<f64>,
+    /// Mean rate per alive neuron, Hz.
+    pub mean_rate_hz: f64,
+    /// Mean CV of the ISIs of alive neurons with at least 3 spikes in the phase.
+    pub cv_isi: Option<f64>,
+    /// NRMSE over the phase's first second (phases without input and feedback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nrmse_1s: Option<f64>,
+    /// Relative signed period error of the readout against the teacher (oscillating targets,
+    /// phases without input and feedback; `null` when no period could be measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_error: Option<Option<f64>>,
+    /// Relative signed amplitude (RMS radius) error, as `period_error`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amplitude_error: Option<Option<f64>>,
+    /// Field error at the phase end over this phase's teacher states (training phases).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_error: Option<f64>,
+}
+
+/// One point of the learning curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Absolute simulated time, s.
+    pub time: f64,
+    /// Index of the training phase.
+    pub phase: usize,
+    /// Field error of the current weights over the phase's teacher states.
+    pub field_error: f64,
+    /// NRMSE of the readout against the teacher over the samples since the previous point.
+    pub window_nrmse: f64,
+}
+
+/// What the phases produced.
+#[derive(Clone, Debug)]
+pub struct LearnOutput {
+    /// Every spike, in firing order.
+    pub spikes: Vec<Spike>,
+    /// Readout and teacher on the global sampling grid.
+    pub readout: Readout,
+    /// `summary.json` (the fields of `ebnsim run`, plus `phases`, `field_error`, `basis`).
+    pub summary: Summary,
+    /// Per phase metrics (also in `summary.extra["phases"]`).
+    pub phases: Vec<PhaseReport>,
+    /// The learned weights `U` (row-major d × N_b) at the end.
+    pub weights: Vec<f64>,
+    /// The basis they are on.
+    pub basis: Basis,
+    /// The learning curve.
+    pub curve: Vec<CurvePoint>,
+    /// Field error over the teacher states of all training phases (`None` without training).
+    pub field_error: Option<f64>,
+}
+
+/// Shifts a signal given in phase time (first knot 0) to start at `t0` (zero before).
+fn shift(signal: &Signal, t0: f64) -> Result<Signal, BuildError> {
+    if t0 == 0.0 {
+        return Ok(signal.clone());
+    }
+    let d = signal.dims();
+    let stride = crate::expo::MAX_DEGREE + 1;
+    let zeros = vec![0.0; stride * d];
+    let mut polys = Vec::with_capacity(signal.knots().len());
+    for &k in signal.knots() {
+        let mut p = vec![0.0; stride * d];
+        let deg = signal.local_polynomial(k, &mut p);
+        polys.push((t0 + k, deg, p));
+    }
+    Signal::from_polynomials(
+        d,
+        std::iter::once((0.0, 0, zeros.as_slice()))
+            .chain(polys.iter().map(|(t, deg, p)| (*t, *deg, p.as_slice()))),
+    )
+}
+
+/// The teacher's dense output as a signal in absolute time (zero before its start).
+fn solution_signal(sol: &DenseSolution) -> Result<Signal, BuildError> {
+    let t0 = sol.start_time();
+    let segs = sol.segments().map(|s| (s.start, s.degree, s.coeffs));
+    if t0 == 0.0 {
+        return Signal::from_polynomials(sol.dims(), segs);
+    }
+    let zeros = vec![0.0; sol.dims()];
+    Signal::from_polynomials(
+        sol.dims(),
+        std::iter::once((0.0, 0, zeros.as_slice())).chain(segs),
+    )
+}
+
+fn sim(message: impl std::fmt::Display) -> RunError {
+    RunError::Sim(SimError::Learning {
+        message: message.to_string(),
+    })
+}
+
+/// `U Ψ(x)`.
+fn learned_at(basis: &Basis, u: &[f64], x: &[f64], psi: &mut [f64], out: &mut [f64]) {
+    basis.eval(x, psi);
+    let nb = psi.len();
+    for (o, row) in out.iter_mut().zip(u.chunks_exact(nb)) {
+        *o = row.iter().zip(psi.iter()).map(|(a, b)| a * b).sum();
+    }
+}
+
+fn field_err(
+    basis: &Basis,
+    u: &[f64],
+    field: &dyn VectorField,
+    lambda_d: f64,
+    states: &[f64],
+) -> f64 {
+    let d = basis.dims();
+    let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
+    learned_field_error(
+        |x, out| learned_at(basis, u, x, &mut psi.borrow_mut(), out),
+        |x, out| field.eval(x, out),
+        lambda_d,
+        states,
+        d,
+    )
+}
+
+/// Fixed points of the learned field against the target's, over the box the training visited.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FixedPointReport {
+    /// Lower corner of the box searched (per-dimension minimum of the training states).
+    pub box_lo: Vec<f64>,
+    /// Upper corner.
+    pub box_hi: Vec<f64>,
+    /// Fixed points of the learned field `UΨ(x) − λ_d x` in the box.
+    pub learned: Vec<crate::learning_metrics::FixedPoint>,
+    /// Fixed points of the target field `g` in the box.
+    pub target: Vec<crate::learning_metrics::FixedPoint>,
+    /// Largest distance from a target fixed point to the nearest learned one with the same
+    /// stability class (`None` when the target has none in the box or one has no match).
+    pub max_error: Option<f64>,
+}
+
+/// Fixed points of the learned and target fields over the box spanned by `states`.
+pub fn fixed_point_report(
+    basis: &Basis,
+    u: &[f64],
+    field: &dyn VectorField,
+    lambda_d: f64,
+    states: &[f64],
+) -> FixedPointReport {
+    use crate::learning_metrics::{fixed_points, FixedPointOptions};
+    let d = basis.dims();
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    for x in states.chunks_exact(d) {
+        for j in 0..d {
+            lo[j] = lo[j].min(x[j]);
+            hi[j] = hi[j].max(x[j]);
+        }
+    }
+    let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
+    let opts = FixedPointOptions {
+        seeds_per_dim: if d == 1 {
+            41
+        } else if d == 2 {
+            15
+        } else {
+            7
+        },
+        ..FixedPointOptions::default()
+    };
+    let learned = fixed_points(
+        |x, out| {
+            learned_at(basis, u, x, &mut psi.borrow_mut(), out);
+            out.iter_mut()
+                .zip(x)
+                .for_each(|(o, xi)| *o -= lambda_d * xi);
+        },
+        &lo,
+        &hi,
+        &opts,
+    );
+    let target = fixed_points(|x, out| field.eval(x, out), &lo, &hi, &opts);
+    let mut max_error: Option<f64> = None;
+    for t in &target {
+        let nearest = learned
+            .iter()
+            .filter(|l| l.stability == t.stability)
+            .map(|l| {
+                l.x.iter()
+                    .zip(&t.x)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .fold(f64::INFINITY, f64::min);
+        max_error = Some(max_error.unwrap_or(0.0).max(nearest));
+    }
+    FixedPointReport {
+        box_lo: lo,
+        box_hi: hi,
+        learned,
+        target,
+        max_error: max_error.and_then(finite),
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Runs the phases of `model`. `progress` is called with the simulated time now and then
+/// (about every 0.1 % of the total).
+pub fn run_phases(
+    model: &LearningModel,
+    opts: &PhaseOptions,
+    mut progress: impl FnMut(f64),
+) -> Result<LearnOutput, RunError> {
+    let setup = tracing::info_span!("setup", model = %model.name).entered();
+    let d = model.network.dims();
+    let n = model.network.neurons();
+    let lambda_d = model.network.lambda_d();
+    let basis = model.basis.clone();
+    let nb = basis.len();
+    let linear = matches!(basis, Basis::Linear { .. });
+    let field = model.target.field()?;
+    let total: f64 = model.phases.iter().map(|p| p.duration).sum();
+    let dt = model.record.readout_dt;
+    if (total / dt).floor() > MAX_READOUT_SAMPLES {
+        return Err(BuildError::new(
+            "record.readout_dt",
+            format!("at most {MAX_READOUT_SAMPLES} samples over all phases"),
+            format!("{dt} s over {total} s"),
+        )
+        .into());
+    }
+    let mut learner = Learner::new(basis.clone(), lambda_d);
+    let mut u = match &opts.initial_weights {
+        Some(w) if w.len() == d * nb && w.iter().all(|x| x.is_finite()) => w.clone(),
+        Some(w) => {
+            return Err(BuildError::new(
+                "weights.u",
+                format!("{d}×{nb} finite learned weights (the model's basis)"),
+                format!("{} entries", w.len()),
+            )
+            .into())
+        }
+        None => vec![0.0; d * nb],
+    };
+    if opts.initial_weights.is_some() && !opts.frozen {
+        // `Learner` starts from U = 0 and has no way to be given weights (yet).
+        return Err(BuildError::new(
+            "weights",
+            "given weights only with frozen learning (PhaseOptions::frozen)",
+            "initial weights with learning on",
+        )
+        .into());
+    }
+    let mut kernel = Kernel::new(
+        model.network.clone(),
+        Signal::zero(d),
+        &model.target.initial,
+    )?;
+    kernel.set_cascade_limit(model.cascade_limit);
+    if !linear {
+        kernel.set_learned_current(Some(LearnedCurrent::new(basis.clone(), u.clone())?))?;
+    }
+    drop(setup);
+
+    let _run = tracing::info_span!("learn", duration = total).entered();
+    let started = Instant::now();
+    let mut perturb = rng_stream(model.seed, Stream::Perturbation);
+    let mut spikes: Vec<Spike> = Vec::new();
+    let mut readout = Readout::new(d, true);
+    let mut reports = Vec::with_capacity(model.phases.len());
+    let mut curve = Vec::new();
+    let mut train_states: Vec<f64> = Vec::new();
+    let mut teacher_end = model.target.initial.clone();
+    let (mut xhat, mut x) = (vec![0.0; d], vec![0.0; d]);
+    let mut next_sample: u64 = 0;
+    let mut t_s = 0.0;
+    let report_every = (total / 1000.0).max(1e-9);
+    let mut next_report = 0.0;
+    let mut log = Vec::new();
+    let mut core = vec![0.0; d * d];
+
+    for (pi, phase) in model.phases.iter().enumerate() {
+        let Phase {
+            duration,
+            feedback_gain: k,
+            ..
+        } = *phase;
+        let t_e = t_s + duration;
+        let last = pi + 1 == model.phases.len();
+        // 1. Kills.
+        if phase.kill_fraction > 0.0 {
+            let mut alive: Vec<usize> = (0..n).filter(|&i| kernel.alive()[i]).collect();
+            rand::seq::SliceRandom::shuffle(&mut alive[..], &mut perturb);
+            let count = ((phase.kill_fraction * n as f64).round() as usize).min(alive.len());
+            kernel.kill(&alive[..count])?;
+        }
+        // 2. Teacher.
+        let x0 = match phase.start {
+            PhaseStart::Teacher => teacher_end.clone(),
+            PhaseStart::Readout => {
+                kernel.readout(&mut xhat);
+                xhat.clone()
+            }
+        };
+        let c = shift(&phase.input, t_s)?;
+        let teacher = integrate_span(field.as_ref(), &c, &x0, t_s, t_e, Tolerance::default())
+            .map_err(|e| sim(format!("phase[{pi}] ({}): teacher: {e}", phase.name)))?;
+        teacher_end = teacher.end_state().to_vec();
+        // 3. Input and slow core.
+        let drive = if k > 0.0 {
+            c.linear_combination(1.0, &solution_signal(&teacher)?, k)?
+        } else {
+            c
+        };
+        kernel.set_input(drive)?;
+        let set_core = |kernel: &mut Kernel, u: &[f64], core: &mut [f64]| {
+            for r in 0..d {
+                for col in 0..d {
+                    let l = if linear { u[r * d + col] } else { 0.0 };
+                    core[r * d + col] = l - if r == col { k } else { 0.0 };
+                }
+            }
+            kernel.set_slow_core(core)
+        };
+        set_core(&mut kernel, &u, &mut core)?;
+        // Teacher states of a training phase (η > 0 in the file, frozen or not), for the field
+        // error.
+        let learns = phase.learns() && !opts.frozen;
+        let mut states = Vec::new();
+        if phase.learns() {
+            for i in 0..FIELD_SAMPLES {
+                teacher.eval(
+                    t_s + duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64,
+                    &mut x,
+                );
+                states.extend_from_slice(&x);
+            }
+        }
+        // 4. Run.
+        let first_sample = readout.len();
+        let first_spike = spikes.len();
+        let mut take_samples = |kernel: &mut Kernel,
+                                spikes: &mut Vec<Spike>,
+                                readout: &mut Readout,
+                                upto: f64,
+                                inclusive: bool|
+         -> Result<(), SimError> {
+            loop {
+                let ts = next_sample as f64 * dt;
+                if ts > upto || (!inclusive && ts >= upto) {
+                    return Ok(());
+                }
+                kernel.run_until(Time::from_secs(ts.max(kernel.time().secs())), spikes)?;
+                kernel.readout(&mut xhat);
+                teacher.eval(ts, &mut x);
+                readout.push(ts, &xhat, Some(&x));
+                next_sample += 1;
+            }
+        };
+        if learns {
+            let schedule = Schedule {
+                duration,
+                epoch: phase.epoch,
+                feedback_gain: k,
+                learning_rate: phase.learning_rate,
+                learning_rate_decay: phase.learning_rate_decay,
+            };
+            kernel.record_intervals(true);
+            kernel.flush();
+            kernel.take_intervals(&mut log);
+            let epochs = (duration / phase.epoch).ceil() as usize;
+            let curve_every = (epochs / CURVE_POINTS).max(1);
+            let mut window_start = readout.len();
+            for e in 1..=epochs {
+                let t = t_s + (e as f64 * phase.epoch).min(duration);
+                take_samples(&mut kernel, &mut spikes, &mut readout, t, false)?;
+                kernel.run_until(Time::from_secs(t), &mut spikes)?;
+                kernel.flush();
+                kernel.take_intervals(&mut log);
+                learner.integrate(&log, &teacher);
+                learner.apply(schedule.learning_rate_at((t - t_s) / duration));
+                u.copy_from_slice(learner.weights());
+                if linear {
+                    set_core(&mut kernel, &u, &mut core)?;
+                } else {
+                    kernel.set_learned_weights(&u)?;
+                }
+                if e % curve_every == 0 || e == epochs {
+                    let w = readout.len();
+                    let window_nrmse = if w > window_start {
+                        metrics::nrmse(
+                            &readout.xhat[window_start * d..w * d],
+                            readout
+                                .x
+                                .as_ref()
+                                .map_or(&[][..], |v| &v[window_start * d..w * d]),
+                            d,
+                        )
+                    } else {
+                        f64::NAN
+                    };
+                    window_start = w;
+                    curve.push(CurvePoint {
+                        time: t,
+                        phase: pi,
+                        field_error: field_err(&basis, &u, field.as_ref(), lambda_d, &states),
+                        window_nrmse,
+                    });
+                }
+                if t >= next_report {
+                    progress(t);
+                    next_report = t + report_every;
+                }
+            }
+            kernel.record_intervals(false);
+        } else {
+            let mut t = t_s;
+            while t < t_e {
+                let step = (t + report_every * 10.0).min(t_e);
+                take_samples(&mut kernel, &mut spikes, &mut readout, step, false)?;
+                kernel.run_until(Time::from_secs(step), &mut spikes)?;
+                progress(step);
+                t = step;
+            }
+        }
+        if last {
+            take_samples(&mut kernel, &mut spikes, &mut readout, t_e, true)?;
+        }
+        kernel.run_until(Time::from_secs(t_e), &mut spikes)?;
+
+        // Metrics.
+        let (a, b) = (first_sample, readout.len());
+        let xs = readout.x.as_deref().unwrap_or(&[]);
+        let nrmse =
+            (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
+        let stats = spike_stats(&spikes[first_spike..], kernel.alive(), t_s, t_e, 3);
+        let autonomous = phase.zero_input && k == 0.0;
+        let (mut nrmse_1s, mut pe, mut ae) = (None, None, None);
+        if autonomous && b > a {
+            let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
+            let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
+            nrmse_1s = finite(nrmse_between(&times, net, reference, d, 0.0, 1.0));
+            if model.target.oscillates() {
+                let mut proj = vec![0.0; d];
+                proj[0] = 1.0;
+                let hyst = Hysteresis::default();
+                let on = oscillation(&times, net, d, &proj, &hyst);
+                let or = oscillation(&times, reference, d, &proj, &hyst);
+                let (p, am) = match (on, or) {
+                    (Some(o1), Some(o2)) => (
+                        finite(period_error(&o1, &o2)),
+                        finite(amplitude_error(&o1, &o2)),
+                    ),
+                    _ => (None, None),
+                };
+                pe = Some(p);
+                ae = Some(am);
+            }
+        }
+        train_states.extend_from_slice(&states);
+        reports.push(PhaseReport {
+            name: phase.name.clone(),
+            start_time: t_s,
+            duration,
+            feedback_gain: k,
+            learning_rate: if opts.frozen {
+                0.0
+            } else {
+                phase.learning_rate
+            },
+            alive: stats.alive,
+            spikes: (spikes.len() - first_spike) as u64,
+            nrmse: nrmse.and_then(finite),
+            mean_rate_hz: stats.rate_hz,
+            cv_isi: stats.cv_mean,
+            nrmse_1s,
+            period_error: pe,
+            amplitude_error: ae,
+            field_error: phase
+                .learns()
+                .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
+                .and_then(finite),
+        });
+        t_s = t_e;
+    }
+    progress(total);
+    let wall = started.elapsed().as_secs_f64();
+    let field_error = (!train_states.is_empty())
+        .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &train_states))
+        .and_then(finite);
+
+    let fixed = (!train_states.is_empty()
+        && model.target.kind != crate::dynamics::TargetKind::Lorenz)
+        .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
+
+    let counters = kernel.counters();
+    let mut summary = Summary {
+        model: model.name.clone(),
+        engine: "exact".into(),
+        seed: model.seed,
+        neurons: n,
+        dims: d,
+        duration: total,
+        spikes: spikes.len() as u64,
+        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, total),
+        cv_isi: metrics::isi_cv(&spikes, n, 3),
+        readout_rmse: readout.rmse(),
+        readout_nrmse: readout.nrmse(),
+        wall_seconds: wall,
+        counters,
+        ..Summary::default()
+    };
+    summary.extra.insert(
+        "phases".into(),
+        serde_json::to_value(&reports).unwrap_or_default(),
+    );
+    summary.extra.insert(
+        "field_error".into(),
+        field_error.map_or(serde_json::Value::Null, Into::into),
+    );
+    summary
+        .extra
+        .insert("target".into(), model.target.kind.name().into());
+    summary.extra.insert(
+        "basis".into(),
+        crate::weights_file::basis_kind(&basis).into(),
+    );
+    summary.extra.insert("basis_size".into(), nb.into());
+    if let Some(f) = fixed {
+        summary.extra.insert(
+            "fixed_points".into(),
+            serde_json::to_value(&f).unwrap_or_default(),
+        );
+    }
+    summary.extra.insert("weights".into(), "low_rank".into());
+    Ok(LearnOutput {
+        spikes,
+        readout,
+        summary,
+        phases: reports,
+        weights: u,
+        basis,
+        curve,
+        field_error,
+    })
+}
+
+/// File name of the learning curve inside a run directory.
+pub const LEARNING_CURVE_CSV: &str = "learning_curve.csv";
+
+/// Writes `learning_curve.csv` atomically: header `time,phase,field_error,window_nrmse`, one row
+/// per [`CurvePoint`], floats in shortest round-trip form (`NaN` where undefined).
+pub fn write_learning_curve(
+    path: &std::path::Path,
+    curve: &[CurvePoint],
+) -> Result<(), crate::error::OutputError> {
+    use std::fmt::Write as _;
+    let mut text = String::from("time,phase,field_error,window_nrmse\n");
+    for p in curve {
+        let _ = writeln!(
+            text,
+            "{},{},{},{}",
+            p.time, p.phase, p.field_error, p.window_nrmse
+        );
+    }
+    let err = |source| crate::error::OutputError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(err(e));
+    }
+    Ok(())
+}
+
+/// Writes a learning run directory: `spikes.csv`, `readout.csv`, `weights.json` (unless
+/// `with_weights` is false), `learning_curve.csv` and, last, `summary.json`.
+pub fn write_learn_run(
+    dir: &std::path::Path,
+    model: &LearningModel,
+    out: &LearnOutput,
+    with_weights: bool,
+) -> Result<(), crate::error::OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| crate::error::OutputError {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    crate::record::write_spikes_csv(&dir.join(crate::record::SPIKES_CSV), &out.spikes)?;
+    crate::record::write_readout_csv(&dir.join(crate::record::READOUT_CSV), &out.readout)?;
+    if with_weights {
+        crate::weights_file::write(
+            &dir.join(crate::weights_file::WEIGHTS_JSON),
+            &crate::weights_file::Weights {
+                model: model.name.clone(),
+                seed: model.seed,
+                lambda_d: model.network.lambda_d(),
+                basis: out.basis.clone(),
+                u: out.weights.clone(),
+            },
+        )?;
+    }
+    write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve)?;
+    crate::record::write_json(&dir.join(crate::record::SUMMARY_JSON), &out.summary)
+}

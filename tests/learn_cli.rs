@@ -1,0 +1,355 @@
+//! `ebnsim learn` on a short learning model: writes the output files with the contract's fields
+//! (MODEL-FORMAT.md, "Learning models"), byte-identically on reruns; the learned weights read
+//! back and drive `ebnsim run --weights`; malformed learning files fail naming file and field.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Van der Pol, 30 neurons, 3 s of training, then autonomous and half-killed phases.
+const SHORT: &str = r#"
+name = "short-vdp"
+seed = 5
+
+[network]
+neurons = 30
+dims = 2
+lambda_d = 10.0
+mu = 2.5e-5
+decoder = { random = "normal", scale = 0.05, normalize = true }
+
+[target]
+kind = "van_der_pol"
+initial = [1.0, 0.0]
+
+[basis]
+kind = "monomials"
+degree = 3
+
+[[phase]]
+name = "train"
+duration = 3.0
+input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+feedback_gain = 30.0
+learning_rate = 100.0
+learning_rate_decay = { start = 0.7, to = 0.1 }
+
+[[phase]]
+name = "autonomous"
+duration = 1.5
+input = { kind = "zero" }
+start = "teacher"
+
+[[phase]]
+name = "killed"
+duration = 1.0
+input = { kind = "zero" }
+start = "readout"
+kill_fraction = 0.5
+"#;
+
+fn ebnsim(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ebnsim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn write_model(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn learn(model: &Path, out: &Path) -> Output {
+    ebnsim(&[
+        "learn".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+    ])
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn learn_writes_every_file_with_the_contract_fields_and_reruns_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "short.toml", SHORT);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    ok(&learn(&model, &a));
+
+    let spikes = std::fs::read_to_string(a.join("spikes.csv")).unwrap();
+    assert!(spikes.starts_with("time,neuron\n") && spikes.lines().count() > 100);
+    let readout = std::fs::read_to_string(a.join("readout.csv")).unwrap();
+    assert!(
+        readout.starts_with("time,xhat0,xhat1,x0,x1\n"),
+        "{readout:.60}"
+    );
+    assert_eq!(readout.lines().count(), 1 + 5501); // 0, 1 ms, …, 5.5 s
+    let curve = std::fs::read_to_string(a.join("learning_curve.csv")).unwrap();
+    assert!(curve.starts_with("time,phase,field_error,window_nrmse\n"));
+    assert!(curve.lines().count() > 50);
+
+    let s = json(&a.join("summary.json"));
+    for key in [
+        "version",
+        "engine",
+        "neurons",
+        "duration",
+        "spikes",
+        "mean_rate_hz",
+        "readout_rmse",
+        "wall_seconds",
+        "field_error",
+    ] {
+        assert!(s.get(key).is_some(), "summary.json lacks {key}: {s}");
+    }
+    assert_eq!(s["engine"], "exact");
+    assert_eq!(s["duration"], 5.5);
+    let fe = s["field_error"].as_f64().unwrap();
+    assert!(fe > 0.0 && fe < 1.0, "field error {fe}");
+    let fp = &s["fixed_points"];
+    assert!(fp["learned"].is_array() && fp["target"].as_array().unwrap().len() == 1);
+    assert!(fp.get("max_error").is_some());
+    let phases = s["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 3);
+    for p in phases {
+        for key in ["name", "nrmse", "mean_rate_hz", "cv_isi"] {
+            assert!(p.get(key).is_some(), "phase lacks {key}: {p}");
+        }
+    }
+    assert_eq!(phases[0]["name"], "train");
+    assert!(phases[0].get("period_error").is_none());
+    for p in &phases[1..] {
+        assert!(p.get("period_error").is_some() && p.get("amplitude_error").is_some());
+    }
+    assert_eq!(phases[2]["alive"], 15);
+
+    let w = json(&a.join("weights.json"));
+    assert_eq!(w["format"], "ebnsim-weights");
+    assert_eq!(w["version"], 1);
+    assert_eq!(w["basis"]["kind"], "monomials");
+    assert_eq!(w["u"].as_array().unwrap().len(), 2);
+    assert_eq!(w["u"][0].as_array().unwrap().len(), 10);
+
+    ok(&learn(&model, &b));
+    for f in [
+        "spikes.csv",
+        "readout.csv",
+        "weights.json",
+        "learning_curve.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between reruns"
+        );
+    }
+}
+
+#[test]
+fn learned_weights_round_trip_and_drive_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_path = write_model(dir.path(), "short.toml", SHORT);
+    let model = ebnsim::model_file::load_learning(&model_path).unwrap();
+    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+    let a = dir.path().join("a");
+    ebnsim::phases::write_learn_run(&a, &model, &out, true).unwrap();
+    let w = ebnsim::weights_file::read(&a.join("weights.json")).unwrap();
+    assert_eq!(w.u, out.weights, "weights read back exactly");
+    assert_eq!(w.basis, model.basis);
+    assert_eq!(w.model, "short-vdp");
+
+    // `ebnsim run MODEL --weights W`: the phases with learning off, no weights.json written.
+    let r = dir.path().join("r");
+    let o = ebnsim(&[
+        "run".as_ref(),
+        model_path.as_os_str(),
+        "--out".as_ref(),
+        r.as_os_str(),
+        "--weights".as_ref(),
+        a.join("weights.json").as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    ok(&o);
+    assert!(!r.join("weights.json").exists());
+    let s = json(&r.join("summary.json"));
+    let phases = s["phases"].as_array().unwrap();
+    assert_eq!(phases[0]["learning_rate"], 0.0);
+    // Same weights, same teacher states: the same field error as the learning run.
+    assert_eq!(s["field_error"].as_f64(), out.field_error);
+    // The autonomous phases of the frozen rerun equal those of the learning run (same weights,
+    // same network state up to the weights' evolution during the first phase: not compared).
+    assert!(phases[1]["nrmse"].as_f64().unwrap().is_finite());
+
+    // Frozen weights with the library: U stays as given.
+    let opts = ebnsim::phases::PhaseOptions {
+        initial_weights: Some(w.u.clone()),
+        frozen: true,
+    };
+    let again = ebnsim::phases::run_phases(&model, &opts, |_| {}).unwrap();
+    assert_eq!(again.weights, w.u);
+}
+
+fn fails_naming(text: &str, needles: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "bad.toml", text);
+    let out = dir.path().join("out");
+    let o = learn(&model, &out);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "expected {n:?} in: {err}");
+    }
+    assert!(!out.exists(), "nothing written on error");
+}
+
+#[test]
+fn malformed_learning_files_name_file_and_field() {
+    let second = "name = \"autonomous\"\nduration = 1.5";
+    fails_naming(
+        &SHORT.replace(second, &format!("{second}\nfeedback_gain = -1.0")),
+        &["phase[1].feedback_gain", "non-negative"],
+    );
+    fails_naming(
+        &SHORT.replace("initial = [1.0, 0.0]", "initial = [1.0, 0.0]\nsigma = 3.0"),
+        &["target.sigma", "mu, time_scale, amplitude"],
+    );
+    fails_naming(
+        &SHORT.replace("degree = 3", "degree = 3\non = \"r\""),
+        &["basis.on", "not supported yet"],
+    );
+    fails_naming(
+        &SHORT.replace("tau = 0.05", "tau = -0.05"),
+        &["phase[0].input.tau"],
+    );
+    fails_naming(
+        &SHORT.replace("kill_fraction = 0.5", "kill_fraction = 1.5"),
+        &["phase[2].kill_fraction"],
+    );
+    fails_naming(
+        &SHORT.replace("start = \"readout\"", "start = \"kick\""),
+        &["phase[2].start"],
+    );
+    fails_naming(
+        &SHORT.replace("kind = \"monomials\"", "kind = \"splines\""),
+        &["basis.kind"],
+    );
+    fails_naming(
+        &format!("{SHORT}\n[simulate]\nduration = 1.0\n"),
+        &["simulate", "[[phase]]"],
+    );
+    fails_naming(
+        &SHORT.replace("learning_rate = 100.0", "learning_rate = 100.0\nspeed = 1"),
+        &["speed"],
+    );
+    fails_naming(
+        &SHORT.replace("kind = \"van_der_pol\"", "kind = \"lorenz\""),
+        &["target.kind", "network.dims = 2"],
+    );
+}
+
+#[test]
+fn run_on_a_learning_file_runs_its_phases_as_learn() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "short.toml", SHORT);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    ok(&learn(&model, &a));
+    ok(&ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        b.as_os_str(),
+        "--quiet".as_ref(),
+    ]));
+    for f in ["spikes.csv", "weights.json"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap()
+        );
+    }
+    let o = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        b.as_os_str(),
+        "--engine".as_ref(),
+        "dense".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--engine"));
+}
+
+/// A training phase of the phase runner gives bit-identical spikes and weights to
+/// `learning::train` driven by hand (the protocol of examples/learn_van_der_pol.rs): sampling the
+/// readout and the learning curve do not perturb the run.
+#[test]
+fn a_training_phase_is_the_library_train_loop() {
+    use ebnsim::basis::Basis;
+    use ebnsim::engine::Engine;
+    use ebnsim::kernel::Kernel;
+    use ebnsim::learning::{train, Learner, Schedule};
+    use ebnsim::ode::{integrate, Tolerance};
+    use ebnsim::seed::{rng_stream, Stream};
+    use ebnsim::signal::Signal;
+
+    let text = SHORT
+        .split("[[phase]]\nname = \"autonomous\"")
+        .next()
+        .unwrap();
+    let model = ebnsim::model_file::parse_learning(text, Path::new("short.toml")).unwrap();
+    assert_eq!(model.phases.len(), 1);
+    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+
+    // The same protocol by hand, as examples/learn_van_der_pol.rs does it.
+    let (dur, k) = (3.0, 30.0);
+    let field = model.target.field().unwrap();
+    let c = Signal::smooth_random(
+        &[0.0, 0.0],
+        2.0,
+        0.05,
+        dur,
+        &mut rng_stream(5, Stream::Input),
+    )
+    .unwrap();
+    let teacher = integrate(field.as_ref(), &c, &[1.0, 0.0], dur, Tolerance::default()).unwrap();
+    let drive = c
+        .linear_combination(1.0, &teacher.to_signal().unwrap(), k)
+        .unwrap();
+    let mut kernel = Kernel::new(model.network.clone(), drive, &[1.0, 0.0]).unwrap();
+    kernel.set_cascade_limit(model.cascade_limit);
+    kernel.set_slow_core(&[-k, 0.0, 0.0, -k]).unwrap();
+    let mut learner = Learner::new(Basis::monomials(2, 3).unwrap(), 10.0);
+    let schedule = Schedule {
+        duration: dur,
+        epoch: 1e-3,
+        feedback_gain: k,
+        learning_rate: 100.0,
+        learning_rate_decay: Some((0.7, 0.1)),
+    };
+    let spikes = train(&mut kernel, &mut learner, &teacher, &[0.0; 4], &schedule).unwrap();
+    assert_eq!(kernel.time().secs(), dur);
+    assert_eq!(out.spikes.len(), spikes.len());
+    let same = out
+        .spikes
+        .iter()
+        .zip(&spikes)
+        .filter(|(a, b)| a.neuron == b.neuron && a.time.secs() == b.time.secs())
+        .count();
+    assert_eq!(same, spikes.len(), "spike trains differ");
+    for (a, b) in out.weights.iter().zip(learner.weights()) {
+        assert_eq!(a, b);
+    }
+}
