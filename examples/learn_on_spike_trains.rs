@@ -116,9 +116,15 @@ fn main() {
         .linear_combination(1.0, &teacher.to_signal().expect("signal"), 30.0)
         .expect("drive");
 
-    let on_trains =
-        Basis::tanh_on_trains(2, N, 200, 1.0, 1.5, &mut rng_stream(6, Stream::Learning))
-            .expect("basis");
+    let on_trains = Basis::tanh_on_trains(
+        2,
+        N,
+        200,
+        1.0,
+        (-1.5, 1.5),
+        &mut rng_stream(6, Stream::Learning),
+    )
+    .expect("basis");
     let (nrmse_r, pe_r, ae_r) = run(on_trains, 100.0, &teacher, &drive, train_s);
     let (nrmse_x, pe_x, ae_x) = run(
         Basis::monomials(2, 3).expect("basis"),

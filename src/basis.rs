@@ -187,21 +187,21 @@ impl Basis {
     }
 
     /// `count` features `tanh(M r + θ)` on the spike trains of `neurons` neurons, with
-    /// `M ~ N(0, gain²/N)` and `θ` uniform in `[−offset, offset]` (the prototype's mode 2).
+    /// `M ~ N(0, gain²/N)` and `θ` uniform in `offsets` (the prototype's mode 2).
     pub fn tanh_on_trains<R: Rng>(
         dims: usize,
         neurons: usize,
         count: usize,
         gain: f64,
-        offset: f64,
+        offsets: (f64, f64),
         rng: &mut R,
     ) -> Result<Basis, BuildError> {
-        if count == 0 || neurons == 0 || !(gain.is_finite() && offset.is_finite() && offset >= 0.0)
-        {
+        let ordered = offsets.0.is_finite() && offsets.1.is_finite() && offsets.0 <= offsets.1;
+        if count == 0 || neurons == 0 || !gain.is_finite() || !ordered {
             return Err(BuildError::new(
                 "basis",
-                "count ≥ 1, N ≥ 1, a finite gain and a finite non-negative offset",
-                format!("count {count}, N {neurons}, gain {gain}, offset {offset}"),
+                "count ≥ 1, N ≥ 1, a finite gain and an ordered finite offset range",
+                format!("count {count}, N {neurons}, gain {gain}, offsets {offsets:?}"),
             ));
         }
         let scale = gain / (neurons as f64).sqrt();
@@ -210,10 +210,10 @@ impl Basis {
             .collect();
         let theta = (0..count)
             .map(|_| {
-                if offset > 0.0 {
-                    rng.gen_range(-offset..offset)
+                if offsets.0 < offsets.1 {
+                    rng.gen_range(offsets.0..offsets.1)
                 } else {
-                    0.0
+                    offsets.0
                 }
             })
             .collect();

@@ -1156,7 +1156,7 @@ fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError>
     let network = build_network(raw.network, Some(a), seed)?;
     let n = network.neurons();
     let target = build_target_spec(&raw.target, d)?;
-    let basis = build_basis(raw.basis, d, seed)?;
+    let basis = build_basis(raw.basis, d, n, seed)?;
     if raw.phase.is_empty() {
         return Err(BuildError::new(
             "phase",
@@ -1297,26 +1297,32 @@ fn pair(field: &str, v: &[f64], what: &str) -> Result<(f64, f64), BuildError> {
     Ok((v[0], v[1]))
 }
 
-fn build_basis(b: RawBasis, d: usize, seed: u64) -> Result<crate::basis::Basis, BuildError> {
+fn build_basis(
+    b: RawBasis,
+    d: usize,
+    n: usize,
+    seed: u64,
+) -> Result<crate::basis::Basis, BuildError> {
     use crate::basis::Basis;
-    match b.on.as_deref() {
-        None | Some("xhat") => {}
+    let on_trains = match b.on.as_deref() {
+        None | Some("xhat") => false,
+        Some("r") if b.kind == "tanh_random" => true,
         Some("r") => {
             return Err(BuildError::new(
                 "basis.on",
-                "\"xhat\" (a basis on the filtered spike trains, on = \"r\", is not supported \
-                 yet)",
+                "\"xhat\" for this kind (on = \"r\", the filtered spike trains, goes with \
+                 kind = \"tanh_random\")",
                 "\"r\"",
             ))
         }
         Some(other) => {
             return Err(BuildError::new(
                 "basis.on",
-                "\"xhat\" (the readout)",
+                "\"xhat\" (the readout) or \"r\" (the filtered spike trains)",
                 format!("\"{other}\""),
             ))
         }
-    }
+    };
     let fields: &[&str] = match b.kind.as_str() {
         "rbf_grid" => &["range", "per_dim", "width"],
         "monomials" => &["degree"],
@@ -1402,7 +1408,12 @@ fn build_basis(b: RawBasis, d: usize, seed: u64) -> Result<crate::basis::Basis, 
                 "offsets",
             )?;
             let mut rng = rng_stream(seed, Stream::Learning);
-            Basis::tanh_random(d, count, gains, offsets, &mut rng)
+            if on_trains {
+                // tanh(M r + θ): M ~ N(0, g²/N) with g the upper end of `gains`.
+                Basis::tanh_on_trains(d, n, count, gains.1, offsets, &mut rng)
+            } else {
+                Basis::tanh_random(d, count, gains, offsets, &mut rng)
+            }
         }
         _ => Ok(Basis::Linear { dims: d }),
     }

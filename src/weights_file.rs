@@ -117,7 +117,7 @@ pub fn basis_kind(basis: &Basis) -> &'static str {
         Basis::Linear { .. } => "linear",
         Basis::RbfGrid { .. } => "rbf_grid",
         Basis::Monomials { .. } => "monomials",
-        Basis::TanhRandom { .. } => "tanh_random",
+        Basis::TanhRandom { .. } | Basis::TanhOnTrains { .. } => "tanh_random",
     }
 }
 
@@ -131,7 +131,12 @@ pub fn write(path: &Path, weights: &Weights) -> Result<(), OutputError> {
     let nb = weights.basis.len();
     let mut basis = RawBasis {
         kind: basis_kind(&weights.basis).to_owned(),
-        on: "xhat".to_owned(),
+        on: if weights.basis.on_trains() {
+            "r"
+        } else {
+            "xhat"
+        }
+        .to_owned(),
         size: nb,
         centres: None,
         width: None,
@@ -148,6 +153,12 @@ pub fn write(path: &Path, weights: &Weights) -> Result<(), OutputError> {
         Basis::Monomials { exponents, .. } => basis.exponents = Some(rows(exponents, d)),
         Basis::TanhRandom { m, theta, .. } => {
             basis.m = Some(rows(m, d));
+            basis.theta = Some(theta.clone());
+        }
+        Basis::TanhOnTrains {
+            m, theta, neurons, ..
+        } => {
+            basis.m = Some(rows(m, *neurons));
             basis.theta = Some(theta.clone());
         }
     }
@@ -258,10 +269,10 @@ fn validate(raw: RawFile) -> Result<Weights, BuildError> {
         ));
     }
     let b = raw.basis;
-    if b.on != "xhat" {
+    if b.on != "xhat" && !(b.on == "r" && b.kind == "tanh_random") {
         return Err(BuildError::new(
             "basis.on",
-            "\"xhat\"",
+            "\"xhat\" (or \"r\" for tanh_random)",
             format!("\"{}\"", b.on),
         ));
     }
@@ -335,9 +346,21 @@ fn validate(raw: RawFile) -> Result<Weights, BuildError> {
         "tanh_random" => {
             let m = b.m.as_ref().ok_or_else(|| need("m"))?;
             let theta = b.theta.clone().ok_or_else(|| need("theta"))?;
-            let m = matrix_f64("basis.m", m, nb, d)?;
             let theta = matrix_f64("basis.theta", &[theta], 1, nb)?;
-            Basis::TanhRandom { dims: d, m, theta }
+            if b.on == "r" {
+                // On the spike trains: rows of M have one entry per neuron.
+                let neurons = m.first().map_or(0, Vec::len);
+                let m = matrix_f64("basis.m", m, nb, neurons)?;
+                Basis::TanhOnTrains {
+                    dims: d,
+                    neurons,
+                    m,
+                    theta,
+                }
+            } else {
+                let m = matrix_f64("basis.m", m, nb, d)?;
+                Basis::TanhRandom { dims: d, m, theta }
+            }
         }
         other => {
             return Err(BuildError::new(

@@ -229,7 +229,7 @@ fn malformed_learning_files_name_file_and_field() {
     );
     fails_naming(
         &SHORT.replace("degree = 3", "degree = 3\non = \"r\""),
-        &["basis.on", "not supported yet"],
+        &["basis.on", "tanh_random"],
     );
     fails_naming(
         &SHORT.replace("tau = 0.05", "tau = -0.05"),
