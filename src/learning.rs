@@ -93,6 +93,19 @@ impl Learner {
         &self.u
     }
 
+    /// Replaces `U` (row-major d × N_b), e.g. to continue learning from a weights file.
+    pub fn set_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+        if u.len() != self.u.len() || u.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "weights",
+                format!("{}×{} finite learned weights", self.d, self.nb),
+                format!("{} entries", u.len()),
+            ));
+        }
+        self.u.copy_from_slice(u);
+        Ok(())
+    }
+
     /// Seconds of network time integrated so far.
     pub fn integrated_time(&self) -> f64 {
         self.integrated

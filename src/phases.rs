@@ -644,31 +644,10 @@ pub fn write_learning_curve(
             p.time, p.phase, p.field_error, p.window_nrmse
         );
     }
-    let err = |source| crate::error::OutputError {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
+    crate::record::write_atomic(path, |w| {
         use std::io::Write as _;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
+        w.write_all(text.as_bytes())
+    })
 }
 
 /// Writes a learning run directory: `spikes.csv`, `readout.csv`, `weights.json` (unless

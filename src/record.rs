@@ -42,8 +42,9 @@ fn output_error(path: &Path, source: io::Error) -> OutputError {
 
 /// Writes `path` atomically: `write` fills a temporary file in the same directory, which is
 /// flushed, synced and renamed over `path`. On any error the temporary file is removed, an
-/// existing `path` is left untouched, and the error names `path`.
-fn write_atomic(
+/// existing `path` is left untouched, and the error names `path`. Every output file of the
+/// crate goes through it.
+pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
 ) -> Result<(), OutputError> {
