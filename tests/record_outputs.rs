@@ -87,14 +87,19 @@ fn run_directory_reads_back_exactly() {
 
     let text = fs::read_to_string(out.join(record::SUMMARY_JSON)).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    // serde_json's own parser is not correctly rounded (without its `float_roundtrip` feature),
-    // so read the number text back with Rust's (correctly rounded) parser.
+    // Also read the number text back with Rust's (correctly rounded) parser.
     let rmse_text = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("\"readout_rmse\": "))
         .unwrap()
         .trim_end_matches(',');
     assert_eq!(rmse_text.parse::<f64>().unwrap().to_bits(), rmse.to_bits());
-    assert_eq!(json["mean_rate_hz"], 100.0);
+    // 30 spikes / (3 neurons · 0.1 s), as computed in floating point (99.99999999999999),
+    // read back exactly (serde_json with `float_roundtrip`).
+    let rate = metrics::mean_rate_hz(30, 3, 0.1);
+    assert_eq!(
+        json["mean_rate_hz"].as_f64().unwrap().to_bits(),
+        rate.to_bits()
+    );
     assert_eq!(json["engine"], "exact");
 }
