@@ -401,17 +401,7 @@ impl DenseStepper {
 
     /// Removes neurons: they never fire again.
     pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        if let Some(&i) = neurons.iter().find(|&&i| i >= self.n) {
-            return Err(BuildError::new(
-                "kill",
-                format!("neuron indices below {}", self.n),
-                format!("{i}"),
-            ));
-        }
-        for &i in neurons {
-            self.alive[i] = false;
-        }
-        Ok(())
+        crate::engine::kill(&mut self.alive, neurons)
     }
 
     /// Starts (or stops) logging every step as a readout interval `[t0, t1, x̂(t0)…]` (the

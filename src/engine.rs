@@ -48,3 +48,19 @@ pub enum EngineKind {
     /// The clock-driven reference stepper.
     Dense,
 }
+
+/// Marks `neurons` as removed in an engine's alive mask; an index out of range is an error
+/// naming it (nothing is changed then).
+pub(crate) fn kill(alive: &mut [bool], neurons: &[usize]) -> Result<(), crate::error::BuildError> {
+    if let Some(&i) = neurons.iter().find(|&&i| i >= alive.len()) {
+        return Err(crate::error::BuildError::new(
+            "kill",
+            format!("neuron indices below {}", alive.len()),
+            format!("{i}"),
+        ));
+    }
+    for &i in neurons {
+        alive[i] = false;
+    }
+    Ok(())
+}

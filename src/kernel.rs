@@ -252,17 +252,7 @@ impl Kernel {
     /// Removes neurons from the network from the current time on: they never fire again (their
     /// past spikes still decay in the readout). Errors name an index out of range.
     pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        if let Some(&i) = neurons.iter().find(|&&i| i >= self.n) {
-            return Err(BuildError::new(
-                "kill",
-                format!("neuron indices below {}", self.n),
-                format!("{i}"),
-            ));
-        }
-        for &i in neurons {
-            self.alive[i] = false;
-        }
-        Ok(())
+        crate::engine::kill(&mut self.alive, neurons)
     }
 
     /// Which neurons can still fire.
