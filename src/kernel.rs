@@ -249,6 +249,33 @@ impl Kernel {
         Ok(())
     }
 
+    /// Places the network at readout `xhat` at the current time, with zero coding error: every
+    /// voltage is set to 0 (`V_i = D_iᵀ(x − x̂) − μ r_i` with `x = x̂`, neglecting μ r) — how a
+    /// phase starts "where the teacher is", or a basin test starts from a chosen state. Needs
+    /// low-rank weights (the readout then determines every slow current) and a learned basis, if
+    /// any, on the readout.
+    pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
+        if xhat.len() != self.d || xhat.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "readout",
+                format!("{} finite components (network.dims)", self.d),
+                format!("{xhat:?}"),
+            ));
+        }
+        if !self.net.is_low_rank() || self.learned.as_ref().is_some_and(|l| l.basis().on_trains()) {
+            return Err(BuildError::new(
+                "readout",
+                "low-rank weights and a basis on the readout (the spike trains are not determined by x̂)",
+                "dense weights or a basis on the spike trains",
+            ));
+        }
+        self.advance_to(self.now);
+        self.xhat.copy_from_slice(xhat);
+        self.v.fill(0.0);
+        self.refresh_interval();
+        Ok(())
+    }
+
     /// Removes neurons from the network from the current time on: they never fire again (their
     /// past spikes still decay in the readout). Errors name an index out of range.
     pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {

@@ -300,6 +300,27 @@ fn double_well_1d_fixed_points_and_basins_are_learned() {
     {
         assert!((x - want).abs() <= 0.02 && *stable == want_stable, "{xs:?}");
     }
+    // Basins on the spiking network itself: placed at a start (zero coding error), with no input
+    // and no feedback, it must settle in the well the start is in.
+    use ebnsim::engine::Engine;
+    use ebnsim::time::Time;
+    let t0 = kernel.time().secs();
+    kernel.set_input(Signal::zero(1)).unwrap();
+    kernel.set_slow_core(&[0.0]).unwrap();
+    for i in 0..12 {
+        let x0 = -1.5 + 3.0 * i as f64 / 11.0;
+        let mut k = kernel.clone();
+        k.place_readout(&[x0]).unwrap();
+        let mut spikes = Vec::new();
+        k.run_until(Time::from_secs(t0 + 1.0), &mut spikes).unwrap();
+        let mut xhat = [0.0];
+        k.readout(&mut xhat);
+        assert!(
+            xhat[0].signum() == x0.signum() && (xhat[0].abs() - 1.0).abs() < 0.1,
+            "network started at {x0} ends at {}",
+            xhat[0]
+        );
+    }
     // Basins in 1-D: every start on a grid flows to the same side as under the true field (the
     // unstable point separates them); starts within 0.05 of the separatrix are not asked.
     for i in 0..=60 {
