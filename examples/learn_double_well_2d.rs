@@ -10,6 +10,7 @@
 
 use ebnsim::basis::Basis;
 use ebnsim::dynamics::DoubleWell;
+use ebnsim::engine::Engine;
 use ebnsim::kernel::Kernel;
 use ebnsim::learning::{train, Learner, Schedule};
 use ebnsim::learning_metrics::{fixed_points, FixedPointOptions};
@@ -17,6 +18,7 @@ use ebnsim::network::{random_decoder, NetworkBuilder};
 use ebnsim::ode::{integrate, Tolerance};
 use ebnsim::seed::{rng_stream, Stream};
 use ebnsim::signal::Signal;
+use ebnsim::time::Time;
 
 fn main() {
     let train_s: f64 = std::env::args()
@@ -119,6 +121,34 @@ fn main() {
                 (x[0].signum() == start[0].signum() && x[1].signum() == start[1].signum()) as usize;
         }
     }
-    println!("basins: {correct}/{total} starts end in their own quadrant");
+    println!("basins of the learned field: {correct}/{total} starts end in their own quadrant");
+    assert_eq!(correct, total);
+
+    // Basins on the spiking network itself: placed at a start with zero coding error, no input
+    // and no feedback, it must settle at the attractor of the start's quadrant.
+    let t0 = kernel.time().secs();
+    kernel.set_input(Signal::zero(d)).expect("input");
+    kernel.set_slow_core(&[0.0; 4]).expect("core");
+    let (mut correct, mut total) = (0, 0);
+    for i in 0..6 {
+        for j in 0..6 {
+            let start = [-1.25 + 0.5 * i as f64, -1.25 + 0.5 * j as f64];
+            let mut k = kernel.clone();
+            k.place_readout(&start).expect("state");
+            let mut spikes = Vec::new();
+            k.run_until(Time::from_secs(t0 + 1.0), &mut spikes)
+                .expect("autonomous run");
+            let mut xhat = [0.0; 2];
+            k.readout(&mut xhat);
+            total += 1;
+            let same = (0..2).all(|c| {
+                xhat[c].signum() == start[c].signum() && (xhat[c].abs() - 1.0).abs() < 0.15
+            });
+            correct += same as usize;
+        }
+    }
+    println!(
+        "basins of the spiking network: {correct}/{total} starts settle in their own quadrant"
+    );
     assert_eq!(correct, total);
 }
