@@ -967,12 +967,16 @@ impl TargetSpec {
 /// Where a phase's teacher starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PhaseStart {
-    /// `"teacher"` (default): from the previous phase's teacher at its end (the state a network
-    /// trained or driven with feedback tracks); the first phase starts from `target.initial`.
+    /// No `start` field (or `"continue"`): network and teacher carry on from where the previous
+    /// phase left them (the first phase: teacher from `target.initial`, empty readout).
     #[default]
+    Continue,
+    /// `"teacher"` (MODEL-FORMAT.md): the teacher restarts from `target.initial` and the network
+    /// is placed there too (readout = `initial`, zero coding error; needs low-rank weights and a
+    /// basis on the readout).
     Teacher,
-    /// `"readout"`: from the network's readout x̂ at the phase start (e.g. after an autonomous
-    /// phase, whose network has drifted in phase from the teacher).
+    /// `"readout"`: the network carries on; its teacher restarts from the network's readout x̂
+    /// (after an autonomous phase, whose network has drifted in phase from the teacher).
     Readout,
 }
 
@@ -1494,12 +1498,13 @@ fn build_phase<R: rand::Rng>(
         ));
     }
     let start = match p.start.as_deref() {
-        None | Some("teacher") => PhaseStart::Teacher,
+        None | Some("continue") => PhaseStart::Continue,
+        Some("teacher") => PhaseStart::Teacher,
         Some("readout") => PhaseStart::Readout,
         Some(other) => {
             return Err(BuildError::new(
                 f("start"),
-                "\"teacher\" or \"readout\"",
+                "\"continue\", \"teacher\" or \"readout\"",
                 format!("\"{other}\""),
             ))
         }
@@ -1725,7 +1730,7 @@ duration = 1
         assert_eq!(p.name, "phase0");
         assert_eq!(p.epoch, DEFAULT_EPOCH);
         assert!(p.zero_input && !p.learns() && p.feedback_gain == 0.0);
-        assert_eq!(p.start, PhaseStart::Teacher);
+        assert_eq!(p.start, PhaseStart::Continue);
         assert!(is_learning_model(LEARN) && !is_learning_model(GOOD));
     }
 

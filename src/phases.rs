@@ -6,8 +6,9 @@
 //! 1. neurons are removed (`kill_fraction` of all N, chosen among the alive ones from
 //!    [`Stream::Perturbation`]);
 //! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
-//!    the previous phase's teacher end state (`start = "teacher"`, the first phase from
-//!    `target.initial`) or from the network's readout (`start = "readout"`);
+//!    the previous phase's teacher end state (default; the first phase from `target.initial`),
+//!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
+//!    network's readout (`start = "readout"`);
 //! 3. the kernel's input becomes `c + K x_teacher` and its low-rank slow core `L − K I` with
 //!    `L = 0` (for the linear basis `L = U`): feedback of the coding error with gain K;
 //! 4. the network runs to `t_e`; when η > 0 the local rule learns (the loop of
@@ -377,7 +378,11 @@ pub fn run_phases(
         }
         // 2. Teacher.
         let x0 = match phase.start {
-            PhaseStart::Teacher => teacher_end.clone(),
+            PhaseStart::Continue => teacher_end.clone(),
+            PhaseStart::Teacher => {
+                kernel.place_readout(&model.target.initial)?;
+                model.target.initial.clone()
+            }
             PhaseStart::Readout => {
                 kernel.readout(&mut xhat);
                 xhat.clone()

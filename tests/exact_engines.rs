@@ -462,3 +462,25 @@ fn dense_stepper_noise_matches_the_kernel_noise_statistics() {
     let (var, want) = (sum / 20_000.0, sigma * sigma / (2.0 * lv));
     assert!((var / want - 1.0).abs() < 0.1, "variance {var} vs {want}");
 }
+
+#[test]
+fn placing_the_readout_sets_a_zero_error_state() {
+    let c = random_case(5, false);
+    let mut k = kernel(&c);
+    let mut spikes = Vec::new();
+    k.run_until(Time::from_secs(0.05), &mut spikes).unwrap();
+    let d = c.net.dims();
+    let target: Vec<f64> = (0..d).map(|j| 0.1 * (j as f64 + 1.0)).collect();
+    k.place_readout(&target).unwrap();
+    let (mut xhat, mut v) = (vec![0.0; d], vec![0.0; c.net.neurons()]);
+    k.readout(&mut xhat);
+    k.voltages(&mut v);
+    assert_eq!(xhat, target);
+    assert!(v.iter().all(|&x| x == 0.0));
+    assert!(k.place_readout(&vec![f64::NAN; d]).is_err());
+    let mut dense = Kernel::new(c.net.to_dense(), c.input.clone(), &c.x0).unwrap();
+    assert!(
+        dense.place_readout(&target).is_err(),
+        "dense weights: spike trains undetermined"
+    );
+}
