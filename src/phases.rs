@@ -19,7 +19,8 @@
 //! The readout and the teacher are sampled every `record.readout_dt` on one global grid.
 //! Metrics per phase: `nrmse` (readout vs teacher), `mean_rate_hz` and `cv_isi` of the alive
 //! neurons, and for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
-//! `period_error` and `amplitude_error`. Top level: `field_error`, the learned field's error
+//! `period_error` and `amplitude_error` (for Lorenz: `attractor`, with std ratios, loop period
+//! error and occupancy distance). Top level: `field_error`, the learned field's error
 //! over the teacher states of all training phases.
 //!
 //! The library never prints: progress goes through a callback.
@@ -97,6 +98,10 @@ pub struct PhaseReport {
     /// Field error at the phase end over this phase's teacher states (training phases).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field_error: Option<f64>,
+    /// Attractor statistics of the readout against the teacher (Lorenz targets, phases without
+    /// input and feedback): std ratios, loop period and its error, occupancy TV distance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attractor: Option<crate::learning_metrics::AttractorStats>,
 }
 
 /// One point of the learning curve.
@@ -521,7 +526,7 @@ pub fn run_phases(
             (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
         let stats = spike_stats(&spikes[first_spike..], kernel.alive(), t_s, t_e, 3);
         let autonomous = phase.zero_input && k == 0.0;
-        let (mut nrmse_1s, mut pe, mut ae) = (None, None, None);
+        let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
         if autonomous && b > a {
             let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
             let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
@@ -541,6 +546,12 @@ pub fn run_phases(
                 };
                 pe = Some(p);
                 ae = Some(am);
+            }
+            if model.target.kind == crate::dynamics::TargetKind::Lorenz && d == 3 {
+                let options = crate::learning_metrics::AttractorOptions::lorenz();
+                attractor = crate::learning_metrics::attractor_stats(
+                    &times, net, &times, reference, d, &options,
+                );
             }
         }
         train_states.extend_from_slice(&states);
@@ -566,6 +577,7 @@ pub fn run_phases(
                 .learns()
                 .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
                 .and_then(finite),
+            attractor,
         });
         t_s = t_e;
     }
