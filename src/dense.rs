@@ -187,6 +187,10 @@ pub struct DenseStepper {
     /// Whether steps are logged as readout intervals (learning), and the log.
     log_intervals: bool,
     intervals: Vec<f64>,
+    /// A requested spike delay `(from, delay)` ([`DenseStepper::delay_next_spike`]).
+    delay_request: Option<(f64, f64)>,
+    /// A held spike `(step whose end releases it, neuron)`.
+    held: Option<(u64, usize)>,
 }
 
 #[inline]
@@ -293,6 +297,8 @@ impl DenseStepper {
             noise_rng: None,
             log_intervals: false,
             intervals: Vec::new(),
+            delay_request: None,
+            held: None,
         })
     }
 
@@ -399,9 +405,57 @@ impl DenseStepper {
         Ok(())
     }
 
-    /// Removes neurons: they never fire again.
+    /// Removes neurons: they never fire again (a held spike of theirs is dropped).
     pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        crate::engine::kill(&mut self.alive, neurons)
+        crate::engine::kill(&mut self.alive, neurons)?;
+        if self.held.is_some_and(|(_, j)| neurons.contains(&j)) {
+            self.held = None;
+        }
+        Ok(())
+    }
+
+    /// Delays one spike, as [`crate::kernel::Kernel::delay_next_spike`]: the first spike due at
+    /// a step end at or after `from` is held and fires `max(1, round(delay / dt))` steps later
+    /// (at that step end, before the spike test).
+    pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
+        crate::kernel::check_delay(from, delay)?;
+        self.delay_request = Some((from, delay));
+        Ok(())
+    }
+
+    /// Places the network at readout `xhat` with zero coding error (every voltage 0), as
+    /// [`crate::kernel::Kernel::place_readout`]; the filtered spike trains are left as they are.
+    /// Needs low-rank weights and a learned basis, if any, on the readout.
+    pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
+        if xhat.len() != self.d || xhat.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "readout",
+                format!("{} finite components (network.dims)", self.d),
+                format!("{xhat:?}"),
+            ));
+        }
+        if matches!(self.store, Store::Dense { .. })
+            || self.learned.as_ref().is_some_and(|l| l.basis().on_trains())
+        {
+            return Err(BuildError::new(
+                "readout",
+                "low-rank weights and a basis on the readout (the spike trains are not determined by x̂)",
+                "dense weights or a basis on the spike trains",
+            ));
+        }
+        // The state lives at the last step end; `readout` decays it to `now`.
+        let since = self.now - self.step as f64 * self.config.dt;
+        let grow = (self.lambda_d * since).exp();
+        for (x, y) in self.xhat.iter_mut().zip(xhat) {
+            *x = y * grow;
+        }
+        self.v.fill(0.0);
+        Ok(())
+    }
+
+    /// Which neurons can still fire.
+    pub fn alive(&self) -> &[bool] {
+        &self.alive
     }
 
     /// Starts (or stops) logging every step as a readout interval `[t0, t1, x̂(t0)…]` (the
@@ -539,6 +593,14 @@ impl DenseStepper {
     /// Fires neuron `j` at the end of the current step: reset, readout, slow column, and the fast
     /// effect on the others (now, or queued when delayed).
     fn fire(&mut self, j: usize, time: Time, spikes: &mut Vec<Spike>) {
+        if let Some((from, delay)) = self.delay_request {
+            if time.secs() >= from {
+                self.delay_request = None;
+                self.alive[j] = false;
+                self.held = Some((self.step + delay_in_steps(delay, self.config.dt), j));
+                return;
+            }
+        }
         let d = self.d;
         spikes.push(Spike {
             time,
@@ -591,9 +653,18 @@ impl DenseStepper {
             self.counters.deliveries += 1;
         }
         let before = self.counters.spikes;
+        if let Some((due, j)) = self.held {
+            if due <= self.step {
+                self.held = None;
+                self.alive[j] = true;
+                self.fire(j, time, spikes);
+            }
+        }
         match self.config.spike_rule {
             SpikeRule::OnePerStep => {
-                if let Some(j) = self.most_above() {
+                if self.counters.spikes > before {
+                    // A released held spike takes this step's slot.
+                } else if let Some(j) = self.most_above() {
                     self.fire(j, time, spikes);
                 }
             }

@@ -91,6 +91,11 @@ pub struct Kernel {
     learned: Option<LearnedCurrent>,
     /// When the current fit of the learned current expires (+∞ without one).
     refit_at: f64,
+    /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
+    /// is held for `delay` seconds ([`Kernel::delay_next_spike`]).
+    delay_request: Option<(f64, f64)>,
+    /// A held spike `(release time, neuron)`: the neuron fires then (+∞ time without one).
+    held: (f64, usize),
 }
 
 impl Kernel {
@@ -139,6 +144,8 @@ impl Kernel {
             searcher: Searcher::default(),
             learned: None,
             refit_at: f64::INFINITY,
+            delay_request: None,
+            held: (f64::INFINITY, 0),
             alive: vec![true; n],
             noise: Vec::new(),
             noise_sigma: 0.0,
@@ -277,9 +284,26 @@ impl Kernel {
     }
 
     /// Removes neurons from the network from the current time on: they never fire again (their
-    /// past spikes still decay in the readout). Errors name an index out of range.
+    /// past spikes still decay in the readout; a held spike of theirs is dropped). Errors name an
+    /// index out of range.
     pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        crate::engine::kill(&mut self.alive, neurons)
+        crate::engine::kill(&mut self.alive, neurons)?;
+        if self.held.0.is_finite() && neurons.contains(&self.held.1) {
+            self.held = (f64::INFINITY, 0);
+        }
+        Ok(())
+    }
+
+    /// Delays one spike: the first threshold crossing at or after time `from` (s, absolute) is
+    /// held, and that neuron fires `delay` seconds later instead — its reset, its readout
+    /// increment and its input to the others all move with it; meanwhile it cannot fire, its
+    /// voltage evolves freely above threshold. Same-instant cascade spikes are not delayed.
+    /// The classic test of spike coding: the spike trains that follow differ, the readout barely
+    /// does. Replaces an earlier request that has not taken effect yet.
+    pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
+        check_delay(from, delay)?;
+        self.delay_request = Some((from, delay));
+        Ok(())
     }
 
     /// Which neurons can still fire.
@@ -673,6 +697,25 @@ impl Kernel {
     }
 }
 
+/// Checks a spike-delay request: `from` finite, `delay` finite and positive.
+pub(crate) fn check_delay(from: f64, delay: f64) -> Result<(), BuildError> {
+    if !from.is_finite() {
+        return Err(BuildError::new(
+            "delay_spike.after",
+            "a finite time in seconds",
+            format!("{from}"),
+        ));
+    }
+    if !(delay.is_finite() && delay > 0.0) {
+        return Err(BuildError::new(
+            "delay_spike.delay",
+            "a finite positive delay in seconds",
+            format!("{delay}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Engine for Kernel {
     fn time(&self) -> Time {
         Time::from_secs(self.now)
@@ -692,12 +735,23 @@ impl Engine for Kernel {
                 .next_time()
                 .secs()
                 .min(self.refit_at)
-                .min(self.noise_at);
+                .min(self.noise_at)
+                .min(self.held.0);
             let limit = tq.min(t_stop);
             if let Some((tc, i)) = self.next_crossing(self.now, limit) {
                 if tc < tq {
                     self.advance_to(tc);
                     self.now = tc;
+                    if let Some((from, delay)) = self.delay_request {
+                        if tc >= from {
+                            // Hold this spike: the neuron is silenced until its release.
+                            self.delay_request = None;
+                            self.alive[i] = false;
+                            self.held = (tc + delay, i);
+                            self.refresh_interval();
+                            continue;
+                        }
+                    }
                     self.fire(i, spikes);
                     self.counters.crossing_spikes += 1;
                     self.cascade(1, spikes)?;
@@ -737,7 +791,14 @@ impl Engine for Kernel {
             if tq == self.noise_at {
                 self.draw_noise();
             }
-            if delivered {
+            if tq == self.held.0 {
+                let j = self.held.1;
+                self.held = (f64::INFINITY, 0);
+                self.alive[j] = true;
+                self.fire(j, spikes);
+                self.counters.crossing_spikes += 1;
+                self.cascade(1, spikes)?;
+            } else if delivered {
                 self.cascade(0, spikes)?;
             }
             self.refresh_interval();

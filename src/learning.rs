@@ -180,6 +180,19 @@ pub trait Plastic: Engine {
     fn set_input(&mut self, input: Signal) -> Result<(), BuildError>;
     /// Removes neurons from the current time on.
     fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError>;
+    /// Which neurons can still fire.
+    fn alive(&self) -> &[bool];
+    /// Places the network at readout `xhat` with zero coding error (a phase start, a kick, a
+    /// basin test).
+    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError>;
+    /// Voltage noise of amplitude `sigma` (V/√s) from the current time on, drawn from `seed`'s
+    /// noise stream: piecewise-constant currents over pieces of `interval` s on the exact
+    /// kernel (exact trajectories), `σ √dt N(0, 1)` per step on the stepper (which ignores
+    /// `interval`). `sigma = 0` removes it.
+    fn set_voltage_noise(&mut self, sigma: f64, interval: f64, seed: u64)
+        -> Result<(), BuildError>;
+    /// Holds the first spike at or after `from` for `delay` seconds.
+    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError>;
 }
 
 impl Plastic for Kernel {
@@ -210,6 +223,23 @@ impl Plastic for Kernel {
     fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
         Kernel::kill(self, neurons)
     }
+    fn alive(&self) -> &[bool] {
+        Kernel::alive(self)
+    }
+    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
+        Kernel::place_readout(self, xhat)
+    }
+    fn set_voltage_noise(
+        &mut self,
+        sigma: f64,
+        interval: f64,
+        seed: u64,
+    ) -> Result<(), BuildError> {
+        Kernel::set_voltage_noise(self, sigma, interval, seed)
+    }
+    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
+        Kernel::delay_next_spike(self, from, delay)
+    }
 }
 
 impl Plastic for DenseStepper {
@@ -238,6 +268,23 @@ impl Plastic for DenseStepper {
     }
     fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
         DenseStepper::kill(self, neurons)
+    }
+    fn alive(&self) -> &[bool] {
+        DenseStepper::alive(self)
+    }
+    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
+        DenseStepper::place_readout(self, xhat)
+    }
+    fn set_voltage_noise(
+        &mut self,
+        sigma: f64,
+        _interval: f64,
+        seed: u64,
+    ) -> Result<(), BuildError> {
+        DenseStepper::set_voltage_noise(self, sigma, seed)
+    }
+    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
+        DenseStepper::delay_next_spike(self, from, delay)
     }
 }
 

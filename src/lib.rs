@@ -107,6 +107,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod actors;
+pub mod balance;
 pub mod basis;
 pub mod counters;
 pub mod crossing;

@@ -55,6 +55,20 @@ enum Command {
         /// Output directory (created if missing; files are replaced atomically).
         #[arg(long)]
         out: PathBuf,
+        /// Continue learning from these weights (weights.json of an earlier `ebnsim learn` of
+        /// a model with the same basis and lambda_d) instead of zero.
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Engine to use instead of the model file's `simulate.engine` (default exact).
+        #[arg(long, value_enum)]
+        engine: Option<EngineArg>,
+        /// Dense-stepper time step in seconds, instead of `simulate.dt` (default 1e-4).
+        #[arg(long, allow_negative_numbers = true)]
+        dt: Option<f64>,
+        /// Seed instead of the model file's `seed` (decoder, inputs, random bases, kills and
+        /// noise all derive from it).
+        #[arg(long)]
+        seed: Option<u64>,
         /// No progress bar and no closing line.
         #[arg(long, short)]
         quiet: bool,
@@ -78,16 +92,55 @@ fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
     b
 }
 
-/// `ebnsim learn`, and `ebnsim run --weights` (then `weights` is given).
-fn learn(model: &Path, out: &Path, weights: Option<&Path>, quiet: bool) -> ExitCode {
-    let m = match model_file::load_learning(model) {
+/// What `learn` runs: `ebnsim learn`, or `ebnsim run` of a learning model (then `frozen`).
+struct LearnArgs<'a> {
+    model: &'a Path,
+    out: &'a Path,
+    weights: Option<&'a Path>,
+    frozen: bool,
+    engine: Option<EngineArg>,
+    dt: Option<f64>,
+    seed: Option<u64>,
+    quiet: bool,
+}
+
+/// `ebnsim learn`, and `ebnsim run` of a learning model.
+fn learn(args: LearnArgs) -> ExitCode {
+    let LearnArgs {
+        model,
+        out,
+        weights,
+        frozen,
+        engine,
+        dt,
+        seed,
+        quiet,
+    } = args;
+    if let Some(dt) = dt {
+        if !(dt.is_finite() && dt > 0.0) {
+            eprintln!("error: --dt: expected a finite positive time step in seconds, got {dt}");
+            return ExitCode::from(2);
+        }
+    }
+    let parsed = std::fs::read_to_string(model)
+        .map_err(|source| ebnsim::error::ModelError::Io {
+            file: model.to_path_buf(),
+            source,
+        })
+        .and_then(|text| model_file::parse_learning_seeded(&text, model, seed));
+    let m = match parsed {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let mut opts = PhaseOptions::default();
+    let mut opts = PhaseOptions {
+        frozen,
+        engine: engine.map(EngineArg::kind),
+        dt,
+        ..PhaseOptions::default()
+    };
     if let Some(w) = weights {
         let w = match weights_file::read(w) {
             Ok(w) => w,
@@ -107,7 +160,6 @@ fn learn(model: &Path, out: &Path, weights: Option<&Path>, quiet: bool) -> ExitC
             return ExitCode::from(2);
         }
         opts.initial_weights = Some(w.u);
-        opts.frozen = true;
     }
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
     let bar = progress_bar(quiet, total);
@@ -120,15 +172,16 @@ fn learn(model: &Path, out: &Path, weights: Option<&Path>, quiet: bool) -> ExitC
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = write_learn_run(out, &m, &output, weights.is_none()) {
+    if let Err(e) = write_learn_run(out, &m, &output, !frozen) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
     if !quiet {
         let s = &output.summary;
         println!(
-            "{}: {} phases, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), field error {}, {:.3} s wall -> {}",
+            "{}: {} engine, {} phases, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), field error {}, {:.3} s wall -> {}",
             s.model,
+            s.engine,
             output.phases.len(),
             s.neurons,
             s.duration,
@@ -167,6 +220,15 @@ enum EngineArg {
     Dense,
 }
 
+impl EngineArg {
+    fn kind(self) -> EngineKind {
+        match self {
+            EngineArg::Exact => EngineKind::Exact,
+            EngineArg::Dense => EngineKind::Dense,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -188,15 +250,24 @@ fn main() -> ExitCode {
         } => {
             let text = std::fs::read_to_string(&model).unwrap_or_default();
             if model_file::is_learning_model(&text) {
-                // A learning model: its phases, as `ebnsim learn` (or frozen, with --weights).
-                if engine.is_some() || dt.is_some() || cascade_limit.is_some() {
+                // A learning model: its phases, as `ebnsim learn` (frozen, with --weights).
+                if cascade_limit.is_some() {
                     eprintln!(
-                        "error: --engine, --dt and --cascade-limit do not apply to a learning \
-                         model (exact engine; `cascade_limit` in the file)"
+                        "error: --cascade-limit does not apply to a learning model (set \
+                         `cascade_limit` in the file)"
                     );
                     return ExitCode::from(2);
                 }
-                return learn(&model, &out, weights.as_deref(), quiet);
+                return learn(LearnArgs {
+                    model: &model,
+                    out: &out,
+                    weights: weights.as_deref(),
+                    frozen: weights.is_some(),
+                    engine,
+                    dt,
+                    seed: None,
+                    quiet,
+                });
             }
             if let Some(w) = &weights {
                 eprintln!(
@@ -223,10 +294,7 @@ fn main() -> ExitCode {
                 }
             };
             let opts = RunOptions {
-                engine: engine.map(|e| match e {
-                    EngineArg::Exact => EngineKind::Exact,
-                    EngineArg::Dense => EngineKind::Dense,
-                }),
+                engine: engine.map(EngineArg::kind),
                 dt,
                 cascade_limit,
             };
@@ -261,6 +329,23 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Learn { model, out, quiet } => learn(&model, &out, None, quiet),
+        Command::Learn {
+            model,
+            out,
+            weights,
+            engine,
+            dt,
+            seed,
+            quiet,
+        } => learn(LearnArgs {
+            model: &model,
+            out: &out,
+            weights: weights.as_deref(),
+            frozen: false,
+            engine,
+            dt,
+            seed,
+            quiet,
+        }),
     }
 }

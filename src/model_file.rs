@@ -887,6 +887,11 @@ pub struct LearningModel {
     pub record: Record,
     /// `cascade_limit` (default `max(N, 1000)`).
     pub cascade_limit: usize,
+    /// `simulate.engine` (default exact).
+    pub engine: EngineKind,
+    /// `simulate.dt`, `integrator`, `spike_rule` of the dense stepper (defaults: 1e-4 s,
+    /// exponential, one spike per step).
+    pub dense: DenseConfig,
 }
 
 /// A target system of a learning model: its kind, parameters and initial state.
@@ -1003,7 +1008,54 @@ pub struct Phase {
     pub kill_fraction: f64,
     /// `epoch`, s (default [`DEFAULT_EPOCH`]).
     pub epoch: f64,
+    /// `noise = { sigma, interval }`: voltage noise during the phase (none by default).
+    pub noise: Option<PhaseNoise>,
+    /// `kick`: added to the readout of the network and the teacher's state at the phase start
+    /// (after `start`), d components.
+    pub kick: Option<Vec<f64>>,
+    /// `delay_spike = { after, delay }`: the first spike `after` seconds into the phase or later
+    /// is held for `delay` seconds.
+    pub delay_spike: Option<(f64, f64)>,
+    /// `basins = { per_dim, duration, range, tolerance }`: a basin test of the spiking network
+    /// at the phase start.
+    pub basins: Option<BasinTest>,
 }
+
+/// A basin test of the spiking network ([`Phase::basins`]): from every start of a grid, the
+/// network (as it is at the phase start: weights, alive neurons) runs on its own — no input,
+/// no feedback — and must end where the target's flow from the same start ends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BasinTest {
+    /// Starts per dimension (cell centres of a regular grid over `range`), `per_dim^d` ≤
+    /// [`MAX_BASIN_STARTS`].
+    pub per_dim: usize,
+    /// How long each start runs, s.
+    pub duration: f64,
+    /// `[lo, hi]` per dimension of the grid; `None`: the box of the training states so far.
+    pub range: Option<(f64, f64)>,
+    /// Largest distance (max norm) between the network's and the target's end states for a
+    /// start to count as correct (default [`DEFAULT_BASIN_TOLERANCE`]).
+    pub tolerance: f64,
+}
+
+/// Most starts of a basin test.
+pub const MAX_BASIN_STARTS: usize = 10_000;
+
+/// Default `basins.tolerance`, state units.
+pub const DEFAULT_BASIN_TOLERANCE: f64 = 0.15;
+
+/// Voltage noise of a phase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PhaseNoise {
+    /// Amplitude σ, V/√s (the voltage gains variance σ² per second, as with white noise).
+    pub sigma: f64,
+    /// Length of the constant pieces of the exact kernel's noise current, s (default
+    /// [`DEFAULT_NOISE_INTERVAL`]; the dense stepper draws once per step).
+    pub interval: f64,
+}
+
+/// Default `noise.interval` of a phase, s.
+pub const DEFAULT_NOISE_INTERVAL: f64 = 1e-4;
 
 impl Phase {
     /// Whether the phase learns (η > 0).
@@ -1023,6 +1075,17 @@ pub fn load_learning(path: &Path) -> Result<LearningModel, ModelError> {
 
 /// Parses and validates the text of a learning model file; `file` is used in messages.
 pub fn parse_learning(text: &str, file: &Path) -> Result<LearningModel, ModelError> {
+    parse_learning_seeded(text, file, None)
+}
+
+/// As [`parse_learning`], with `seed` (when given) instead of the file's `seed`: every draw
+/// (decoder, phase inputs, random bases, kills, noise) then derives from it — how one protocol
+/// is repeated over seeds.
+pub fn parse_learning_seeded(
+    text: &str,
+    file: &Path,
+    seed: Option<u64>,
+) -> Result<LearningModel, ModelError> {
     if let Ok(table) = text.parse::<toml::Table>() {
         if !is_learning_table(&table) {
             return Err(ModelError::Invalid {
@@ -1038,10 +1101,13 @@ pub fn parse_learning(text: &str, file: &Path) -> Result<LearningModel, ModelErr
             });
         }
     }
-    let raw: RawLearningModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
+    let mut raw: RawLearningModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
         file: file.to_path_buf(),
         message: syntax_message_for::<RawLearningModel>(text, &e),
     })?;
+    if let Some(seed) = seed {
+        raw.seed = seed;
+    }
     validate_learning(raw).map_err(|error| ModelError::Invalid {
         file: file.to_path_buf(),
         error,
@@ -1064,7 +1130,21 @@ struct RawLearningModel {
     record: Option<RawRecord>,
     cascade_limit: Option<i64>,
     input: Option<toml::Value>,
-    simulate: Option<toml::Value>,
+    simulate: Option<RawLearnSimulate>,
+}
+
+/// `[simulate]` of a learning model: which engine runs the phases (no `duration`: the phases
+/// carry theirs).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLearnSimulate {
+    #[serde(default)]
+    engine: EngineKind,
+    dt: Option<f64>,
+    #[serde(default)]
+    integrator: Integrator,
+    #[serde(default)]
+    spike_rule: SpikeRule,
 }
 
 #[derive(Deserialize)]
@@ -1096,6 +1176,33 @@ struct RawPhase {
     #[serde(default)]
     kill_fraction: f64,
     epoch: Option<f64>,
+    noise: Option<RawNoise>,
+    kick: Option<Vec<f64>>,
+    delay_spike: Option<RawDelaySpike>,
+    basins: Option<RawBasins>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasins {
+    per_dim: usize,
+    duration: f64,
+    range: Option<Vec<f64>>,
+    tolerance: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoise {
+    sigma: f64,
+    interval: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelaySpike {
+    after: f64,
+    delay: f64,
 }
 
 #[derive(Deserialize)]
@@ -1113,19 +1220,31 @@ fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError>
             "an empty string",
         ));
     }
-    for (field, given) in [
-        ("input", raw.input.is_some()),
-        ("simulate", raw.simulate.is_some()),
-    ] {
-        if given {
-            return Err(BuildError::new(
-                field,
-                "no [input] or [simulate] in a learning model (each [[phase]] has its own \
-                 `input` and `duration`)",
-                format!("a [{field}] table"),
-            ));
-        }
+    if raw.input.is_some() {
+        return Err(BuildError::new(
+            "input",
+            "no [input] in a learning model (each [[phase]] has its own `input`)",
+            "an [input] table",
+        ));
     }
+    let (engine, dense) = match raw.simulate {
+        None => (EngineKind::Exact, DenseConfig::default()),
+        Some(s) => {
+            let dt = positive(
+                "simulate.dt",
+                s.dt.unwrap_or(DenseConfig::default().dt),
+                "time step in seconds",
+            )?;
+            (
+                s.engine,
+                DenseConfig {
+                    dt,
+                    integrator: s.integrator,
+                    spike_rule: s.spike_rule,
+                },
+            )
+        }
+    };
     let seed = raw.seed;
     let lambda_d = raw.network.lambda_d;
     let d = raw.network.dims;
@@ -1205,6 +1324,8 @@ fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError>
         phases,
         record: Record { readout_dt },
         cascade_limit,
+        engine,
+        dense,
     })
 }
 
@@ -1513,6 +1634,74 @@ fn build_phase<R: rand::Rng>(
         None => (Signal::zero(d), true),
         Some(t) => build_phase_input(&t, i, d, duration, rng)?,
     };
+    let noise = match p.noise {
+        None => None,
+        Some(RawNoise { sigma, interval }) => {
+            let sigma = non_negative("noise.sigma", sigma, "amplitude in V/√s")?;
+            let interval = match interval {
+                None => DEFAULT_NOISE_INTERVAL,
+                Some(x) => positive(&f("noise.interval"), x, "time in seconds")?,
+            };
+            Some(PhaseNoise { sigma, interval })
+        }
+    };
+    if let Some(k) = &p.kick {
+        finite_vector(&f("kick"), k, d, "one per dimension, network.dims")?;
+    }
+    let delay_spike = match p.delay_spike {
+        None => None,
+        Some(RawDelaySpike { after, delay }) => {
+            if !(after.is_finite() && (0.0..duration).contains(&after)) {
+                return Err(BuildError::new(
+                    f("delay_spike.after"),
+                    "a time in seconds from the phase start, within the phase",
+                    format!("{after}"),
+                ));
+            }
+            Some((
+                after,
+                positive(&f("delay_spike.delay"), delay, "delay in seconds")?,
+            ))
+        }
+    };
+    let basins = match p.basins {
+        None => None,
+        Some(b) => {
+            let starts = (b.per_dim as f64).powi(d as i32);
+            if b.per_dim == 0 || starts > MAX_BASIN_STARTS as f64 {
+                return Err(BuildError::new(
+                    f("basins.per_dim"),
+                    format!("at least 1 start per dimension, at most {MAX_BASIN_STARTS} in all"),
+                    format!("{} ({starts} starts)", b.per_dim),
+                ));
+            }
+            let duration = positive(&f("basins.duration"), b.duration, "time in seconds")?;
+            let range = match b.range {
+                None => None,
+                Some(r) => {
+                    let (lo, hi) = pair(&f("basins.range"), &r, "the grid's box")?;
+                    if lo == hi {
+                        return Err(BuildError::new(
+                            f("basins.range"),
+                            "lo < hi",
+                            format!("{r:?}"),
+                        ));
+                    }
+                    Some((lo, hi))
+                }
+            };
+            let tolerance = match b.tolerance {
+                None => DEFAULT_BASIN_TOLERANCE,
+                Some(x) => positive(&f("basins.tolerance"), x, "distance in state units")?,
+            };
+            Some(BasinTest {
+                per_dim: b.per_dim,
+                duration,
+                range,
+                tolerance,
+            })
+        }
+    };
     Ok(Phase {
         name: p.name.unwrap_or_else(|| format!("phase{i}")),
         duration,
@@ -1524,6 +1713,10 @@ fn build_phase<R: rand::Rng>(
         start,
         kill_fraction,
         epoch,
+        noise,
+        kick: p.kick,
+        delay_spike,
+        basins,
     })
 }
 

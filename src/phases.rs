@@ -1,10 +1,12 @@
-//! The phase runner: runs the `[[phase]]`s of a learning model in order on one exact kernel —
-//! what `ebnsim learn` (and `ebnsim run --weights`) do, as a library call.
+//! The phase runner: runs the `[[phase]]`s of a learning model in order on one engine (the exact
+//! kernel, or the dense stepper: [`run_phases_on`] takes any [`Plastic`] engine) — what
+//! `ebnsim learn` (and `ebnsim run --weights`) do, as a library call.
 //!
 //! For every phase, in absolute time `[t_s, t_e)`:
 //!
 //! 1. neurons are removed (`kill_fraction` of all N, chosen among the alive ones from
-//!    [`Stream::Perturbation`]);
+//!    [`Stream::Perturbation`]); then the phase's perturbations are set: a `kick` of network and
+//!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`);
 //! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
 //!    the previous phase's teacher end state (default; the first phase from `target.initial`),
 //!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
@@ -18,7 +20,8 @@
 //!
 //! The readout and the teacher are sampled every `record.readout_dt` on one global grid.
 //! Metrics per phase: `nrmse` (readout vs teacher), `mean_rate_hz` and `cv_isi` of the alive
-//! neurons, and for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
+//! neurons, `ei_balance` over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]), and
+//! for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
 //! `period_error` and `amplitude_error` (for Lorenz: `attractor`, with std ratios, loop period
 //! error and occupancy distance). Top level: `field_error`, the learned field's error
 //! over the teacher states of all training phases.
@@ -26,17 +29,18 @@
 //! The library never prints: progress goes through a callback.
 
 use crate::basis::{Basis, LearnedCurrent};
+use crate::dense::DenseStepper;
 use crate::dynamics::VectorField;
-use crate::engine::{Engine, Spike};
+use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, SimError};
 use crate::kernel::Kernel;
-use crate::learning::{Learner, Schedule};
+use crate::learning::{Learner, Plastic, Schedule};
 use crate::learning_metrics::{
     amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, spike_stats,
     Hysteresis,
 };
 use crate::metrics;
-use crate::model_file::{LearningModel, Phase, PhaseStart};
+use crate::model_file::{BasinTest, LearningModel, Phase, PhaseStart};
 use crate::ode::{integrate_span, DenseSolution, Tolerance};
 use crate::record::{Readout, Summary};
 use crate::run::{RunError, MAX_READOUT_SAMPLES};
@@ -55,11 +59,15 @@ pub const CURVE_POINTS: usize = 100;
 /// How to run the phases.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PhaseOptions {
-    /// Start from these learned weights `U` (row-major d × N_b) instead of zero; requires
-    /// `frozen` (the learner cannot start from given weights yet).
+    /// Start from these learned weights `U` (row-major d × N_b) instead of zero: training
+    /// phases continue learning from them, or, with `frozen`, the phases just run with them.
     pub initial_weights: Option<Vec<f64>>,
     /// Never learn (every phase's η treated as 0): run a model with given weights.
     pub frozen: bool,
+    /// The engine instead of the model's `simulate.engine`.
+    pub engine: Option<EngineKind>,
+    /// The dense stepper's time step instead of the model's `simulate.dt`, s.
+    pub dt: Option<f64>,
 }
 
 /// What one phase measured (an entry of `summary.json`'s `phases`).
@@ -102,7 +110,91 @@ pub struct PhaseReport {
     /// input and feedback): std ratios, loop period and its error, occupancy TV distance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attractor: Option<crate::learning_metrics::AttractorStats>,
+    /// E/I balance over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]): mean
+    /// correlation of each neuron's excitation and inhibition, and net over total input.
+    pub ei_balance: Option<crate::learning_metrics::EiBalance>,
+    /// The basin test of the spiking network at the phase start (phases with `basins`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basins: Option<BasinReport>,
 }
+
+/// What a basin test of the spiking network measured ([`BasinTest`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BasinReport {
+    /// Number of starts.
+    pub starts: usize,
+    /// Starts whose network end state is within `tolerance` (max norm) of the target's.
+    pub correct: usize,
+    /// Largest max-norm distance between the network's and the target's end states: the
+    /// network's attractor error when the target settles at fixed points.
+    pub max_distance: f64,
+    /// Seconds each start ran.
+    pub duration: f64,
+    /// The tolerance used.
+    pub tolerance: f64,
+    /// Lower and upper corner of the grid's box.
+    pub box_lo: Vec<f64>,
+    /// Upper corner.
+    pub box_hi: Vec<f64>,
+}
+
+/// Runs a basin test on copies of `engine` at its current time: from every grid start the
+/// network runs alone (no input, slow core `linear_core`, no noise), the target's flow runs
+/// from the same start, and their end states are compared.
+fn basin_test<E: Plastic + Clone>(
+    engine: &E,
+    test: &BasinTest,
+    lo: &[f64],
+    hi: &[f64],
+    linear_core: &[f64],
+    field: &dyn VectorField,
+) -> Result<BasinReport, RunError> {
+    let d = lo.len();
+    let t0 = engine.time().secs();
+    let t1 = t0 + test.duration;
+    let zero = Signal::zero(d);
+    let starts = test.per_dim.pow(d as u32);
+    let (mut correct, mut max_distance) = (0, 0.0f64);
+    let (mut start, mut end) = (vec![0.0; d], vec![0.0; d]);
+    let mut spikes = Vec::new();
+    for s in 0..starts {
+        let mut rest = s;
+        for j in 0..d {
+            let cell = rest % test.per_dim;
+            rest /= test.per_dim;
+            start[j] = lo[j] + (hi[j] - lo[j]) * (cell as f64 + 0.5) / test.per_dim as f64;
+        }
+        let mut e = engine.clone();
+        e.set_input(zero.clone())?;
+        e.set_slow_core(linear_core)?;
+        e.set_voltage_noise(0.0, 1.0, 0)?;
+        e.place_readout(&start)?;
+        spikes.clear();
+        e.run_until(Time::from_secs(t1), &mut spikes)?;
+        e.readout(&mut end);
+        let teacher = integrate_span(field, &zero, &start, t0, t1, Tolerance::default())
+            .map_err(|err| sim(format!("basin test from {start:?}: teacher: {err}")))?;
+        let distance = end
+            .iter()
+            .zip(teacher.end_state())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        max_distance = max_distance.max(distance);
+        correct += (distance <= test.tolerance) as usize;
+    }
+    Ok(BasinReport {
+        starts,
+        correct,
+        max_distance,
+        duration: test.duration,
+        tolerance: test.tolerance,
+        box_lo: lo.to_vec(),
+        box_hi: hi.to_vec(),
+    })
+}
+
+/// The E/I balance of a phase is measured over its last this many seconds.
+pub const EI_WINDOW: f64 = 5.0;
 
 /// One point of the learning curve.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -173,6 +265,12 @@ fn solution_signal(sol: &DenseSolution) -> Result<Signal, BuildError> {
     )
 }
 
+/// An engine's error about a phase option, renamed to the option's path in the model file.
+fn phase_field(mut e: BuildError, index: usize, name: &str) -> BuildError {
+    e.field = format!("phase[{index}].{name}");
+    e
+}
+
 fn sim(message: impl std::fmt::Display) -> RunError {
     RunError::Sim(SimError::Learning {
         message: message.to_string(),
@@ -220,6 +318,8 @@ pub struct FixedPointReport {
     /// Largest distance from a target fixed point to the nearest learned one with the same
     /// stability class (`None` when the target has none in the box or one has no match).
     pub max_error: Option<f64>,
+    /// The same over the target's attracting fixed points only (the attractors).
+    pub max_error_stable: Option<f64>,
 }
 
 /// Fixed points of the learned and target fields over the box spanned by `states`.
@@ -232,14 +332,7 @@ pub fn fixed_point_report(
 ) -> FixedPointReport {
     use crate::learning_metrics::{fixed_points, FixedPointOptions};
     let d = basis.dims();
-    let mut lo = vec![f64::INFINITY; d];
-    let mut hi = vec![f64::NEG_INFINITY; d];
-    for x in states.chunks_exact(d) {
-        for j in 0..d {
-            lo[j] = lo[j].min(x[j]);
-            hi[j] = hi[j].max(x[j]);
-        }
-    }
+    let (lo, hi) = state_box(states, d);
     let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
     let opts = FixedPointOptions {
         seeds_per_dim: if d == 1 {
@@ -264,6 +357,7 @@ pub fn fixed_point_report(
     );
     let target = fixed_points(|x, out| field.eval(x, out), &lo, &hi, &opts);
     let mut max_error: Option<f64> = None;
+    let mut max_error_stable: Option<f64> = None;
     for t in &target {
         let nearest = learned
             .iter()
@@ -277,6 +371,9 @@ pub fn fixed_point_report(
             })
             .fold(f64::INFINITY, f64::min);
         max_error = Some(max_error.unwrap_or(0.0).max(nearest));
+        if t.stability.is_attracting() {
+            max_error_stable = Some(max_error_stable.unwrap_or(0.0).max(nearest));
+        }
     }
     FixedPointReport {
         box_lo: lo,
@@ -284,21 +381,89 @@ pub fn fixed_point_report(
         learned,
         target,
         max_error: max_error.and_then(finite),
+        max_error_stable: max_error_stable.and_then(finite),
     }
+}
+
+/// Per-dimension minimum and maximum of `states` (rows of d).
+fn state_box(states: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut lo = vec![f64::INFINITY; d];
+    let mut hi = vec![f64::NEG_INFINITY; d];
+    for x in states.chunks_exact(d) {
+        for j in 0..d {
+            lo[j] = lo[j].min(x[j]);
+            hi[j] = hi[j].max(x[j]);
+        }
+    }
+    (lo, hi)
 }
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Runs the phases of `model`. `progress` is called with the simulated time now and then
-/// (about every 0.1 % of the total).
+/// Runs the phases of `model` on the model's engine (or `opts.engine`). `progress` is called
+/// with the simulated time now and then (about every 0.1 % of the total).
 pub fn run_phases(
+    model: &LearningModel,
+    opts: &PhaseOptions,
+    progress: impl FnMut(f64),
+) -> Result<LearnOutput, RunError> {
+    let setup = tracing::info_span!("setup", model = %model.name).entered();
+    let d = model.network.dims();
+    match opts.engine.unwrap_or(model.engine) {
+        EngineKind::Exact => {
+            let mut kernel = Kernel::new(
+                model.network.clone(),
+                Signal::zero(d),
+                &model.target.initial,
+            )?;
+            kernel.set_cascade_limit(model.cascade_limit);
+            drop(setup);
+            run_phases_on(&mut kernel, "exact", model, opts, progress)
+        }
+        EngineKind::Dense => {
+            let mut config = model.dense;
+            if let Some(dt) = opts.dt {
+                config.dt = dt;
+            }
+            let mut stepper = DenseStepper::new(
+                &model.network,
+                Signal::zero(d),
+                &model.target.initial,
+                config,
+            )?;
+            drop(setup);
+            let mut out = run_phases_on(&mut stepper, "dense", model, opts, progress)?;
+            let extra = &mut out.summary.extra;
+            extra.insert("dt".into(), config.dt.into());
+            extra.insert(
+                "integrator".into(),
+                serde_json::to_value(config.integrator).unwrap_or_default(),
+            );
+            extra.insert(
+                "spike_rule".into(),
+                serde_json::to_value(config.spike_rule).unwrap_or_default(),
+            );
+            Ok(out)
+        }
+    }
+}
+
+/// The seed of phase `index`'s voltage noise: every noisy phase draws its own stream.
+fn phase_noise_seed(seed: u64, index: usize) -> u64 {
+    seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Runs the phases of `model` on a given engine (fresh, at t = 0, built from `model.network`
+/// with readout 0); `engine_name` goes into the summary.
+pub fn run_phases_on<E: Plastic + Clone>(
+    engine: &mut E,
+    engine_name: &str,
     model: &LearningModel,
     opts: &PhaseOptions,
     mut progress: impl FnMut(f64),
 ) -> Result<LearnOutput, RunError> {
-    let setup = tracing::info_span!("setup", model = %model.name).entered();
     let d = model.network.dims();
     let n = model.network.neurons();
     let lambda_d = model.network.lambda_d();
@@ -329,25 +494,10 @@ pub fn run_phases(
         }
         None => vec![0.0; d * nb],
     };
-    if opts.initial_weights.is_some() && !opts.frozen {
-        // `Learner` starts from U = 0 and has no way to be given weights (yet).
-        return Err(BuildError::new(
-            "weights",
-            "given weights only with frozen learning (PhaseOptions::frozen)",
-            "initial weights with learning on",
-        )
-        .into());
-    }
-    let mut kernel = Kernel::new(
-        model.network.clone(),
-        Signal::zero(d),
-        &model.target.initial,
-    )?;
-    kernel.set_cascade_limit(model.cascade_limit);
+    learner.set_weights(&u)?;
     if !linear {
-        kernel.set_learned_current(Some(LearnedCurrent::new(basis.clone(), u.clone())?))?;
+        engine.set_learned_current(Some(LearnedCurrent::new(basis.clone(), u.clone())?))?;
     }
-    drop(setup);
 
     let _run = tracing::info_span!("learn", duration = total).entered();
     let started = Instant::now();
@@ -365,6 +515,7 @@ pub fn run_phases(
     let mut next_report = 0.0;
     let mut log = Vec::new();
     let mut core = vec![0.0; d * d];
+    let mut noisy = false;
 
     for (pi, phase) in model.phases.iter().enumerate() {
         let Phase {
@@ -376,21 +527,76 @@ pub fn run_phases(
         let last = pi + 1 == model.phases.len();
         // 1. Kills.
         if phase.kill_fraction > 0.0 {
-            let mut alive: Vec<usize> = (0..n).filter(|&i| kernel.alive()[i]).collect();
+            let mut alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
             rand::seq::SliceRandom::shuffle(&mut alive[..], &mut perturb);
             let count = ((phase.kill_fraction * n as f64).round() as usize).min(alive.len());
-            kernel.kill(&alive[..count])?;
+            engine.kill(&alive[..count])?;
         }
         // 2. Teacher.
         let x0 = match phase.start {
             PhaseStart::Continue => teacher_end.clone(),
             PhaseStart::Teacher => {
-                kernel.place_readout(&model.target.initial)?;
+                engine
+                    .place_readout(&model.target.initial)
+                    .map_err(|e| phase_field(e, pi, "start"))?;
                 model.target.initial.clone()
             }
             PhaseStart::Readout => {
-                kernel.readout(&mut xhat);
+                engine.readout(&mut xhat);
                 xhat.clone()
+            }
+        };
+        // Perturbations: a kick of network and teacher, noise, one delayed spike.
+        let mut x0 = x0;
+        if let Some(kick) = &phase.kick {
+            engine.readout(&mut xhat);
+            for ((a, b), k) in xhat.iter_mut().zip(x0.iter_mut()).zip(kick) {
+                *a += k;
+                *b += k;
+            }
+            engine
+                .place_readout(&xhat)
+                .map_err(|e| phase_field(e, pi, "kick"))?;
+        }
+        match phase.noise {
+            Some(noise) => {
+                engine.set_voltage_noise(
+                    noise.sigma,
+                    noise.interval,
+                    phase_noise_seed(model.seed, pi),
+                )?;
+                noisy = true;
+            }
+            None if noisy => {
+                engine.set_voltage_noise(0.0, 1.0, 0)?;
+                noisy = false;
+            }
+            None => {}
+        }
+        if let Some((after, delay)) = phase.delay_spike {
+            engine.delay_next_spike(t_s + after, delay)?;
+        }
+        let basins = match &phase.basins {
+            None => None,
+            Some(test) => {
+                let (lo, hi) = match test.range {
+                    Some((a, b)) => (vec![a; d], vec![b; d]),
+                    None if !train_states.is_empty() => state_box(&train_states, d),
+                    None => {
+                        return Err(BuildError::new(
+                            format!("phase[{pi}].basins.range"),
+                            "a range (required before any training phase)",
+                            "none",
+                        )
+                        .into())
+                    }
+                };
+                for r in 0..d {
+                    for col in 0..d {
+                        core[r * d + col] = if linear { u[r * d + col] } else { 0.0 };
+                    }
+                }
+                Some(basin_test(&*engine, test, &lo, &hi, &core, field.as_ref())?)
             }
         };
         let c = shift(&phase.input, t_s)?;
@@ -403,17 +609,17 @@ pub fn run_phases(
         } else {
             c
         };
-        kernel.set_input(drive)?;
-        let set_core = |kernel: &mut Kernel, u: &[f64], core: &mut [f64]| {
+        engine.set_input(drive.clone())?;
+        let set_core = |engine: &mut E, u: &[f64], core: &mut [f64]| {
             for r in 0..d {
                 for col in 0..d {
                     let l = if linear { u[r * d + col] } else { 0.0 };
                     core[r * d + col] = l - if r == col { k } else { 0.0 };
                 }
             }
-            kernel.set_slow_core(core)
+            engine.set_slow_core(core)
         };
-        set_core(&mut kernel, &u, &mut core)?;
+        set_core(engine, &u, &mut core)?;
         // Teacher states of a training phase (η > 0 in the file, frozen or not), for the field
         // error.
         let learns = phase.learns() && !opts.frozen;
@@ -430,7 +636,7 @@ pub fn run_phases(
         // 4. Run.
         let first_sample = readout.len();
         let first_spike = spikes.len();
-        let mut take_samples = |kernel: &mut Kernel,
+        let mut take_samples = |engine: &mut E,
                                 spikes: &mut Vec<Spike>,
                                 readout: &mut Readout,
                                 upto: f64,
@@ -441,8 +647,8 @@ pub fn run_phases(
                 if ts > upto || (!inclusive && ts >= upto) {
                     return Ok(());
                 }
-                kernel.run_until(Time::from_secs(ts.max(kernel.time().secs())), spikes)?;
-                kernel.readout(&mut xhat);
+                engine.run_until(Time::from_secs(ts.max(engine.time().secs())), spikes)?;
+                engine.readout(&mut xhat);
                 teacher.eval(ts, &mut x);
                 readout.push(ts, &xhat, Some(&x));
                 next_sample += 1;
@@ -456,25 +662,25 @@ pub fn run_phases(
                 learning_rate: phase.learning_rate,
                 learning_rate_decay: phase.learning_rate_decay,
             };
-            kernel.record_intervals(true);
-            kernel.flush();
-            kernel.take_intervals(&mut log);
+            engine.record_intervals(true);
+            engine.flush();
+            engine.take_intervals(&mut log);
             let epochs = (duration / phase.epoch).ceil() as usize;
             let curve_every = (epochs / CURVE_POINTS).max(1);
             let mut window_start = readout.len();
             for e in 1..=epochs {
                 let t = t_s + (e as f64 * phase.epoch).min(duration);
-                take_samples(&mut kernel, &mut spikes, &mut readout, t, false)?;
-                kernel.run_until(Time::from_secs(t), &mut spikes)?;
-                kernel.flush();
-                kernel.take_intervals(&mut log);
+                take_samples(engine, &mut spikes, &mut readout, t, false)?;
+                engine.run_until(Time::from_secs(t), &mut spikes)?;
+                engine.flush();
+                engine.take_intervals(&mut log);
                 learner.integrate(&log, &teacher);
                 learner.apply(schedule.learning_rate_at((t - t_s) / duration));
                 u.copy_from_slice(learner.weights());
                 if linear {
-                    set_core(&mut kernel, &u, &mut core)?;
+                    set_core(engine, &u, &mut core)?;
                 } else {
-                    kernel.set_learned_weights(&u)?;
+                    engine.set_learned_weights(&u)?;
                 }
                 if e % curve_every == 0 || e == epochs {
                     let w = readout.len();
@@ -503,28 +709,28 @@ pub fn run_phases(
                     next_report = t + report_every;
                 }
             }
-            kernel.record_intervals(false);
+            engine.record_intervals(false);
         } else {
             let mut t = t_s;
             while t < t_e {
                 let step = (t + report_every * 10.0).min(t_e);
-                take_samples(&mut kernel, &mut spikes, &mut readout, step, false)?;
-                kernel.run_until(Time::from_secs(step), &mut spikes)?;
+                take_samples(engine, &mut spikes, &mut readout, step, false)?;
+                engine.run_until(Time::from_secs(step), &mut spikes)?;
                 progress(step);
                 t = step;
             }
         }
         if last {
-            take_samples(&mut kernel, &mut spikes, &mut readout, t_e, true)?;
+            take_samples(engine, &mut spikes, &mut readout, t_e, true)?;
         }
-        kernel.run_until(Time::from_secs(t_e), &mut spikes)?;
+        engine.run_until(Time::from_secs(t_e), &mut spikes)?;
 
         // Metrics.
         let (a, b) = (first_sample, readout.len());
         let xs = readout.x.as_deref().unwrap_or(&[]);
         let nrmse =
             (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
-        let stats = spike_stats(&spikes[first_spike..], kernel.alive(), t_s, t_e, 3);
+        let stats = spike_stats(&spikes[first_spike..], engine.alive(), t_s, t_e, 3);
         let autonomous = phase.zero_input && k == 0.0;
         let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
         if autonomous && b > a {
@@ -554,6 +760,32 @@ pub fn run_phases(
                 );
             }
         }
+        // E/I balance over the phase's last seconds.
+        let ei = {
+            let from = (t_e - EI_WINDOW).max(t_s);
+            let first = readout.times[a..b].partition_point(|&t| t < from) + a;
+            let alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
+            (first < b)
+                .then(|| {
+                    let drive = crate::balance::Drive {
+                        network: &model.network,
+                        slow_core: &core,
+                        input: &drive,
+                        learned: engine.learned_current(),
+                    };
+                    crate::balance::input_currents(
+                        &drive,
+                        &spikes,
+                        &readout.xhat[first * d..(first + 1) * d],
+                        &alive,
+                        readout.times[first],
+                        t_e,
+                        crate::balance::DEFAULT_BIN,
+                    )
+                })
+                .flatten()
+                .and_then(|c| c.balance())
+        };
         train_states.extend_from_slice(&states);
         reports.push(PhaseReport {
             name: phase.name.clone(),
@@ -578,6 +810,8 @@ pub fn run_phases(
                 .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
                 .and_then(finite),
             attractor,
+            ei_balance: ei,
+            basins,
         });
         t_s = t_e;
     }
@@ -591,10 +825,10 @@ pub fn run_phases(
         && model.target.kind != crate::dynamics::TargetKind::Lorenz)
         .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
 
-    let counters = kernel.counters();
+    let counters = engine.counters();
     let mut summary = Summary {
         model: model.name.clone(),
-        engine: "exact".into(),
+        engine: engine_name.into(),
         seed: model.seed,
         neurons: n,
         dims: d,

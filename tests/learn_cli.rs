@@ -197,6 +197,7 @@ fn learned_weights_round_trip_and_drive_run() {
     let opts = ebnsim::phases::PhaseOptions {
         initial_weights: Some(w.u.clone()),
         frozen: true,
+        ..Default::default()
     };
     let again = ebnsim::phases::run_phases(&model, &opts, |_| {}).unwrap();
     assert_eq!(again.weights, w.u);
@@ -249,8 +250,43 @@ fn malformed_learning_files_name_file_and_field() {
     );
     fails_naming(
         &format!("{SHORT}\n[simulate]\nduration = 1.0\n"),
-        &["simulate", "[[phase]]"],
+        &["simulate", "unknown field `duration`"],
     );
+    fails_naming(
+        &format!("{SHORT}\n[simulate]\nengine = \"dense\"\ndt = -1e-4\n"),
+        &["simulate.dt", "positive"],
+    );
+    fails_naming(
+        &format!("{SHORT}\n[input]\nkind = \"zero\"\n"),
+        &["input", "[[phase]]"],
+    );
+    let last = "kill_fraction = 0.5";
+    for (option, needles) in [
+        (
+            "noise = { sigma = -1.0 }",
+            &["phase[2].noise.sigma", "non-negative"][..],
+        ),
+        (
+            "noise = { sigma = 1.0, interval = 0.0 }",
+            &["phase[2].noise.interval"],
+        ),
+        (
+            "noise = { amplitude = 1.0 }",
+            &["unknown field `amplitude`"],
+        ),
+        ("kick = [0.1]", &["phase[2].kick", "2 numbers"]),
+        ("kick = [0.1, nan]", &["phase[2].kick[1]", "finite"]),
+        (
+            "delay_spike = { after = 1.0, delay = 1e-3 }",
+            &["phase[2].delay_spike.after", "within the phase"],
+        ),
+        (
+            "delay_spike = { after = 0.5, delay = 0.0 }",
+            &["phase[2].delay_spike.delay"],
+        ),
+    ] {
+        fails_naming(&SHORT.replace(last, &format!("{last}\n{option}")), needles);
+    }
     fails_naming(
         &SHORT.replace("learning_rate = 100.0", "learning_rate = 100.0\nspeed = 1"),
         &["speed"],
@@ -285,11 +321,116 @@ fn run_on_a_learning_file_runs_its_phases_as_learn() {
         model.as_os_str(),
         "--out".as_ref(),
         b.as_os_str(),
-        "--engine".as_ref(),
-        "dense".as_ref(),
+        "--cascade-limit".as_ref(),
+        "10".as_ref(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--engine"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--cascade-limit"));
+}
+
+/// `--engine dense --dt`: the same phases on the stepper; the summary says so, and carries the
+/// E/I balance of every phase.
+#[test]
+fn learn_runs_on_the_dense_stepper() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "short.toml", SHORT);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    ok(&learn(&model, &a));
+    ok(&ebnsim(&[
+        "learn".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        b.as_os_str(),
+        "--engine".as_ref(),
+        "dense".as_ref(),
+        "--dt".as_ref(),
+        "2e-4".as_ref(),
+        "--quiet".as_ref(),
+    ]));
+    let (sa, sb) = (json(&a.join("summary.json")), json(&b.join("summary.json")));
+    assert_eq!(sa["engine"], "exact");
+    assert_eq!(sb["engine"], "dense");
+    assert_eq!(sb["dt"], 2e-4);
+    assert_eq!(sb["spike_rule"], "one_per_step");
+    // Every dense spike is on the 0.2 ms grid.
+    let spikes = std::fs::read_to_string(b.join("spikes.csv")).unwrap();
+    for line in spikes.lines().skip(1).take(200) {
+        let t: f64 = line.split(',').next().unwrap().parse().unwrap();
+        let steps = t / 2e-4;
+        assert!((steps - steps.round()).abs() < 1e-6, "{t}");
+    }
+    // Both learn: the trained field error is far below 1 (U = 0 gives 1).
+    for s in [&sa, &sb] {
+        assert!(s["field_error"].as_f64().unwrap() < 0.5, "{s}");
+        for p in s["phases"].as_array().unwrap() {
+            let ei = &p["ei_balance"];
+            let (c, r) = (
+                ei["correlation"].as_f64().unwrap(),
+                ei["net_to_total"].as_f64().unwrap(),
+            );
+            assert!(
+                (-1.0..=1.0).contains(&c) && (0.0..=1.0).contains(&r),
+                "{ei}"
+            );
+        }
+        // Training with feedback is tightly balanced: E and I track each other.
+        let train = &s["phases"][0]["ei_balance"];
+        assert!(train["correlation"].as_f64().unwrap() > 0.5, "{train}");
+        assert!(train["net_to_total"].as_f64().unwrap() < 0.3, "{train}");
+    }
+}
+
+/// `--seed` replaces the file's seed; `--weights` continues learning from earlier weights.
+#[test]
+fn learn_takes_a_seed_and_continues_from_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "short.toml", SHORT);
+    let run = |out: &Path, extra: &[&std::ffi::OsStr]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "learn".as_ref(),
+            model.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--quiet".as_ref(),
+        ];
+        args.extend_from_slice(extra);
+        ok(&ebnsim(&args));
+        json(&out.join("summary.json"))
+    };
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    let sa = run(&a, &[]);
+    let sb = run(&b, &["--seed".as_ref(), "5".as_ref()]);
+    assert_eq!(sb["seed"], 5);
+    assert_eq!(
+        std::fs::read(a.join("spikes.csv")).unwrap(),
+        std::fs::read(b.join("spikes.csv")).unwrap(),
+        "--seed 5 is the file's seed 5"
+    );
+    let s7 = run(&b, &["--seed".as_ref(), "7".as_ref()]);
+    assert_eq!(s7["seed"], 7);
+    assert_ne!(
+        std::fs::read(a.join("spikes.csv")).unwrap(),
+        std::fs::read(b.join("spikes.csv")).unwrap()
+    );
+    // Continue learning: the weights move on from A's, and the field error falls.
+    let w = a.join("weights.json");
+    let sc = run(&c, &["--weights".as_ref(), w.as_os_str()]);
+    let (ua, uc) = (
+        ebnsim::weights_file::read(&w).unwrap().u,
+        ebnsim::weights_file::read(&c.join("weights.json"))
+            .unwrap()
+            .u,
+    );
+    assert_ne!(ua, uc);
+    let (ea, ec) = (
+        sa["field_error"].as_f64().unwrap(),
+        sc["field_error"].as_f64().unwrap(),
+    );
+    assert!(ec < ea, "continued {ec} vs first {ea}");
 }
 
 /// A training phase of the phase runner gives bit-identical spikes and weights to
