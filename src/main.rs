@@ -59,6 +59,19 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Draw the figures (SVG) of a run directory: readout.svg, raster.svg, and when the files
+    /// allow, before_after.svg, learning_curve.svg, phase_plane.svg.
+    Plot {
+        /// A directory written by `ebnsim run` or `ebnsim learn`.
+        run_dir: PathBuf,
+        /// Output directory (default: RUN_DIR/figures).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Length of the windows drawn, s (readout, raster and phase plane: the run's last
+        /// seconds).
+        #[arg(long, default_value_t = ebnsim::figures::DEFAULT_WINDOW)]
+        window: f64,
+    },
 }
 
 fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
@@ -159,6 +172,27 @@ fn learn(model: &Path, out: &Path, weights: Option<&Path>, quiet: bool) -> ExitC
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `ebnsim plot`: draws the figures and lists the files written.
+fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
+    let out = out.map_or_else(|| run_dir.join("figures"), Path::to_path_buf);
+    match ebnsim::figures::plot_run(run_dir, &out, window) {
+        Ok(files) => {
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(if matches!(e, ebnsim::figures::FigureError::Read(_)) {
+                2
+            } else {
+                1
+            })
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -262,5 +296,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Learn { model, out, quiet } => learn(&model, &out, None, quiet),
+        Command::Plot {
+            run_dir,
+            out,
+            window,
+        } => plot(&run_dir, out.as_deref(), window),
     }
 }
