@@ -290,7 +290,14 @@ impl Scale {
         match self {
             Scale::Linear => tick(v),
             Scale::Log(..) => {
-                let m = v / 10f64.powf(v.log10().floor());
+                // The decade of v, robust to v = 0.0999… from repeated multiplication.
+                let l = v.log10();
+                let e = if (l - l.round()).abs() < 1e-9 {
+                    l.round()
+                } else {
+                    l.floor()
+                };
+                let m = v / 10f64.powf(e);
                 let shown: &[f64] = if self.fine() {
                     &[1.0, 2.0, 5.0]
                 } else {
@@ -306,11 +313,16 @@ impl Scale {
     }
 }
 
-/// Just below the largest power of ten ≤ `v`: a log axis starting there gets its first label
-/// at its start (plotters labels from the first power of ten inside the range, and a start
-/// rounded a hair above the power would lose a decade of labels).
-fn floor_pow10(v: f64) -> f64 {
-    10f64.powi(v.log10().floor() as i32) * (1.0 - 1e-9)
+/// Just below the largest 1, 2 or 5 × 10^k ≤ `v`: a log axis starting there has a round
+/// start (a hair below it: plotters labels from the first power of ten inside the range, and a
+/// start rounded a hair above 10^k would lose a decade of labels).
+fn floor_125(v: f64) -> f64 {
+    let p = 10f64.powi(v.log10().floor() as i32);
+    let m = [5.0, 2.0, 1.0]
+        .into_iter()
+        .find(|&m| m * p <= v)
+        .unwrap_or(1.0);
+    m * p * (1.0 - 1e-9)
 }
 
 /// Draws the axes, light grid and labels of `chart`.
@@ -344,21 +356,29 @@ where
 /// One entry of a figure's key: label, line style, dashed.
 type KeyEntry = (String, ShapeStyle, bool);
 
+/// Rough width in pixels of `text` in a sans-serif font of `size` pixels.
+fn text_width(text: &str, size: u32) -> i32 {
+    (text.chars().count() as f64 * f64::from(size) * 0.58).ceil() as i32
+}
+
 /// Splits a title strip off the top of `root`: the title on the left, the key (a short line
-/// sample and label per entry) on the right, outside every plot. Returns the rest.
+/// sample and label per entry) on the right — or on a second line when both do not fit —
+/// outside every plot. Returns the rest.
 fn title_strip<'a>(root: &Area<'a>, title: &str, key: &[KeyEntry]) -> DrawResult<Area<'a>> {
-    let (strip, rest) = root.split_vertically(44);
-    let y = 22;
+    let entry_width = |label: &str| 28 + text_width(label, 12);
+    let key_width: i32 = key.iter().map(|(l, ..)| entry_width(l) + 18).sum();
+    let (width, _) = root.dim_in_pixel();
+    let one_line = 16 + text_width(title, 17) + 32 + key_width <= width as i32;
+    let (strip, rest) = root.split_vertically(if one_line { 44 } else { 70 });
     strip.draw(&Text::new(
         title.to_string(),
-        (16, y),
+        (16, 22),
         font(17).pos(Pos::new(HPos::Left, VPos::Center)),
     ))?;
-    let (width, _) = strip.dim_in_pixel();
+    let y = if one_line { 22 } else { 54 };
     let mut x = width as i32 - 16;
     for (label, style, dashed) in key.iter().rev() {
-        // Rough text width for a 12 px sans-serif font.
-        x -= 28 + 7 * label.chars().count() as i32;
+        x -= entry_width(label);
         if *dashed {
             for k in 0..3 {
                 let x0 = x + 9 * k;
@@ -378,20 +398,6 @@ fn title_strip<'a>(root: &Area<'a>, title: &str, key: &[KeyEntry]) -> DrawResult
         x -= 18;
     }
     Ok(rest)
-}
-
-fn legend<'a, 'b: 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> DrawResult {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(font(12))
-        .position(position)
-        .draw()?;
-    Ok(())
 }
 
 /// `[lo, hi]` covering the finite `values`, padded by `pad` of the span; `None` without any.
@@ -846,8 +852,11 @@ fn line_chart(path: &Path, spec: &Lines<'_>) -> Result<(), FigureError> {
             .flat_map(|s| s.points.iter())
             .filter(|p| p.0.is_finite() && keep(p.1))
     };
-    let (x0, x1) = extent(points().map(|p| p.0), 0.02)
-        .ok_or_else(|| no_data(path, "no finite point in any series"))?;
+    let (x0, x1) = extent(
+        points().map(|p| p.0).chain(spec.vlines.iter().map(|v| v.0)),
+        0.02,
+    )
+    .ok_or_else(|| no_data(path, "no finite point in any series"))?;
     let ys = points()
         .map(|p| p.1)
         .chain(spec.hlines.iter().map(|t| t.value).filter(|&v| keep(v)));
@@ -855,7 +864,7 @@ fn line_chart(path: &Path, spec: &Lines<'_>) -> Result<(), FigureError> {
         let (lo, hi) = extent(ys.map(f64::log10), 0.05)
             .ok_or_else(|| no_data(path, "no positive value for a log axis"))?;
         (
-            floor_pow10(10f64.powf(lo)),
+            floor_125(10f64.powf(lo)),
             10f64.powf(hi + 0.1 * (hi - lo).max(0.5)),
         )
     } else {
@@ -884,7 +893,20 @@ where
 {
     let keep = |y: f64| y.is_finite() && (!spec.log_y || y > 0.0);
     let (x0, x1) = (x.start, x.end);
-    let mut chart = chart_on(root, Some(spec.title)).build_cartesian_2d(x, y)?;
+    let key: Vec<KeyEntry> = spec
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                s.name.clone(),
+                PALETTE[i % PALETTE.len()].stroke_width(2),
+                false,
+            )
+        })
+        .collect();
+    let area = title_strip(root, spec.title, &key)?;
+    let mut chart = chart_on(&area, None).build_cartesian_2d(x, y)?;
     let y_scale = if spec.log_y {
         Scale::Log(y0, y1)
     } else {
@@ -923,16 +945,6 @@ where
             4,
             TEACHER.stroke_width(1),
         ))?;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((x1, t.value))
-                + Text::new(
-                    t.name.clone(),
-                    (-5, -3),
-                    font(12)
-                        .color(&TEACHER)
-                        .pos(Pos::new(HPos::Right, VPos::Bottom)),
-                ),
-        ))?;
     }
     for (i, s) in spec.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
@@ -942,16 +954,27 @@ where
             .copied()
             .filter(|p| p.0.is_finite() && keep(p.1))
             .collect();
-        let style = color.stroke_width(2);
-        chart
-            .draw_series(LineSeries::new(pts.iter().copied(), style))?
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        chart.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))?;
         if spec.markers {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
         }
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
+    // Tolerance names last, on a light box above their line's left end, over the data.
+    for t in spec.hlines.iter().filter(|t| keep(t.value)) {
+        let w = text_width(&t.name, 12);
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x0, t.value))
+                + Rectangle::new([(4, -18), (10 + w, -2)], WHITE.mix(0.8).filled())
+                + Text::new(
+                    t.name.clone(),
+                    (7, -3),
+                    font(12)
+                        .color(&TEACHER)
+                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                ),
+        ))?;
+    }
+    Ok(())
 }
 
 /// Writes the learning curve: the field error and the window NRMSE (readout vs teacher since
@@ -1000,6 +1023,40 @@ pub fn learning_curve_figure(
 ///
 /// Errors: no drawable point (finite, and positive on a log axis), or the file cannot be
 /// written.
+///
+/// ```
+/// use ebnsim::figures::{metric_chart, MetricChart, Series, Tolerance};
+/// let path = std::env::temp_dir().join("ebnsim-doc-kill.svg");
+/// metric_chart(
+///     &path,
+///     &MetricChart {
+///         title: "Van der Pol: errors vs neurons removed".into(),
+///         x_label: "fraction of neurons killed".into(),
+///         y_label: "|relative error|, NRMSE".into(),
+///         series: vec![
+///             Series {
+///                 name: "|period error|".into(),
+///                 points: vec![(0.0, 0.0032), (0.25, 0.0035), (0.5, 0.0040), (0.75, 0.012)],
+///             },
+///             Series {
+///                 name: "|amplitude error|".into(),
+///                 points: vec![(0.0, 0.0040), (0.25, 0.0043), (0.5, 0.0049), (0.75, 0.02)],
+///             },
+///             Series {
+///                 name: "1-s NRMSE".into(),
+///                 points: vec![(0.0, 0.031), (0.25, 0.033), (0.5, 0.037), (0.75, 0.09)],
+///             },
+///         ],
+///         tolerances: vec![
+///             Tolerance { name: "period / amplitude target 1 %".into(), value: 0.01 },
+///             Tolerance { name: "NRMSE target 0.05".into(), value: 0.05 },
+///         ],
+///         log_y: true,
+///     },
+/// )?;
+/// assert!(std::fs::read_to_string(&path)?.contains("|period error|"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn metric_chart(path: &Path, chart: &MetricChart) -> Result<(), FigureError> {
     line_chart(
         path,

@@ -69,7 +69,7 @@ enum Command {
         out: Option<PathBuf>,
         /// Length of the windows drawn, s (readout, raster and phase plane: the run's last
         /// seconds).
-        #[arg(long, default_value_t = ebnsim::figures::DEFAULT_WINDOW)]
+        #[arg(long, default_value_t = ebnsim::figures::DEFAULT_WINDOW, allow_negative_numbers = true)]
         window: f64,
     },
 }
