@@ -186,11 +186,10 @@ fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, ebnsim::figures::FigureError::Read(_)) {
-                2
-            } else {
-                1
-            })
+            // A malformed run file or a bad --window is the caller's input: 2, as elsewhere.
+            use ebnsim::figures::FigureError;
+            let input = matches!(e, FigureError::Read(_) | FigureError::InvalidLength { .. });
+            ExitCode::from(if input { 2 } else { 1 })
         }
     }
 }
