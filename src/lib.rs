@@ -100,7 +100,7 @@
 //! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
 //! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
 //! | learning | [`basis`] (Ψ of the readout, fitted learned currents), [`learning`] (the local rule on the exact engine) |
-//! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`counters`], [`error`] |
+//! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`counters`], [`error`], [`run_dir`] (reading run files back), [`figures`] (SVG figures) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
 //! run [`counters`].
@@ -116,6 +116,7 @@ pub mod dynamics;
 pub mod engine;
 pub mod error;
 pub mod expo;
+pub mod figures;
 pub mod kernel;
 pub mod learning;
 pub mod learning_metrics;
@@ -128,6 +129,7 @@ pub mod phases;
 pub mod queue;
 pub mod record;
 pub mod run;
+pub mod run_dir;
 pub mod seed;
 pub mod signal;
 pub mod teacher;

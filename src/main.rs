@@ -73,6 +73,19 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Draw the figures (SVG) of a run directory: readout.svg, raster.svg, and when the files
+    /// allow, before_after.svg, learning_curve.svg, phase_plane.svg.
+    Plot {
+        /// A directory written by `ebnsim run` or `ebnsim learn`.
+        run_dir: PathBuf,
+        /// Output directory (default: RUN_DIR/figures).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Length of the windows drawn, s (readout, raster and phase plane: the run's last
+        /// seconds).
+        #[arg(long, default_value_t = ebnsim::figures::DEFAULT_WINDOW, allow_negative_numbers = true)]
+        window: f64,
+    },
 }
 
 fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
@@ -214,6 +227,26 @@ fn learn(args: LearnArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `ebnsim plot`: draws the figures and lists the files written.
+fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
+    let out = out.map_or_else(|| run_dir.join("figures"), Path::to_path_buf);
+    match ebnsim::figures::plot_run(run_dir, &out, window) {
+        Ok(files) => {
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            // A malformed run file or a bad --window is the caller's input: 2, as elsewhere.
+            use ebnsim::figures::FigureError;
+            let input = matches!(e, FigureError::Read(_) | FigureError::InvalidLength { .. });
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum EngineArg {
     Exact,
@@ -347,5 +380,10 @@ fn main() -> ExitCode {
             seed,
             quiet,
         }),
+        Command::Plot {
+            run_dir,
+            out,
+            window,
+        } => plot(&run_dir, out.as_deref(), window),
     }
 }
