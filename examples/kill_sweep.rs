@@ -11,10 +11,11 @@
 //! Run with `cargo run --release --example kill_sweep [-- MODEL [OUT_DIR [SEED]]]` (default
 //! `models/van-der-pol-learn.toml`, `out/kill-sweep`, the file's seed).
 
+use ebnsim::figures::{metric_chart, MetricChart, Series, Tolerance};
 use ebnsim::model_file::parse_learning_seeded;
 use ebnsim::phases::{run_phases, PhaseOptions};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,10 +26,16 @@ fn main() {
     let out_dir = PathBuf::from(args.get(1).map_or("out/kill-sweep", String::as_str));
     let seed: Option<u64> = args.get(2).and_then(|s| s.parse().ok());
     let text = std::fs::read_to_string(&model_path).expect("a learning model file");
-    // Keep everything up to the end of the first (training) phase.
+    // Keep everything up to the end of the first training phase.
+    let original = parse_learning_seeded(&text, &model_path, seed).expect("a valid model");
+    let training = original
+        .phases
+        .iter()
+        .position(|p| p.learns())
+        .expect("a training phase");
     let second = text
         .match_indices("[[phase]]")
-        .nth(1)
+        .nth(training + 1)
         .map_or(text.len(), |(i, _)| i);
     let lorenz = text.contains("kind = \"lorenz\"");
     let duration = if lorenz { 30.0 } else { 4.0 };
@@ -51,8 +58,8 @@ fn main() {
     println!(
         "{}: trained {} s, {} stages of {duration} s, {:.1} s wall",
         model.name,
-        model.phases[0].duration,
-        model.phases.len() - 1,
+        model.phases[training].duration,
+        model.phases.len() - training - 1,
         started.elapsed().as_secs_f64()
     );
 
@@ -71,7 +78,8 @@ fn main() {
     }
     println!("| removed | alive | metrics | rate (Hz) |");
     println!("|---|---|---|---|");
-    for p in &out.phases[1..] {
+    let stages = &out.phases[training + 1..];
+    for p in stages {
         let f = 1.0 - p.alive as f64 / n;
         fraction.push(f);
         let values: Vec<f64> = if lorenz {
@@ -125,10 +133,63 @@ fn main() {
     })
     .expect("kill_sweep.csv written");
     println!("wrote {}", csv_path.display());
-    let _ = (&fraction, &series, Path::new(""));
+    let tolerances = if lorenz {
+        vec![
+            Tolerance {
+                name: "std ratio target 10 %".into(),
+                value: 0.1,
+            },
+            Tolerance {
+                name: "loop period target 5 %".into(),
+                value: 0.05,
+            },
+        ]
+    } else {
+        vec![
+            Tolerance {
+                name: "period target 0.5 %".into(),
+                value: 0.005,
+            },
+            Tolerance {
+                name: "amplitude target 1 %".into(),
+                value: 0.01,
+            },
+            Tolerance {
+                name: "NRMSE target 0.05".into(),
+                value: 0.05,
+            },
+        ]
+    };
+    let svg = out_dir.join("kill_sweep.svg");
+    metric_chart(
+        &svg,
+        &MetricChart {
+            title: format!(
+                "{}: autonomous errors vs neurons removed (N = {n})",
+                model.name
+            ),
+            x_label: "fraction of neurons removed after learning".into(),
+            y_label: if lorenz {
+                "relative error".into()
+            } else {
+                "|relative error|, 1-s NRMSE".into()
+            },
+            series: series
+                .into_iter()
+                .map(|(name, v)| Series {
+                    name,
+                    points: fraction.iter().copied().zip(v).collect(),
+                })
+                .collect(),
+            tolerances,
+            log_y: true,
+        },
+    )
+    .expect("kill_sweep.svg written");
+    println!("wrote {}", svg.display());
 
     // Up to half of the neurons removed, the learned dynamics must survive (issue 3).
-    let half = out.phases[1..=6].iter().all(|p| {
+    let half = stages[..=5].iter().all(|p| {
         if lorenz {
             p.attractor.as_ref().is_some_and(|a| {
                 a.std_ratios.iter().all(|r| (r - 1.0).abs() <= 0.1)

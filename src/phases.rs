@@ -23,7 +23,8 @@
 //! neurons, `ei_balance` over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]), and
 //! for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
 //! `period_error` and `amplitude_error` (for Lorenz: `attractor`, with std ratios, loop period
-//! error and occupancy distance). Top level: `field_error`, the learned field's error
+//! error and occupancy distance against the target's own attractor over
+//! [`ATTRACTOR_REFERENCE`] seconds). Top level: `field_error`, the learned field's error
 //! over the teacher states of all training phases.
 //!
 //! The library never prints: progress goes through a callback.
@@ -52,6 +53,10 @@ use std::time::Instant;
 
 /// Teacher states sampled per training phase for the field error and the learning curve.
 pub const FIELD_SAMPLES: usize = 2000;
+
+/// Length of the reference trajectory of attractor statistics (Lorenz), s: the target's own
+/// flow from the phase's start state, long enough for its statistics to converge.
+pub const ATTRACTOR_REFERENCE: f64 = 500.0;
 
 /// Learning-curve points per training phase.
 pub const CURVE_POINTS: usize = 100;
@@ -315,8 +320,9 @@ pub struct FixedPointReport {
     pub learned: Vec<crate::learning_metrics::FixedPoint>,
     /// Fixed points of the target field `g` in the box.
     pub target: Vec<crate::learning_metrics::FixedPoint>,
-    /// Largest distance from a target fixed point to the nearest learned one with the same
-    /// stability class (`None` when the target has none in the box or one has no match).
+    /// Largest distance from a target fixed point to the nearest learned one of the same kind
+    /// (attracting, repelling, saddle; `None` when the target has none in the box or one has no
+    /// match).
     pub max_error: Option<f64>,
     /// The same over the target's attracting fixed points only (the attractors).
     pub max_error_stable: Option<f64>,
@@ -361,7 +367,7 @@ pub fn fixed_point_report(
     for t in &target {
         let nearest = learned
             .iter()
-            .filter(|l| l.stability == t.stability)
+            .filter(|l| same_kind(l.stability, t.stability))
             .map(|l| {
                 l.x.iter()
                     .zip(&t.x)
@@ -383,6 +389,21 @@ pub fn fixed_point_report(
         max_error: max_error.and_then(finite),
         max_error_stable: max_error_stable.and_then(finite),
     }
+}
+
+/// Whether two fixed points are of the same kind for matching: both attracting (node or
+/// focus), both repelling, both saddles, or the same otherwise — a learned attractor whose
+/// Jacobian has a slight rotation (a focus) still matches a target node.
+fn same_kind(a: crate::learning_metrics::Stability, b: crate::learning_metrics::Stability) -> bool {
+    use crate::learning_metrics::Stability::*;
+    let kind = |s| match s {
+        StableNode | StableFocus => 0,
+        UnstableNode | UnstableFocus => 1,
+        Saddle => 2,
+        NonHyperbolic => 3,
+        Undetermined => 4,
+    };
+    kind(a) == kind(b)
 }
 
 /// Per-dimension minimum and maximum of `states` (rows of d).
@@ -754,9 +775,35 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 ae = Some(am);
             }
             if model.target.kind == crate::dynamics::TargetKind::Lorenz && d == 3 {
+                // The reference is the target's attractor itself: its flow from the phase's
+                // start over ATTRACTOR_REFERENCE seconds, not one window as short as the phase.
+                let span = ATTRACTOR_REFERENCE.max(duration);
+                let long = integrate_span(
+                    field.as_ref(),
+                    &Signal::zero(d),
+                    &x0,
+                    t_s,
+                    t_s + span,
+                    Tolerance::default(),
+                )
+                .map_err(|e| sim(format!("phase[{pi}] ({}): reference: {e}", phase.name)))?;
+                let samples = (span / dt).floor() as usize;
+                let mut ref_times = Vec::with_capacity(samples);
+                let mut ref_states = Vec::with_capacity(samples * d);
+                for i in 0..samples {
+                    let t = i as f64 * dt;
+                    long.eval(t_s + t, &mut x);
+                    ref_times.push(t);
+                    ref_states.extend_from_slice(&x);
+                }
                 let options = crate::learning_metrics::AttractorOptions::lorenz();
                 attractor = crate::learning_metrics::attractor_stats(
-                    &times, net, &times, reference, d, &options,
+                    &times,
+                    net,
+                    &ref_times,
+                    &ref_states,
+                    d,
+                    &options,
                 );
             }
         }
