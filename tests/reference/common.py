@@ -359,3 +359,38 @@ def nest_spikes(rec):
     n = np.asarray(ev["senders"], dtype=int)
     o = np.lexsort((n, t))
     return t[o], n[o]
+
+
+def readout_from_spikes(times, neurons, D, lambda_d, sample_times):
+    """x̂(t) = Σ_k D_{n_k} e^{−λ_d (t − t_k)} over spikes t_k ≤ t (spikes at a sample count)."""
+    d = D.shape[0]
+    out = np.zeros((len(sample_times), d))
+    order = np.argsort(times, kind="stable")
+    times, neurons = times[order], neurons[order]
+    r = np.zeros(d)
+    t_last = 0.0
+    k = 0
+    for s, ts in enumerate(sample_times):
+        while k < len(times) and times[k] <= ts:
+            r = r * math.exp(-lambda_d * (times[k] - t_last)) + D[:, neurons[k]]
+            t_last = times[k]
+            k += 1
+        out[s] = r * math.exp(-lambda_d * (ts - t_last))
+    return out
+
+
+def network_stats(times, neurons, n, duration, D, lambda_d, readout_csv):
+    """Rates, CV of ISIs and the readout error against the target columns of an ebnsim
+    readout.csv (the same target for every simulator)."""
+    d = D.shape[0]
+    ts = readout_csv[:, 0]
+    x = readout_csv[:, 1 + d:1 + 2 * d]
+    xh = readout_from_spikes(times, neurons, D, lambda_d, ts)
+    err = float(np.sqrt(np.mean(np.sum((xh - x) ** 2, axis=1))))
+    return {
+        "spikes": int(len(times)),
+        "rate_hz": len(times) / n / duration,
+        "cv_isi": cv_isi(times, neurons, n),
+        "readout_rmse": err,
+        "xhat": xh,
+    }
