@@ -394,3 +394,17 @@ def network_stats(times, neurons, n, duration, D, lambda_d, readout_csv):
         "readout_rmse": err,
         "xhat": xh,
     }
+
+
+def per_neuron_max_dt(t_a, n_a, t_b, n_b, n):
+    """Neuron by neuron: (number of neurons whose spike counts differ, the largest |Δt| between
+    their k-th spikes over the neurons with equal counts)."""
+    differ, worst = 0, 0.0
+    for i in range(n):
+        a, b = np.sort(t_a[n_a == i]), np.sort(t_b[n_b == i])
+        if len(a) != len(b):
+            differ += 1
+            continue
+        if len(a):
+            worst = max(worst, float(np.max(np.abs(a - b))))
+    return differ, worst
