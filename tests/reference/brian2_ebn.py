@@ -34,9 +34,15 @@ def run_brian2(D, thr, wf, ws, lam_d, lam_v, c_times, c_values, duration, dt, fa
     for k in range(d):
         ns[f"c{k}"] = b2.TimedArray(vals[:, k] * b2.Hz, dt=step * b2.second)
     drive = " + ".join(f"D{k}*c{k}(t)" for k in range(d))
-    eqs = f"""
+    slow = bool(np.any(ws))
+    # Without slow weights I_s is left out: Brian2's 'exact' solution of the coupled pair is
+    # singular (NaN) when lam_v == lam_d.
+    eqs = (f"""
     dv/dt = -lam_v*v + I_in + I_s : 1
     dI_s/dt = -lam_d*I_s : Hz
+""" if slow else """
+    dv/dt = -lam_v*v + I_in : 1
+""") + f"""
     I_in = {drive} : Hz (constant over dt)
     T : 1 (constant)
     Om : 1 (constant)
@@ -62,14 +68,15 @@ def run_brian2(D, thr, wf, ws, lam_d, lam_v, c_times, c_values, duration, dt, fa
     G.Om = np.diag(wf)
     for k in range(d):
         setattr(G, f"D{k}", D[k])
-    S = b2.Synapses(G, G, model="wf : 1 (constant)\nws : Hz (constant)",
-                    on_pre="v_post -= wf\nI_s_post += ws")
+    S = b2.Synapses(G, G, model="wf : 1 (constant)" + ("\nws : Hz (constant)" if slow else ""),
+                    on_pre="v_post -= wf" + ("\nI_s_post += ws" if slow else ""))
     pre, post = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     S.connect(i=pre.ravel(), j=post.ravel())
     w_fast = wf[post, pre].copy()
     w_fast[pre == post] = 0.0
     S.wf = w_fast.ravel()
-    S.ws = ws[post, pre].ravel() * b2.Hz
+    if slow:
+        S.ws = ws[post, pre].ravel() * b2.Hz
     if fast_delay > 0:
         assert not np.any(ws), "one Synapses object: a fast delay would delay the slow jumps too"
         S.delay = fast_delay * b2.second
