@@ -2,10 +2,13 @@
 one Synapses object carrying the fast jump (v_post −= Ω_f[post, pre], pre ≠ post, optional delay)
 and the slow jump (I_s,post += Ω_s[post, pre], autapses included). cpp_standalone."""
 import os
+import shutil
 import tempfile
 import time
 
 import numpy as np
+
+LAST_MODE = None  # how the last run_brian2 ran: "cpp_standalone" or the runtime target
 
 
 def run_brian2(D, thr, wf, ws, lam_d, lam_v, c_times, c_values, duration, dt, fast_delay=0.0,
@@ -16,7 +19,11 @@ def run_brian2(D, thr, wf, ws, lam_d, lam_v, c_times, c_values, duration, dt, fa
 
     b2.BrianLogger.log_level_error()
     directory = directory or tempfile.mkdtemp(prefix="b2_ebn_")
-    standalone = rule == "all"
+    global LAST_MODE
+    have_cxx = any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "c++", "g++"))
+    standalone = rule == "all" and have_cxx
+    LAST_MODE = ("cpp_standalone" if standalone else
+                 "runtime, numpy target" + ("" if have_cxx else " (no C++ compiler found)"))
     if standalone:
         b2.set_device("cpp_standalone", directory=directory, build_on_run=True)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0
@@ -48,10 +55,10 @@ def run_brian2(D, thr, wf, ws, lam_d, lam_v, c_times, c_values, duration, dt, fa
     Om : 1 (constant)
     fire : 1
     """ + "".join(f"D{k} : 1 (constant)\n" for k in range(d))
-    threshold = "v > T" if standalone else "fire > 0.5"
+    threshold = "v > T" if rule == "all" else "fire > 0.5"
     G = b2.NeuronGroup(n, eqs, threshold=threshold, reset="v -= Om", method="exact", namespace=ns)
     extra = []
-    if not standalone:
+    if rule != "all":
         thr_arr = np.asarray(thr, dtype=float)
 
         @b2.network_operation(when="thresholds", order=-1)

@@ -52,8 +52,8 @@ def check_row(c):
         tol_txt = "≤ " + fmt(tol)
     unit = f" {c['unit']}" if c["unit"] else ""
     note = f" ({c['note']})" if c["note"] else ""
-    q = c["quantity"].replace("|", "\\|")
-    return f"| {q}{note} | {fmt(c['measured'])}{unit} | {tol_txt} | {verdict} |"
+    q = (c["quantity"] + note).replace("|", "\\|")
+    return f"| {q} | {fmt(c['measured'])}{unit} | {tol_txt} | {verdict} |"
 
 
 def report(cases, vers, wall, path):
@@ -74,8 +74,9 @@ def report(cases, vers, wall, path):
         "|---|---|---|---|",
     ]
     for c in cases:
-        lines.append(f"| [{c['title']}](#{c['id']}) | {c['reference']} | {c['tolerance']} | "
-                     f"{status(c)} |")
+        esc = lambda x: x.replace("|", "\\|")
+        lines.append(f"| [{esc(c['title'])}](#{c['id']}) | {esc(c['reference'])} | "
+                     f"{esc(c['tolerance'])} | {status(c)} |")
     lines += ["", f"Suite wall time {wall:.0f} s (cases only, without the install).", "",
               "## Versions", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in vers.items()]
