@@ -39,7 +39,8 @@ def ebnsim(n, D, c):
         "record": {"readout_dt": 0.01},
     }
     r = run_ebnsim(model, f"timing-{n}")
-    return r.summary["wall_seconds"], len(r.times)
+    checks = r.summary["counters"]["proven_absent"] / max(len(r.times), 1)
+    return r.summary["wall_seconds"], len(r.times), checks
 
 
 def nest_time(n, D, c):
@@ -78,18 +79,19 @@ def main(out):
         tolerance="reported only",
         why="Wall times on a shared 2-core machine, one run each: ratios, not benchmarks.",
     )
-    rows = ["| N | ebnsim exact (s) | spikes | NEST (s) | spikes | Brian2 run (s) | spikes | "
-            "NEST / ebnsim | Brian2 / ebnsim |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| N | ebnsim exact (s) | spikes | ebnsim bound checks per spike | NEST (s) | spikes | "
+            "Brian2 run (s) | spikes | NEST / ebnsim | Brian2 / ebnsim |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for n in SIZES:
         D, c = network(n)
         thr, wf, ws = ebn_weights(D, np.array([[-LAM]]), LAM, MU)
-        we, se = ebnsim(n, D, c)
+        we, se, checks = ebnsim(n, D, c)
         wn, sn = nest_time(n, D, c)
         tb, ib, wb_total, wb = run_brian2(D, thr, wf, np.zeros_like(ws), LAM, LAM,
                                           [0.0, DURATION / 2], c, DURATION, DELAY / 1000.0,
                                           fast_delay=DELAY / 1000.0,
                                           directory=str(WORK / f"brian2-timing-{n}"))
-        line = (f"| {n} | {we:.3f} | {se} | {wn:.3f} | {sn} | {wb:.3f} | {len(tb)} | "
+        line = (f"| {n} | {we:.3f} | {se} | {checks:.0f} | {wn:.3f} | {sn} | {wb:.3f} | {len(tb)} | "
                 f"{wn / we:.1f} | {wb / we:.1f} |")
         print(line, flush=True)
         rows.append(line)
@@ -103,7 +105,14 @@ def main(out):
                    "the three do different things near coincident spikes (NEST drops inputs during "
                    "t_ref, Brian2 rounds spikes to the grid), see the cases above. Brian2 at "
                    "dt = 0.1 ms is a grid simulation, a different accuracy class from the two "
-                   f"precise simulators. Brian2 ran as: {brian2_ebn.LAST_MODE}.\n\n"
+                   f"precise simulators. Brian2 ran as: {brian2_ebn.LAST_MODE}. Where the time goes: "
+                   "ebnsim does O(N) work per spike and per delayed delivery (the bound checks "
+                   "that prove a neuron cannot cross before the next event, ~2.6 N per spike "
+                   "here), a grid simulator O(N) per step; this network's population fires "
+                   "~6000 spikes/s at N = 1600 (0.6 per 0.1-ms step), so both do the same order "
+                   "of work and Brian2's per-neuron step is the cheaper one — ebnsim's advantage "
+                   "is accuracy per unit of work, not raw speed on large, delayed, high-rate "
+                   "networks.\n\n"
                    + "\n".join(rows))
     res.wall = time.perf_counter() - t_start
     write_results([res], out)
