@@ -2,10 +2,11 @@
 //!
 //! * learning a chaotic attractor (Lorenz, scaled as in the prototype) with the local rule on the
 //!   exact engine, quadratic monomials of the readout as the basis (the Lorenz field is
-//!   quadratic), K = 30, η = 300 decaying over the last 30 %;
+//!   quadratic), K = 30, η = 300 decaying to 3 % over the second half (as
+//!   models/lorenz-learn.toml);
 //! * judging a chaotic replay by its statistics, not its trajectory: per-coordinate std ratios,
-//!   mean loop period, occupancy distance (`learning_metrics::attractor_stats`) over 30 s of
-//!   autonomous activity.
+//!   mean loop period, occupancy distance (`learning_metrics::attractor_stats`) of 60 s of
+//!   autonomous activity against 500 s of the target's own attractor.
 //!
 //! Run with `cargo run --release --example learn_lorenz [-- SECONDS [NEURONS]]` (defaults: 500 s
 //! of training, 100 neurons). Issue 3's targets: std ratios within 10 %, loop period within 5 %.
@@ -60,38 +61,43 @@ fn main() {
         epoch: 1e-3,
         feedback_gain: k,
         learning_rate: 300.0,
-        learning_rate_decay: Some((0.7, 0.1)),
+        learning_rate_decay: Some((0.5, 0.03)),
     };
     let started = std::time::Instant::now();
     let spikes =
         train(&mut kernel, &mut learner, &teacher, &[0.0; 9], &schedule).expect("training");
     let wall = started.elapsed().as_secs_f64();
 
-    // 30 s autonomous: no input, no feedback, the learned current stays.
+    // 60 s autonomous: no input, no feedback, the learned current stays.
     let t0 = kernel.time().secs();
     kernel.set_input(Signal::zero(d)).expect("input");
     kernel.set_slow_core(&[0.0; 9]).expect("core");
     let mut start = [0.0; 3];
     teacher.eval(t0, &mut start);
     let reference =
-        integrate(&field, &Signal::zero(d), &start, 30.0, Tolerance::default()).expect("teacher");
-    let (mut times, mut net_states, mut ref_states) = (Vec::new(), Vec::new(), Vec::new());
+        integrate(&field, &Signal::zero(d), &start, 500.0, Tolerance::default()).expect("teacher");
+    let (mut times, mut net_states) = (Vec::new(), Vec::new());
     let (mut auto_spikes, mut xhat, mut x) = (Vec::new(), [0.0; 3], [0.0; 3]);
-    for i in 0..=30_000 {
+    for i in 0..=60_000 {
         let t = i as f64 * 1e-3;
         kernel
             .run_until(Time::from_secs(t0 + t), &mut auto_spikes)
             .expect("autonomous run");
         kernel.readout(&mut xhat);
-        reference.eval(t, &mut x);
         times.push(t);
         net_states.extend_from_slice(&xhat);
+    }
+    let (mut ref_times, mut ref_states) = (Vec::new(), Vec::new());
+    for i in 0..500_000 {
+        let t = i as f64 * 1e-3;
+        reference.eval(t, &mut x);
+        ref_times.push(t);
         ref_states.extend_from_slice(&x);
     }
     let stats = attractor_stats(
         &times,
         &net_states,
-        &times,
+        &ref_times,
         &ref_states,
         d,
         &AttractorOptions::lorenz(),
@@ -101,9 +107,9 @@ fn main() {
         spikes.len()
     );
     println!(
-        "autonomous 30 s: {} spikes ({:.2} Hz per neuron)",
+        "autonomous 60 s: {} spikes ({:.2} Hz per neuron)",
         auto_spikes.len(),
-        auto_spikes.len() as f64 / 30.0 / n as f64
+        auto_spikes.len() as f64 / 60.0 / n as f64
     );
     let s = stats.expect("attractor statistics");
     println!(
