@@ -74,8 +74,14 @@ fn main() {
     kernel.set_slow_core(&[0.0; 9]).expect("core");
     let mut start = [0.0; 3];
     teacher.eval(t0, &mut start);
-    let reference =
-        integrate(&field, &Signal::zero(d), &start, 500.0, Tolerance::default()).expect("teacher");
+    let reference = integrate(
+        &field,
+        &Signal::zero(d),
+        &start,
+        500.0,
+        Tolerance::default(),
+    )
+    .expect("teacher");
     let (mut times, mut net_states) = (Vec::new(), Vec::new());
     let (mut auto_spikes, mut xhat, mut x) = (Vec::new(), [0.0; 3], [0.0; 3]);
     for i in 0..=60_000 {

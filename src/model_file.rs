@@ -1006,6 +1006,9 @@ pub struct Phase {
     pub start: PhaseStart,
     /// `kill_fraction` (default 0): fraction of all N neurons removed at the phase start.
     pub kill_fraction: f64,
+    /// `kill_neurons` (default none): these neurons (indices) are removed at the phase start,
+    /// after `kill_fraction`'s draw.
+    pub kill_neurons: Vec<usize>,
     /// `epoch`, s (default [`DEFAULT_EPOCH`]).
     pub epoch: f64,
     /// `noise = { sigma, interval }`: voltage noise during the phase (none by default).
@@ -1175,6 +1178,8 @@ struct RawPhase {
     start: Option<String>,
     #[serde(default)]
     kill_fraction: f64,
+    #[serde(default)]
+    kill_neurons: Vec<usize>,
     epoch: Option<f64>,
     noise: Option<RawNoise>,
     kick: Option<Vec<f64>>,
@@ -1297,7 +1302,7 @@ fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError>
     let mut input_rng = rng_stream(seed, Stream::Input);
     let mut phases = Vec::with_capacity(raw.phase.len());
     for (i, p) in raw.phase.into_iter().enumerate() {
-        phases.push(build_phase(p, i, d, &mut input_rng)?);
+        phases.push(build_phase(p, i, d, n, &mut input_rng)?);
     }
     let readout_dt = match raw.record.and_then(|r| r.readout_dt) {
         None => DEFAULT_READOUT_DT,
@@ -1548,6 +1553,7 @@ fn build_phase<R: rand::Rng>(
     p: RawPhase,
     i: usize,
     d: usize,
+    n: usize,
     rng: &mut R,
 ) -> Result<Phase, BuildError> {
     let f = |name: &str| format!("phase[{i}].{name}");
@@ -1592,6 +1598,13 @@ fn build_phase<R: rand::Rng>(
             Some((start, to))
         }
     };
+    if let Some((k, &j)) = p.kill_neurons.iter().enumerate().find(|(_, &j)| j >= n) {
+        return Err(BuildError::new(
+            f(&format!("kill_neurons[{k}]")),
+            format!("a neuron index below network.neurons = {n}"),
+            format!("{j}"),
+        ));
+    }
     let kill_fraction = p.kill_fraction;
     if !(kill_fraction.is_finite() && (0.0..=1.0).contains(&kill_fraction)) {
         return Err(BuildError::new(
@@ -1712,6 +1725,7 @@ fn build_phase<R: rand::Rng>(
         learning_rate_decay,
         start,
         kill_fraction,
+        kill_neurons: p.kill_neurons,
         epoch,
         noise,
         kick: p.kick,

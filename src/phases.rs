@@ -553,6 +553,11 @@ pub fn run_phases_on<E: Plastic + Clone>(
             let count = ((phase.kill_fraction * n as f64).round() as usize).min(alive.len());
             engine.kill(&alive[..count])?;
         }
+        if !phase.kill_neurons.is_empty() {
+            engine
+                .kill(&phase.kill_neurons)
+                .map_err(|e| phase_field(e, pi, "kill_neurons"))?;
+        }
         // 2. Teacher.
         let x0 = match phase.start {
             PhaseStart::Continue => teacher_end.clone(),

@@ -275,6 +275,10 @@ fn malformed_learning_files_name_file_and_field() {
             &["unknown field `amplitude`"],
         ),
         ("kick = [0.1]", &["phase[2].kick", "2 numbers"]),
+        (
+            "kill_neurons = [1, 30]",
+            &["phase[2].kill_neurons[1]", "below network.neurons = 30"],
+        ),
         ("kick = [0.1, nan]", &["phase[2].kick[1]", "finite"]),
         (
             "delay_spike = { after = 1.0, delay = 1e-3 }",

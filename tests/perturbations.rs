@@ -192,6 +192,24 @@ fn a_kick_moves_network_and_teacher_together() {
 }
 
 #[test]
+fn named_neurons_are_removed_at_the_phase_start() {
+    let out = ebnsim::phases::run_phases(
+        &kicked_model("kill_neurons = [0, 3, 3]"),
+        &Default::default(),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(out.phases[1].alive, 28);
+    let before = out.spikes.iter().filter(|s| s.time.secs() < 1.0);
+    assert!(before.clone().any(|s| s.neuron == 0 || s.neuron == 3));
+    assert!(out
+        .spikes
+        .iter()
+        .filter(|s| s.time.secs() >= 1.0)
+        .all(|s| s.neuron != 0 && s.neuron != 3));
+}
+
+#[test]
 fn phase_noise_changes_the_spikes_deterministically() {
     let run = |extra: &str| {
         ebnsim::phases::run_phases(&kicked_model(extra), &Default::default(), |_| {}).unwrap()
