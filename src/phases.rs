@@ -6,7 +6,9 @@
 //!
 //! 1. neurons are removed (`kill_fraction` of all N, chosen among the alive ones from
 //!    [`Stream::Perturbation`]); then the phase's perturbations are set: a `kick` of network and
-//!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`);
+//!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`),
+//!    `weight_noise` on the learned synapses (a fixed offset `P` beyond `Dᵀ U`,
+//!    [`Plastic::set_learned_offsets`], from [`Stream::WeightNoise`]);
 //! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
 //!    the previous phase's teacher end state (default; the first phase from `target.initial`),
 //!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
