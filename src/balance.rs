@@ -12,7 +12,7 @@
 //!
 //! - feedforward `D_iᵀ c(t)` (the command, plus `K x` when a teacher is fed back);
 //! - slow recurrent `D_iᵀ M x̂(t)` (low-rank slow weights `Ω_s = Dᵀ M D`);
-//! - learned `D_iᵀ U Ψ(·)` (when a learned current is given);
+//! - learned `D_iᵀ U Ψ(·)` (when a learned current is given), plus its offset `P_i Ψ(·)` if any;
 //! - fast recurrent, **per presynaptic spike**: a spike of `j ≠ i` delivers the charge
 //!   `−Ω_f[i,j]` (the neuron's own reset is not an input), counted in the bin where it arrives.
 //!
@@ -161,7 +161,9 @@ pub fn input_currents(
             for (col, &i) in cols.iter().enumerate() {
                 let di = net.decoder(i);
                 let dot = |v: &[f64]| di.iter().zip(v).map(|(a, b)| a * b).sum::<f64>();
-                for part in [dot(&c), dot(&g), dot(&l)] {
+                // The learned part includes the neuron's offset `P_i Ψ`, if any.
+                let off = learned.as_ref().map_or(0.0, |lc| lc.offset_current(i));
+                for part in [dot(&c), dot(&g), dot(&l) + off] {
                     split(weight * part, &mut e_row[col], &mut i_row[col]);
                 }
             }

@@ -4,6 +4,15 @@
 //! the network. Between events `x̂(t) = x̂(t₀) e^{−λ_d (t − t₀)}`, so the current is a smooth
 //! function of time that [`LearnedCurrent`] fits by a polynomial to near machine precision over
 //! a short window, which the exact engine then treats like any other polynomial drive.
+//!
+//! # Offsets: slow weights that are not of the low-rank form
+//!
+//! The synaptic matrix of the learned current is `W = Dᵀ U` (N × N_b). The local rule changes it
+//! by `ΔW = Dᵀ ΔU` (`ΔU = η ∫ e Ψᵀ dt`), so a `W` that starts as `Dᵀ U₀ + P` — `P` an N × N_b
+//! offset: weights given from outside, or a perturbation of individual synapses — stays
+//! `Dᵀ U(t) + P` with `P` constant. [`LearnedCurrent`] therefore keeps `U` low-rank (learning
+//! unchanged) plus an optional fixed offset `P` ([`LearnedCurrent::set_offsets`]): neuron i
+//! receives `D_iᵀ U Ψ + P_i Ψ`. Without `P` nothing of it is computed.
 
 use crate::error::BuildError;
 use crate::expo::MAX_DEGREE;
@@ -345,6 +354,13 @@ pub struct LearnedCurrent {
     nodes: Vec<f64>,
     /// Fits made and windows halved, for the counters.
     fits: u64,
+    /// The fixed offset `P` (row-major N × N_b), if any: neuron i also receives `P_i Ψ`.
+    offsets: Option<Vec<f64>>,
+    /// With offsets, the fit of `Ψ` itself: scratch values and coefficients at the nodes
+    /// (`[j * N_b + b]`), and the polynomial in τ of the last fit, `psi_poly[k * N_b + b]`.
+    psi_values: Vec<f64>,
+    psi_coeffs: Vec<f64>,
+    psi_poly: Vec<f64>,
 }
 
 /// Relative accuracy the fits are held to (against the current's magnitude).
@@ -414,7 +430,107 @@ impl LearnedCurrent {
             inverse,
             nodes,
             fits: 0,
+            offsets: None,
+            psi_values: Vec::new(),
+            psi_coeffs: Vec::new(),
+            psi_poly: Vec::new(),
         })
+    }
+
+    /// Sets (or removes) the fixed offset `P` (row-major N × N_b, finite): neuron i then receives
+    /// `D_iᵀ U Ψ + P_i Ψ` (see the [module documentation](self)). Its number of rows is N; the
+    /// engines check that it matches the network.
+    pub fn set_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
+        let nb = self.basis.len();
+        if let Some(p) = &offsets {
+            if p.is_empty() || p.len() % nb != 0 || p.iter().any(|x| !x.is_finite()) {
+                return Err(BuildError::new(
+                    "offsets",
+                    format!("N×{nb} finite offsets (N × N_b)"),
+                    format!(
+                        "{} entries{}",
+                        p.len(),
+                        if p.iter().all(|x| x.is_finite()) {
+                            ""
+                        } else {
+                            ", not all finite"
+                        }
+                    ),
+                ));
+            }
+        }
+        let p = FIT_DEGREE + 1;
+        let have = offsets.is_some();
+        self.psi_values = vec![0.0; if have { p * nb } else { 0 }];
+        self.psi_coeffs = vec![0.0; if have { p * nb } else { 0 }];
+        self.psi_poly = vec![0.0; if have { p * nb } else { 0 }];
+        self.offsets = offsets;
+        Ok(())
+    }
+
+    /// The fixed offset `P` (row-major N × N_b), if any.
+    pub fn offsets(&self) -> Option<&[f64]> {
+        self.offsets.as_deref()
+    }
+
+    /// Number of neurons the offsets are for (their rows), if any.
+    pub fn offset_rows(&self) -> Option<usize> {
+        self.offsets.as_ref().map(|p| p.len() / self.basis.len())
+    }
+
+    /// Checks that the learned current fits a network of dimension `dims` and `neurons`
+    /// neurons: its basis ([`Basis::check_fits`]) and its offsets (N rows).
+    pub fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
+        self.basis.check_fits(dims, neurons)?;
+        match self.offset_rows() {
+            Some(rows) if rows != neurons => Err(BuildError::new(
+                "offsets",
+                format!(
+                    "{neurons}×{} offsets (network.neurons × N_b)",
+                    self.basis.len()
+                ),
+                format!("{rows} rows"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Ψ` at the argument of the last [`LearnedCurrent::current`] call.
+    pub fn last_psi(&self) -> &[f64] {
+        &self.psi
+    }
+
+    /// `P_i Ψ` at the argument of the last [`LearnedCurrent::current`] call (0 without
+    /// offsets): neuron i's share of the learned current beyond `D_iᵀ U Ψ`.
+    #[inline]
+    pub fn offset_current(&self, i: usize) -> f64 {
+        match &self.offsets {
+            Some(p) => {
+                let nb = self.psi.len();
+                p[i * nb..(i + 1) * nb]
+                    .iter()
+                    .zip(&self.psi)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            }
+            None => 0.0,
+        }
+    }
+
+    /// With offsets, adds `Σ_b P[i,b] ψ_k,b` — the offset current of the last
+    /// [`LearnedCurrent::fit_into`] as a polynomial in τ — to every neuron's coefficients
+    /// `drive[i * stride + k]` (k ≤ the fit's degree); without offsets does nothing.
+    pub fn add_offset_drive(&self, drive: &mut [f64], stride: usize) {
+        let Some(p) = &self.offsets else {
+            return;
+        };
+        let nb = self.basis.len();
+        for (row, b) in p.chunks_exact(nb).zip(drive.chunks_exact_mut(stride)) {
+            for (k, bk) in b.iter_mut().enumerate().take(FIT_DEGREE + 1) {
+                let psi_k = &self.psi_poly[k * nb..(k + 1) * nb];
+                *bk += row.iter().zip(psi_k).map(|(a, c)| a * c).sum::<f64>();
+            }
+        }
     }
 
     /// The basis.
@@ -450,6 +566,11 @@ impl LearnedCurrent {
     /// Chebyshev nodes, halving `h` until the fit is within [`FIT_TOLERANCE`] of the current's
     /// magnitude at check points between the nodes; adds the polynomial's coefficients (in τ,
     /// `out[k * d + j]`) to `out` and returns `(h, degree)`.
+    ///
+    /// With offsets ([`LearnedCurrent::set_offsets`]) `Ψ` itself (N_b outputs) is fitted over
+    /// the same window from the same node values and held to the same tolerance (against `Ψ`'s
+    /// magnitude), so both fits are certified together; [`LearnedCurrent::add_offset_drive`]
+    /// then adds `P Ψ` to the neurons' drives.
     pub fn fit_into(
         &mut self,
         xhat0: &[f64],
@@ -460,6 +581,8 @@ impl LearnedCurrent {
         // `xhat0` is Ψ's argument at the window start: x̂, or r for a basis on spike trains;
         // both decay by the same factor e^{−λ_d τ}.
         let d = self.basis.dims();
+        let nb = self.basis.len();
+        let with_psi = self.offsets.is_some();
         let p = FIT_DEGREE + 1;
         let mut h = self.window.min(max_window);
         // Scratch taken out of self so that `current` can borrow self (no allocation per fit).
@@ -471,6 +594,7 @@ impl LearnedCurrent {
         loop {
             self.fits += 1;
             let mut scale: f64 = 0.0;
+            let mut psi_scale: f64 = 0.0;
             for j in 0..p {
                 let z = (-lambda_d * 0.5 * h * (1.0 + self.nodes[j])).exp();
                 for (x, x0) in xs.iter_mut().zip(xhat0) {
@@ -479,6 +603,10 @@ impl LearnedCurrent {
                 self.current(&xs, &mut truth);
                 self.values[j * d..(j + 1) * d].copy_from_slice(&truth);
                 scale = truth.iter().fold(scale, |m, v| m.max(v.abs()));
+                if with_psi {
+                    self.psi_values[j * nb..(j + 1) * nb].copy_from_slice(&self.psi);
+                    psi_scale = self.psi.iter().fold(psi_scale, |m, v| m.max(v.abs()));
+                }
             }
             // Monomial coefficients in s = 2τ/h − 1: coeffs[k * d + c].
             for k in 0..p {
@@ -488,8 +616,22 @@ impl LearnedCurrent {
                         .sum();
                 }
             }
+            if with_psi {
+                for k in 0..p {
+                    let inv = &self.inverse[k * p..(k + 1) * p];
+                    let out = &mut self.psi_coeffs[k * nb..(k + 1) * nb];
+                    out.fill(0.0);
+                    for (j, w) in inv.iter().enumerate() {
+                        let vals = &self.psi_values[j * nb..(j + 1) * nb];
+                        for (o, v) in out.iter_mut().zip(vals) {
+                            *o += w * v;
+                        }
+                    }
+                }
+            }
             // Check at the ends and between the outer nodes and the ends.
             let mut worst: f64 = 0.0;
+            let mut psi_worst: f64 = 0.0;
             for &s in &[
                 -1.0,
                 1.0,
@@ -505,8 +647,18 @@ impl LearnedCurrent {
                     let approx = (0..p).rev().fold(0.0, |acc, k| acc * s + coeffs[k * d + c]);
                     worst = worst.max((approx - t).abs());
                 }
+                if with_psi {
+                    for (b, t) in self.psi.iter().enumerate() {
+                        let approx = (0..p)
+                            .rev()
+                            .fold(0.0, |acc, k| acc * s + self.psi_coeffs[k * nb + b]);
+                        psi_worst = psi_worst.max((approx - t).abs());
+                    }
+                }
             }
-            if worst > FIT_TOLERANCE * scale.max(1e-300) && h > 1e-6 {
+            let bad = worst > FIT_TOLERANCE * scale.max(1e-300)
+                || (with_psi && psi_worst > FIT_TOLERANCE * psi_scale.max(1e-300));
+            if bad && h > 1e-6 {
                 h *= 0.5;
                 continue;
             }
@@ -521,6 +673,20 @@ impl LearnedCurrent {
                 for (k, v) in shifted.iter().enumerate() {
                     out[k * d + c] += v * scale_k;
                     scale_k *= 2.0 / h;
+                }
+            }
+            if with_psi {
+                for b in 0..nb {
+                    let mut a = [0.0; FIT_DEGREE + 1];
+                    for (k, ak) in a.iter_mut().enumerate() {
+                        *ak = self.psi_coeffs[k * nb + b];
+                    }
+                    let shifted = crate::signal::taylor_shift(&a, FIT_DEGREE, -1.0);
+                    let mut scale_k = 1.0;
+                    for (k, v) in shifted.iter().enumerate() {
+                        self.psi_poly[k * nb + b] = v * scale_k;
+                        scale_k *= 2.0 / h;
+                    }
                 }
             }
             break;
@@ -547,6 +713,48 @@ mod tests {
         let mut want = vec![1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 8.0, 12.0, 18.0, 27.0];
         want.sort_by(f64::total_cmp);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn offset_fit_matches_p_psi_over_its_window() {
+        let basis = Basis::rbf_grid(2, -1.15, 1.15, 6, 1.0).unwrap();
+        let nb = basis.len();
+        let u: Vec<f64> = (0..2 * nb).map(|i| ((i * 31) % 7) as f64 - 3.0).collect();
+        let rows = 3;
+        let p: Vec<f64> = (0..rows * nb)
+            .map(|i| ((i * 7919) % 11) as f64 * 0.1 - 0.5)
+            .collect();
+        let mut lc = LearnedCurrent::new(basis, u).unwrap();
+        lc.set_offsets(Some(p)).unwrap();
+        let xhat0 = [0.7, -0.4];
+        let lambda_d = 10.0;
+        let mut poly = vec![0.0; (MAX_DEGREE + 1) * 2];
+        let (h, deg) = lc.fit_into(&xhat0, lambda_d, 0.05, &mut poly);
+        assert!(h > 1e-4, "window {h}");
+        let stride = MAX_DEGREE + 1;
+        let mut drive = vec![0.0; rows * stride];
+        lc.add_offset_drive(&mut drive, stride);
+        let mut truth = [0.0; 2];
+        for j in 0..=100 {
+            let tau = h * j as f64 / 100.0;
+            let z = (-lambda_d * tau).exp();
+            lc.current(&[xhat0[0] * z, xhat0[1] * z], &mut truth);
+            for i in 0..rows {
+                let want = lc.offset_current(i);
+                let b = &drive[i * stride..(i + 1) * stride];
+                let approx = (0..=deg).rev().fold(0.0, |acc, k| acc * tau + b[k]);
+                assert!(
+                    (approx - want).abs() <= 1e-10 * (1.0 + want.abs()),
+                    "{tau}: row {i}: {approx} vs {want}"
+                );
+            }
+        }
+        // Without offsets nothing is added.
+        lc.set_offsets(None).unwrap();
+        let mut drive = vec![0.0; rows * stride];
+        lc.fit_into(&xhat0, lambda_d, 0.05, &mut poly);
+        lc.add_offset_drive(&mut drive, stride);
+        assert!(drive.iter().all(|&x| x == 0.0));
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub struct DenseStepper {
     learned: Option<LearnedCurrent>,
     /// Scratch for the learned current.
     learned_now: Vec<f64>,
+    /// Per-neuron offset currents `P_i Ψ` at the step start (empty without offsets).
+    learned_offsets: Vec<f64>,
     /// Filtered spike trains `r` (for a learned basis on spike trains).
     trains: Vec<f64>,
     /// Neurons that can still fire.
@@ -291,6 +293,7 @@ impl DenseStepper {
             counters: Counters::default(),
             learned: None,
             learned_now: vec![0.0; d],
+            learned_offsets: Vec::new(),
             trains: vec![0.0; n],
             alive: vec![true; n],
             noise_sigma: 0.0,
@@ -357,9 +360,40 @@ impl DenseStepper {
         learned: Option<LearnedCurrent>,
     ) -> Result<(), BuildError> {
         if let Some(l) = &learned {
-            l.basis().check_fits(self.d, self.n)?;
+            l.check_fits(self.d, self.n)?;
         }
+        self.learned_offsets = if learned.as_ref().is_some_and(|l| l.offsets().is_some()) {
+            vec![0.0; self.n]
+        } else {
+            Vec::new()
+        };
         self.learned = learned;
+        Ok(())
+    }
+
+    /// Sets (or removes) the fixed offset `P` (row-major N × N_b) of the learned current from
+    /// the next step on: neuron i also receives `P_i Ψ`, held at its step-start value like the
+    /// rest of the learned current ([`LearnedCurrent::set_offsets`]). Needs a learned current.
+    pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
+        let n = self.n;
+        let Some(l) = &mut self.learned else {
+            return Err(BuildError::new(
+                "offsets",
+                "a learned current to offset",
+                "none",
+            ));
+        };
+        let nb = l.basis().len();
+        if offsets.as_ref().is_some_and(|p| p.len() != n * nb) {
+            return Err(BuildError::new(
+                "offsets",
+                format!("{n}×{nb} offsets (network.neurons × N_b)"),
+                format!("{} entries", offsets.as_ref().map_or(0, Vec::len)),
+            ));
+        }
+        let have = offsets.is_some();
+        l.set_offsets(offsets)?;
+        self.learned_offsets = if have { vec![0.0; n] } else { Vec::new() };
         Ok(())
     }
 
@@ -492,6 +526,10 @@ impl DenseStepper {
             for (p, c) in self.poly.iter_mut().zip(&self.learned_now) {
                 *p += c;
             }
+            // Per-neuron offsets `P_i Ψ`, held likewise (empty without offsets).
+            for (i, o) in self.learned_offsets.iter_mut().enumerate() {
+                *o = l.offset_current(i);
+            }
         }
         if self.log_intervals {
             self.intervals.extend_from_slice(&[t0, t0 + dt]);
@@ -546,6 +584,17 @@ impl DenseStepper {
                     *v = a * *v + dot(di, shared) + b * *s;
                     *s *= self.decay;
                 }
+            }
+        }
+        if !self.learned_offsets.is_empty() {
+            // A constant current over the step: through the constant-drive basis function
+            // (exponential) or `dt·P_iΨ` (Euler), like the held `D_iᵀ U Ψ` in `poly[0]`.
+            let c = match self.config.integrator {
+                Integrator::Exponential => self.basis.drive[0],
+                Integrator::Euler => dt,
+            };
+            for (v, o) in self.v.iter_mut().zip(&self.learned_offsets) {
+                *v += c * o;
             }
         }
         if let Some(rng) = &mut self.noise_rng {

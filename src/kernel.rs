@@ -201,7 +201,7 @@ impl Kernel {
         learned: Option<LearnedCurrent>,
     ) -> Result<(), BuildError> {
         if let Some(l) = &learned {
-            l.basis().check_fits(self.d, self.n)?;
+            l.check_fits(self.d, self.n)?;
         }
         self.advance_to(self.now);
         self.learned = learned;
@@ -229,6 +229,34 @@ impl Kernel {
         self.advance_to(self.now);
         if let Some(l) = &mut self.learned {
             l.set_weights(u);
+        }
+        self.refresh_interval();
+        Ok(())
+    }
+
+    /// Sets (or removes) the fixed offset `P` (row-major N × N_b) of the learned current from
+    /// the current time on: neuron i then receives `D_iᵀ U Ψ + P_i Ψ`
+    /// ([`LearnedCurrent::set_offsets`]). Needs a learned current.
+    pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
+        let n = self.n;
+        let Some(l) = &mut self.learned else {
+            return Err(BuildError::new(
+                "offsets",
+                "a learned current to offset",
+                "none",
+            ));
+        };
+        let nb = l.basis().len();
+        if offsets.as_ref().is_some_and(|p| p.len() != n * nb) {
+            return Err(BuildError::new(
+                "offsets",
+                format!("{n}×{nb} offsets (network.neurons × N_b)"),
+                format!("{} entries", offsets.as_ref().map_or(0, Vec::len)),
+            ));
+        }
+        self.advance_to(self.now);
+        if let Some(l) = &mut self.learned {
+            l.set_offsets(offsets)?;
         }
         self.refresh_interval();
         Ok(())
@@ -466,6 +494,10 @@ impl Kernel {
                     let ck = &self.cpoly[k * d..(k + 1) * d];
                     *bk = di.iter().zip(ck).map(|(a, c)| a * c).sum();
                 }
+            }
+            if let Some(l) = &self.learned {
+                // Per-neuron offsets `P_i Ψ` (nothing without them).
+                l.add_offset_drive(&mut self.drive, STRIDE);
             }
             if noisy {
                 for (b, x) in self.drive.chunks_exact_mut(STRIDE).zip(&self.noise) {

@@ -7,7 +7,9 @@
 //! dW[i,b]/dt = η (D_iᵀ e) Ψ_b(x̂),   e = x − x̂      ⇔      dU/dt = η e Ψ(x̂)ᵀ
 //! ```
 //!
-//! keeps that form when it starts from zero. The actor receives, for every inter-event interval
+//! keeps that form when it starts from zero; weights that start as `Dᵀ U₀ + P` (given, or
+//! perturbed synapse by synapse) stay `Dᵀ U + P` with the offset `P` fixed
+//! ([`Plastic::set_learned_offsets`]). The actor receives, for every inter-event interval
 //! of the kernel, the readout at the interval start (between events `x̂(t) = x̂(t₀) e^{−λ_d(t−t₀)}`
 //! exactly) and integrates `∫ e Ψᵀ dt` against the teacher's dense output by Gauss–Legendre
 //! quadrature (8 nodes per piece of at most [`MAX_PIECE`] s: exact to rounding for these smooth
@@ -176,6 +178,10 @@ pub trait Plastic: Engine {
     fn learned_current(&self) -> Option<&LearnedCurrent>;
     /// Replaces the learned weights.
     fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError>;
+    /// Sets (or removes) the fixed offset `P` (N × N_b) of the learned current: neuron i also
+    /// receives `P_i Ψ` (weights `W = Dᵀ U + P`; [`LearnedCurrent::set_offsets`]). Needs a
+    /// learned current; learning changes `U` only.
+    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError>;
     /// Replaces the input from the current time on.
     fn set_input(&mut self, input: Signal) -> Result<(), BuildError>;
     /// Removes neurons from the current time on.
@@ -216,6 +222,9 @@ impl Plastic for Kernel {
     }
     fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
         Kernel::set_learned_weights(self, u)
+    }
+    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
+        Kernel::set_learned_offsets(self, offsets)
     }
     fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
         Kernel::set_input(self, input)
@@ -262,6 +271,9 @@ impl Plastic for DenseStepper {
     }
     fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
         DenseStepper::set_learned_weights(self, u)
+    }
+    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
+        DenseStepper::set_learned_offsets(self, offsets)
     }
     fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
         DenseStepper::set_input(self, input)

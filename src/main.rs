@@ -173,6 +173,7 @@ fn learn(args: LearnArgs) -> ExitCode {
             return ExitCode::from(2);
         }
         opts.initial_weights = Some(w.u);
+        opts.initial_offsets = w.offsets;
     }
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
     let bar = progress_bar(quiet, total);

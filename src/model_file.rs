@@ -1019,6 +1019,10 @@ pub struct Phase {
     /// `delay_spike = { after, delay }`: the first spike `after` seconds into the phase or later
     /// is held for `delay` seconds.
     pub delay_spike: Option<(f64, f64)>,
+    /// `weight_noise = { sigma }`: σ of independent `N(0, σ²)` noise added to every learned slow
+    /// synapse `W[i,b]` (N × N_b) at the phase start, as a fixed offset beyond the low-rank
+    /// `Dᵀ U` ([`crate::basis::LearnedCurrent::set_offsets`]).
+    pub weight_noise: Option<f64>,
     /// `basins = { per_dim, duration, range, tolerance }`: a basin test of the spiking network
     /// at the phase start.
     pub basins: Option<BasinTest>,
@@ -1185,6 +1189,13 @@ struct RawPhase {
     kick: Option<Vec<f64>>,
     delay_spike: Option<RawDelaySpike>,
     basins: Option<RawBasins>,
+    weight_noise: Option<RawWeightNoise>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeightNoise {
+    sigma: f64,
 }
 
 #[derive(Deserialize)]
@@ -1677,6 +1688,14 @@ fn build_phase<R: rand::Rng>(
             ))
         }
     };
+    let weight_noise = match p.weight_noise {
+        None => None,
+        Some(RawWeightNoise { sigma }) => Some(non_negative(
+            "weight_noise.sigma",
+            sigma,
+            "standard deviation per synapse",
+        )?),
+    };
     let basins = match p.basins {
         None => None,
         Some(b) => {
@@ -1731,6 +1750,7 @@ fn build_phase<R: rand::Rng>(
         kick: p.kick,
         delay_spike,
         basins,
+        weight_noise,
     })
 }
 

@@ -6,7 +6,9 @@
 //!
 //! 1. neurons are removed (`kill_fraction` of all N, chosen among the alive ones from
 //!    [`Stream::Perturbation`]); then the phase's perturbations are set: a `kick` of network and
-//!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`);
+//!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`),
+//!    `weight_noise` on the learned synapses (a fixed offset `P` beyond `Dᵀ U`,
+//!    [`Plastic::set_learned_offsets`], from [`Stream::WeightNoise`]);
 //! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
 //!    the previous phase's teacher end state (default; the first phase from `target.initial`),
 //!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
@@ -73,6 +75,10 @@ pub struct PhaseOptions {
     pub engine: Option<EngineKind>,
     /// The dense stepper's time step instead of the model's `simulate.dt`, s.
     pub dt: Option<f64>,
+    /// A fixed offset `P` (row-major N × N_b) of the learned synaptic matrix beyond `Dᵀ U`
+    /// (weights.json's `offsets`): neuron i also receives `P_i Ψ`; phases' `weight_noise` adds
+    /// to it. Learning changes `U` only.
+    pub initial_offsets: Option<Vec<f64>>,
 }
 
 /// What one phase measured (an entry of `summary.json`'s `phases`).
@@ -121,6 +127,21 @@ pub struct PhaseReport {
     /// The basin test of the spiking network at the phase start (phases with `basins`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basins: Option<BasinReport>,
+    /// The weight noise added at the phase start (phases with `weight_noise`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_noise: Option<WeightNoiseReport>,
+}
+
+/// What a phase's `weight_noise` did: `N(0, σ²)` added to every learned slow synapse, kept as
+/// the fixed offset `P` beyond the low-rank `Dᵀ U`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WeightNoiseReport {
+    /// σ per synapse.
+    pub sigma: f64,
+    /// `‖P‖_F` after the addition (the offset accumulates over phases).
+    pub offsets_norm: f64,
+    /// `‖P‖_F / ‖Dᵀ U‖_F` at the phase start (`None` while U = 0).
+    pub relative_norm: Option<f64>,
 }
 
 /// What a basin test of the spiking network measured ([`BasinTest`]).
@@ -227,6 +248,8 @@ pub struct LearnOutput {
     pub phases: Vec<PhaseReport>,
     /// The learned weights `U` (row-major d × N_b) at the end.
     pub weights: Vec<f64>,
+    /// The fixed offset `P` (row-major N × N_b) of the learned synaptic matrix, if any.
+    pub offsets: Option<Vec<f64>>,
     /// The basis they are on.
     pub basis: Basis,
     /// The learning curve.
@@ -471,6 +494,18 @@ pub fn run_phases(
     }
 }
 
+/// `‖Dᵀ U‖_F`: the Frobenius norm of the low-rank learned synaptic matrix (N × N_b).
+fn low_rank_norm(decoders: &[f64], d: usize, u: &[f64], nb: usize) -> f64 {
+    let mut sum = 0.0;
+    for di in decoders.chunks_exact(d) {
+        for b in 0..nb {
+            let w: f64 = di.iter().enumerate().map(|(j, x)| x * u[j * nb + b]).sum();
+            sum += w * w;
+        }
+    }
+    sum.sqrt()
+}
+
 /// The seed of phase `index`'s voltage noise: every noisy phase draws its own stream.
 fn phase_noise_seed(seed: u64, index: usize) -> u64 {
     seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -519,6 +554,28 @@ pub fn run_phases_on<E: Plastic + Clone>(
     if !linear {
         engine.set_learned_current(Some(LearnedCurrent::new(basis.clone(), u.clone())?))?;
     }
+    // A fixed offset P of the synaptic matrix (W = DᵀU + P): the linear basis learns through
+    // the slow core, so its offset rides on a learned current with U = 0.
+    let set_offsets = |engine: &mut E, p: &[f64]| -> Result<(), BuildError> {
+        if engine.learned_current().is_none() {
+            let zero = vec![0.0; d * nb];
+            engine.set_learned_current(Some(LearnedCurrent::new(basis.clone(), zero)?))?;
+        }
+        engine.set_learned_offsets(Some(p.to_vec()))
+    };
+    let mut offsets = opts.initial_offsets.clone();
+    if let Some(p) = &offsets {
+        if p.len() != n * nb || p.iter().any(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "weights.offsets",
+                format!("{n}×{nb} finite offsets (network.neurons × the model's basis)"),
+                format!("{} entries", p.len()),
+            )
+            .into());
+        }
+        set_offsets(engine, p)?;
+    }
+    let mut weight_rng = rng_stream(model.seed, Stream::WeightNoise);
 
     let _run = tracing::info_span!("learn", duration = total).entered();
     let started = Instant::now();
@@ -602,6 +659,24 @@ pub fn run_phases_on<E: Plastic + Clone>(
         if let Some((after, delay)) = phase.delay_spike {
             engine.delay_next_spike(t_s + after, delay)?;
         }
+        let weight_noise = match phase.weight_noise {
+            Some(sigma) => {
+                let p = offsets.get_or_insert_with(|| vec![0.0; n * nb]);
+                for w in p.iter_mut() {
+                    *w += sigma
+                        * rand::Rng::sample::<f64, _>(&mut weight_rng, rand_distr::StandardNormal);
+                }
+                set_offsets(engine, p).map_err(|e| phase_field(e, pi, "weight_noise"))?;
+                let norm = p.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let low_rank = low_rank_norm(model.network.decoders(), d, &u, nb);
+                Some(WeightNoiseReport {
+                    sigma,
+                    offsets_norm: norm,
+                    relative_norm: (low_rank > 0.0).then(|| norm / low_rank).and_then(finite),
+                })
+            }
+            None => None,
+        };
         let basins = match &phase.basins {
             None => None,
             Some(test) => {
@@ -864,6 +939,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
             attractor,
             ei_balance: ei,
             basins,
+            weight_noise,
         });
         t_s = t_e;
     }
@@ -916,13 +992,22 @@ pub fn run_phases_on<E: Plastic + Clone>(
             serde_json::to_value(&f).unwrap_or_default(),
         );
     }
-    summary.extra.insert("weights".into(), "low_rank".into());
+    summary.extra.insert(
+        "weights".into(),
+        if offsets.is_some() {
+            "low_rank_plus_offsets"
+        } else {
+            "low_rank"
+        }
+        .into(),
+    );
     Ok(LearnOutput {
         spikes,
         readout,
         summary,
         phases: reports,
         weights: u,
+        offsets,
         basis,
         curve,
         field_error,
@@ -976,6 +1061,7 @@ pub fn write_learn_run(
                 lambda_d: model.network.lambda_d(),
                 basis: out.basis.clone(),
                 u: out.weights.clone(),
+                offsets: out.offsets.clone(),
             },
         )?;
     }

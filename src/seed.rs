@@ -28,8 +28,11 @@ pub enum Stream {
     Noise = 3,
     /// Learning: random basis parameters, random training inputs.
     Learning = 4,
-    /// Perturbations: which neurons are killed, weight noise.
+    /// Perturbations: which neurons are killed.
     Perturbation = 5,
+    /// Weight noise: a phase's `weight_noise`, one normal per synapse of the learned weights'
+    /// offset (its own stream, so that kill draws never change with it).
+    WeightNoise = 6,
 }
 
 impl Stream {

@@ -15,7 +15,10 @@
 //! ```
 //!
 //! `u` holds the d rows of `U` (d × N_b): the learned slow current is `U Ψ(x̂)` and neuron i
-//! receives `D_iᵀ U Ψ(x̂)`. The basis is described completely (RBF centres and width, monomial
+//! receives `D_iᵀ U Ψ(x̂)`. An optional `offsets` (N rows of N_b, written only when present)
+//! holds a fixed offset `P` of the synaptic matrix beyond `Dᵀ U` (weight noise, given weights):
+//! neuron i then also receives `P_i Ψ` ([`crate::basis::LearnedCurrent::set_offsets`]); files
+//! without it are read as before. The basis is described completely (RBF centres and width, monomial
 //! exponents, tanh projections and offsets), so the file does not depend on the model file's
 //! random draws. Reading checks the format and version first, then every field: errors name the
 //! file and the field (`basis.centres[3]`, `u[1]`). Floats are written in shortest round-trip
@@ -48,6 +51,8 @@ pub struct Weights {
     pub basis: Basis,
     /// `U`, row-major d × N_b.
     pub u: Vec<f64>,
+    /// The fixed offset `P` of the synaptic matrix (`W = Dᵀ U + P`), row-major N × N_b, if any.
+    pub offsets: Option<Vec<f64>>,
 }
 
 /// A weights file that could not be read or is not valid.
@@ -91,6 +96,8 @@ struct RawFile {
     lambda_d: f64,
     basis: RawBasis,
     u: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    offsets: Option<Vec<Vec<f64>>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -171,6 +178,7 @@ pub fn write(path: &Path, weights: &Weights) -> Result<(), OutputError> {
         lambda_d: weights.lambda_d,
         basis,
         u: rows(&weights.u, nb),
+        offsets: weights.offsets.as_ref().map(|p| rows(p, nb)),
     };
     crate::record::write_json(path, &raw)
 }
@@ -369,12 +377,24 @@ fn validate(raw: RawFile) -> Result<Weights, BuildError> {
         }
     };
     let u = matrix_f64("u", &raw.u, d, nb)?;
+    let offsets = match &raw.offsets {
+        None => None,
+        Some(p) if p.is_empty() => {
+            return Err(BuildError::new(
+                "offsets",
+                "N ≥ 1 rows of N_b numbers",
+                "no rows",
+            ))
+        }
+        Some(p) => Some(matrix_f64("offsets", p, p.len(), nb)?),
+    };
     Ok(Weights {
         model: raw.model,
         seed: raw.seed,
         lambda_d: raw.lambda_d,
         basis,
         u,
+        offsets,
     })
 }
 
@@ -399,6 +419,7 @@ mod tests {
                 lambda_d: 10.0,
                 u: (0..2 * nb).map(|i| 0.1 + i as f64 / 7.0).collect(),
                 basis,
+                offsets: None,
             };
             let p = dir.path().join("w.json");
             write(&p, &w).unwrap();
