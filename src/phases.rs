@@ -121,6 +121,11 @@ pub struct PhaseReport {
     /// input and feedback): std ratios, loop period and its error, occupancy TV distance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attractor: Option<crate::learning_metrics::AttractorStats>,
+    /// The same statistics for the learned field `UΨ(x) − λ_d x` integrated without spikes from
+    /// the phase's start over the reference's span (Lorenz): when these are off too, the field
+    /// was learned wrong; when only `attractor` is, the spiking network departs from its field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub learned_field_attractor: Option<crate::learning_metrics::AttractorStats>,
     /// E/I balance over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]): mean
     /// correlation of each neuron's excitation and inhibition, and net over total input.
     pub ei_balance: Option<crate::learning_metrics::EiBalance>,
@@ -349,6 +354,28 @@ pub struct FixedPointReport {
     pub max_error: Option<f64>,
     /// The same over the target's attracting fixed points only (the attractors).
     pub max_error_stable: Option<f64>,
+}
+
+/// The learned field `UΨ(x) − λ_d x` as a vector field (to integrate it without spikes).
+#[derive(Debug)]
+struct LearnedField<'a> {
+    basis: &'a Basis,
+    u: &'a [f64],
+    lambda_d: f64,
+}
+
+impl VectorField for LearnedField<'_> {
+    fn dims(&self) -> usize {
+        self.basis.dims()
+    }
+
+    fn eval(&self, x: &[f64], out: &mut [f64]) {
+        let mut psi = vec![0.0; self.basis.len()];
+        learned_at(self.basis, self.u, x, &mut psi, out);
+        for (o, xi) in out.iter_mut().zip(x) {
+            *o -= self.lambda_d * xi;
+        }
+    }
 }
 
 /// Fixed points of the learned and target fields over the box spanned by `states`.
@@ -834,6 +861,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
         let stats = spike_stats(&spikes[first_spike..], engine.alive(), t_s, t_e, 3);
         let autonomous = phase.zero_input && k == 0.0;
         let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
+        let mut learned_attractor = None;
         if autonomous && b > a {
             let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
             let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
@@ -868,14 +896,36 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 )
                 .map_err(|e| sim(format!("phase[{pi}] ({}): reference: {e}", phase.name)))?;
                 let samples = (span / dt).floor() as usize;
-                let mut ref_times = Vec::with_capacity(samples);
-                let mut ref_states = Vec::with_capacity(samples * d);
-                for i in 0..samples {
-                    let t = i as f64 * dt;
-                    long.eval(t_s + t, &mut x);
-                    ref_times.push(t);
-                    ref_states.extend_from_slice(&x);
-                }
+                let sample = |sol: &DenseSolution, x: &mut [f64]| {
+                    let mut times = Vec::with_capacity(samples);
+                    let mut states = Vec::with_capacity(samples * d);
+                    for i in 0..samples {
+                        let t = i as f64 * dt;
+                        sol.eval(t_s + t, x);
+                        times.push(t);
+                        states.extend_from_slice(x);
+                    }
+                    (times, states)
+                };
+                let (ref_times, ref_states) = sample(&long, &mut x);
+                // The learned field alone, integrated without spikes from the same start: tells
+                // a learning failure (this differs too) from a spiking one (only the network
+                // differs).
+                let learned = LearnedField {
+                    basis: &basis,
+                    u: &u,
+                    lambda_d,
+                };
+                let alone = integrate_span(
+                    &learned,
+                    &Signal::zero(d),
+                    &x0,
+                    t_s,
+                    t_s + span,
+                    Tolerance::default(),
+                )
+                .ok()
+                .map(|sol| sample(&sol, &mut x));
                 let options = crate::learning_metrics::AttractorOptions::lorenz();
                 attractor = crate::learning_metrics::attractor_stats(
                     &times,
@@ -885,6 +935,16 @@ pub fn run_phases_on<E: Plastic + Clone>(
                     d,
                     &options,
                 );
+                learned_attractor = alone.and_then(|(lt, ls)| {
+                    crate::learning_metrics::attractor_stats(
+                        &lt,
+                        &ls,
+                        &ref_times,
+                        &ref_states,
+                        d,
+                        &options,
+                    )
+                });
             }
         }
         // E/I balance over the phase's last seconds.
@@ -937,6 +997,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
                 .and_then(finite),
             attractor,
+            learned_field_attractor: learned_attractor,
             ei_balance: ei,
             basins,
             weight_noise,
