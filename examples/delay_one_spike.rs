@@ -8,27 +8,24 @@
 //! Run with `cargo run --release --example delay_one_spike [-- MODEL]` (default
 //! `models/van-der-pol-learn.toml`; two trainings, about 30 s of wall time).
 
-use ebnsim::model_file::parse_learning;
+use ebnsim::model_file::{load_learning, LearningModel, Phase};
 use ebnsim::phases::{run_phases, LearnOutput, PhaseOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The model's phases up to its first training phase, then one autonomous phase of 3 s.
-fn variant(text: &str, path: &Path, extra: &str) -> LearnOutput {
-    let original = parse_learning(text, path).expect("a valid model");
-    let training = original
+/// The model's phases up to its first training phase, then one autonomous phase of 3 s
+/// (with one delayed spike, when `delay` is given).
+fn variant(model: &LearningModel, delay: Option<(f64, f64)>) -> LearnOutput {
+    let mut model = model.clone();
+    let training = model
         .phases
         .iter()
         .position(|p| p.learns())
         .expect("a training phase");
-    let cut = text
-        .match_indices("[[phase]]")
-        .nth(training + 1)
-        .map_or(text.len(), |(i, _)| i);
-    let model_text = format!(
-        "{}\n[[phase]]\nname = \"autonomous\"\nduration = 3.0\ninput = {{ kind = \"zero\" }}\n{extra}\n",
-        &text[..cut]
-    );
-    let model = parse_learning(&model_text, path).expect("a valid variant");
+    model.phases.truncate(training + 1);
+    model.phases.push(Phase {
+        delay_spike: delay,
+        ..Phase::autonomous("autonomous", 3.0, model.network.dims())
+    });
     run_phases(&model, &PhaseOptions::default(), |_| {}).expect("the phases run")
 }
 
@@ -38,9 +35,9 @@ fn main() {
             .nth(1)
             .unwrap_or_else(|| "models/van-der-pol-learn.toml".into()),
     );
-    let text = std::fs::read_to_string(&path).expect("a learning model file");
-    let plain = variant(&text, &path, "");
-    let delayed = variant(&text, &path, "delay_spike = { after = 0.5, delay = 1e-3 }");
+    let model = load_learning(&path).expect("a valid learning model");
+    let plain = variant(&model, None);
+    let delayed = variant(&model, Some((0.5, 1e-3)));
     let start = plain.phases.last().expect("phases").start_time;
     let t_delay = start + 0.5;
 

@@ -7,13 +7,15 @@
 //! * the metrics of each stage (period and amplitude errors and 1-s NRMSE for oscillators, std
 //!   ratios and loop period error for Lorenz), written as `kill_sweep.csv` and plotted as
 //!   `kill_sweep.svg` (error vs fraction of neurons removed);
-//! * building a learning model's phases in code on top of a model file's text.
+//! * building a learning model's phases in code (`Phase::autonomous` with struct-update syntax)
+//!   on top of a model file.
 //!
 //! Run with `cargo run --release --example kill_sweep [-- MODEL [OUT_DIR [SEED]]]` (default
 //! `models/van-der-pol-learn.toml`, `out/kill-sweep`, the file's seed).
 
+use ebnsim::dynamics::TargetKind;
 use ebnsim::figures::{metric_chart, MetricChart, Series, Tolerance};
-use ebnsim::model_file::parse_learning_seeded;
+use ebnsim::model_file::{load_learning, parse_learning_seeded, Phase, PhaseStart};
 use ebnsim::phases::{run_phases, PhaseOptions};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -26,34 +28,34 @@ fn main() {
     );
     let out_dir = PathBuf::from(args.get(1).map_or("out/kill-sweep", String::as_str));
     let seed: Option<u64> = args.get(2).and_then(|s| s.parse().ok());
-    let text = std::fs::read_to_string(&model_path).expect("a learning model file");
-    // Keep everything up to the end of the first training phase.
-    let original = parse_learning_seeded(&text, &model_path, seed).expect("a valid model");
-    let training = original
+    let mut model = load_learning(&model_path).expect("a valid learning model");
+    if let Some(seed) = seed {
+        let text = std::fs::read_to_string(&model_path).expect("a learning model file");
+        model = parse_learning_seeded(&text, &model_path, Some(seed)).expect("a valid model");
+    }
+    // Keep the phases up to the first training phase, then add the stages in code.
+    let training = model
         .phases
         .iter()
         .position(|p| p.learns())
         .expect("a training phase");
-    let second = text
-        .match_indices("[[phase]]")
-        .nth(training + 1)
-        .map_or(text.len(), |(i, _)| i);
-    let lorenz = text.contains("kind = \"lorenz\"");
+    model.phases.truncate(training + 1);
+    let lorenz = model.target.kind == TargetKind::Lorenz;
     let duration = if lorenz { 60.0 } else { 4.0 };
-    let mut model_text = text[..second].to_string();
+    let d = model.network.dims();
     // Each stage: remove 10 % of N, track a teacher started at the readout for 1 s with feedback
     // (no learning), then run alone — the same test at every stage as for the intact network.
     for k in 0..10 {
-        let _ = write!(
-            model_text,
-            "\n[[phase]]\nname = \"resync-{p}\"\nduration = 1.0\ninput = {{ kind = \"zero\" }}\n\
-             feedback_gain = 30.0\nstart = \"readout\"\nkill_fraction = {f}\n\
-             \n[[phase]]\nname = \"killed-{p}\"\nduration = {duration}\ninput = {{ kind = \"zero\" }}\n",
-            p = k * 10,
-            f = if k == 0 { 0.0 } else { 0.1 },
-        );
+        model.phases.push(Phase {
+            feedback_gain: 30.0,
+            start: PhaseStart::Readout,
+            kill_fraction: if k == 0 { 0.0 } else { 0.1 },
+            ..Phase::autonomous(format!("resync-{}", 10 * k), 1.0, d)
+        });
+        model
+            .phases
+            .push(Phase::autonomous(format!("killed-{}", 10 * k), duration, d));
     }
-    let model = parse_learning_seeded(&model_text, &model_path, seed).expect("a valid model");
     let started = std::time::Instant::now();
     let out = run_phases(&model, &PhaseOptions::default(), |_| {}).expect("the phases run");
     println!(

@@ -697,6 +697,31 @@ impl LearnedCurrent {
     }
 }
 
+/// Checks that an engine with learned current `learned` and `n` neurons can take `offsets`
+/// (row-major N × N_b): there is a learned current, and the size matches.
+pub(crate) fn check_offsets(
+    learned: Option<&LearnedCurrent>,
+    n: usize,
+    offsets: Option<&[f64]>,
+) -> Result<(), BuildError> {
+    let Some(l) = learned else {
+        return Err(BuildError::new(
+            "offsets",
+            "a learned current to offset",
+            "none",
+        ));
+    };
+    let nb = l.basis().len();
+    match offsets {
+        Some(p) if p.len() != n * nb => Err(BuildError::new(
+            "offsets",
+            format!("{n}×{nb} offsets (network.neurons × N_b)"),
+            format!("{} entries", p.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

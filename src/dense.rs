@@ -375,25 +375,12 @@ impl DenseStepper {
     /// the next step on: neuron i also receives `P_i Ψ`, held at its step-start value like the
     /// rest of the learned current ([`LearnedCurrent::set_offsets`]). Needs a learned current.
     pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        let n = self.n;
-        let Some(l) = &mut self.learned else {
-            return Err(BuildError::new(
-                "offsets",
-                "a learned current to offset",
-                "none",
-            ));
-        };
-        let nb = l.basis().len();
-        if offsets.as_ref().is_some_and(|p| p.len() != n * nb) {
-            return Err(BuildError::new(
-                "offsets",
-                format!("{n}×{nb} offsets (network.neurons × N_b)"),
-                format!("{} entries", offsets.as_ref().map_or(0, Vec::len)),
-            ));
-        }
+        crate::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
         let have = offsets.is_some();
-        l.set_offsets(offsets)?;
-        self.learned_offsets = if have { vec![0.0; n] } else { Vec::new() };
+        if let Some(l) = &mut self.learned {
+            l.set_offsets(offsets)?;
+        }
+        self.learned_offsets = if have { vec![0.0; self.n] } else { Vec::new() };
         Ok(())
     }
 

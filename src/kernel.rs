@@ -238,22 +238,7 @@ impl Kernel {
     /// the current time on: neuron i then receives `D_iᵀ U Ψ + P_i Ψ`
     /// ([`LearnedCurrent::set_offsets`]). Needs a learned current.
     pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        let n = self.n;
-        let Some(l) = &mut self.learned else {
-            return Err(BuildError::new(
-                "offsets",
-                "a learned current to offset",
-                "none",
-            ));
-        };
-        let nb = l.basis().len();
-        if offsets.as_ref().is_some_and(|p| p.len() != n * nb) {
-            return Err(BuildError::new(
-                "offsets",
-                format!("{n}×{nb} offsets (network.neurons × N_b)"),
-                format!("{} entries", offsets.as_ref().map_or(0, Vec::len)),
-            ));
-        }
+        crate::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
         self.advance_to(self.now);
         if let Some(l) = &mut self.learned {
             l.set_offsets(offsets)?;

@@ -1065,6 +1065,30 @@ pub struct PhaseNoise {
 pub const DEFAULT_NOISE_INTERVAL: f64 = 1e-4;
 
 impl Phase {
+    /// A phase without input, feedback or learning, continuing from the previous one (every
+    /// option at its default) — for building phases in code; change fields with struct-update
+    /// syntax: `Phase { feedback_gain: 30.0, ..Phase::autonomous("resync", 1.0, d) }`.
+    pub fn autonomous(name: impl Into<String>, duration: f64, dims: usize) -> Phase {
+        Phase {
+            name: name.into(),
+            duration,
+            input: Signal::zero(dims),
+            zero_input: true,
+            feedback_gain: 0.0,
+            learning_rate: 0.0,
+            learning_rate_decay: None,
+            start: PhaseStart::Continue,
+            kill_fraction: 0.0,
+            kill_neurons: Vec::new(),
+            epoch: DEFAULT_EPOCH,
+            noise: None,
+            kick: None,
+            delay_spike: None,
+            weight_noise: None,
+            basins: None,
+        }
+    }
+
     /// Whether the phase learns (η > 0).
     pub fn learns(&self) -> bool {
         self.learning_rate > 0.0
