@@ -99,8 +99,8 @@
 //! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`dynamics`] (target vector fields), [`ode`] (their high-order teacher), [`model_file`], [`seed`] |
 //! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
 //! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
-//! | learning | [`basis`] (Ψ of the readout, fitted learned currents), [`learning`] (the local rule on the exact engine) |
-//! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`counters`], [`error`], [`run_dir`] (reading run files back), [`figures`] (SVG figures) |
+//! | learning | [`basis`] (Ψ of the readout, fitted learned currents, per-synapse offsets), [`learning`] (the local rule, on either engine), [`phases`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs), [`weights_file`] |
+//! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`balance`] (E/I input currents), [`counters`], [`error`], [`run_dir`] (reading run files back), [`figures`] (SVG figures) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
 //! run [`counters`].

@@ -9,7 +9,7 @@
 //!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`),
 //!    `weight_noise` on the learned synapses (a fixed offset `P` beyond `Dᵀ U`,
 //!    [`Plastic::set_learned_offsets`], from [`Stream::WeightNoise`]);
-//! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`ode::integrate_span`] from
+//! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`integrate_span`] from
 //!    the previous phase's teacher end state (default; the first phase from `target.initial`),
 //!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
 //!    network's readout (`start = "readout"`);
