@@ -1,11 +1,12 @@
 //! This example demonstrates in particular:
 //!
 //! * learning a multistable field — the prototype's 2-D double well with four attractors at
-//!   (±1, ±1) — with 196 Gaussian RBFs on the readout, K = 30, η = 1000 decaying at the end;
+//!   (±1, ±1) — with 196 Gaussian RBFs on the readout, K = 30, η = 1000 decaying to 3 % over
+//!   the second half;
 //! * checking what multistability needs: the learned field's fixed points (located by Newton,
 //!   classified by their Jacobians) and its basins on a grid of initial states.
 //!
-//! Run with `cargo run --release --example learn_double_well_2d [-- SECONDS]` (default 150 s).
+//! Run with `cargo run --release --example learn_double_well_2d [-- SECONDS]` (default 150 s, as models/double-well-2d-learn.toml).
 //! Issue 3's targets: fixed points within 0.02, 100 % correct basins.
 
 use ebnsim::basis::Basis;
@@ -58,7 +59,7 @@ fn main() {
         epoch: 1e-3,
         feedback_gain: k,
         learning_rate: 1000.0,
-        learning_rate_decay: Some((0.7, 0.1)),
+        learning_rate_decay: Some((0.5, 0.03)),
     };
     let started = std::time::Instant::now();
     let spikes =
