@@ -16,12 +16,7 @@ use std::path::PathBuf;
 /// (with one delayed spike, when `delay` is given).
 fn variant(model: &LearningModel, delay: Option<(f64, f64)>) -> LearnOutput {
     let mut model = model.clone();
-    let training = model
-        .phases
-        .iter()
-        .position(|p| p.learns())
-        .expect("a training phase");
-    model.phases.truncate(training + 1);
+    model.keep_through_training().expect("a training phase");
     model.phases.push(Phase {
         delay_spike: delay,
         ..Phase::autonomous("autonomous", 3.0, model.network.dims())

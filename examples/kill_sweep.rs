@@ -34,12 +34,7 @@ fn main() {
         model = parse_learning_seeded(&text, &model_path, Some(seed)).expect("a valid model");
     }
     // Keep the phases up to the first training phase, then add the stages in code.
-    let training = model
-        .phases
-        .iter()
-        .position(|p| p.learns())
-        .expect("a training phase");
-    model.phases.truncate(training + 1);
+    let training = model.keep_through_training().expect("a training phase");
     let lorenz = model.target.kind == TargetKind::Lorenz;
     let duration = if lorenz { 60.0 } else { 4.0 };
     let d = model.network.dims();

@@ -448,22 +448,12 @@ impl DenseStepper {
     /// [`crate::kernel::Kernel::place_readout`]; the filtered spike trains are left as they are.
     /// Needs low-rank weights and a learned basis, if any, on the readout.
     pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
-        if xhat.len() != self.d || xhat.iter().any(|x| !x.is_finite()) {
-            return Err(BuildError::new(
-                "readout",
-                format!("{} finite components (network.dims)", self.d),
-                format!("{xhat:?}"),
-            ));
-        }
-        if matches!(self.store, Store::Dense { .. })
-            || self.learned.as_ref().is_some_and(|l| l.basis().on_trains())
-        {
-            return Err(BuildError::new(
-                "readout",
-                "low-rank weights and a basis on the readout (the spike trains are not determined by x̂)",
-                "dense weights or a basis on the spike trains",
-            ));
-        }
+        crate::engine::check_placement(
+            self.d,
+            xhat,
+            matches!(self.store, Store::LowRank { .. }),
+            self.learned.as_ref(),
+        )?;
         // The state lives at the last step end; `readout` decays it to `now`.
         let since = self.now - self.step as f64 * self.config.dt;
         let grow = (self.lambda_d * since).exp();

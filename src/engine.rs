@@ -64,3 +64,29 @@ pub(crate) fn kill(alive: &mut [bool], neurons: &[usize]) -> Result<(), crate::e
     }
     Ok(())
 }
+
+/// Checks that an engine of `dims` dimensions can be placed at readout `xhat` (see
+/// [`crate::kernel::Kernel::place_readout`]): d finite components, low-rank weights, and a
+/// learned basis, if any, on the readout — otherwise the spike trains are not determined by x̂.
+pub(crate) fn check_placement(
+    dims: usize,
+    xhat: &[f64],
+    low_rank: bool,
+    learned: Option<&crate::basis::LearnedCurrent>,
+) -> Result<(), crate::error::BuildError> {
+    if xhat.len() != dims || xhat.iter().any(|x| !x.is_finite()) {
+        return Err(crate::error::BuildError::new(
+            "readout",
+            format!("{dims} finite components (network.dims)"),
+            format!("{xhat:?}"),
+        ));
+    }
+    if !low_rank || learned.is_some_and(|l| l.basis().on_trains()) {
+        return Err(crate::error::BuildError::new(
+            "readout",
+            "low-rank weights and a basis on the readout (the spike trains are not determined by x̂)",
+            "dense weights or a basis on the spike trains",
+        ));
+    }
+    Ok(())
+}

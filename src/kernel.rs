@@ -275,20 +275,12 @@ impl Kernel {
     /// low-rank weights (the readout then determines every slow current) and a learned basis, if
     /// any, on the readout.
     pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
-        if xhat.len() != self.d || xhat.iter().any(|x| !x.is_finite()) {
-            return Err(BuildError::new(
-                "readout",
-                format!("{} finite components (network.dims)", self.d),
-                format!("{xhat:?}"),
-            ));
-        }
-        if !self.net.is_low_rank() || self.learned.as_ref().is_some_and(|l| l.basis().on_trains()) {
-            return Err(BuildError::new(
-                "readout",
-                "low-rank weights and a basis on the readout (the spike trains are not determined by x̂)",
-                "dense weights or a basis on the spike trains",
-            ));
-        }
+        crate::engine::check_placement(
+            self.d,
+            xhat,
+            self.net.is_low_rank(),
+            self.learned.as_ref(),
+        )?;
         self.advance_to(self.now);
         self.xhat.copy_from_slice(xhat);
         self.v.fill(0.0);

@@ -894,6 +894,17 @@ pub struct LearningModel {
     pub dense: DenseConfig,
 }
 
+impl LearningModel {
+    /// Keeps the phases up to and including the first training phase (η > 0) and returns its
+    /// index — to run other tests after the same training, built in code with
+    /// [`Phase::autonomous`]. `None` (nothing changed) when no phase trains.
+    pub fn keep_through_training(&mut self) -> Option<usize> {
+        let training = self.phases.iter().position(Phase::learns)?;
+        self.phases.truncate(training + 1);
+        Some(training)
+    }
+}
+
 /// A target system of a learning model: its kind, parameters and initial state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
