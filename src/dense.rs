@@ -439,7 +439,7 @@ impl DenseStepper {
     /// a step end at or after `from` is held and fires `max(1, round(delay / dt))` steps later
     /// (at that step end, before the spike test).
     pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
-        crate::kernel::check_delay(from, delay)?;
+        crate::engine::check_delay(from, delay)?;
         self.delay_request = Some((from, delay));
         Ok(())
     }

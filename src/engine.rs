@@ -90,3 +90,22 @@ pub(crate) fn check_placement(
     }
     Ok(())
 }
+
+/// Checks a spike-delay request: `from` finite, `delay` finite and positive.
+pub(crate) fn check_delay(from: f64, delay: f64) -> Result<(), crate::error::BuildError> {
+    if !from.is_finite() {
+        return Err(crate::error::BuildError::new(
+            "delay_spike.after",
+            "a finite time in seconds",
+            format!("{from}"),
+        ));
+    }
+    if !(delay.is_finite() && delay > 0.0) {
+        return Err(crate::error::BuildError::new(
+            "delay_spike.delay",
+            "a finite positive delay in seconds",
+            format!("{delay}"),
+        ));
+    }
+    Ok(())
+}

@@ -306,7 +306,7 @@ impl Kernel {
     /// The classic test of spike coding: the spike trains that follow differ, the readout barely
     /// does. Replaces an earlier request that has not taken effect yet.
     pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
-        check_delay(from, delay)?;
+        crate::engine::check_delay(from, delay)?;
         self.delay_request = Some((from, delay));
         Ok(())
     }
@@ -704,25 +704,6 @@ impl Kernel {
         self.candidates = candidates;
         best
     }
-}
-
-/// Checks a spike-delay request: `from` finite, `delay` finite and positive.
-pub(crate) fn check_delay(from: f64, delay: f64) -> Result<(), BuildError> {
-    if !from.is_finite() {
-        return Err(BuildError::new(
-            "delay_spike.after",
-            "a finite time in seconds",
-            format!("{from}"),
-        ));
-    }
-    if !(delay.is_finite() && delay > 0.0) {
-        return Err(BuildError::new(
-            "delay_spike.delay",
-            "a finite positive delay in seconds",
-            format!("{delay}"),
-        ));
-    }
-    Ok(())
 }
 
 impl Engine for Kernel {

@@ -401,6 +401,27 @@ struct RawRecord {
 // ---------------------------------------------------------------------------------------------
 // Validation.
 
+/// The error for a field `name` (at `path`) that kind `kind` does not take: it lists the fields
+/// it does take, besides `besides`.
+fn field_not_of_kind(
+    path: String,
+    name: &str,
+    kind: &str,
+    besides: &str,
+    fields: &[&str],
+) -> BuildError {
+    let allowed = if fields.is_empty() {
+        "none".to_owned()
+    } else {
+        fields.join(", ")
+    };
+    BuildError::new(
+        path,
+        format!("only the fields of kind = \"{kind}\" (besides {besides}: {allowed})"),
+        format!("`{name}` is set"),
+    )
+}
+
 fn positive(field: &str, x: f64, what: &str) -> Result<f64, BuildError> {
     if x.is_finite() && x > 0.0 {
         Ok(x)
@@ -711,18 +732,12 @@ fn build_input(input: RawInput, d: usize, duration: f64, seed: u64) -> Result<Si
     ];
     for (field, given) in present {
         if given && !kind.fields().contains(&field) {
-            let allowed = if kind.fields().is_empty() {
-                "none".to_owned()
-            } else {
-                kind.fields().join(", ")
-            };
-            return Err(BuildError::new(
+            return Err(field_not_of_kind(
                 format!("input.{field}"),
-                format!(
-                    "only the fields of kind = \"{}\" (besides `kind`: {allowed})",
-                    kind.name()
-                ),
-                format!("`{field}` is set"),
+                field,
+                kind.name(),
+                "`kind`",
+                kind.fields(),
             ));
         }
     }
@@ -1523,18 +1538,12 @@ fn build_basis(
     ];
     for (field, given) in present {
         if given && !fields.contains(&field) {
-            return Err(BuildError::new(
+            return Err(field_not_of_kind(
                 format!("basis.{field}"),
-                format!(
-                    "only the fields of kind = \"{}\" (besides `kind` and `on`: {})",
-                    b.kind,
-                    if fields.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        fields.join(", ")
-                    }
-                ),
-                format!("`{field}` is set"),
+                field,
+                &b.kind,
+                "`kind` and `on`",
+                fields,
             ));
         }
     }
@@ -1818,18 +1827,7 @@ fn build_phase_input<R: rand::Rng>(
     };
     for key in t.keys() {
         if key != "kind" && !fields.contains(&key.as_str()) {
-            return Err(BuildError::new(
-                f(key),
-                format!(
-                    "only the fields of kind = \"{kind}\" (besides `kind`: {})",
-                    if fields.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        fields.join(", ")
-                    }
-                ),
-                format!("`{key}` is set"),
-            ));
+            return Err(field_not_of_kind(f(key), key, kind, "`kind`", fields));
         }
     }
     let get = |name: &str, what: &str| {
