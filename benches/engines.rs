@@ -9,12 +9,12 @@
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 use std::hint::black_box;
 use std::time::Duration;

@@ -31,14 +31,14 @@
 //! 1 ms. The N = 40 network is the shipped `models/boerlin-oscillator.toml` (same seed, same
 //! random stream); larger N draw more columns from the same stream.
 
-use ebnsim::counters::Counters;
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::counters::Counters;
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::signal::Signal;
+use ebnsim::model::teacher::LinearTeacher;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
-use ebnsim::teacher::LinearTeacher;
 use ebnsim::time::Time;
 use std::process::Command;
 use std::time::Instant;
@@ -146,7 +146,7 @@ fn readout_rmse<E: Engine>(mut engine: E) -> f64 {
         est.extend_from_slice(&xhat);
         tgt.extend_from_slice(&x);
     }
-    ebnsim::metrics::rmse(&est, &tgt)
+    ebnsim::analysis::metrics::rmse(&est, &tgt)
 }
 
 /// This process's peak resident set size (`VmHWM`), KiB.

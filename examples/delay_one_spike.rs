@@ -8,8 +8,8 @@
 //! Run with `cargo run --release --example delay_one_spike [-- MODEL]` (default
 //! `models/van-der-pol-learn.toml`; two trainings, about 30 s of wall time).
 
-use ebnsim::model_file::{load_learning, LearningModel, Phase};
-use ebnsim::phases::{run_phases, LearnOutput, PhaseOptions};
+use ebnsim::io::model_file::{load_learning, LearningModel, Phase};
+use ebnsim::learning::protocol::{run_phases, LearnOutput, PhaseOptions};
 use std::path::PathBuf;
 
 /// The model's phases up to its first training phase, then one autonomous phase of 3 s

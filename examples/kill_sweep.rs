@@ -13,10 +13,10 @@
 //! Run with `cargo run --release --example kill_sweep [-- MODEL [OUT_DIR [SEED]]]` (default
 //! `models/van-der-pol-learn.toml`, `out/kill-sweep`, the file's seed).
 
-use ebnsim::dynamics::TargetKind;
-use ebnsim::figures::{metric_chart, MetricChart, Series, Tolerance};
-use ebnsim::model_file::{load_learning, parse_learning_seeded, Phase, PhaseStart};
-use ebnsim::phases::{run_phases, PhaseOptions};
+use ebnsim::io::figures::{metric_chart, MetricChart, Series, Tolerance};
+use ebnsim::io::model_file::{load_learning, parse_learning_seeded, Phase, PhaseStart};
+use ebnsim::learning::protocol::{run_phases, PhaseOptions};
+use ebnsim::model::dynamics::TargetKind;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -128,7 +128,7 @@ fn main() {
     }
     std::fs::create_dir_all(&out_dir).expect("output directory");
     let csv_path = out_dir.join("kill_sweep.csv");
-    ebnsim::record::write_atomic(&csv_path, |w| {
+    ebnsim::io::record::write_atomic(&csv_path, |w| {
         use std::io::Write as _;
         w.write_all(csv.as_bytes())
     })

@@ -9,16 +9,16 @@
 //! Run with `cargo run --release --example learn_double_well_2d [-- SECONDS]` (default 150 s, as models/double-well-2d-learn.toml).
 //! Issue 3's targets: fixed points within 0.02, 100 % correct basins.
 
-use ebnsim::basis::Basis;
-use ebnsim::dynamics::DoubleWell;
+use ebnsim::analysis::learning_metrics::{fixed_points, FixedPointOptions};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
-use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train, Learner, Schedule};
-use ebnsim::learning_metrics::{fixed_points, FixedPointOptions};
-use ebnsim::network::{random_decoder, NetworkBuilder};
-use ebnsim::ode::{integrate, Tolerance};
+use ebnsim::learning::rule::{train, Learner, Schedule};
+use ebnsim::model::basis::Basis;
+use ebnsim::model::dynamics::DoubleWell;
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::ode::{integrate, Tolerance};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 
 fn main() {

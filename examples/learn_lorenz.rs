@@ -11,16 +11,16 @@
 //! Run with `cargo run --release --example learn_lorenz [-- SECONDS [NEURONS]]` (defaults: 500 s
 //! of training, 100 neurons). Issue 3's targets: std ratios within 10 %, loop period within 5 %.
 
-use ebnsim::basis::Basis;
-use ebnsim::dynamics::Lorenz;
+use ebnsim::analysis::learning_metrics::{attractor_stats, AttractorOptions};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
-use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train, Learner, Schedule};
-use ebnsim::learning_metrics::{attractor_stats, AttractorOptions};
-use ebnsim::network::{random_decoder, NetworkBuilder};
-use ebnsim::ode::{integrate, Tolerance};
+use ebnsim::learning::rule::{train, Learner, Schedule};
+use ebnsim::model::basis::Basis;
+use ebnsim::model::dynamics::Lorenz;
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::ode::{integrate, Tolerance};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 
 fn main() {

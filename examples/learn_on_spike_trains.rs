@@ -10,18 +10,18 @@
 //! Run with `cargo run --release --example learn_on_spike_trains [-- SECONDS]` (default 100 s of
 //! training; a few minutes of wall time, mostly the 200 × N spike-train basis).
 
-use ebnsim::basis::Basis;
-use ebnsim::dynamics::VanDerPol;
-use ebnsim::engine::Engine;
-use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train, Learner, Schedule};
-use ebnsim::learning_metrics::{
+use ebnsim::analysis::learning_metrics::{
     amplitude_error, nrmse_between, oscillation, period_error, Hysteresis,
 };
-use ebnsim::network::{random_decoder, NetworkBuilder};
-use ebnsim::ode::{integrate, DenseSolution, Tolerance};
+use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::Engine;
+use ebnsim::learning::rule::{train, Learner, Schedule};
+use ebnsim::model::basis::Basis;
+use ebnsim::model::dynamics::VanDerPol;
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::ode::{integrate, DenseSolution, Tolerance};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 
 const N: usize = 100;

@@ -20,18 +20,18 @@
 //!   dU/dt = η (x − x̂) Ψ(x̂)ᵀ   (local: postsynaptic feedback current × presynaptic activity)
 //! ```
 
-use ebnsim::basis::Basis;
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
-use ebnsim::dynamics::{VanDerPol, VectorField};
-use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train, Learner, Plastic, Schedule};
-use ebnsim::learning_metrics::{
+use ebnsim::analysis::learning_metrics::{
     amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, Hysteresis,
 };
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
-use ebnsim::ode::{integrate, DenseSolution, Tolerance};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
+use ebnsim::learning::rule::{train, Learner, Plastic, Schedule};
+use ebnsim::model::basis::Basis;
+use ebnsim::model::dynamics::{VanDerPol, VectorField};
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::ode::{integrate, DenseSolution, Tolerance};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 
 const D: usize = 2;

@@ -11,10 +11,10 @@
 //! every model; about 10 minutes on 2 cores). The table goes to stdout; the program exits non-zero
 //! if a target is missed, after printing everything.
 
-use ebnsim::dense::{DenseConfig, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, Integrator, SpikeRule};
 use ebnsim::engine::EngineKind;
-use ebnsim::model_file::parse_learning_seeded;
-use ebnsim::phases::{run_phases, LearnOutput, PhaseOptions};
+use ebnsim::io::model_file::parse_learning_seeded;
+use ebnsim::learning::protocol::{run_phases, LearnOutput, PhaseOptions};
 use std::path::Path;
 
 /// One measured quantity of a protocol: how to read it from a run, its tolerance on |value|.
@@ -28,7 +28,10 @@ struct Metric {
     target: &'static str,
 }
 
-fn phase<'a>(o: &'a LearnOutput, name: &str) -> Option<&'a ebnsim::phases::PhaseReport> {
+fn phase<'a>(
+    o: &'a LearnOutput,
+    name: &str,
+) -> Option<&'a ebnsim::learning::protocol::PhaseReport> {
     o.phases.iter().find(|p| p.name == name)
 }
 
@@ -167,13 +170,13 @@ fn metrics(model: &str) -> Vec<Metric> {
     }
 }
 
-fn basins(p: &ebnsim::phases::PhaseReport) -> Option<f64> {
+fn basins(p: &ebnsim::learning::protocol::PhaseReport) -> Option<f64> {
     let b = p.basins.as_ref()?;
     Some(b.correct as f64 / b.starts as f64)
 }
 
 /// The std ratio farthest from 1.
-fn worst_ratio(p: &ebnsim::phases::PhaseReport) -> Option<f64> {
+fn worst_ratio(p: &ebnsim::learning::protocol::PhaseReport) -> Option<f64> {
     p.attractor
         .as_ref()?
         .std_ratios

@@ -13,13 +13,13 @@
 //!
 //! Run with `cargo run --release --example oscillator`.
 
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::signal::Signal;
+use ebnsim::model::teacher::LinearTeacher;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
-use ebnsim::teacher::LinearTeacher;
 use ebnsim::time::Time;
 
 fn main() {

@@ -14,10 +14,10 @@
 //!
 //! ```
 //! use ebnsim::engine::Engine;
-//! use ebnsim::kernel::Kernel;
-//! use ebnsim::network::{random_decoder, NetworkBuilder};
+//! use ebnsim::engine::kernel::Kernel;
+//! use ebnsim::model::network::{random_decoder, NetworkBuilder};
 //! use ebnsim::seed::{rng_stream, Stream};
-//! use ebnsim::signal::Signal;
+//! use ebnsim::model::signal::Signal;
 //! use ebnsim::time::Time;
 //!
 //! // 40 neurons encoding the damped oscillator of Boerlin et al. (2013).
@@ -47,7 +47,7 @@
 //!
 //! ```
 //! use ebnsim::run::{run_model, RunOptions};
-//! let model = ebnsim::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+//! let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
 //! let out = run_model(&model, &RunOptions::default(), |_t| {})?;
 //! assert!(out.summary.readout_rmse.unwrap() < 0.1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -65,11 +65,11 @@
 //! A spike of j adds 1 to `r_j` (the readout jumps by `D_j`), resets `V_j` by `Ω_f[j,j]` at once,
 //! and lowers every other `V_k` by `Ω_f[k,j]` after the fast delay `δ_f` (default 0). Weights are
 //! stored low-rank (D and the d×d core `A + λ_d I`: O(N·d) per spike and memory) unless explicit
-//! N×N weights are given ([`network`]). Initial state: empty readout, `V_i = D_iᵀ x(0)`.
+//! N×N weights are given ([`model::network`]). Initial state: empty readout, `V_i = D_iᵀ x(0)`.
 //!
 //! ## Ordering guarantees
 //!
-//! Spikes are strictly ordered in continuous time. At equal times ([`queue`]):
+//! Spikes are strictly ordered in continuous time. At equal times ([`engine::queue`]):
 //!
 //! 1. delayed fast inputs arriving at `t` are all applied before any threshold test at `t`;
 //! 2. input changes at `t` leave voltages continuous (they only change slopes);
@@ -94,44 +94,30 @@
 //!
 //! ## Module map
 //!
-//! | stage | modules |
+//! Layers depend downward only:
+//!
+//! | layer | modules |
 //! |---|---|
-//! | model | [`network`] (weights, thresholds), [`signal`] (inputs c(t)), [`teacher`] (target x(t)), [`dynamics`] (target vector fields), [`ode`] (their high-order teacher), [`model_file`], [`seed`] |
-//! | closed forms | [`time`], [`expo`] (trajectories between events), [`crossing`] (certified next-crossing search) |
-//! | engines | [`engine`] (the common trait), [`kernel`] (exact, batched — use this), [`actors`] + [`neuron`] + [`queue`] (exact, one message at a time — the semantics), [`dense`] (clock-driven reference) |
-//! | learning | [`basis`] (Ψ of the readout, fitted learned currents, per-synapse offsets), [`learning`] (the local rule, on either engine), [`phases`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs), [`weights_file`] |
-//! | results | [`run`], [`record`], [`metrics`], [`learning_metrics`], [`balance`] (E/I input currents), [`counters`], [`error`], [`run_dir`] (reading run files back), [`figures`] (SVG figures) |
+//! | foundations | [`time`] (the `Time` newtype), [`error`], [`seed`] (named random streams) |
+//! | closed forms | [`closed_form::expo`] (trajectories between events), [`closed_form::crossing`] (certified next-crossing search) |
+//! | model | [`model::network`] (weights, thresholds), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
+//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), [`engine::queue`], [`engine::counters`] |
+//! | learning | [`learning::rule`] (the local rule, on either engine), [`learning::protocol`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs) |
+//! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |
+//! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::figures`] (SVG figures) |
+//! | runs | [`run`] (a model file end to end) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
-//! run [`counters`].
+//! run [`engine::counters`].
 #![warn(missing_docs, missing_debug_implementations)]
 
-pub mod actors;
-pub mod balance;
-pub mod basis;
-pub mod counters;
-pub mod crossing;
-pub mod dense;
-pub mod dynamics;
+pub mod analysis;
+pub mod closed_form;
 pub mod engine;
 pub mod error;
-pub mod expo;
-pub mod figures;
-pub mod kernel;
+pub mod io;
 pub mod learning;
-pub mod learning_metrics;
-pub mod metrics;
-pub mod model_file;
-pub mod network;
-pub mod neuron;
-pub mod ode;
-pub mod phases;
-pub mod queue;
-pub mod record;
+pub mod model;
 pub mod run;
-pub mod run_dir;
 pub mod seed;
-pub mod signal;
-pub mod teacher;
 pub mod time;
-pub mod weights_file;

@@ -3,11 +3,11 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ebnsim::engine::EngineKind;
-use ebnsim::model_file;
-use ebnsim::phases::{run_phases, write_learn_run, PhaseOptions};
-use ebnsim::record::write_run;
+use ebnsim::io::model_file;
+use ebnsim::io::record::write_run;
+use ebnsim::io::weights_file;
+use ebnsim::learning::protocol::{run_phases, write_learn_run, PhaseOptions};
 use ebnsim::run::{run_model, RunOptions};
-use ebnsim::weights_file;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,7 +83,7 @@ enum Command {
         out: Option<PathBuf>,
         /// Length of the windows drawn, s (readout, raster and phase plane: the run's last
         /// seconds).
-        #[arg(long, default_value_t = ebnsim::figures::DEFAULT_WINDOW, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = ebnsim::io::figures::DEFAULT_WINDOW, allow_negative_numbers = true)]
         window: f64,
     },
 }
@@ -231,7 +231,7 @@ fn learn(args: LearnArgs) -> ExitCode {
 /// `ebnsim plot`: draws the figures and lists the files written.
 fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
     let out = out.map_or_else(|| run_dir.join("figures"), Path::to_path_buf);
-    match ebnsim::figures::plot_run(run_dir, &out, window) {
+    match ebnsim::io::figures::plot_run(run_dir, &out, window) {
         Ok(files) => {
             for f in files {
                 println!("{}", f.display());
@@ -241,7 +241,7 @@ fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             // A malformed run file or a bad --window is the caller's input: 2, as elsewhere.
-            use ebnsim::figures::FigureError;
+            use ebnsim::io::figures::FigureError;
             let input = matches!(e, FigureError::Read(_) | FigureError::InvalidLength { .. });
             ExitCode::from(if input { 2 } else { 1 })
         }

@@ -1,14 +1,14 @@
 //! Running a model file end to end: build the engine it names, sample the readout and the target
 //! on a regular grid, and summarise — what `ebnsim run` does, as a library call.
 
-use crate::dense::DenseStepper;
+use crate::analysis::metrics;
+use crate::engine::dense::DenseStepper;
+use crate::engine::kernel::Kernel;
 use crate::engine::{Engine, EngineKind, Spike};
 use crate::error::{BuildError, SimError};
-use crate::kernel::Kernel;
-use crate::metrics;
-use crate::model_file::Model;
-use crate::record::{Readout, Summary};
-use crate::teacher::LinearTeacher;
+use crate::io::model_file::Model;
+use crate::io::record::{Readout, Summary};
+use crate::model::teacher::LinearTeacher;
 use crate::time::Time;
 use std::time::Instant;
 

@@ -1,11 +1,11 @@
 //! Closed-form spike times: the exact engine must reproduce them to rounding.
 
-use ebnsim::crossing::{first_crossing, CrossingStats};
+use ebnsim::closed_form::crossing::{first_crossing, CrossingStats};
+use ebnsim::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
-use ebnsim::expo::{Membrane, Trajectory, MAX_DEGREE};
-use ebnsim::kernel::Kernel;
-use ebnsim::network::NetworkBuilder;
-use ebnsim::signal::Signal;
+use ebnsim::model::network::NetworkBuilder;
+use ebnsim::model::signal::Signal;
 use ebnsim::time::Time;
 
 /// Drive coefficients padded with zeros.

@@ -2,11 +2,11 @@
 //! neuron) and spike-time errors that shrink in proportion to dt (first order: spikes are
 //! quantised to the grid), before the network's sensitivity makes trajectories diverge.
 
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
-use ebnsim::signal::Signal;
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::signal::Signal;
 use ebnsim::time::Time;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -2,10 +2,10 @@
 //! target dynamics x' = A x + c(t) with both integrators, one spike per step or greedy; firing every
 //! neuron above threshold ping-pongs.
 
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
 use ebnsim::engine::Engine;
-use ebnsim::network::{random_decoder, NetworkBuilder};
-use ebnsim::signal::Signal;
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::signal::Signal;
 use ebnsim::time::Time;
 use rand::SeedableRng;
 

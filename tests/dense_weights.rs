@@ -11,15 +11,15 @@
 //!   the kill draws alone, and malformed values name the field.
 //! - `weights.json` carries `offsets` when present and reads files without them.
 
-use ebnsim::basis::{Basis, LearnedCurrent};
-use ebnsim::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
-use ebnsim::kernel::Kernel;
-use ebnsim::model_file::parse_learning;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
-use ebnsim::phases::{run_phases, run_phases_on, PhaseOptions};
+use ebnsim::io::model_file::parse_learning;
+use ebnsim::learning::protocol::{run_phases, run_phases_on, PhaseOptions};
+use ebnsim::model::basis::{Basis, LearnedCurrent};
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 use ebnsim::time::Time;
 use rand::Rng;
 use std::path::Path;
@@ -416,7 +416,7 @@ fn malformed_weight_noise_names_the_field() {
 /// (vi) weights.json carries offsets when present; files without them still read.
 #[test]
 fn weights_file_offsets_round_trip_and_old_files_read() {
-    use ebnsim::weights_file::{parse, read, write, Weights};
+    use ebnsim::io::weights_file::{parse, read, write, Weights};
     let dir = tempfile::tempdir().unwrap();
     let nb = basis().len();
     let mut w = Weights {
@@ -484,7 +484,7 @@ fn cli_writes_and_uses_offsets() {
         "--quiet".as_ref(),
     ]);
     assert_eq!(code, Some(0), "{err}");
-    let w = ebnsim::weights_file::read(&a.join("weights.json")).unwrap();
+    let w = ebnsim::io::weights_file::read(&a.join("weights.json")).unwrap();
     let nb = w.basis.len();
     assert_eq!(w.offsets.as_ref().map(Vec::len), Some(N * nb));
     let summary: serde_json::Value =
@@ -541,7 +541,7 @@ fn cli_writes_and_uses_offsets() {
         "--quiet".as_ref(),
     ]);
     assert_eq!(code, Some(0), "{err}");
-    let wc = ebnsim::weights_file::read(&c.join("weights.json")).unwrap();
+    let wc = ebnsim::io::weights_file::read(&c.join("weights.json")).unwrap();
     assert_eq!(wc.offsets, w.offsets);
     assert_ne!(wc.u, w.u);
 

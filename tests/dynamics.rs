@@ -3,10 +3,10 @@
 //! Accuracy contract under test: with the default tolerance the dense output — evaluated at
 //! step boundaries *and inside steps* — has relative error ≤ 1e-9 (DESIGN.md §3, issue 3).
 
-use ebnsim::dynamics::{DampedPendulum, DoubleWell, Linear, Lorenz, VanDerPol, VectorField};
-use ebnsim::ode::{integrate, DenseSolution, OdeError, Tolerance, DENSE_DEGREE};
-use ebnsim::signal::Signal;
-use ebnsim::teacher::LinearTeacher;
+use ebnsim::model::dynamics::{DampedPendulum, DoubleWell, Linear, Lorenz, VanDerPol, VectorField};
+use ebnsim::model::ode::{integrate, DenseSolution, OdeError, Tolerance, DENSE_DEGREE};
+use ebnsim::model::signal::Signal;
+use ebnsim::model::teacher::LinearTeacher;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -515,7 +515,8 @@ fn a_later_start_continues_the_same_solution() {
     let mut x_mid = [0.0; 2];
     whole.eval(1.234, &mut x_mid);
     let rest =
-        ebnsim::ode::integrate_span(&f, &input, &x_mid, 1.234, 3.0, Tolerance::default()).unwrap();
+        ebnsim::model::ode::integrate_span(&f, &input, &x_mid, 1.234, 3.0, Tolerance::default())
+            .unwrap();
     assert_eq!(rest.start_time(), 1.234);
     assert_eq!(rest.end_time(), 3.0);
     let times = sample_times(&rest, 2_000);

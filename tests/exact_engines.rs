@@ -3,12 +3,12 @@
 //! reruns bit-identically, and reports runaway same-instant cascades.
 #![allow(clippy::needless_range_loop)] // matrix-building loops read better with indices
 
-use ebnsim::actors::ActorEngine;
+use ebnsim::engine::actors::ActorEngine;
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::error::SimError;
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder, WeightRepr};
-use ebnsim::signal::Signal;
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder, WeightRepr};
+use ebnsim::model::signal::Signal;
 use ebnsim::time::Time;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -369,7 +369,7 @@ fn identical_neurons_tie_to_the_lower_index() {
 
 #[test]
 fn running_to_never_or_backwards_is_an_error() {
-    use ebnsim::dense::{DenseConfig, DenseStepper};
+    use ebnsim::engine::dense::{DenseConfig, DenseStepper};
     let c = random_case(3, false);
     let mut engines: Vec<Box<dyn Engine>> = vec![
         Box::new(kernel(&c)),
@@ -443,7 +443,7 @@ fn voltage_noise_is_seeded_and_has_the_white_noise_variance() {
 
 #[test]
 fn dense_stepper_noise_matches_the_kernel_noise_statistics() {
-    use ebnsim::dense::{DenseConfig, DenseStepper};
+    use ebnsim::engine::dense::{DenseConfig, DenseStepper};
     let (lv, sigma) = (20.0, 0.5);
     let net = NetworkBuilder::new(vec![vec![1.0]])
         .lambda_v(lv)

@@ -3,13 +3,13 @@
 //! learning model; malformed run files give errors naming the file.
 
 use ebnsim::engine::Spike;
-use ebnsim::figures::{
+use ebnsim::io::figures::{
     before_after_figure, learning_curve_figure, metric_chart, phase_plane_figure, plot_run,
     raster_figure, readout_figure, FigureError, MetricChart, Series, Tolerance, Window,
 };
-use ebnsim::phases::CurvePoint;
-use ebnsim::record::{write_run, Readout, Summary};
-use ebnsim::run_dir::{PhaseSpan, RunDirError};
+use ebnsim::io::record::{write_run, Readout, Summary};
+use ebnsim::io::run_dir::{PhaseSpan, RunDirError};
+use ebnsim::learning::protocol::CurvePoint;
 use ebnsim::time::Time;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -162,11 +162,11 @@ fn learn_writes_every_file_with_the_contract_fields_and_reruns_identically() {
 fn learned_weights_round_trip_and_drive_run() {
     let dir = tempfile::tempdir().unwrap();
     let model_path = write_model(dir.path(), "short.toml", SHORT);
-    let model = ebnsim::model_file::load_learning(&model_path).unwrap();
-    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+    let model = ebnsim::io::model_file::load_learning(&model_path).unwrap();
+    let out = ebnsim::learning::protocol::run_phases(&model, &Default::default(), |_| {}).unwrap();
     let a = dir.path().join("a");
-    ebnsim::phases::write_learn_run(&a, &model, &out, true).unwrap();
-    let w = ebnsim::weights_file::read(&a.join("weights.json")).unwrap();
+    ebnsim::learning::protocol::write_learn_run(&a, &model, &out, true).unwrap();
+    let w = ebnsim::io::weights_file::read(&a.join("weights.json")).unwrap();
     assert_eq!(w.u, out.weights, "weights read back exactly");
     assert_eq!(w.basis, model.basis);
     assert_eq!(w.model, "short-vdp");
@@ -194,12 +194,12 @@ fn learned_weights_round_trip_and_drive_run() {
     assert!(phases[1]["nrmse"].as_f64().unwrap().is_finite());
 
     // Frozen weights with the library: U stays as given.
-    let opts = ebnsim::phases::PhaseOptions {
+    let opts = ebnsim::learning::protocol::PhaseOptions {
         initial_weights: Some(w.u.clone()),
         frozen: true,
         ..Default::default()
     };
-    let again = ebnsim::phases::run_phases(&model, &opts, |_| {}).unwrap();
+    let again = ebnsim::learning::protocol::run_phases(&model, &opts, |_| {}).unwrap();
     assert_eq!(again.weights, w.u);
 }
 
@@ -424,8 +424,8 @@ fn learn_takes_a_seed_and_continues_from_weights() {
     let w = a.join("weights.json");
     let sc = run(&c, &["--weights".as_ref(), w.as_os_str()]);
     let (ua, uc) = (
-        ebnsim::weights_file::read(&w).unwrap().u,
-        ebnsim::weights_file::read(&c.join("weights.json"))
+        ebnsim::io::weights_file::read(&w).unwrap().u,
+        ebnsim::io::weights_file::read(&c.join("weights.json"))
             .unwrap()
             .u,
     );
@@ -442,21 +442,21 @@ fn learn_takes_a_seed_and_continues_from_weights() {
 /// readout and the learning curve do not perturb the run.
 #[test]
 fn a_training_phase_is_the_library_train_loop() {
-    use ebnsim::basis::Basis;
+    use ebnsim::engine::kernel::Kernel;
     use ebnsim::engine::Engine;
-    use ebnsim::kernel::Kernel;
-    use ebnsim::learning::{train, Learner, Schedule};
-    use ebnsim::ode::{integrate, Tolerance};
+    use ebnsim::learning::rule::{train, Learner, Schedule};
+    use ebnsim::model::basis::Basis;
+    use ebnsim::model::ode::{integrate, Tolerance};
+    use ebnsim::model::signal::Signal;
     use ebnsim::seed::{rng_stream, Stream};
-    use ebnsim::signal::Signal;
 
     let text = SHORT
         .split("[[phase]]\nname = \"autonomous\"")
         .next()
         .unwrap();
-    let model = ebnsim::model_file::parse_learning(text, Path::new("short.toml")).unwrap();
+    let model = ebnsim::io::model_file::parse_learning(text, Path::new("short.toml")).unwrap();
     assert_eq!(model.phases.len(), 1);
-    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+    let out = ebnsim::learning::protocol::run_phases(&model, &Default::default(), |_| {}).unwrap();
 
     // The same protocol by hand, as examples/learn_van_der_pol.rs does it.
     let (dur, k) = (3.0, 30.0);

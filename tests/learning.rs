@@ -2,14 +2,14 @@
 //! learned from zero with the linear basis Ψ = x̂, recovers U = A + λ_d I (issue 3's criterion:
 //! within 1 %).
 
-use ebnsim::basis::Basis;
-use ebnsim::dynamics::Linear;
-use ebnsim::kernel::Kernel;
-use ebnsim::learning::{train, Learner, Schedule};
-use ebnsim::network::{random_decoder, NetworkBuilder};
-use ebnsim::ode::{integrate, Tolerance};
+use ebnsim::engine::kernel::Kernel;
+use ebnsim::learning::rule::{train, Learner, Schedule};
+use ebnsim::model::basis::Basis;
+use ebnsim::model::dynamics::Linear;
+use ebnsim::model::network::{random_decoder, NetworkBuilder};
+use ebnsim::model::ode::{integrate, Tolerance};
+use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
-use ebnsim::signal::Signal;
 
 /// Learns A from zero on `basis` for `duration` seconds with learning epochs of `epoch` seconds;
 /// returns U, the target A + λ_d I (linear-basis layout) and the spike count.
@@ -96,8 +96,8 @@ fn halving_the_learning_epoch_does_not_change_the_result() {
     assert!(diff / norm < 0.01, "{u1:?} vs {u2:?}");
 }
 
-use ebnsim::dynamics::{VanDerPol, VectorField};
-use ebnsim::learning_metrics::learned_field_error;
+use ebnsim::analysis::learning_metrics::learned_field_error;
+use ebnsim::model::dynamics::{VanDerPol, VectorField};
 
 /// Trains a Van der Pol oscillator (the prototype's regime: period 0.83 s, |D_i| = 0.05, K = 30)
 /// on `basis` for `duration` seconds; returns the field error over the teacher's states.
@@ -215,8 +215,8 @@ fn learning_rate_schedule_decays_over_the_last_part() {
     assert!((s.learning_rate_at(1.0) - 10.0).abs() < 1e-9);
 }
 
-use ebnsim::dynamics::DoubleWell;
-use ebnsim::learning_metrics::{fixed_points, FixedPointOptions};
+use ebnsim::analysis::learning_metrics::{fixed_points, FixedPointOptions};
+use ebnsim::model::dynamics::DoubleWell;
 
 #[test]
 fn double_well_1d_fixed_points_and_basins_are_learned() {

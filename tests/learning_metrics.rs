@@ -1,10 +1,10 @@
-//! Metrics of learned dynamics (`ebnsim::learning_metrics`) against hand-computed and analytic
+//! Metrics of learned dynamics (`ebnsim::analysis::learning_metrics`) against hand-computed and analytic
 //! values: sines of known period and amplitude, scaled vector fields, polynomial and linear fields
 //! with known fixed points, Lorenz, histograms with known overlap, small spike trains.
 
+use ebnsim::analysis::learning_metrics::*;
+use ebnsim::analysis::metrics;
 use ebnsim::engine::Spike;
-use ebnsim::learning_metrics::*;
-use ebnsim::metrics;
 use ebnsim::time::Time;
 use std::f64::consts::PI;
 

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ebnsim::dense::{Integrator, SpikeRule};
+use ebnsim::engine::dense::{Integrator, SpikeRule};
 use ebnsim::engine::EngineKind;
 use ebnsim::error::ModelError;
-use ebnsim::model_file::{load, parse, Model};
+use ebnsim::io::model_file::{load, parse, Model};
 use proptest::prelude::*;
 
 fn models_dir() -> PathBuf {
@@ -30,7 +30,7 @@ fn shipped_learning_models() -> Vec<PathBuf> {
 }
 
 fn is_learning(p: &std::path::Path) -> bool {
-    ebnsim::model_file::is_learning_model(&std::fs::read_to_string(p).expect("readable"))
+    ebnsim::io::model_file::is_learning_model(&std::fs::read_to_string(p).expect("readable"))
 }
 
 fn all_shipped_models() -> Vec<PathBuf> {
@@ -51,7 +51,7 @@ fn every_shipped_learning_model_loads_and_run_refuses_it() {
         "expected learning models, found {files:?}"
     );
     for file in files {
-        let m = ebnsim::model_file::load_learning(&file).unwrap_or_else(|e| panic!("{e}"));
+        let m = ebnsim::io::model_file::load_learning(&file).unwrap_or_else(|e| panic!("{e}"));
         let stem = file.file_stem().and_then(|s| s.to_str()).expect("utf-8");
         assert_eq!(m.name, stem, "{}", file.display());
         assert!(!m.description.is_empty(), "{}", file.display());
@@ -77,9 +77,9 @@ fn mutated_learning_models_never_panic() {
                 .filter(|(i, _)| *i != skip)
                 .map(|(_, l)| *l)
                 .collect();
-            let _ = ebnsim::model_file::parse_learning(&mutated.join("\n"), &file);
+            let _ = ebnsim::io::model_file::parse_learning(&mutated.join("\n"), &file);
             let swapped = text.replacen(lines[skip], &lines[skip].replace('.', "e"), 1);
-            let _ = ebnsim::model_file::parse_learning(&swapped, &file);
+            let _ = ebnsim::io::model_file::parse_learning(&swapped, &file);
         }
     }
 }
@@ -299,7 +299,7 @@ fn base_model_and_defaults() {
     );
     assert_eq!(m.target.a, vec![0.0]);
     assert_eq!(m.target.initial, vec![0.0]);
-    assert_eq!(m.input, ebnsim::signal::Signal::zero(1));
+    assert_eq!(m.input, ebnsim::model::signal::Signal::zero(1));
     assert_eq!(m.simulate.engine, EngineKind::Exact);
     assert_eq!(m.simulate.dense.dt, 1e-4);
     assert_eq!(m.simulate.dense.integrator, Integrator::Exponential);
@@ -367,7 +367,7 @@ fn every_input_kind() {
     let t = with_input("");
     assert_eq!(
         parse_base(&t).expect("valid").input,
-        ebnsim::signal::Signal::zero(2)
+        ebnsim::model::signal::Signal::zero(2)
     );
 }
 

@@ -1,11 +1,11 @@
 //! Perturbations as events: one delayed spike (exact kernel and stepper), a kick of network and
 //! teacher at a phase start, and phase voltage noise — each does what it says and nothing else.
 
-use ebnsim::dense::{DenseConfig, DenseStepper};
+use ebnsim::engine::dense::{DenseConfig, DenseStepper};
+use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::{Engine, Spike};
-use ebnsim::kernel::Kernel;
-use ebnsim::network::{random_decoder, Network, NetworkBuilder};
-use ebnsim::signal::Signal;
+use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
+use ebnsim::model::signal::Signal;
 use ebnsim::time::Time;
 use rand::SeedableRng;
 
@@ -134,7 +134,7 @@ fn stepper_places_its_readout() {
 }
 
 /// Two phases; the second may carry extra options.
-fn kicked_model(second_phase_extra: &str) -> ebnsim::model_file::LearningModel {
+fn kicked_model(second_phase_extra: &str) -> ebnsim::io::model_file::LearningModel {
     let text = format!(
         r#"
 name = "kick"
@@ -163,13 +163,14 @@ duration = 0.5
 {second_phase_extra}
 "#
     );
-    ebnsim::model_file::parse_learning(&text, std::path::Path::new("kick.toml")).unwrap()
+    ebnsim::io::model_file::parse_learning(&text, std::path::Path::new("kick.toml")).unwrap()
 }
 
 #[test]
 fn a_kick_moves_network_and_teacher_together() {
     let run = |extra: &str| {
-        ebnsim::phases::run_phases(&kicked_model(extra), &Default::default(), |_| {}).unwrap()
+        ebnsim::learning::protocol::run_phases(&kicked_model(extra), &Default::default(), |_| {})
+            .unwrap()
     };
     let plain = run("");
     let kicked = run("kick = [0.25, -0.5]");
@@ -193,7 +194,7 @@ fn a_kick_moves_network_and_teacher_together() {
 
 #[test]
 fn named_neurons_are_removed_at_the_phase_start() {
-    let out = ebnsim::phases::run_phases(
+    let out = ebnsim::learning::protocol::run_phases(
         &kicked_model("kill_neurons = [0, 3, 3]"),
         &Default::default(),
         |_| {},
@@ -212,7 +213,8 @@ fn named_neurons_are_removed_at_the_phase_start() {
 #[test]
 fn phase_noise_changes_the_spikes_deterministically() {
     let run = |extra: &str| {
-        ebnsim::phases::run_phases(&kicked_model(extra), &Default::default(), |_| {}).unwrap()
+        ebnsim::learning::protocol::run_phases(&kicked_model(extra), &Default::default(), |_| {})
+            .unwrap()
     };
     let plain = run("");
     let noisy = run("noise = { sigma = 0.01 }");
@@ -276,8 +278,8 @@ duration = 0.1
 basins = { per_dim = 4, duration = 1.0 }
 "#;
     let model =
-        ebnsim::model_file::parse_learning(text, std::path::Path::new("basins.toml")).unwrap();
-    let out = ebnsim::phases::run_phases(&model, &Default::default(), |_| {}).unwrap();
+        ebnsim::io::model_file::parse_learning(text, std::path::Path::new("basins.toml")).unwrap();
+    let out = ebnsim::learning::protocol::run_phases(&model, &Default::default(), |_| {}).unwrap();
     let (before, after) = (
         out.phases[0].basins.as_ref().unwrap(),
         out.phases[2].basins.as_ref().unwrap(),
@@ -296,8 +298,8 @@ basins = { per_dim = 4, duration = 1.0 }
         "basins = { per_dim = 4, duration = 1.0 }",
     );
     let model =
-        ebnsim::model_file::parse_learning(&bad, std::path::Path::new("basins.toml")).unwrap();
-    let err = ebnsim::phases::run_phases(&model, &Default::default(), |_| {})
+        ebnsim::io::model_file::parse_learning(&bad, std::path::Path::new("basins.toml")).unwrap();
+    let err = ebnsim::learning::protocol::run_phases(&model, &Default::default(), |_| {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("phase[0].basins.range"), "{err}");

@@ -1,11 +1,11 @@
 //! End to end through the public API: a teacher trajectory, metrics, and a run directory that
 //! reads back to the same numbers.
 
+use ebnsim::analysis::metrics;
 use ebnsim::engine::Spike;
-use ebnsim::metrics;
-use ebnsim::record::{self, Readout, Summary};
-use ebnsim::signal::Signal;
-use ebnsim::teacher::{LinearTeacher, Target};
+use ebnsim::io::record::{self, Readout, Summary};
+use ebnsim::model::signal::Signal;
+use ebnsim::model::teacher::{LinearTeacher, Target};
 use ebnsim::time::Time;
 use std::fs;
 

@@ -5,7 +5,7 @@
 //! needs a separate script, a Python stack or a plotting program is a figure that does not get
 //! drawn, or gets drawn from different data. These functions take the in-memory outputs of a
 //! run ([`Readout`], [`Spike`]s, [`CurvePoint`]s, [`PhaseSpan`]s) and write one SVG file each,
-//! atomically ([`crate::record::write_atomic`]); [`plot_run`] draws every figure a run
+//! atomically ([`crate::io::record::write_atomic`]); [`plot_run`] draws every figure a run
 //! directory's files allow (what `ebnsim plot RUN_DIR` does).
 //!
 //! Drawing uses the `plotters` crate with only its SVG backend: text is written as SVG `<text>`
@@ -26,9 +26,9 @@
 
 use crate::engine::Spike;
 use crate::error::OutputError;
-use crate::phases::CurvePoint;
-use crate::record::{write_atomic, Readout};
-use crate::run_dir::{read_run_dir, PhaseSpan, RunDirError};
+use crate::io::record::{write_atomic, Readout};
+use crate::io::run_dir::{read_run_dir, PhaseSpan, RunDirError};
+use crate::learning::protocol::CurvePoint;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -1025,7 +1025,7 @@ pub fn learning_curve_figure(
 /// written.
 ///
 /// ```
-/// use ebnsim::figures::{metric_chart, MetricChart, Series, Tolerance};
+/// use ebnsim::io::figures::{metric_chart, MetricChart, Series, Tolerance};
 /// let path = std::env::temp_dir().join("ebnsim-doc-kill.svg");
 /// metric_chart(
 ///     &path,

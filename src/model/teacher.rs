@@ -33,9 +33,9 @@
 //! exponential from its knot, so a query costs O(log S + (d+p)³) regardless of the order of
 //! queries, and errors do not accumulate within a segment.
 
+use crate::closed_form::expo::MAX_DEGREE;
 use crate::error::BuildError;
-use crate::expo::MAX_DEGREE;
-use crate::signal::Signal;
+use crate::model::signal::Signal;
 use nalgebra::DMatrix;
 
 /// A target system that can report its state `x(t)` at any time.

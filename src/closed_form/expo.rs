@@ -14,12 +14,12 @@
 //!
 //! Every basis function is monotone or unimodal with a known peak, so its exact range over any
 //! `[a, b]` follows from a few values — the enclosures the certified crossing search needs
-//! ([`crate::crossing`]). `E` is evaluated as `τ e^{-λ_V τ} (e^{δτ} − 1)/(δτ)`, `δ = λ_V − λ_d`,
+//! ([`crate::closed_form::crossing`]). `E` is evaluated as `τ e^{-λ_V τ} (e^{δτ} − 1)/(δτ)`, `δ = λ_V − λ_d`,
 //! which is accurate for `λ_V = λ_d` (the resonant case `τ e^{-λτ}`) and for every `λ_V` near it.
 
 /// Highest degree of the polynomial drive inside one interval (cubic splines for inputs, the
 /// degree-4 dense output of the teacher's Dormand–Prince solver, and the polynomial fits of
-/// learned slow currents, [`crate::learning`]).
+/// learned slow currents, [`crate::learning::rule`]).
 pub const MAX_DEGREE: usize = 7;
 
 /// A closed interval `[lo, hi]` of reals, used for enclosures.
@@ -335,8 +335,8 @@ mod tests {
     use super::*;
 
     /// Drive coefficients padded with zeros.
-    fn pad(x: &[f64]) -> [f64; crate::expo::MAX_DEGREE + 1] {
-        let mut out = [0.0; crate::expo::MAX_DEGREE + 1];
+    fn pad(x: &[f64]) -> [f64; crate::closed_form::expo::MAX_DEGREE + 1] {
+        let mut out = [0.0; crate::closed_form::expo::MAX_DEGREE + 1];
         out[..x.len()].copy_from_slice(x);
         out
     }

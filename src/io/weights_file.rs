@@ -17,15 +17,15 @@
 //! `u` holds the d rows of `U` (d × N_b): the learned slow current is `U Ψ(x̂)` and neuron i
 //! receives `D_iᵀ U Ψ(x̂)`. An optional `offsets` (N rows of N_b, written only when present)
 //! holds a fixed offset `P` of the synaptic matrix beyond `Dᵀ U` (weight noise, given weights):
-//! neuron i then also receives `P_i Ψ` ([`crate::basis::LearnedCurrent::set_offsets`]); files
+//! neuron i then also receives `P_i Ψ` ([`crate::model::basis::LearnedCurrent::set_offsets`]); files
 //! without it are read as before. The basis is described completely (RBF centres and width, monomial
 //! exponents, tanh projections and offsets), so the file does not depend on the model file's
 //! random draws. Reading checks the format and version first, then every field: errors name the
 //! file and the field (`basis.centres[3]`, `u[1]`). Floats are written in shortest round-trip
 //! form, so a file reads back to identical weights, and reruns write identical bytes.
 
-use crate::basis::Basis;
 use crate::error::{BuildError, OutputError};
+use crate::model::basis::Basis;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -180,7 +180,7 @@ pub fn write(path: &Path, weights: &Weights) -> Result<(), OutputError> {
         u: rows(&weights.u, nb),
         offsets: weights.offsets.as_ref().map(|p| rows(p, nb)),
     };
-    crate::record::write_json(path, &raw)
+    crate::io::record::write_json(path, &raw)
 }
 
 /// Reads and validates the weights file at `path`.
@@ -260,10 +260,10 @@ fn matrix_f64(field: &str, m: &[Vec<f64>], r: usize, c: usize) -> Result<Vec<f64
 
 fn validate(raw: RawFile) -> Result<Weights, BuildError> {
     let d = raw.dims;
-    if d == 0 || d > crate::model_file::MAX_DIMS {
+    if d == 0 || d > crate::io::model_file::MAX_DIMS {
         return Err(BuildError::new(
             "dims",
-            format!("1 to {}", crate::model_file::MAX_DIMS),
+            format!("1 to {}", crate::io::model_file::MAX_DIMS),
             format!("{d}"),
         ));
     }

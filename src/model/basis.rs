@@ -14,8 +14,8 @@
 //! unchanged) plus an optional fixed offset `P` ([`LearnedCurrent::set_offsets`]): neuron i
 //! receives `D_iᵀ U Ψ + P_i Ψ`. Without `P` nothing of it is computed.
 
+use crate::closed_form::expo::MAX_DEGREE;
 use crate::error::BuildError;
-use crate::expo::MAX_DEGREE;
 use rand::Rng;
 
 /// A basis `Ψ: R^d → R^{N_b}`.
@@ -668,7 +668,7 @@ impl LearnedCurrent {
                 for (k, ak) in a.iter_mut().enumerate() {
                     *ak = coeffs[k * d + c];
                 }
-                let shifted = crate::signal::taylor_shift(&a, FIT_DEGREE, -1.0);
+                let shifted = crate::model::signal::taylor_shift(&a, FIT_DEGREE, -1.0);
                 let mut scale_k = 1.0;
                 for (k, v) in shifted.iter().enumerate() {
                     out[k * d + c] += v * scale_k;
@@ -681,7 +681,7 @@ impl LearnedCurrent {
                     for (k, ak) in a.iter_mut().enumerate() {
                         *ak = self.psi_coeffs[k * nb + b];
                     }
-                    let shifted = crate::signal::taylor_shift(&a, FIT_DEGREE, -1.0);
+                    let shifted = crate::model::signal::taylor_shift(&a, FIT_DEGREE, -1.0);
                     let mut scale_k = 1.0;
                     for (k, v) in shifted.iter().enumerate() {
                         self.psi_poly[k * nb + b] = v * scale_k;

@@ -5,9 +5,9 @@
 //! coefficients of its closed-form trajectory since then ([`Trajectory`]). It never looks at
 //! other neurons: everything it knows arrives as a [`Message`].
 
-use crate::crossing::{first_crossing, CrossingStats};
-use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
-use crate::signal::taylor_shift;
+use crate::closed_form::crossing::{first_crossing, CrossingStats};
+use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
+use crate::model::signal::taylor_shift;
 
 /// What a neuron can be told.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,5 +1,5 @@
 //! Excitatory and inhibitory input currents of neurons, reconstructed from a run, for the E/I
-//! balance measure ([`crate::learning_metrics::ei_balance`]).
+//! balance measure ([`crate::analysis::learning_metrics::ei_balance`]).
 //!
 //! Why: an EBN is tightly balanced — each neuron's excitation is cancelled by inhibition within
 //! a few milliseconds (Boerlin et al. 2013; Denève & Machens 2016). The engines never store a
@@ -20,11 +20,11 @@
 //! [`POINTS_PER_BIN`] evenly spaced points and the fast charges are summed and divided by the bin
 //! width, so both are currents (V/s). The leak is not an input.
 
-use crate::basis::LearnedCurrent;
+use crate::analysis::learning_metrics::{ei_balance, EiBalance};
 use crate::engine::Spike;
-use crate::learning_metrics::{ei_balance, EiBalance};
-use crate::network::Network;
-use crate::signal::Signal;
+use crate::model::basis::LearnedCurrent;
+use crate::model::network::Network;
+use crate::model::signal::Signal;
 
 /// Points per bin at which the continuous components are evaluated.
 pub const POINTS_PER_BIN: usize = 4;
@@ -228,7 +228,7 @@ impl Currents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::NetworkBuilder;
+    use crate::model::network::NetworkBuilder;
     use crate::time::Time;
 
     fn net() -> Network {

@@ -1,10 +1,16 @@
 //! What every engine offers: advance to a time, report spikes, evaluate the readout.
 //!
-//! Three engines implement [`Engine`]: [`crate::kernel::Kernel`] (exact, batched — the one to
-//! use), [`crate::actors::ActorEngine`] (exact, one message at a time — the semantics the
-//! kernel is tested against) and [`crate::dense::DenseStepper`] (clock-driven reference).
+//! Three engines implement [`Engine`]: [`crate::engine::kernel::Kernel`] (exact, batched — the one to
+//! use), [`crate::engine::actors::ActorEngine`] (exact, one message at a time — the semantics the
+//! kernel is tested against) and [`crate::engine::dense::DenseStepper`] (clock-driven reference).
 
-use crate::counters::Counters;
+pub mod actors;
+pub mod counters;
+pub mod dense;
+pub mod kernel;
+pub mod queue;
+
+use crate::engine::counters::Counters;
 use crate::error::SimError;
 use crate::time::Time;
 use serde::Serialize;
@@ -66,13 +72,13 @@ pub(crate) fn kill(alive: &mut [bool], neurons: &[usize]) -> Result<(), crate::e
 }
 
 /// Checks that an engine of `dims` dimensions can be placed at readout `xhat` (see
-/// [`crate::kernel::Kernel::place_readout`]): d finite components, low-rank weights, and a
+/// [`crate::engine::kernel::Kernel::place_readout`]): d finite components, low-rank weights, and a
 /// learned basis, if any, on the readout — otherwise the spike trains are not determined by x̂.
 pub(crate) fn check_placement(
     dims: usize,
     xhat: &[f64],
     low_rank: bool,
-    learned: Option<&crate::basis::LearnedCurrent>,
+    learned: Option<&crate::model::basis::LearnedCurrent>,
 ) -> Result<(), crate::error::BuildError> {
     if xhat.len() != dims || xhat.iter().any(|x| !x.is_finite()) {
         return Err(crate::error::BuildError::new(

@@ -16,13 +16,13 @@
 //! 3. the kernel's input becomes `c + K x_teacher` and its low-rank slow core `L − K I` with
 //!    `L = 0` (for the linear basis `L = U`): feedback of the coding error with gain K;
 //! 4. the network runs to `t_e`; when η > 0 the local rule learns (the loop of
-//!    [`crate::learning::train`]: intervals integrated against the teacher, weights applied every
+//!    [`crate::learning::rule::train`]: intervals integrated against the teacher, weights applied every
 //!    `epoch`, η with its optional decay) and a learning curve point (field error over the
 //!    phase's teacher states) is taken every 1 % of the phase.
 //!
 //! The readout and the teacher are sampled every `record.readout_dt` on one global grid.
 //! Metrics per phase: `nrmse` (readout vs teacher), `mean_rate_hz` and `cv_isi` of the alive
-//! neurons, `ei_balance` over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]), and
+//! neurons, `ei_balance` over the phase's last [`EI_WINDOW`] seconds ([`crate::analysis::balance`]), and
 //! for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
 //! `period_error` and `amplitude_error` (for Lorenz: `attractor`, with std ratios, loop period
 //! error and occupancy distance against the target's own attractor over
@@ -31,24 +31,24 @@
 //!
 //! The library never prints: progress goes through a callback.
 
-use crate::basis::{Basis, LearnedCurrent};
-use crate::dense::DenseStepper;
-use crate::dynamics::VectorField;
-use crate::engine::{EngineKind, Spike};
-use crate::error::{BuildError, SimError};
-use crate::kernel::Kernel;
-use crate::learning::{Learner, Plastic, Schedule};
-use crate::learning_metrics::{
+use crate::analysis::learning_metrics::{
     amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, spike_stats,
     Hysteresis,
 };
-use crate::metrics;
-use crate::model_file::{BasinTest, LearningModel, Phase, PhaseStart};
-use crate::ode::{integrate_span, DenseSolution, Tolerance};
-use crate::record::{Readout, Summary};
+use crate::analysis::metrics;
+use crate::engine::dense::DenseStepper;
+use crate::engine::kernel::Kernel;
+use crate::engine::{EngineKind, Spike};
+use crate::error::{BuildError, SimError};
+use crate::io::model_file::{BasinTest, LearningModel, Phase, PhaseStart};
+use crate::io::record::{Readout, Summary};
+use crate::learning::rule::{Learner, Plastic, Schedule};
+use crate::model::basis::{Basis, LearnedCurrent};
+use crate::model::dynamics::VectorField;
+use crate::model::ode::{integrate_span, DenseSolution, Tolerance};
+use crate::model::signal::Signal;
 use crate::run::{RunError, MAX_READOUT_SAMPLES};
 use crate::seed::{rng_stream, Stream};
-use crate::signal::Signal;
 use crate::time::Time;
 use serde::Serialize;
 use std::time::Instant;
@@ -120,15 +120,15 @@ pub struct PhaseReport {
     /// Attractor statistics of the readout against the teacher (Lorenz targets, phases without
     /// input and feedback): std ratios, loop period and its error, occupancy TV distance.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attractor: Option<crate::learning_metrics::AttractorStats>,
+    pub attractor: Option<crate::analysis::learning_metrics::AttractorStats>,
     /// The same statistics for the learned field `UΨ(x) − λ_d x` integrated without spikes from
     /// the phase's start over the reference's span (Lorenz): when these are off too, the field
     /// was learned wrong; when only `attractor` is, the spiking network departs from its field.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub learned_field_attractor: Option<crate::learning_metrics::AttractorStats>,
-    /// E/I balance over the phase's last [`EI_WINDOW`] seconds ([`crate::balance`]): mean
+    pub learned_field_attractor: Option<crate::analysis::learning_metrics::AttractorStats>,
+    /// E/I balance over the phase's last [`EI_WINDOW`] seconds ([`crate::analysis::balance`]): mean
     /// correlation of each neuron's excitation and inhibition, and net over total input.
-    pub ei_balance: Option<crate::learning_metrics::EiBalance>,
+    pub ei_balance: Option<crate::analysis::learning_metrics::EiBalance>,
     /// The basin test of the spiking network at the phase start (phases with `basins`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basins: Option<BasinReport>,
@@ -269,7 +269,7 @@ fn shift(signal: &Signal, t0: f64) -> Result<Signal, BuildError> {
         return Ok(signal.clone());
     }
     let d = signal.dims();
-    let stride = crate::expo::MAX_DEGREE + 1;
+    let stride = crate::closed_form::expo::MAX_DEGREE + 1;
     let zeros = vec![0.0; stride * d];
     let mut polys = Vec::with_capacity(signal.knots().len());
     for &k in signal.knots() {
@@ -345,9 +345,9 @@ pub struct FixedPointReport {
     /// Upper corner.
     pub box_hi: Vec<f64>,
     /// Fixed points of the learned field `UΨ(x) − λ_d x` in the box.
-    pub learned: Vec<crate::learning_metrics::FixedPoint>,
+    pub learned: Vec<crate::analysis::learning_metrics::FixedPoint>,
     /// Fixed points of the target field `g` in the box.
-    pub target: Vec<crate::learning_metrics::FixedPoint>,
+    pub target: Vec<crate::analysis::learning_metrics::FixedPoint>,
     /// Largest distance from a target fixed point to the nearest learned one of the same kind
     /// (attracting, repelling, saddle; `None` when the target has none in the box or one has no
     /// match).
@@ -386,7 +386,7 @@ pub fn fixed_point_report(
     lambda_d: f64,
     states: &[f64],
 ) -> FixedPointReport {
-    use crate::learning_metrics::{fixed_points, FixedPointOptions};
+    use crate::analysis::learning_metrics::{fixed_points, FixedPointOptions};
     let d = basis.dims();
     let (lo, hi) = state_box(states, d);
     let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
@@ -444,8 +444,11 @@ pub fn fixed_point_report(
 /// Whether two fixed points are of the same kind for matching: both attracting (node or
 /// focus), both repelling, both saddles, or the same otherwise — a learned attractor whose
 /// Jacobian has a slight rotation (a focus) still matches a target node.
-fn same_kind(a: crate::learning_metrics::Stability, b: crate::learning_metrics::Stability) -> bool {
-    use crate::learning_metrics::Stability::*;
+fn same_kind(
+    a: crate::analysis::learning_metrics::Stability,
+    b: crate::analysis::learning_metrics::Stability,
+) -> bool {
+    use crate::analysis::learning_metrics::Stability::*;
     let kind = |s| match s {
         StableNode | StableFocus => 0,
         UnstableNode | UnstableFocus => 1,
@@ -882,7 +885,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 pe = Some(p);
                 ae = Some(am);
             }
-            if model.target.kind == crate::dynamics::TargetKind::Lorenz && d == 3 {
+            if model.target.kind == crate::model::dynamics::TargetKind::Lorenz && d == 3 {
                 // The reference is the target's attractor itself: its flow from the phase's
                 // start over ATTRACTOR_REFERENCE seconds, not one window as short as the phase.
                 let span = ATTRACTOR_REFERENCE.max(duration);
@@ -926,8 +929,8 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 )
                 .ok()
                 .map(|sol| sample(&sol, &mut x));
-                let options = crate::learning_metrics::AttractorOptions::lorenz();
-                attractor = crate::learning_metrics::attractor_stats(
+                let options = crate::analysis::learning_metrics::AttractorOptions::lorenz();
+                attractor = crate::analysis::learning_metrics::attractor_stats(
                     &times,
                     net,
                     &ref_times,
@@ -936,7 +939,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
                     &options,
                 );
                 learned_attractor = alone.and_then(|(lt, ls)| {
-                    crate::learning_metrics::attractor_stats(
+                    crate::analysis::learning_metrics::attractor_stats(
                         &lt,
                         &ls,
                         &ref_times,
@@ -954,20 +957,20 @@ pub fn run_phases_on<E: Plastic + Clone>(
             let alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
             (first < b)
                 .then(|| {
-                    let drive = crate::balance::Drive {
+                    let drive = crate::analysis::balance::Drive {
                         network: &model.network,
                         slow_core: &core,
                         input: &drive,
                         learned: engine.learned_current(),
                     };
-                    crate::balance::input_currents(
+                    crate::analysis::balance::input_currents(
                         &drive,
                         &spikes,
                         &readout.xhat[first * d..(first + 1) * d],
                         &alive,
                         readout.times[first],
                         t_e,
-                        crate::balance::DEFAULT_BIN,
+                        crate::analysis::balance::DEFAULT_BIN,
                     )
                 })
                 .flatten()
@@ -1011,7 +1014,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
         .and_then(finite);
 
     let fixed = (!train_states.is_empty()
-        && model.target.kind != crate::dynamics::TargetKind::Lorenz)
+        && model.target.kind != crate::model::dynamics::TargetKind::Lorenz)
         .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
 
     let counters = engine.counters();
@@ -1044,7 +1047,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
         .insert("target".into(), model.target.kind.name().into());
     summary.extra.insert(
         "basis".into(),
-        crate::weights_file::basis_kind(&basis).into(),
+        crate::io::weights_file::basis_kind(&basis).into(),
     );
     summary.extra.insert("basis_size".into(), nb.into());
     if let Some(f) = fixed {
@@ -1093,7 +1096,7 @@ pub fn write_learning_curve(
             p.time, p.phase, p.field_error, p.window_nrmse
         );
     }
-    crate::record::write_atomic(path, |w| {
+    crate::io::record::write_atomic(path, |w| {
         use std::io::Write as _;
         w.write_all(text.as_bytes())
     })
@@ -1111,12 +1114,12 @@ pub fn write_learn_run(
         path: dir.to_path_buf(),
         source,
     })?;
-    crate::record::write_spikes_csv(&dir.join(crate::record::SPIKES_CSV), &out.spikes)?;
-    crate::record::write_readout_csv(&dir.join(crate::record::READOUT_CSV), &out.readout)?;
+    crate::io::record::write_spikes_csv(&dir.join(crate::io::record::SPIKES_CSV), &out.spikes)?;
+    crate::io::record::write_readout_csv(&dir.join(crate::io::record::READOUT_CSV), &out.readout)?;
     if with_weights {
-        crate::weights_file::write(
-            &dir.join(crate::weights_file::WEIGHTS_JSON),
-            &crate::weights_file::Weights {
+        crate::io::weights_file::write(
+            &dir.join(crate::io::weights_file::WEIGHTS_JSON),
+            &crate::io::weights_file::Weights {
                 model: model.name.clone(),
                 seed: model.seed,
                 lambda_d: model.network.lambda_d(),
@@ -1127,5 +1130,5 @@ pub fn write_learn_run(
         )?;
     }
     write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve)?;
-    crate::record::write_json(&dir.join(crate::record::SUMMARY_JSON), &out.summary)
+    crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
 }

@@ -12,10 +12,10 @@
 //!   failed write leaves nothing partial behind (the temporary file is removed). Errors are
 //!   [`OutputError`]s naming the file that could not be written.
 
-use crate::counters::Counters;
+use crate::analysis::metrics;
+use crate::engine::counters::Counters;
 use crate::engine::Spike;
 use crate::error::OutputError;
-use crate::metrics;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

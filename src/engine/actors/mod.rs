@@ -4,17 +4,19 @@
 //! [`Message::Synaptic`] messages, and every neuron's predicted crossing is an entry of the
 //! [`EventQueue`], re-scheduled whenever its trajectory changes. This is the *semantics* of the
 //! exact simulation, with nothing clever in it: O(N log N) work and O(N) root searches per spike.
-//! [`crate::kernel::Kernel`] must give the same spikes; use the kernel for real runs.
+//! [`crate::engine::kernel::Kernel`] must give the same spikes; use the kernel for real runs.
 
-use crate::counters::Counters;
-use crate::crossing::CrossingStats;
+pub mod neuron;
+
+use crate::closed_form::crossing::CrossingStats;
+use crate::closed_form::expo::{Membrane, MAX_DEGREE};
+use crate::engine::actors::neuron::{Message, Neuron};
+use crate::engine::counters::Counters;
+use crate::engine::queue::{Event, EventClass, EventQueue};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
-use crate::expo::{Membrane, MAX_DEGREE};
-use crate::network::Network;
-use crate::neuron::{Message, Neuron};
-use crate::queue::{Event, EventClass, EventQueue};
-use crate::signal::Signal;
+use crate::model::network::Network;
+use crate::model::signal::Signal;
 use crate::time::Time;
 
 /// The one-message-at-a-time exact engine.
@@ -27,7 +29,7 @@ pub struct ActorEngine {
     /// Predicted crossings, one per neuron at most.
     crossings: EventQueue,
     /// Events known in advance: deliveries and input knots. Both queues share one total order
-    /// ([`crate::queue::EventKey`]).
+    /// ([`crate::engine::queue::EventKey`]).
     known: EventQueue,
     now: f64,
     /// Readout at `xhat_origin`.
@@ -39,7 +41,7 @@ pub struct ActorEngine {
 }
 
 impl ActorEngine {
-    /// Same initial state as [`crate::kernel::Kernel::new`].
+    /// Same initial state as [`crate::engine::kernel::Kernel::new`].
     pub fn new(network: Network, input: Signal, x0: &[f64]) -> Result<ActorEngine, BuildError> {
         let d = network.dims();
         if input.dims() != d {

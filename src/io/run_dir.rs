@@ -3,14 +3,14 @@
 //!
 //! Why: `ebnsim plot RUN_DIR` draws a run that finished earlier, possibly written by another
 //! version or edited by hand, so every file is checked against the format its writer produces
-//! ([`crate::record`], [`crate::phases`]; docs/model-format.md) and a file that does not match
+//! ([`crate::io::record`], [`crate::learning::protocol`]; docs/model-format.md) and a file that does not match
 //! gives a [`RunDirError`] naming the file, the line (or JSON field) and what was expected —
 //! never a panic. A file that is simply absent is not an error: [`read_run_dir`] reports it as
 //! `None`, and the caller draws what the other files allow.
 
 use crate::engine::Spike;
-use crate::phases::{CurvePoint, PhaseReport, LEARNING_CURVE_CSV};
-use crate::record::{Readout, READOUT_CSV, SPIKES_CSV, SUMMARY_JSON};
+use crate::io::record::{Readout, READOUT_CSV, SPIKES_CSV, SUMMARY_JSON};
+use crate::learning::protocol::{CurvePoint, PhaseReport, LEARNING_CURVE_CSV};
 use crate::time::Time;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -418,7 +418,7 @@ mod tests {
         r.push(0.0, &[0.1, -0.2], Some(&[1.0 / 3.0, 0.0]));
         r.push(0.001, &[0.3, 0.4], Some(&[0.5, f64::NAN]));
         let p = dir.path().join(READOUT_CSV);
-        crate::record::write_readout_csv(&p, &r).unwrap();
+        crate::io::record::write_readout_csv(&p, &r).unwrap();
         let back = read_readout(&p).unwrap();
         assert_eq!(back.dims, 2);
         assert_eq!(back.times, r.times);
@@ -438,7 +438,7 @@ mod tests {
             },
         ];
         let p = dir.path().join(SPIKES_CSV);
-        crate::record::write_spikes_csv(&p, &spikes).unwrap();
+        crate::io::record::write_spikes_csv(&p, &spikes).unwrap();
         assert_eq!(read_spikes(&p).unwrap(), spikes);
 
         let curve = vec![CurvePoint {
@@ -448,7 +448,7 @@ mod tests {
             window_nrmse: f64::NAN,
         }];
         let p = dir.path().join(LEARNING_CURVE_CSV);
-        crate::phases::write_learning_curve(&p, &curve).unwrap();
+        crate::learning::protocol::write_learning_curve(&p, &curve).unwrap();
         let back = read_learning_curve(&p).unwrap();
         assert_eq!(
             (back[0].time, back[0].phase, back[0].field_error),

@@ -2,7 +2,7 @@
 //!
 //! Why: a network learns (Alemi et al. 2018) or is wired for a target system, and the teacher
 //! trajectory `x(t)` it is trained and judged against is obtained by integrating that system
-//! ([`crate::ode`]). This module holds the systems themselves: the [`VectorField`] trait (a
+//! ([`crate::model::ode`]). This module holds the systems themselves: the [`VectorField`] trait (a
 //! user's own `f` implements it) and the built-in kinds listed by [`TargetKind`].
 //!
 //! # One scaling convention for every nonlinear kind
@@ -41,7 +41,7 @@ use std::str::FromStr;
 
 /// A time-invariant vector field `f: ℝ^d → ℝ^d`, the autonomous part of `ẋ = f(x) + c(t)`.
 ///
-/// Implement it for your own system; [`crate::ode::integrate`] solves it with any input.
+/// Implement it for your own system; [`crate::model::ode::integrate`] solves it with any input.
 /// `Send + Sync` so that a teacher can be shared between threads (ensembles of runs);
 /// `Debug` so that a run can describe its target.
 pub trait VectorField: Send + Sync + fmt::Debug {
@@ -331,7 +331,7 @@ fn non_negative(field: &str, v: f64) -> Result<f64, BuildError> {
 ///
 /// No `time_scale` or `amplitude`: scaling the state leaves a linear field unchanged, and a time
 /// scale is a factor on `A`. With a piecewise-polynomial input the solution also has a closed
-/// form, [`crate::teacher::LinearTeacher`]; this field is for the generic solver (and tests it).
+/// form, [`crate::model::teacher::LinearTeacher`]; this field is for the generic solver (and tests it).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear {
     dims: usize,
@@ -367,7 +367,7 @@ impl Linear {
         Ok(Linear { dims: d, a })
     }
 
-    /// From `A` in row-major order (`a[i * dims + k]`), as [`crate::teacher::LinearTeacher`]
+    /// From `A` in row-major order (`a[i * dims + k]`), as [`crate::model::teacher::LinearTeacher`]
     /// takes it. Errors name `target.a`.
     pub fn from_row_major(dims: usize, a: &[f64]) -> Result<Linear, BuildError> {
         if dims == 0 || a.len() != dims * dims {

@@ -43,13 +43,13 @@ use std::path::Path;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::dense::{DenseConfig, Integrator, SpikeRule};
+use crate::closed_form::expo::MAX_DEGREE;
+use crate::engine::dense::{DenseConfig, Integrator, SpikeRule};
 use crate::engine::EngineKind;
 use crate::error::{BuildError, ModelError};
-use crate::expo::MAX_DEGREE;
-use crate::network::{random_decoder, Network, NetworkBuilder, WeightRepr, Weights};
+use crate::model::network::{random_decoder, Network, NetworkBuilder, WeightRepr, Weights};
+use crate::model::signal::Signal;
 use crate::seed::{rng_stream, Stream};
-use crate::signal::Signal;
 
 /// Largest `network.neurons` a model file may ask for (a random decoder of this size is drawn in
 /// memory).
@@ -895,7 +895,7 @@ pub struct LearningModel {
     /// `[target]`.
     pub target: TargetSpec,
     /// `[basis]`, built (random bases drawn from [`Stream::Learning`]).
-    pub basis: crate::basis::Basis,
+    pub basis: crate::model::basis::Basis,
     /// `[[phase]]`, in order.
     pub phases: Vec<Phase>,
     /// `[record]`.
@@ -924,9 +924,9 @@ impl LearningModel {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetSpec {
     /// The kind.
-    pub kind: crate::dynamics::TargetKind,
+    pub kind: crate::model::dynamics::TargetKind,
     /// Every parameter of the kind (defaults filled in), in the order of
-    /// [`crate::dynamics::TargetKind::parameters`]; for `linear`, empty (see `a`).
+    /// [`crate::model::dynamics::TargetKind::parameters`]; for `linear`, empty (see `a`).
     pub parameters: Vec<(String, f64)>,
     /// `a` of a linear target, row-major d×d.
     pub a: Option<Vec<f64>>,
@@ -944,8 +944,10 @@ impl TargetSpec {
     }
 
     /// The vector field. Errors name the offending `target.<parameter>`.
-    pub fn field(&self) -> Result<Box<dyn crate::dynamics::VectorField>, BuildError> {
-        use crate::dynamics::{DampedPendulum, DoubleWell, Linear, Lorenz, TargetKind, VanDerPol};
+    pub fn field(&self) -> Result<Box<dyn crate::model::dynamics::VectorField>, BuildError> {
+        use crate::model::dynamics::{
+            DampedPendulum, DoubleWell, Linear, Lorenz, TargetKind, VanDerPol,
+        };
         let p = |name: &str| self.parameter(name).unwrap_or(f64::NAN);
         Ok(match self.kind {
             TargetKind::Linear => {
@@ -990,7 +992,7 @@ impl TargetSpec {
     /// Whether the target oscillates without input (van_der_pol, pendulum): phases without
     /// input or feedback report period and amplitude errors.
     pub fn oscillates(&self) -> bool {
-        use crate::dynamics::TargetKind;
+        use crate::model::dynamics::TargetKind;
         matches!(self.kind, TargetKind::VanDerPol | TargetKind::Pendulum)
     }
 }
@@ -1026,7 +1028,7 @@ pub struct Phase {
     pub feedback_gain: f64,
     /// `learning_rate` η (default 0: no learning).
     pub learning_rate: f64,
-    /// `learning_rate_decay = { start, to }` as in [`crate::learning::Schedule`].
+    /// `learning_rate_decay = { start, to }` as in [`crate::learning::rule::Schedule`].
     pub learning_rate_decay: Option<(f64, f64)>,
     /// `start`.
     pub start: PhaseStart,
@@ -1047,7 +1049,7 @@ pub struct Phase {
     pub delay_spike: Option<(f64, f64)>,
     /// `weight_noise = { sigma }`: σ of independent `N(0, σ²)` noise added to every learned slow
     /// synapse `W[i,b]` (N × N_b) at the phase start, as a fixed offset beyond the low-rank
-    /// `Dᵀ U` ([`crate::basis::LearnedCurrent::set_offsets`]).
+    /// `Dᵀ U` ([`crate::model::basis::LearnedCurrent::set_offsets`]).
     pub weight_noise: Option<f64>,
     /// `basins = { per_dim, duration, range, tolerance }`: a basin test of the spiking network
     /// at the phase start.
@@ -1396,7 +1398,7 @@ fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError>
 }
 
 fn build_target_spec(t: &toml::Table, d: usize) -> Result<TargetSpec, BuildError> {
-    use crate::dynamics::TargetKind;
+    use crate::model::dynamics::TargetKind;
     let kind = match t.get("kind") {
         None => {
             return Err(BuildError::new(
@@ -1449,7 +1451,7 @@ fn build_target_spec(t: &toml::Table, d: usize) -> Result<TargetSpec, BuildError
                     format!("{} rows", rows.len()),
                 ));
             }
-            a = Some(crate::dynamics::Linear::new(&rows)?.a().to_vec());
+            a = Some(crate::model::dynamics::Linear::new(&rows)?.a().to_vec());
             continue;
         }
         let value = match t.get(p.name) {
@@ -1493,8 +1495,8 @@ fn build_basis(
     d: usize,
     n: usize,
     seed: u64,
-) -> Result<crate::basis::Basis, BuildError> {
-    use crate::basis::Basis;
+) -> Result<crate::model::basis::Basis, BuildError> {
+    use crate::model::basis::Basis;
     let on_trains = match b.on.as_deref() {
         None | Some("xhat") => false,
         Some("r") if b.kind == "tanh_random" => true,
@@ -1979,7 +1981,7 @@ duration = 1
         assert_eq!(m.target.parameter("damping"), Some(0.2));
         assert_eq!(
             m.target.parameter("omega"),
-            Some(crate::dynamics::DampedPendulum::DEFAULT_OMEGA)
+            Some(crate::model::dynamics::DampedPendulum::DEFAULT_OMEGA)
         );
         assert_eq!(m.target.initial, vec![0.0; 2]);
         assert!(m.target.oscillates());

@@ -6,24 +6,24 @@
 //! over all neurons and finds the next spike as **one arg-min** over a pass that:
 //!
 //! 1. bounds each neuron's voltage over `[now, next known event]` in O(1) from the exact ranges of
-//!    the shared basis functions ([`crate::expo`]) — most neurons are proven crossing-free here;
-//! 2. runs the certified search ([`crate::crossing`]) on the few candidates, nearest to threshold
+//!    the shared basis functions ([`crate::closed_form::expo`]) — most neurons are proven crossing-free here;
+//! 2. runs the certified search ([`crate::closed_form::crossing`]) on the few candidates, nearest to threshold
 //!    first, shrinking the horizon to the earliest crossing found so far.
 //!
 //! With low-rank weights a spike costs O(N·d) (`V_k −= D_kᵀD_j`), the slow currents are
 //! `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Known events — delayed deliveries and input
 //! knots — live in the [`EventQueue`]. The results equal the one-message-at-a-time semantics of
-//! [`crate::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
+//! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
-use crate::basis::LearnedCurrent;
-use crate::counters::Counters;
-use crate::crossing::{CrossingStats, Searcher, MARGIN};
+use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
+use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
+use crate::engine::counters::Counters;
+use crate::engine::queue::{Event, EventQueue};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
-use crate::expo::{Membrane, Trajectory, MAX_DEGREE};
-use crate::network::{Network, Weights};
-use crate::queue::{Event, EventQueue};
-use crate::signal::Signal;
+use crate::model::basis::LearnedCurrent;
+use crate::model::network::{Network, Weights};
+use crate::model::signal::Signal;
 use crate::time::Time;
 use rand::Rng;
 
@@ -238,7 +238,7 @@ impl Kernel {
     /// the current time on: neuron i then receives `D_iᵀ U Ψ + P_i Ψ`
     /// ([`LearnedCurrent::set_offsets`]). Needs a learned current.
     pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        crate::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
+        crate::model::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
         self.advance_to(self.now);
         if let Some(l) = &mut self.learned {
             l.set_offsets(offsets)?;

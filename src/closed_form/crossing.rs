@@ -11,7 +11,7 @@
 //! few ulps of the evaluation itself), so the engine that fires the neuron at `t` sees it at or
 //! above threshold.
 
-use crate::expo::{BasisValues, Membrane, Trajectory};
+use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
 
 /// Work done by crossing searches, for the run counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -238,8 +238,8 @@ mod tests {
     use super::*;
 
     /// Drive coefficients padded with zeros.
-    fn pad(x: &[f64]) -> [f64; crate::expo::MAX_DEGREE + 1] {
-        let mut out = [0.0; crate::expo::MAX_DEGREE + 1];
+    fn pad(x: &[f64]) -> [f64; crate::closed_form::expo::MAX_DEGREE + 1] {
+        let mut out = [0.0; crate::closed_form::expo::MAX_DEGREE + 1];
         out[..x.len()].copy_from_slice(x);
         out
     }

@@ -18,7 +18,7 @@
 //!
 //! 1. **Continuous dynamics** over the step, by [`Integrator`]:
 //!    - [`Integrator::Exponential`]: the closed-form solution of
-//!      `V' = −λ_V V + D_iᵀ c(t) + s_i e^{−λ_d u}` over `u ∈ [0, dt]` ([`crate::expo`]), with
+//!      `V' = −λ_V V + D_iᵀ c(t) + s_i e^{−λ_d u}` over `u ∈ [0, dt]` ([`crate::closed_form::expo`]), with
 //!      the input polynomial of the segment containing `t_n` ([`Signal::local_polynomial`]) held
 //!      over the whole step (a knot strictly inside a step takes effect at the next step start)
 //!      and the slow amplitude `s_i = Σ_j Ω_s[i,j] r_j(t_n)` decaying exactly with the filtered
@@ -65,13 +65,13 @@
 //! applies one column of `Ω_f` (O(N)). Either way a step costs O(N·d) plus O(N) per spike test,
 //! and no step allocates (all buffers are preallocated).
 
-use crate::basis::LearnedCurrent;
-use crate::counters::Counters;
+use crate::closed_form::expo::{BasisValues, Membrane, MAX_DEGREE};
+use crate::engine::counters::Counters;
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
-use crate::expo::{BasisValues, Membrane, MAX_DEGREE};
-use crate::network::{Network, Weights};
-use crate::signal::Signal;
+use crate::model::basis::LearnedCurrent;
+use crate::model::network::{Network, Weights};
+use crate::model::signal::Signal;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -375,7 +375,7 @@ impl DenseStepper {
     /// the next step on: neuron i also receives `P_i Ψ`, held at its step-start value like the
     /// rest of the learned current ([`LearnedCurrent::set_offsets`]). Needs a learned current.
     pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        crate::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
+        crate::model::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
         let have = offsets.is_some();
         if let Some(l) = &mut self.learned {
             l.set_offsets(offsets)?;
@@ -435,7 +435,7 @@ impl DenseStepper {
         Ok(())
     }
 
-    /// Delays one spike, as [`crate::kernel::Kernel::delay_next_spike`]: the first spike due at
+    /// Delays one spike, as [`crate::engine::kernel::Kernel::delay_next_spike`]: the first spike due at
     /// a step end at or after `from` is held and fires `max(1, round(delay / dt))` steps later
     /// (at that step end, before the spike test).
     pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
@@ -445,7 +445,7 @@ impl DenseStepper {
     }
 
     /// Places the network at readout `xhat` with zero coding error (every voltage 0), as
-    /// [`crate::kernel::Kernel::place_readout`]; the filtered spike trains are left as they are.
+    /// [`crate::engine::kernel::Kernel::place_readout`]; the filtered spike trains are left as they are.
     /// Needs low-rank weights and a learned basis, if any, on the readout.
     pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
         crate::engine::check_placement(
@@ -470,7 +470,7 @@ impl DenseStepper {
     }
 
     /// Starts (or stops) logging every step as a readout interval `[t0, t1, x̂(t0)…]` (the
-    /// layout of [`crate::kernel::Kernel::take_intervals`]; between step ends the readout decays
+    /// layout of [`crate::engine::kernel::Kernel::take_intervals`]; between step ends the readout decays
     /// exactly).
     pub fn record_intervals(&mut self, on: bool) {
         self.log_intervals = on;
@@ -788,7 +788,7 @@ impl Engine for DenseStepper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::network::{random_decoder, NetworkBuilder};
+    use crate::model::network::{random_decoder, NetworkBuilder};
     use rand::SeedableRng;
 
     fn cfg(dt: f64, integrator: Integrator, spike_rule: SpikeRule) -> DenseConfig {

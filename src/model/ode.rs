@@ -39,11 +39,11 @@
 //! [`OdeError::NonFinite`]; a runaway number of steps in [`OdeError::TooManySteps`]
 //! ([`Tolerance::max_steps`]).
 
-use crate::dynamics::VectorField;
+use crate::closed_form::expo::MAX_DEGREE;
 use crate::error::BuildError;
-use crate::expo::MAX_DEGREE;
-use crate::signal::Signal;
-use crate::teacher::Target;
+use crate::model::dynamics::VectorField;
+use crate::model::signal::Signal;
+use crate::model::teacher::Target;
 
 /// Degree of the dense-output polynomials (Dormand–Prince's 4th-order continuous extension).
 pub const DENSE_DEGREE: usize = 4;
@@ -851,7 +851,7 @@ fn push_segment(sol: &mut DenseSolution, h: f64, y0: &[f64], y1: &[f64], k: &[Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamics::Linear;
+    use crate::model::dynamics::Linear;
 
     /// `ẋ = 0·x + c(t)` with a cubic `c`: the solution is a quartic, which the 4th-order dense
     /// output reproduces exactly (to rounding) inside every step.
@@ -879,7 +879,7 @@ mod tests {
 
     #[test]
     fn dense_output_is_c1_across_steps() {
-        let f = crate::dynamics::VanDerPol::new(1.0, 1.0, 1.0).unwrap();
+        let f = crate::model::dynamics::VanDerPol::new(1.0, 1.0, 1.0).unwrap();
         let sol = integrate(
             &f,
             &Signal::zero(2),
@@ -995,7 +995,7 @@ mod tests {
 
     #[test]
     fn step_budget_is_enforced() {
-        let f = crate::dynamics::VanDerPol::new(1.0, 1.0, 1.0).unwrap();
+        let f = crate::model::dynamics::VanDerPol::new(1.0, 1.0, 1.0).unwrap();
         let tol = Tolerance {
             max_steps: 50,
             ..Tolerance::default()

@@ -17,16 +17,16 @@
 //! weights are constant; the splitting error is O(η · epoch²)).
 //!
 //! With the linear basis `Ψ(x̂) = x̂` the learned weights enter the kernel as its low-rank slow
-//! core `M = L + U − K I` ([`crate::kernel::Kernel::set_slow_core`], exact); with any other
-//! basis as its learned current `U Ψ(x̂)` ([`crate::basis::LearnedCurrent`]).
+//! core `M = L + U − K I` ([`crate::engine::kernel::Kernel::set_slow_core`], exact); with any other
+//! basis as its learned current `U Ψ(x̂)` ([`crate::model::basis::LearnedCurrent`]).
 
-use crate::basis::{Basis, LearnedCurrent};
-use crate::dense::DenseStepper;
+use crate::engine::dense::DenseStepper;
+use crate::engine::kernel::Kernel;
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
-use crate::kernel::Kernel;
-use crate::signal::Signal;
-use crate::teacher::Target;
+use crate::model::basis::{Basis, LearnedCurrent};
+use crate::model::signal::Signal;
+use crate::model::teacher::Target;
 use crate::time::Time;
 
 /// Longest piece of an interval integrated with one 8-node Gauss–Legendre rule, s.

@@ -13,8 +13,8 @@
 //! (empty, mismatched lengths, zero variance) never panic; they give `None`, NaN or an empty result,
 //! as each function documents. Trajectories are row-major `samples × d` slices, times in seconds.
 
+use crate::analysis::metrics;
 use crate::engine::Spike;
-use crate::metrics;
 use serde::{Deserialize, Serialize};
 
 // ------------------------------------------------------------------------------------------

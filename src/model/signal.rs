@@ -6,8 +6,8 @@
 //! Inside a segment the exact engine needs the polynomial re-expanded around the current interval
 //! start, which [`Signal::local_polynomial`] does exactly (a Taylor shift).
 
+use crate::closed_form::expo::MAX_DEGREE;
 use crate::error::BuildError;
-use crate::expo::MAX_DEGREE;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
