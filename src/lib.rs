@@ -120,4 +120,5 @@ pub mod learning;
 pub mod model;
 pub mod run;
 pub mod seed;
+pub mod simulation;
 pub mod time;
