@@ -70,7 +70,7 @@ fn dense(net: &Network, dt: f64) -> DenseStepper {
 }
 
 // Motivation: the exact kernel's cost per spike should be O(N·d) — one low-rank column update
-// and one bound check per neuron (DESIGN.md §5) — so wall time per 1 s simulated should grow
+// and one bound check per neuron (docs/architecture.md §6) — so wall time per 1 s simulated should grow
 // linearly in N at a roughly constant spike count, and the throughput (spikes/s) should fall as
 // 1/N. Four decades of N expose any superlinear term (sorting, per-candidate root solves, cache
 // misses once the state leaves L2). Samples are few: one N = 40000 iteration takes seconds.

@@ -10,15 +10,12 @@
 //!
 //! ## A first run
 //!
-//! Build a network, give it an input, run the exact kernel, read spikes and the readout:
+//! Build a network, give it an input, run it, read spikes and the readout:
 //!
 //! ```
-//! use ebnsim::engine::Engine;
-//! use ebnsim::engine::kernel::Kernel;
-//! use ebnsim::model::network::{random_decoder, NetworkBuilder};
+//! use ebnsim::prelude::*;
+//! use ebnsim::model::network::random_decoder;
 //! use ebnsim::seed::{rng_stream, Stream};
-//! use ebnsim::model::signal::Signal;
-//! use ebnsim::time::Time;
 //!
 //! // 40 neurons encoding the damped oscillator of Boerlin et al. (2013).
 //! let decoder = random_decoder(2, 40, 0.1, true, &mut rng_stream(7, Stream::Decoder));
@@ -34,28 +31,77 @@
 //!     &[0.0, 0.05, 0.1],
 //!     &[vec![0.0, 0.0], vec![50.0, 0.0], vec![0.0, 0.0]],
 //! )?;
-//! let mut sim = Kernel::new(network, input, &[0.0, 0.0])?;
-//! let mut spikes = Vec::new();
-//! sim.run_until(Time::from_secs(0.2), &mut spikes)?;
-//! let mut xhat = [0.0; 2];
-//! sim.readout(&mut xhat); // x̂(0.2 s), exact
-//! assert!(!spikes.is_empty() && xhat.iter().any(|v| v.abs() > 0.05));
+//! let mut sim = Simulation::builder(network, input).build()?; // exact engine by default
+//! sim.run_until(0.2)?;
+//! let xhat = sim.readout_now(); // x̂(0.2 s), exact
+//! assert!(!sim.spikes().is_empty() && xhat.iter().any(|v| v.abs() > 0.05));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The same from a model file, as `ebnsim run MODEL.toml --out DIR` does it:
+//! The same from a model file; builder calls override the file's choices:
 //!
 //! ```
-//! use ebnsim::run::{run_model, RunOptions};
+//! use ebnsim::prelude::*;
 //! let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
-//! let out = run_model(&model, &RunOptions::default(), |_t| {})?;
-//! assert!(out.summary.readout_rmse.unwrap() < 0.1);
+//! let mut sim = Simulation::from_model(&model).build()?;
+//! sim.run_until(model.simulate.duration)?;
+//! // The exact engine against the published grid: Euler, 0.1 ms, one spike per step.
+//! let grid = DenseConfig { dt: 1e-4, integrator: Integrator::Euler, spike_rule: SpikeRule::OnePerStep };
+//! let mut euler = Simulation::from_model(&model).engine(EngineChoice::Dense(grid)).build()?;
+//! euler.run_until(model.simulate.duration)?;
+//! assert!(sim.spikes().len() > euler.spikes().len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`run::run_model`] runs a model file end to end and summarises it, as `ebnsim run` does.
+//!
+//! ## Monitors
+//!
+//! Spikes are always recorded ([`Simulation::spikes`]). The readout (and the target, when the
+//! model has one) is sampled every `record_readout(dt)`; a state monitor samples voltages `v`
+//! and filtered trains `r` of selected neurons at exact times `k·dt` — the values of the
+//! closed-form trajectories there, not of a grid. A spike at a sample time is in that sample
+//! (the voltage is already reset, `r` already incremented).
+//!
+//! ```
+//! use ebnsim::prelude::*;
+//! let network = NetworkBuilder::new(vec![vec![0.1, -0.1, 0.05, -0.05]]).mu(1e-4).build()?;
+//! let mut sim = Simulation::builder(network, Signal::constant(&[2.0]))
+//!     .record_state(StateMonitorSpec {
+//!         neurons: NeuronSelection::List(vec![0, 2]),
+//!         dt: 0.01,
+//!         variables: vec![StateVariable::V, StateVariable::R],
+//!         at_spikes: false,
+//!     })
+//!     .build()?;
+//! sim.run_until(0.5)?;
+//! let state = sim.state().unwrap();
+//! assert_eq!(state.columns, ["v_0", "v_2", "r_0", "r_2"]);
+//! assert_eq!(state.len(), 51);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Threads
+//!
+//! A [`Simulation`] is `Send`: build it on one thread, run it on another (an ensemble runs one
+//! per worker). Results do not depend on the thread.
+//!
+//! ```
+//! use ebnsim::prelude::*;
+//! let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+//! let sim = Simulation::from_model(&model).build()?;
+//! let handle = std::thread::spawn(move || {
+//!     let mut sim = sim;
+//!     sim.run_until(0.3).map(|()| sim.finish())
+//! });
+//! let recorded = handle.join().expect("no panic")?;
+//! assert!(!recorded.spikes.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! ## The model
 //!
-//! For neuron i, between and across spikes (DESIGN.md §1; all rates in 1/s):
+//! For neuron i, between and across spikes (docs/architecture.md §1; all rates in 1/s):
 //!
 //! ```text
 //! V_i' = −λ_V V_i + D_iᵀ c(t) + Σ_j Ω_s[i,j] r_j − Σ_j Ω_f[i,j] o_j(t − δ_f)      r' = −λ_d r + o
@@ -118,7 +164,14 @@ pub mod error;
 pub mod io;
 pub mod learning;
 pub mod model;
+pub mod monitor;
+pub mod prelude;
 pub mod run;
 pub mod seed;
 pub mod simulation;
+
+pub use simulation::{Simulation, SimulationBuilder};
+
+/// The `rand` version of the public API (0.8): use it for RNGs passed to ebnsim.
+pub use rand;
 pub mod time;

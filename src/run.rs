@@ -2,14 +2,11 @@
 //! on a regular grid, and summarise — what `ebnsim run` does, as a library call.
 
 use crate::analysis::metrics;
-use crate::engine::dense::DenseStepper;
-use crate::engine::kernel::Kernel;
-use crate::engine::{Engine, EngineKind, Spike};
+use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, SimError};
 use crate::io::model_file::Model;
 use crate::io::record::{Readout, Summary};
-use crate::model::teacher::LinearTeacher;
-use crate::time::Time;
+use crate::simulation::{EngineChoice, Simulation};
 use std::time::Instant;
 
 /// Most readout samples a run records (`duration / readout_dt`).
@@ -49,34 +46,6 @@ pub struct RunOutput {
     pub summary: Summary,
 }
 
-/// Builds the engine the model (or the options) name.
-pub fn build_engine(model: &Model, opts: &RunOptions) -> Result<Box<dyn Engine>, BuildError> {
-    let kind = opts.engine.unwrap_or(model.simulate.engine);
-    let x0 = &model.target.initial;
-    let limit = opts.cascade_limit.or(model.simulate.cascade_limit);
-    Ok(match kind {
-        EngineKind::Exact => {
-            let mut k = Kernel::new(model.network.clone(), model.input.clone(), x0)?;
-            if let Some(l) = limit {
-                k.set_cascade_limit(l);
-            }
-            Box::new(k)
-        }
-        EngineKind::Dense => {
-            let mut cfg = model.simulate.dense;
-            if let Some(dt) = opts.dt {
-                cfg.dt = dt;
-            }
-            Box::new(DenseStepper::new(
-                &model.network,
-                model.input.clone(),
-                x0,
-                cfg,
-            )?)
-        }
-    })
-}
-
 /// Runs `model` to its duration. `progress` is called with the simulated time now and then
 /// (about every 1 % of the run).
 pub fn run_model(
@@ -97,34 +66,42 @@ pub fn run_model(
         .into());
     }
     let samples = samples as usize;
-    let mut engine = build_engine(model, opts)?;
-    let teacher = LinearTeacher::new(&model.target.a, &model.target.initial, &model.input)?;
     let kind = opts.engine.unwrap_or(model.simulate.engine);
+    let mut builder = Simulation::from_model(model);
+    if kind == EngineKind::Dense {
+        let mut cfg = model.simulate.dense;
+        if let Some(dt) = opts.dt {
+            cfg.dt = dt;
+        }
+        builder = builder.engine(EngineChoice::Dense(cfg));
+    } else {
+        builder = builder.engine(EngineChoice::Exact);
+    }
+    if let Some(l) = opts.cascade_limit {
+        builder = builder.cascade_limit(l);
+    }
+    let mut sim = builder.build()?;
     drop(setup);
 
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
     let d = model.network.dims();
-    let mut readout = Readout::new(d, true);
-    let (mut xhat, mut x) = (vec![0.0; d], vec![0.0; d]);
-    let mut spikes = Vec::new();
     let started = Instant::now();
     let report_every = (samples / 100).max(1);
     for k in 0..=samples {
         let t = k as f64 * dt;
-        engine.run_until(Time::from_secs(t), &mut spikes)?;
-        engine.readout(&mut xhat);
-        teacher.state_at(t, &mut x);
-        readout.push(t, &xhat, Some(&x));
+        sim.run_until(t)?;
         if k % report_every == 0 {
             progress(t);
         }
     }
-    engine.run_until(Time::from_secs(duration), &mut spikes)?;
+    sim.run_until(duration)?;
     progress(duration);
     let wall = started.elapsed().as_secs_f64();
+    let recorded = sim.finish();
+    let (spikes, counters) = (recorded.spikes, recorded.counters);
+    let readout = recorded.readout.unwrap_or_else(|| Readout::new(d, true));
 
     let n = model.network.neurons();
-    let counters = engine.counters();
     tracing::info!(?counters, wall_seconds = wall, "run finished");
     let mut summary = Summary {
         model: model.name.clone(),

@@ -1,7 +1,7 @@
 //! Target systems and the adaptive teacher solver against exact solutions and known values.
 //!
 //! Accuracy contract under test: with the default tolerance the dense output — evaluated at
-//! step boundaries *and inside steps* — has relative error ≤ 1e-9 (DESIGN.md §3, issue 3).
+//! step boundaries *and inside steps* — has relative error ≤ 1e-9 (the teacher's contract, docs/architecture.md §2).
 
 use ebnsim::model::dynamics::{DampedPendulum, DoubleWell, Linear, Lorenz, VanDerPol, VectorField};
 use ebnsim::model::ode::{integrate, DenseSolution, OdeError, Tolerance, DENSE_DEGREE};

@@ -1,4 +1,257 @@
-//! The facade: one `Simulation` built from a model file or from code, run with
-//! `run_until` / `run_for`, observed through monitors.
+//! The facade: one [`Simulation`] built from a model file ([`Simulation::from_model`]) or from
+//! code ([`Simulation::builder`]), run with [`Simulation::run_until`] / [`Simulation::run_for`],
+//! observed through its spike list, readout samples and state monitor.
+//!
+//! Why one type: a study should not have to choose between three engine types and box them
+//! behind a trait object. The engine is chosen once (exact kernel, or the dense stepper with its
+//! time step, integrator and spike rule); [`Simulation::run_until`] dispatches to it once per
+//! call and the engine's own loop does the rest, so nothing is paid per event. A `Simulation` is
+//! `Send`: an ensemble can move it to a worker thread.
+//!
+//! Sampling: the readout (and target) every `readout_dt` and the state monitor every `dt` are
+//! taken exactly at `k · dt` (k = 0, 1, …): `run_until(t)` advances the engine to each sample
+//! time before `t` in turn, then to `t`, and takes the samples due at `t` there.
 
-pub mod monitor;
+mod builder;
+
+pub use builder::{EngineChoice, SimulationBuilder};
+
+use crate::engine::counters::Counters;
+use crate::engine::dense::DenseStepper;
+use crate::engine::kernel::Kernel;
+use crate::engine::{Engine, Spike};
+use crate::error::SimError;
+use crate::io::record::Readout;
+use crate::model::network::Network;
+use crate::model::teacher::LinearTeacher;
+use crate::monitor::{StateMonitor, StateRecord};
+use crate::time::Time;
+
+/// The engine a simulation runs on: chosen once, dispatched once per `run_until`.
+#[derive(Debug)]
+enum Core {
+    Exact(Box<Kernel>),
+    Dense(Box<DenseStepper>),
+}
+
+impl Core {
+    fn engine(&self) -> &dyn Engine {
+        match self {
+            Core::Exact(k) => k.as_ref(),
+            Core::Dense(s) => s.as_ref(),
+        }
+    }
+    fn engine_mut(&mut self) -> &mut dyn Engine {
+        match self {
+            Core::Exact(k) => k.as_mut(),
+            Core::Dense(s) => s.as_mut(),
+        }
+    }
+}
+
+/// Readout samples every `dt`, with the target when there is one.
+#[derive(Debug)]
+struct ReadoutMonitor {
+    dt: f64,
+    next: u64,
+    teacher: Option<LinearTeacher>,
+    readout: Readout,
+    xhat: Vec<f64>,
+    x: Vec<f64>,
+}
+
+impl ReadoutMonitor {
+    fn next_time(&self) -> f64 {
+        self.next as f64 * self.dt
+    }
+}
+
+/// A network, its input and an engine, advanced in time on request.
+///
+/// ```
+/// use ebnsim::prelude::*;
+/// let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+/// let mut sim = Simulation::from_model(&model).build()?;
+/// sim.run_until(0.5)?;
+/// sim.run_for(0.5)?;
+/// assert_eq!(sim.time(), 1.0);
+/// assert!(!sim.spikes().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Simulation {
+    core: Core,
+    network_dims: usize,
+    network_neurons: usize,
+    spikes: Vec<Spike>,
+    /// Spikes already shown to the state monitor.
+    seen: usize,
+    readout: Option<ReadoutMonitor>,
+    state: Option<StateMonitor>,
+}
+
+impl Simulation {
+    /// Starts building a simulation of `network` driven by `input` (see [`SimulationBuilder`]).
+    pub fn builder(network: Network, input: crate::model::signal::Signal) -> SimulationBuilder {
+        SimulationBuilder::new(network, input)
+    }
+
+    /// Starts building the simulation a model file describes: its network, input, target
+    /// (the readout is compared against it), engine, cascade limit, readout interval and state
+    /// monitor. Builder calls override the file's choices.
+    pub fn from_model(model: &crate::io::model_file::Model) -> SimulationBuilder {
+        SimulationBuilder::from_model(model)
+    }
+
+    /// Time up to which the simulation has run, s.
+    pub fn time(&self) -> f64 {
+        self.core.engine().time().secs()
+    }
+
+    /// Runs every event at or before `t` (s), taking the samples due on the way.
+    ///
+    /// A `t` before the current time is an error of the engine ([`SimError`]), as is a
+    /// same-instant cascade past the limit; the simulation stays at the last time it reached.
+    pub fn run_until(&mut self, t: f64) -> Result<(), SimError> {
+        // Samples strictly before t on the way, then t itself, then the samples due at t: the
+        // engine is advanced once to each distinct time.
+        loop {
+            let next = self.next_sample();
+            if next >= t {
+                break;
+            }
+            self.advance(next)?;
+            self.take_samples(next);
+        }
+        self.advance(t)?;
+        self.take_samples(t);
+        Ok(())
+    }
+
+    /// The earliest sample time of any monitor.
+    fn next_sample(&self) -> f64 {
+        let r = self
+            .readout
+            .as_ref()
+            .map_or(f64::INFINITY, |r| r.next_time());
+        let s = self.state.as_ref().map_or(f64::INFINITY, |s| s.next_time());
+        r.min(s)
+    }
+
+    /// Takes every sample due at `t` (the engine is at `t`).
+    fn take_samples(&mut self, t: f64) {
+        if self.readout.as_ref().is_some_and(|r| r.next_time() == t) {
+            self.sample_readout();
+        }
+        self.show_spikes();
+        if self.state.as_ref().is_some_and(|s| s.next_time() == t) {
+            let engine = self.core.engine();
+            if let Some(s) = &mut self.state {
+                s.sample(|v| engine.voltages(v));
+            }
+        }
+    }
+
+    /// Runs on for `dt` seconds ([`Simulation::run_until`] of `time() + dt`).
+    pub fn run_for(&mut self, dt: f64) -> Result<(), SimError> {
+        self.run_until(self.time() + dt)
+    }
+
+    fn advance(&mut self, t: f64) -> Result<(), SimError> {
+        let now = self.time();
+        let time = Time::new(t).ok_or(SimError::InvalidTarget { now, target: t })?;
+        self.core.engine_mut().run_until(time, &mut self.spikes)
+    }
+
+    fn sample_readout(&mut self) {
+        let Some(r) = &mut self.readout else { return };
+        let t = r.next_time();
+        self.core.engine().readout(&mut r.xhat);
+        match &r.teacher {
+            Some(teacher) => {
+                teacher.state_at(t, &mut r.x);
+                r.readout.push(t, &r.xhat, Some(&r.x));
+            }
+            None => r.readout.push(t, &r.xhat, None),
+        }
+        r.next += 1;
+    }
+
+    fn show_spikes(&mut self) {
+        if let Some(s) = &mut self.state {
+            for sp in &self.spikes[self.seen..] {
+                s.spike(sp.neuron as usize, sp.time.secs());
+            }
+        }
+        self.seen = self.spikes.len();
+    }
+
+    /// Every spike so far, in firing order.
+    pub fn spikes(&self) -> &[Spike] {
+        &self.spikes
+    }
+
+    /// The readout `x̂` now, d components.
+    pub fn readout_now(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.network_dims];
+        self.core.engine().readout(&mut out);
+        out
+    }
+
+    /// Every voltage now, N components.
+    pub fn voltages_now(&self) -> Vec<f64> {
+        let mut out = vec![0.0; self.network_neurons];
+        self.core.engine().voltages(&mut out);
+        out
+    }
+
+    /// The readout (and target) samples so far; `None` when no readout interval was set.
+    pub fn readout(&self) -> Option<&Readout> {
+        self.readout.as_ref().map(|r| &r.readout)
+    }
+
+    /// The state monitor's samples so far; `None` without a state monitor.
+    pub fn state(&self) -> Option<&StateRecord> {
+        self.state.as_ref().map(StateMonitor::record)
+    }
+
+    /// What the engine did so far.
+    pub fn counters(&self) -> Counters {
+        self.core.engine().counters()
+    }
+
+    /// Ends the simulation and hands over what it recorded.
+    pub fn finish(self) -> Recorded {
+        Recorded {
+            spikes: self.spikes,
+            readout: self.readout.map(|r| r.readout),
+            state: self.state.map(StateMonitor::into_record),
+            counters: self.core.engine().counters(),
+        }
+    }
+}
+
+/// What a finished [`Simulation`] recorded.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// Every spike, in firing order.
+    pub spikes: Vec<Spike>,
+    /// Readout (and target) samples, if a readout interval was set.
+    pub readout: Option<Readout>,
+    /// State-monitor samples, if a state monitor was set.
+    pub state: Option<StateRecord>,
+    /// What the engine did.
+    pub counters: Counters,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulation_is_send() {
+        fn send<T: Send>() {}
+        send::<Simulation>();
+        send::<SimulationBuilder>();
+    }
+}

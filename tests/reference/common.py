@@ -119,7 +119,7 @@ def ebnsim_version() -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# EBN weights (DESIGN.md §1)
+# EBN weights (docs/architecture.md §1)
 
 
 def ebn_weights(D: np.ndarray, A: np.ndarray, lambda_d: float, mu: float, nu: float = 0.0):

@@ -179,8 +179,8 @@ pub struct EiBalance {
 /// the net input `E − I` is small compared with either (`net_to_total` ≪ 1), which a loosely
 /// balanced network also achieves on average, *and* inhibition follows excitation within a few ms
 /// (`correlation` → 1), which only tight balance gives. Sample at a rate that resolves 1/λ_d.
-/// Neither DESIGN.md nor the prototype defines a measure (DESIGN.md §4 asks for "tight E/I
-/// balance"); these are the two standard ones. `None` when the shapes do not match, there are no
+/// The model's claim is a "tight E/I balance" without a defined measure; these are the two
+/// standard ones. `None` when the shapes do not match, there are no
 /// samples, or no neuron is alive.
 pub fn ei_balance(exc: &[f64], inh: &[f64], alive: &[bool]) -> Option<EiBalance> {
     let n = alive.len();

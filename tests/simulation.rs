@@ -1,0 +1,135 @@
+//! The `Simulation` facade: monitors sample exactly, sampling does not change spikes, the facade
+//! gives the spikes of `ebnsim run`, and it moves to another thread.
+
+use ebnsim::model::network::random_decoder;
+use ebnsim::prelude::*;
+use ebnsim::seed::{rng_stream, Stream};
+
+/// A perfect integrator (A = 0, λ_V = λ_d) of d = 2 under constant input: between and across
+/// spikes, with Ω_f = DᵀD + μI and Ω_s = λ DᵀD,
+///
+/// V_i(t) = (D_iᵀc/λ)(1 − e^(−λt)) + Σ_k [Ω_s[i,j_k](t − s_k) − Ω_f[i,j_k]] e^(−λ(t − s_k))
+///
+/// over the spikes (j_k, s_k) at or before t (right-continuous: a spike at t is already reset).
+/// `r_i(t) = Σ_k e^(−λ(t − s_k))` over i's own spikes. Computed here term by term from the spike
+/// list, independently of the engine's state.
+fn network(n: usize, seed: u64) -> (Vec<Vec<f64>>, ebnsim::model::network::Network) {
+    let decoder = random_decoder(2, n, 0.1, true, &mut rng_stream(seed, Stream::Decoder));
+    let net = NetworkBuilder::new(decoder.clone())
+        .lambda_d(10.0)
+        .mu(1e-4)
+        .build()
+        .unwrap();
+    (decoder, net)
+}
+
+#[test]
+fn state_monitor_equals_closed_form_at_sample_times() {
+    let (n, lambda, mu) = (20, 10.0, 1e-4);
+    let c = [3.0, -2.0];
+    let (d, net) = network(n, 11);
+    let thresholds = net.thresholds().to_vec();
+    let neurons = vec![0, 3, 7, 19];
+    let spec = StateMonitorSpec {
+        neurons: NeuronSelection::List(neurons.clone()),
+        dt: 0.0137,
+        variables: vec![StateVariable::V, StateVariable::R],
+        at_spikes: false,
+    };
+    let mut sim = Simulation::builder(net, Signal::constant(&c))
+        .record_state(spec)
+        .build()
+        .unwrap();
+    sim.run_until(1.0).unwrap();
+    let spikes = sim.spikes().to_vec();
+    assert!(spikes.len() > 50, "the network must fire: {}", spikes.len());
+    let state = sim.state().unwrap();
+    assert_eq!(
+        state.columns,
+        ["v_0", "v_3", "v_7", "v_19", "r_0", "r_3", "r_7", "r_19"]
+    );
+    assert_eq!(state.len(), (1.0f64 / 0.0137).floor() as usize + 1);
+    let dot = |i: usize, j: usize| d[0][i] * d[0][j] + d[1][i] * d[1][j];
+    let mut worst: f64 = 0.0;
+    for k in 0..state.len() {
+        let t = state.times[k];
+        assert_eq!(t, k as f64 * 0.0137);
+        let row = state.row(k);
+        for (col, &i) in neurons.iter().enumerate() {
+            let drive = d[0][i] * c[0] + d[1][i] * c[1];
+            let mut v = drive / lambda * -(-lambda * t).exp_m1();
+            let mut r = 0.0;
+            for s in spikes.iter().filter(|s| s.time.secs() <= t) {
+                let (j, tau) = (s.neuron as usize, t - s.time.secs());
+                let fast = dot(i, j) + if i == j { mu } else { 0.0 };
+                let slow = lambda * dot(i, j);
+                v += (slow * tau - fast) * (-lambda * tau).exp();
+                if j == i {
+                    r += (-lambda * tau).exp();
+                }
+            }
+            let err_v = (row[col] - v).abs() / thresholds[i];
+            worst = worst.max(err_v);
+            assert!(err_v <= 1e-12, "v_{i} at t = {t}: {} vs {v}", row[col]);
+            assert!((row[neurons.len() + col] - r).abs() <= 1e-12 * r.max(1.0));
+        }
+    }
+    assert!(worst > 0.0 || spikes.is_empty());
+}
+
+#[test]
+fn spikes_do_not_depend_on_the_calls() {
+    let (_, net) = network(30, 5);
+    let input = Signal::constant(&[2.0, 1.0]);
+    let mut one = Simulation::builder(net.clone(), input.clone())
+        .build()
+        .unwrap();
+    one.run_until(0.5).unwrap();
+    let mut many = Simulation::builder(net, input).build().unwrap();
+    for k in 1..=50 {
+        many.run_until(k as f64 * 0.01).unwrap();
+    }
+    assert_eq!(many.time(), 0.5);
+    assert_eq!(one.spikes(), many.spikes());
+    assert!(!one.spikes().is_empty());
+}
+
+#[test]
+fn facade_equals_run_model_and_moves_to_a_thread() {
+    let path = std::path::Path::new("models/boerlin-oscillator.toml");
+    let model = ebnsim::io::model_file::load(path).unwrap();
+    let out = ebnsim::run::run_model(&model, &Default::default(), |_| {}).unwrap();
+    let sim = Simulation::from_model(&model).build().unwrap();
+    let duration = model.simulate.duration;
+    let spikes = std::thread::spawn(move || {
+        let mut sim = sim;
+        sim.run_until(duration).unwrap();
+        sim.finish()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(spikes.spikes, out.spikes);
+    assert_eq!(spikes.readout.unwrap(), out.readout);
+}
+
+#[test]
+fn bad_monitor_specs_are_errors_naming_the_field() {
+    let (_, net) = network(4, 1);
+    let spec = |neurons, dt| StateMonitorSpec {
+        neurons,
+        dt,
+        variables: vec![StateVariable::V],
+        at_spikes: false,
+    };
+    let input = Signal::constant(&[0.0, 0.0]);
+    let e = Simulation::builder(net.clone(), input.clone())
+        .record_state(spec(NeuronSelection::List(vec![4]), 0.1))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("record.state.neurons"), "{e}");
+    let e = Simulation::builder(net, input)
+        .record_state(spec(NeuronSelection::All, 0.0))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("record.state.dt"), "{e}");
+}
