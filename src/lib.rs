@@ -138,6 +138,16 @@
 //! including NEST's DC case to 1e-13 ms), and densely sampled voltages never exceed threshold
 //! between events (`tests/exact_engines.rs`, near-grazing trajectories included).
 //!
+//! ## Features
+//!
+//! Both on by default:
+//!
+//! - `cli`: the `ebnsim` binary (pulls in `clap`, `indicatif`, `tracing-subscriber`).
+//! - `plot`: SVG figures, `io::figures` and `ebnsim plot` (pulls in `plotters`).
+//!
+//! `default-features = false` leaves the simulation library alone: engines, learning, model and
+//! run files, with none of those four crates.
+//!
 //! ## Module map
 //!
 //! Layers depend downward only:

@@ -73,6 +73,7 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    #[cfg(feature = "plot")]
     /// Draw the figures (SVG) of a run directory: readout.svg, raster.svg, and when the files
     /// allow, before_after.svg, learning_curve.svg, phase_plane.svg.
     Plot {
@@ -228,6 +229,7 @@ fn learn(args: LearnArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+#[cfg(feature = "plot")]
 /// `ebnsim plot`: draws the figures and lists the files written.
 fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
     let out = out.map_or_else(|| run_dir.join("figures"), Path::to_path_buf);
@@ -381,6 +383,7 @@ fn main() -> ExitCode {
             seed,
             quiet,
         }),
+        #[cfg(feature = "plot")]
         Command::Plot {
             run_dir,
             out,

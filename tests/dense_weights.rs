@@ -460,6 +460,7 @@ fn weights_file_offsets_round_trip_and_old_files_read() {
 /// `ebnsim learn` writes the offsets a phase's weight noise made; `ebnsim run --weights` and
 /// `ebnsim learn --weights` use them; offsets for another N are refused.
 #[test]
+#[cfg(feature = "cli")]
 fn cli_writes_and_uses_offsets() {
     use std::process::Command;
     let dir = tempfile::tempdir().unwrap();

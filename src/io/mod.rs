@@ -1,7 +1,9 @@
 //! Files in and out: model files ([`model_file`]), run outputs and their atomic writers
-//! ([`record`], [`state_csv`]), learned weights ([`weights_file`]), the network that ran ([`network_file`]), reading a run directory back ([`run_dir`])
-//! and its figures ([`figures`]).
+//! ([`record`], [`state_csv`]), learned weights ([`weights_file`]), the network that ran
+//! ([`network_file`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
+//! with the `plot` feature).
 
+#[cfg(feature = "plot")]
 pub mod figures;
 pub mod model_file;
 pub mod network_file;

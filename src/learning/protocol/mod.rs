@@ -30,6 +30,10 @@
 //! over the teacher states of all training phases.
 //!
 //! The library never prints: progress goes through a callback.
+//!
+//! [`run_phases_on`] follows these steps, one file each: `setup` (checks, initial weights, the
+//! run's fixed context and carried state), `perturb` (step 1), `phase_run` (steps 2–4) and
+//! `report` (the metrics and the summary).
 
 use crate::analysis::learning_metrics::{
     amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, spike_stats,
@@ -52,6 +56,12 @@ use crate::seed::{rng_stream, Stream};
 use crate::time::Time;
 use serde::Serialize;
 use std::time::Instant;
+
+mod perturb;
+mod phase_run;
+mod report;
+mod setup;
+use setup::*;
 
 /// Teacher states sampled per training phase for the field error and the learning curve.
 pub const FIELD_SAMPLES: usize = 2000;
@@ -550,532 +560,63 @@ pub fn run_phases_on<E: Plastic + Clone>(
     opts: &PhaseOptions,
     mut progress: impl FnMut(f64),
 ) -> Result<LearnOutput, RunError> {
-    let d = model.network.dims();
-    let n = model.network.neurons();
-    let lambda_d = model.network.lambda_d();
-    let basis = model.basis.clone();
-    let nb = basis.len();
-    let linear = matches!(basis, Basis::Linear { .. });
-    let field = model.target.field()?;
-    let total: f64 = model.phases.iter().map(|p| p.duration).sum();
-    let dt = model.record.readout_dt;
-    if (total / dt).floor() > MAX_READOUT_SAMPLES {
-        return Err(BuildError::new(
-            "record.readout_dt",
-            format!("at most {MAX_READOUT_SAMPLES} samples over all phases"),
-            format!("{dt} s over {total} s"),
-        )
-        .into());
-    }
-    let mut learner = Learner::new(basis.clone(), lambda_d);
-    let mut u = match &opts.initial_weights {
-        Some(w) if w.len() == d * nb && w.iter().all(|x| x.is_finite()) => w.clone(),
-        Some(w) => {
-            return Err(BuildError::new(
-                "weights.u",
-                format!("{d}×{nb} finite learned weights (the model's basis)"),
-                format!("{} entries", w.len()),
-            )
-            .into())
-        }
-        None => vec![0.0; d * nb],
-    };
-    learner.set_weights(&u)?;
-    if !linear {
-        engine.set_learned_current(Some(LearnedCurrent::new(basis.clone(), u.clone())?))?;
-    }
-    // A fixed offset P of the synaptic matrix (W = DᵀU + P): the linear basis learns through
-    // the slow core, so its offset rides on a learned current with U = 0.
-    let set_offsets = |engine: &mut E, p: &[f64]| -> Result<(), BuildError> {
-        if engine.learned_current().is_none() {
-            let zero = vec![0.0; d * nb];
-            engine.set_learned_current(Some(LearnedCurrent::new(basis.clone(), zero)?))?;
-        }
-        engine.set_learned_offsets(Some(p.to_vec()))
-    };
-    let mut offsets = opts.initial_offsets.clone();
-    if let Some(p) = &offsets {
-        if p.len() != n * nb || p.iter().any(|x| !x.is_finite()) {
-            return Err(BuildError::new(
-                "weights.offsets",
-                format!("{n}×{nb} finite offsets (network.neurons × the model's basis)"),
-                format!("{} entries", p.len()),
-            )
-            .into());
-        }
-        set_offsets(engine, p)?;
-    }
-    let mut weight_rng = rng_stream(model.seed, Stream::WeightNoise);
-
-    let _run = tracing::info_span!("learn", duration = total).entered();
+    let (ctx, mut st) = setup(engine, model, opts)?;
+    let _run = tracing::info_span!("learn", duration = ctx.total).entered();
     let started = Instant::now();
-    let mut perturb = rng_stream(model.seed, Stream::Perturbation);
-    let mut spikes: Vec<Spike> = Vec::new();
-    let mut readout = Readout::new(d, true);
-    let mut reports = Vec::with_capacity(model.phases.len());
-    let mut curve = Vec::new();
-    let mut train_states: Vec<f64> = Vec::new();
-    let mut teacher_end = model.target.initial.clone();
-    let (mut xhat, mut x) = (vec![0.0; d], vec![0.0; d]);
-    let mut next_sample: u64 = 0;
     let mut t_s = 0.0;
-    let report_every = (total / 1000.0).max(1e-9);
-    let mut next_report = 0.0;
-    let mut log = Vec::new();
-    let mut core = vec![0.0; d * d];
-    let mut noisy = false;
-
     for (pi, phase) in model.phases.iter().enumerate() {
-        let Phase {
-            duration,
-            feedback_gain: k,
-            ..
-        } = *phase;
-        let t_e = t_s + duration;
-        let last = pi + 1 == model.phases.len();
-        // 1. Kills.
-        if phase.kill_fraction > 0.0 {
-            let mut alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
-            rand::seq::SliceRandom::shuffle(&mut alive[..], &mut perturb);
-            let count = ((phase.kill_fraction * n as f64).round() as usize).min(alive.len());
-            engine.kill(&alive[..count])?;
-        }
-        if !phase.kill_neurons.is_empty() {
-            engine
-                .kill(&phase.kill_neurons)
-                .map_err(|e| phase_field(e, pi, "kill_neurons"))?;
-        }
-        // 2. Teacher.
-        let x0 = match phase.start {
-            PhaseStart::Continue => teacher_end.clone(),
-            PhaseStart::Teacher => {
-                engine
-                    .place_readout(&model.target.initial)
-                    .map_err(|e| phase_field(e, pi, "start"))?;
-                model.target.initial.clone()
-            }
-            PhaseStart::Readout => {
-                engine.readout(&mut xhat);
-                xhat.clone()
-            }
-        };
-        // Perturbations: a kick of network and teacher, noise, one delayed spike.
-        let mut x0 = x0;
-        if let Some(kick) = &phase.kick {
-            engine.readout(&mut xhat);
-            for ((a, b), k) in xhat.iter_mut().zip(x0.iter_mut()).zip(kick) {
-                *a += k;
-                *b += k;
-            }
-            engine
-                .place_readout(&xhat)
-                .map_err(|e| phase_field(e, pi, "kick"))?;
-        }
-        match phase.noise {
-            Some(noise) => {
-                engine.set_voltage_noise(
-                    noise.sigma,
-                    noise.interval,
-                    phase_noise_seed(model.seed, pi),
-                )?;
-                noisy = true;
-            }
-            None if noisy => {
-                engine.set_voltage_noise(0.0, 1.0, 0)?;
-                noisy = false;
-            }
-            None => {}
-        }
-        if let Some((after, delay)) = phase.delay_spike {
-            engine.delay_next_spike(t_s + after, delay)?;
-        }
-        let weight_noise = match phase.weight_noise {
-            Some(sigma) => {
-                let p = offsets.get_or_insert_with(|| vec![0.0; n * nb]);
-                for w in p.iter_mut() {
-                    *w += sigma
-                        * rand::Rng::sample::<f64, _>(&mut weight_rng, rand_distr::StandardNormal);
-                }
-                set_offsets(engine, p).map_err(|e| phase_field(e, pi, "weight_noise"))?;
-                let norm = p.iter().map(|x| x * x).sum::<f64>().sqrt();
-                let low_rank = low_rank_norm(model.network.decoders(), d, &u, nb);
-                Some(WeightNoiseReport {
-                    sigma,
-                    offsets_norm: norm,
-                    relative_norm: (low_rank > 0.0).then(|| norm / low_rank).and_then(finite),
-                })
-            }
-            None => None,
-        };
-        let basins = match &phase.basins {
-            None => None,
-            Some(test) => {
-                let (lo, hi) = match test.range {
-                    Some((a, b)) => (vec![a; d], vec![b; d]),
-                    None if !train_states.is_empty() => state_box(&train_states, d),
-                    None => {
-                        return Err(BuildError::new(
-                            format!("phase[{pi}].basins.range"),
-                            "a range (required before any training phase)",
-                            "none",
-                        )
-                        .into())
-                    }
-                };
-                for r in 0..d {
-                    for col in 0..d {
-                        core[r * d + col] = if linear { u[r * d + col] } else { 0.0 };
-                    }
-                }
-                Some(basin_test(&*engine, test, &lo, &hi, &core, field.as_ref())?)
-            }
-        };
-        let c = shift(&phase.input, t_s)?;
-        let teacher = integrate_span(field.as_ref(), &c, &x0, t_s, t_e, Tolerance::default())
-            .map_err(|e| sim(format!("phase[{pi}] ({}): teacher: {e}", phase.name)))?;
-        teacher_end = teacher.end_state().to_vec();
-        // 3. Input and slow core.
-        let drive = if k > 0.0 {
-            c.linear_combination(1.0, &solution_signal(&teacher)?, k)?
-        } else {
-            c
-        };
-        engine.set_input(drive.clone())?;
-        let set_core = |engine: &mut E, u: &[f64], core: &mut [f64]| {
-            for r in 0..d {
-                for col in 0..d {
-                    let l = if linear { u[r * d + col] } else { 0.0 };
-                    core[r * d + col] = l - if r == col { k } else { 0.0 };
-                }
-            }
-            engine.set_slow_core(core)
-        };
-        set_core(engine, &u, &mut core)?;
-        // Teacher states of a training phase (η > 0 in the file, frozen or not), for the field
-        // error.
-        let learns = phase.learns() && !opts.frozen;
-        let mut states = Vec::new();
-        if phase.learns() {
-            for i in 0..FIELD_SAMPLES {
-                teacher.eval(
-                    t_s + duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64,
-                    &mut x,
-                );
-                states.extend_from_slice(&x);
-            }
-        }
+        let t_e = t_s + phase.duration;
+        let k = phase.feedback_gain;
+        // 1. Kills; 2. the teacher's start; the perturbations.
+        perturb::kill(engine, &ctx, &mut st, pi, phase)?;
+        let mut x0 = phase_run::teacher_start(engine, &ctx, &mut st, pi, phase)?;
+        perturb::perturb(engine, &ctx, &mut st, pi, phase, &mut x0, t_s)?;
+        let weight_noise = perturb::weight_noise(engine, &ctx, &mut st, pi, phase)?;
+        let basins = perturb::basins(&*engine, &ctx, &mut st, pi, phase)?;
+        // 2. Teacher; 3. input and slow core.
+        let (c, teacher) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
+        let drive = phase_run::set_drive(engine, c, &teacher, k)?;
+        phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
+        let states = phase_run::field_states(&mut st, phase, &teacher, t_s);
         // 4. Run.
-        let first_sample = readout.len();
-        let first_spike = spikes.len();
-        let mut take_samples = |engine: &mut E,
-                                spikes: &mut Vec<Spike>,
-                                readout: &mut Readout,
-                                upto: f64,
-                                inclusive: bool|
-         -> Result<(), SimError> {
-            loop {
-                let ts = next_sample as f64 * dt;
-                if ts > upto || (!inclusive && ts >= upto) {
-                    return Ok(());
-                }
-                engine.run_until(Time::from_secs(ts.max(engine.time().secs())), spikes)?;
-                engine.readout(&mut xhat);
-                teacher.eval(ts, &mut x);
-                readout.push(ts, &xhat, Some(&x));
-                next_sample += 1;
-            }
-        };
-        if learns {
-            let schedule = Schedule {
-                duration,
-                epoch: phase.epoch,
-                feedback_gain: k,
-                learning_rate: phase.learning_rate,
-                learning_rate_decay: phase.learning_rate_decay,
-            };
-            engine.record_intervals(true);
-            engine.flush();
-            engine.take_intervals(&mut log);
-            let epochs = (duration / phase.epoch).ceil() as usize;
-            let curve_every = (epochs / CURVE_POINTS).max(1);
-            let mut window_start = readout.len();
-            for e in 1..=epochs {
-                let t = t_s + (e as f64 * phase.epoch).min(duration);
-                take_samples(engine, &mut spikes, &mut readout, t, false)?;
-                engine.run_until(Time::from_secs(t), &mut spikes)?;
-                engine.flush();
-                engine.take_intervals(&mut log);
-                learner.integrate(&log, &teacher);
-                learner.apply(schedule.learning_rate_at((t - t_s) / duration));
-                u.copy_from_slice(learner.weights());
-                if linear {
-                    set_core(engine, &u, &mut core)?;
-                } else {
-                    engine.set_learned_weights(&u)?;
-                }
-                if e % curve_every == 0 || e == epochs {
-                    let w = readout.len();
-                    let window_nrmse = if w > window_start {
-                        metrics::nrmse(
-                            &readout.xhat[window_start * d..w * d],
-                            readout
-                                .x
-                                .as_ref()
-                                .map_or(&[][..], |v| &v[window_start * d..w * d]),
-                            d,
-                        )
-                    } else {
-                        f64::NAN
-                    };
-                    window_start = w;
-                    curve.push(CurvePoint {
-                        time: t,
-                        phase: pi,
-                        field_error: field_err(&basis, &u, field.as_ref(), lambda_d, &states),
-                        window_nrmse,
-                    });
-                }
-                if t >= next_report {
-                    progress(t);
-                    next_report = t + report_every;
-                }
-            }
-            engine.record_intervals(false);
-        } else {
-            let mut t = t_s;
-            while t < t_e {
-                let step = (t + report_every * 10.0).min(t_e);
-                take_samples(engine, &mut spikes, &mut readout, step, false)?;
-                engine.run_until(Time::from_secs(step), &mut spikes)?;
-                progress(step);
-                t = step;
-            }
-        }
-        if last {
-            take_samples(engine, &mut spikes, &mut readout, t_e, true)?;
-        }
-        engine.run_until(Time::from_secs(t_e), &mut spikes)?;
-
+        let first_sample = st.readout.len();
+        let first_spike = st.spikes.len();
+        phase_run::run(
+            engine,
+            &ctx,
+            &mut st,
+            pi,
+            phase,
+            &teacher,
+            &states,
+            t_s,
+            &mut progress,
+        )?;
         // Metrics.
-        let (a, b) = (first_sample, readout.len());
-        let xs = readout.x.as_deref().unwrap_or(&[]);
-        let nrmse =
-            (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
-        let stats = spike_stats(&spikes[first_spike..], engine.alive(), t_s, t_e, 3);
-        let autonomous = phase.zero_input && k == 0.0;
-        let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
-        let mut learned_attractor = None;
-        if autonomous && b > a {
-            let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
-            let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
-            nrmse_1s = finite(nrmse_between(&times, net, reference, d, 0.0, 1.0));
-            if model.target.oscillates() {
-                let mut proj = vec![0.0; d];
-                proj[0] = 1.0;
-                let hyst = Hysteresis::default();
-                let on = oscillation(&times, net, d, &proj, &hyst);
-                let or = oscillation(&times, reference, d, &proj, &hyst);
-                let (p, am) = match (on, or) {
-                    (Some(o1), Some(o2)) => (
-                        finite(period_error(&o1, &o2)),
-                        finite(amplitude_error(&o1, &o2)),
-                    ),
-                    _ => (None, None),
-                };
-                pe = Some(p);
-                ae = Some(am);
-            }
-            if model.target.kind == crate::model::dynamics::TargetKind::Lorenz && d == 3 {
-                // The reference is the target's attractor itself: its flow from the phase's
-                // start over ATTRACTOR_REFERENCE seconds, not one window as short as the phase.
-                let span = ATTRACTOR_REFERENCE.max(duration);
-                let long = integrate_span(
-                    field.as_ref(),
-                    &Signal::zero(d),
-                    &x0,
-                    t_s,
-                    t_s + span,
-                    Tolerance::default(),
-                )
-                .map_err(|e| sim(format!("phase[{pi}] ({}): reference: {e}", phase.name)))?;
-                let samples = (span / dt).floor() as usize;
-                let sample = |sol: &DenseSolution, x: &mut [f64]| {
-                    let mut times = Vec::with_capacity(samples);
-                    let mut states = Vec::with_capacity(samples * d);
-                    for i in 0..samples {
-                        let t = i as f64 * dt;
-                        sol.eval(t_s + t, x);
-                        times.push(t);
-                        states.extend_from_slice(x);
-                    }
-                    (times, states)
-                };
-                let (ref_times, ref_states) = sample(&long, &mut x);
-                // The learned field alone, integrated without spikes from the same start: tells
-                // a learning failure (this differs too) from a spiking one (only the network
-                // differs).
-                let learned = LearnedField {
-                    basis: &basis,
-                    u: &u,
-                    lambda_d,
-                };
-                let alone = integrate_span(
-                    &learned,
-                    &Signal::zero(d),
-                    &x0,
-                    t_s,
-                    t_s + span,
-                    Tolerance::default(),
-                )
-                .ok()
-                .map(|sol| sample(&sol, &mut x));
-                let options = crate::analysis::learning_metrics::AttractorOptions::lorenz();
-                attractor = crate::analysis::learning_metrics::attractor_stats(
-                    &times,
-                    net,
-                    &ref_times,
-                    &ref_states,
-                    d,
-                    &options,
-                );
-                learned_attractor = alone.and_then(|(lt, ls)| {
-                    crate::analysis::learning_metrics::attractor_stats(
-                        &lt,
-                        &ls,
-                        &ref_times,
-                        &ref_states,
-                        d,
-                        &options,
-                    )
-                });
-            }
-        }
-        // E/I balance over the phase's last seconds.
-        let ei = {
-            let from = (t_e - EI_WINDOW).max(t_s);
-            let first = readout.times[a..b].partition_point(|&t| t < from) + a;
-            let alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
-            (first < b)
-                .then(|| {
-                    let drive = crate::analysis::balance::Drive {
-                        network: &model.network,
-                        slow_core: &core,
-                        input: &drive,
-                        learned: engine.learned_current(),
-                    };
-                    crate::analysis::balance::input_currents(
-                        &drive,
-                        &spikes,
-                        &readout.xhat[first * d..(first + 1) * d],
-                        &alive,
-                        readout.times[first],
-                        t_e,
-                        crate::analysis::balance::DEFAULT_BIN,
-                    )
-                })
-                .flatten()
-                .and_then(|c| c.balance())
-        };
-        train_states.extend_from_slice(&states);
-        reports.push(PhaseReport {
-            name: phase.name.clone(),
-            start_time: t_s,
-            duration,
-            feedback_gain: k,
-            learning_rate: if opts.frozen {
-                0.0
-            } else {
-                phase.learning_rate
+        let report = report::phase_report(
+            &*engine,
+            &ctx,
+            &mut st,
+            report::PhaseEnd {
+                pi,
+                phase,
+                t_s,
+                x0: &x0,
+                drive: &drive,
+                states: &states,
+                first_sample,
+                first_spike,
+                basins,
+                weight_noise,
             },
-            alive: stats.alive,
-            spikes: (spikes.len() - first_spike) as u64,
-            nrmse: nrmse.and_then(finite),
-            mean_rate_hz: stats.rate_hz,
-            cv_isi: stats.cv_mean,
-            nrmse_1s,
-            period_error: pe,
-            amplitude_error: ae,
-            field_error: phase
-                .learns()
-                .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &states))
-                .and_then(finite),
-            attractor,
-            learned_field_attractor: learned_attractor,
-            ei_balance: ei,
-            basins,
-            weight_noise,
-        });
+        )?;
+        st.train_states.extend_from_slice(&states);
+        st.reports.push(report);
         t_s = t_e;
     }
-    progress(total);
+    progress(ctx.total);
     let wall = started.elapsed().as_secs_f64();
-    let field_error = (!train_states.is_empty())
-        .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &train_states))
-        .and_then(finite);
-
-    let fixed = (!train_states.is_empty()
-        && model.target.kind != crate::model::dynamics::TargetKind::Lorenz)
-        .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
-
-    let counters = engine.counters();
-    let mut summary = Summary {
-        model: model.name.clone(),
-        engine: engine_name.into(),
-        seed: model.seed,
-        neurons: n,
-        dims: d,
-        duration: total,
-        spikes: spikes.len() as u64,
-        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, total),
-        cv_isi: metrics::isi_cv(&spikes, n, 3),
-        readout_rmse: readout.rmse(),
-        readout_nrmse: readout.nrmse(),
-        wall_seconds: wall,
-        counters,
-        ..Summary::default()
-    };
-    summary.extra.insert(
-        "phases".into(),
-        serde_json::to_value(&reports).unwrap_or_default(),
-    );
-    summary.extra.insert(
-        "field_error".into(),
-        field_error.map_or(serde_json::Value::Null, Into::into),
-    );
-    summary
-        .extra
-        .insert("target".into(), model.target.kind.name().into());
-    summary.extra.insert(
-        "basis".into(),
-        crate::io::weights_file::basis_kind(&basis).into(),
-    );
-    summary.extra.insert("basis_size".into(), nb.into());
-    if let Some(f) = fixed {
-        summary.extra.insert(
-            "fixed_points".into(),
-            serde_json::to_value(&f).unwrap_or_default(),
-        );
-    }
-    summary.extra.insert(
-        "weights".into(),
-        if offsets.is_some() {
-            "low_rank_plus_offsets"
-        } else {
-            "low_rank"
-        }
-        .into(),
-    );
-    Ok(LearnOutput {
-        spikes,
-        readout,
-        summary,
-        phases: reports,
-        weights: u,
-        offsets,
-        basis,
-        curve,
-        field_error,
-    })
+    Ok(report::finish(&*engine, engine_name, ctx, st, wall))
 }
 
 /// File name of the learning curve inside a run directory.

@@ -1,0 +1,232 @@
+//! Steps 2–4 of a phase (module docs): where the teacher starts and its integration over the
+//! phase, the input `c + K x` and the slow core `L − K I`, and the run to the phase's end —
+//! with the local rule learning epoch by epoch when η > 0 — sampling readout and teacher on the
+//! global grid.
+
+use super::*;
+
+/// The teacher's start state of the phase (`start`): the previous phase's end, `target.initial`
+/// with the network placed there too, or the network's readout.
+pub(super) fn teacher_start<E: Plastic>(
+    engine: &mut E,
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    pi: usize,
+    phase: &Phase,
+) -> Result<Vec<f64>, RunError> {
+    let model = ctx.model;
+    Ok(match phase.start {
+        PhaseStart::Continue => st.teacher_end.clone(),
+        PhaseStart::Teacher => {
+            engine
+                .place_readout(&model.target.initial)
+                .map_err(|e| phase_field(e, pi, "start"))?;
+            model.target.initial.clone()
+        }
+        PhaseStart::Readout => {
+            engine.readout(&mut st.xhat);
+            st.xhat.clone()
+        }
+    })
+}
+
+/// The phase's input `c` (in absolute time) and the teacher integrated over `[t_s, t_e]`.
+pub(super) fn teacher(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    pi: usize,
+    phase: &Phase,
+    x0: &[f64],
+    t_s: f64,
+    t_e: f64,
+) -> Result<(Signal, DenseSolution), RunError> {
+    let c = shift(&phase.input, t_s)?;
+    let teacher = integrate_span(ctx.field.as_ref(), &c, x0, t_s, t_e, Tolerance::default())
+        .map_err(|e| sim(format!("phase[{pi}] ({}): teacher: {e}", phase.name)))?;
+    st.teacher_end = teacher.end_state().to_vec();
+    Ok((c, teacher))
+}
+
+/// The kernel's input `c + K x_teacher` (returned: the E/I balance needs it).
+pub(super) fn set_drive<E: Plastic>(
+    engine: &mut E,
+    c: Signal,
+    teacher: &DenseSolution,
+    k: f64,
+) -> Result<Signal, RunError> {
+    let drive = if k > 0.0 {
+        c.linear_combination(1.0, &solution_signal(teacher)?, k)?
+    } else {
+        c
+    };
+    engine.set_input(drive.clone())?;
+    Ok(drive)
+}
+
+/// Sets the slow core `L − K I` (`L = U` for the linear basis, else 0).
+pub(super) fn set_core<E: Plastic>(
+    engine: &mut E,
+    ctx: &Ctx<'_>,
+    k: f64,
+    u: &[f64],
+    core: &mut [f64],
+) -> Result<(), BuildError> {
+    let d = ctx.d;
+    for r in 0..d {
+        for col in 0..d {
+            let l = if ctx.linear { u[r * d + col] } else { 0.0 };
+            core[r * d + col] = l - if r == col { k } else { 0.0 };
+        }
+    }
+    engine.set_slow_core(core)
+}
+
+/// Teacher states of a training phase (η > 0 in the file, frozen or not), for the field error.
+pub(super) fn field_states(
+    st: &mut State,
+    phase: &Phase,
+    teacher: &DenseSolution,
+    t_s: f64,
+) -> Vec<f64> {
+    let mut states = Vec::new();
+    if phase.learns() {
+        for i in 0..FIELD_SAMPLES {
+            teacher.eval(
+                t_s + phase.duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64,
+                &mut st.x,
+            );
+            states.extend_from_slice(&st.x);
+        }
+    }
+    states
+}
+
+/// Runs the network to `upto`, sampling readout and teacher at the grid times before it (and at
+/// it, when `inclusive`).
+fn take_samples<E: Plastic>(
+    engine: &mut E,
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    teacher: &DenseSolution,
+    upto: f64,
+    inclusive: bool,
+) -> Result<(), SimError> {
+    loop {
+        let ts = st.next_sample as f64 * ctx.dt;
+        if ts > upto || (!inclusive && ts >= upto) {
+            return Ok(());
+        }
+        engine.run_until(
+            Time::from_secs(ts.max(engine.time().secs())),
+            &mut st.spikes,
+        )?;
+        engine.readout(&mut st.xhat);
+        teacher.eval(ts, &mut st.x);
+        st.readout.push(ts, &st.xhat, Some(&st.x));
+        st.next_sample += 1;
+    }
+}
+
+/// Runs the phase to `t_e`; when it learns, epoch by epoch with the local rule, taking learning
+/// curve points.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run<E: Plastic>(
+    engine: &mut E,
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    pi: usize,
+    phase: &Phase,
+    teacher: &DenseSolution,
+    states: &[f64],
+    t_s: f64,
+    progress: &mut dyn FnMut(f64),
+) -> Result<(), RunError> {
+    let d = ctx.d;
+    let Phase {
+        duration,
+        feedback_gain: k,
+        ..
+    } = *phase;
+    let t_e = t_s + duration;
+    let last = pi + 1 == ctx.model.phases.len();
+    let learns = phase.learns() && !ctx.opts.frozen;
+    if learns {
+        let schedule = Schedule {
+            duration,
+            epoch: phase.epoch,
+            feedback_gain: k,
+            learning_rate: phase.learning_rate,
+            learning_rate_decay: phase.learning_rate_decay,
+        };
+        engine.record_intervals(true);
+        engine.flush();
+        engine.take_intervals(&mut st.log);
+        let epochs = (duration / phase.epoch).ceil() as usize;
+        let curve_every = (epochs / CURVE_POINTS).max(1);
+        let mut window_start = st.readout.len();
+        for e in 1..=epochs {
+            let t = t_s + (e as f64 * phase.epoch).min(duration);
+            take_samples(engine, ctx, st, teacher, t, false)?;
+            engine.run_until(Time::from_secs(t), &mut st.spikes)?;
+            engine.flush();
+            engine.take_intervals(&mut st.log);
+            st.learner.integrate(&st.log, teacher);
+            st.learner
+                .apply(schedule.learning_rate_at((t - t_s) / duration));
+            st.u.copy_from_slice(st.learner.weights());
+            if ctx.linear {
+                set_core(engine, ctx, k, &st.u, &mut st.core)?;
+            } else {
+                engine.set_learned_weights(&st.u)?;
+            }
+            if e % curve_every == 0 || e == epochs {
+                let readout = &st.readout;
+                let w = readout.len();
+                let window_nrmse = if w > window_start {
+                    metrics::nrmse(
+                        &readout.xhat[window_start * d..w * d],
+                        readout
+                            .x
+                            .as_ref()
+                            .map_or(&[][..], |v| &v[window_start * d..w * d]),
+                        d,
+                    )
+                } else {
+                    f64::NAN
+                };
+                window_start = w;
+                st.curve.push(CurvePoint {
+                    time: t,
+                    phase: pi,
+                    field_error: field_err(
+                        &ctx.basis,
+                        &st.u,
+                        ctx.field.as_ref(),
+                        ctx.lambda_d,
+                        states,
+                    ),
+                    window_nrmse,
+                });
+            }
+            if t >= st.next_report {
+                progress(t);
+                st.next_report = t + ctx.report_every;
+            }
+        }
+        engine.record_intervals(false);
+    } else {
+        let mut t = t_s;
+        while t < t_e {
+            let step = (t + ctx.report_every * 10.0).min(t_e);
+            take_samples(engine, ctx, st, teacher, step, false)?;
+            engine.run_until(Time::from_secs(step), &mut st.spikes)?;
+            progress(step);
+            t = step;
+        }
+    }
+    if last {
+        take_samples(engine, ctx, st, teacher, t_e, true)?;
+    }
+    engine.run_until(Time::from_secs(t_e), &mut st.spikes)?;
+    Ok(())
+}

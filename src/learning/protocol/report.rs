@@ -1,0 +1,296 @@
+//! After a phase and after the last one: the phase's metrics ([`PhaseReport`]: errors, rates,
+//! oscillation and attractor statistics of autonomous phases, E/I balance) and the run's
+//! [`Summary`] with the top-level field error and fixed points.
+
+use super::*;
+
+/// What a phase's report needs besides the run state.
+pub(super) struct PhaseEnd<'a> {
+    pub(super) pi: usize,
+    pub(super) phase: &'a Phase,
+    pub(super) t_s: f64,
+    /// The teacher's start state of the phase.
+    pub(super) x0: &'a [f64],
+    /// The phase's input `c + K x`.
+    pub(super) drive: &'a Signal,
+    /// Teacher states of a training phase (empty otherwise).
+    pub(super) states: &'a [f64],
+    pub(super) first_sample: usize,
+    pub(super) first_spike: usize,
+    pub(super) basins: Option<BasinReport>,
+    pub(super) weight_noise: Option<WeightNoiseReport>,
+}
+
+/// The metrics of the phase that just ended.
+pub(super) fn phase_report<E: Plastic>(
+    engine: &E,
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    end: PhaseEnd<'_>,
+) -> Result<PhaseReport, RunError> {
+    let PhaseEnd {
+        pi,
+        phase,
+        t_s,
+        x0,
+        drive,
+        states,
+        first_sample,
+        first_spike,
+        basins,
+        weight_noise,
+    } = end;
+    let (d, n, dt, lambda_d) = (ctx.d, ctx.n, ctx.dt, ctx.lambda_d);
+    let (model, opts, basis, field) = (ctx.model, ctx.opts, &ctx.basis, &ctx.field);
+    let Phase {
+        duration,
+        feedback_gain: k,
+        ..
+    } = *phase;
+    let t_e = t_s + duration;
+    let u = &st.u;
+    let readout = &st.readout;
+    let spikes = &st.spikes;
+    let x = &mut st.x;
+    let (a, b) = (first_sample, readout.len());
+    let xs = readout.x.as_deref().unwrap_or(&[]);
+    let nrmse = (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
+    let stats = spike_stats(&spikes[first_spike..], engine.alive(), t_s, t_e, 3);
+    let autonomous = phase.zero_input && k == 0.0;
+    let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
+    let mut learned_attractor = None;
+    if autonomous && b > a {
+        let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
+        let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
+        nrmse_1s = finite(nrmse_between(&times, net, reference, d, 0.0, 1.0));
+        if model.target.oscillates() {
+            let mut proj = vec![0.0; d];
+            proj[0] = 1.0;
+            let hyst = Hysteresis::default();
+            let on = oscillation(&times, net, d, &proj, &hyst);
+            let or = oscillation(&times, reference, d, &proj, &hyst);
+            let (p, am) = match (on, or) {
+                (Some(o1), Some(o2)) => (
+                    finite(period_error(&o1, &o2)),
+                    finite(amplitude_error(&o1, &o2)),
+                ),
+                _ => (None, None),
+            };
+            pe = Some(p);
+            ae = Some(am);
+        }
+        if model.target.kind == crate::model::dynamics::TargetKind::Lorenz && d == 3 {
+            // The reference is the target's attractor itself: its flow from the phase's
+            // start over ATTRACTOR_REFERENCE seconds, not one window as short as the phase.
+            let span = ATTRACTOR_REFERENCE.max(duration);
+            let long = integrate_span(
+                field.as_ref(),
+                &Signal::zero(d),
+                x0,
+                t_s,
+                t_s + span,
+                Tolerance::default(),
+            )
+            .map_err(|e| sim(format!("phase[{pi}] ({}): reference: {e}", phase.name)))?;
+            let samples = (span / dt).floor() as usize;
+            let sample = |sol: &DenseSolution, x: &mut [f64]| {
+                let mut times = Vec::with_capacity(samples);
+                let mut states = Vec::with_capacity(samples * d);
+                for i in 0..samples {
+                    let t = i as f64 * dt;
+                    sol.eval(t_s + t, x);
+                    times.push(t);
+                    states.extend_from_slice(x);
+                }
+                (times, states)
+            };
+            let (ref_times, ref_states) = sample(&long, x);
+            // The learned field alone, integrated without spikes from the same start: tells
+            // a learning failure (this differs too) from a spiking one (only the network
+            // differs).
+            let learned = LearnedField { basis, u, lambda_d };
+            let alone = integrate_span(
+                &learned,
+                &Signal::zero(d),
+                x0,
+                t_s,
+                t_s + span,
+                Tolerance::default(),
+            )
+            .ok()
+            .map(|sol| sample(&sol, x));
+            let options = crate::analysis::learning_metrics::AttractorOptions::lorenz();
+            attractor = crate::analysis::learning_metrics::attractor_stats(
+                &times,
+                net,
+                &ref_times,
+                &ref_states,
+                d,
+                &options,
+            );
+            learned_attractor = alone.and_then(|(lt, ls)| {
+                crate::analysis::learning_metrics::attractor_stats(
+                    &lt,
+                    &ls,
+                    &ref_times,
+                    &ref_states,
+                    d,
+                    &options,
+                )
+            });
+        }
+    }
+    // E/I balance over the phase's last seconds.
+    let ei = {
+        let from = (t_e - EI_WINDOW).max(t_s);
+        let first = readout.times[a..b].partition_point(|&t| t < from) + a;
+        let alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
+        (first < b)
+            .then(|| {
+                let drive = crate::analysis::balance::Drive {
+                    network: &model.network,
+                    slow_core: &st.core,
+                    input: drive,
+                    learned: engine.learned_current(),
+                };
+                crate::analysis::balance::input_currents(
+                    &drive,
+                    spikes,
+                    &readout.xhat[first * d..(first + 1) * d],
+                    &alive,
+                    readout.times[first],
+                    t_e,
+                    crate::analysis::balance::DEFAULT_BIN,
+                )
+            })
+            .flatten()
+            .and_then(|c| c.balance())
+    };
+    Ok(PhaseReport {
+        name: phase.name.clone(),
+        start_time: t_s,
+        duration,
+        feedback_gain: k,
+        learning_rate: if opts.frozen {
+            0.0
+        } else {
+            phase.learning_rate
+        },
+        alive: stats.alive,
+        spikes: (spikes.len() - first_spike) as u64,
+        nrmse: nrmse.and_then(finite),
+        mean_rate_hz: stats.rate_hz,
+        cv_isi: stats.cv_mean,
+        nrmse_1s,
+        period_error: pe,
+        amplitude_error: ae,
+        field_error: phase
+            .learns()
+            .then(|| field_err(basis, u, field.as_ref(), lambda_d, states))
+            .and_then(finite),
+        attractor,
+        learned_field_attractor: learned_attractor,
+        ei_balance: ei,
+        basins,
+        weight_noise,
+    })
+}
+
+/// The run's output once every phase has run: the summary (with the phases' reports, the
+/// field error over all training states and the learned field's fixed points) and the weights.
+pub(super) fn finish<E: Plastic>(
+    engine: &E,
+    engine_name: &str,
+    ctx: Ctx<'_>,
+    st: State,
+    wall: f64,
+) -> LearnOutput {
+    let Ctx {
+        model,
+        n,
+        d,
+        lambda_d,
+        basis,
+        nb,
+        field,
+        total,
+        ..
+    } = ctx;
+    let State {
+        u,
+        offsets,
+        spikes,
+        readout,
+        reports,
+        curve,
+        train_states,
+        ..
+    } = st;
+    let field_error = (!train_states.is_empty())
+        .then(|| field_err(&basis, &u, field.as_ref(), lambda_d, &train_states))
+        .and_then(finite);
+
+    let fixed = (!train_states.is_empty()
+        && model.target.kind != crate::model::dynamics::TargetKind::Lorenz)
+        .then(|| fixed_point_report(&basis, &u, field.as_ref(), lambda_d, &train_states));
+
+    let counters = engine.counters();
+    let mut summary = Summary {
+        model: model.name.clone(),
+        engine: engine_name.into(),
+        seed: model.seed,
+        neurons: n,
+        dims: d,
+        duration: total,
+        spikes: spikes.len() as u64,
+        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, total),
+        cv_isi: metrics::isi_cv(&spikes, n, 3),
+        readout_rmse: readout.rmse(),
+        readout_nrmse: readout.nrmse(),
+        wall_seconds: wall,
+        counters,
+        ..Summary::default()
+    };
+    summary.extra.insert(
+        "phases".into(),
+        serde_json::to_value(&reports).unwrap_or_default(),
+    );
+    summary.extra.insert(
+        "field_error".into(),
+        field_error.map_or(serde_json::Value::Null, Into::into),
+    );
+    summary
+        .extra
+        .insert("target".into(), model.target.kind.name().into());
+    summary.extra.insert(
+        "basis".into(),
+        crate::io::weights_file::basis_kind(&basis).into(),
+    );
+    summary.extra.insert("basis_size".into(), nb.into());
+    if let Some(f) = fixed {
+        summary.extra.insert(
+            "fixed_points".into(),
+            serde_json::to_value(&f).unwrap_or_default(),
+        );
+    }
+    summary.extra.insert(
+        "weights".into(),
+        if offsets.is_some() {
+            "low_rank_plus_offsets"
+        } else {
+            "low_rank"
+        }
+        .into(),
+    );
+    LearnOutput {
+        spikes,
+        readout,
+        summary,
+        phases: reports,
+        weights: u,
+        offsets,
+        basis,
+        curve,
+        field_error,
+    }
+}

@@ -1,0 +1,357 @@
+//! The adaptive integrator itself ([`integrate_span`]): input validation, the initial step, one
+//! Dormand–Prince step with its error norm, and the knot-by-knot stepping loop.
+
+use super::*;
+
+/// The right-hand side `f(x) + c(t)` over one knot interval, `c` from the segment's polynomial
+/// re-expanded at the interval start `t_a`, so that the knot at the interval's end is evaluated
+/// from the left.
+pub(super) struct Rhs<'a> {
+    pub(super) f: &'a dyn VectorField,
+    pub(super) t_a: f64,
+    pub(super) degree: usize,
+    pub(super) poly: Vec<f64>,
+    pub(super) evaluations: usize,
+}
+
+impl Rhs<'_> {
+    pub(super) fn eval(&mut self, t: f64, x: &[f64], out: &mut [f64]) {
+        self.evaluations += 1;
+        self.f.eval(x, out);
+        let d = out.len();
+        let u = t - self.t_a;
+        for (j, o) in out.iter_mut().enumerate() {
+            let mut c = 0.0;
+            for k in (0..=self.degree).rev() {
+                c = c * u + self.poly[k * d + j];
+            }
+            *o += c;
+        }
+    }
+}
+
+pub(super) fn error_norm(y0: &[f64], y1: &[f64], e: &[f64], tol: &Tolerance) -> f64 {
+    let mut acc = 0.0;
+    for ((a, b), e) in y0.iter().zip(y1).zip(e) {
+        let sk = tol.atol + tol.rtol * a.abs().max(b.abs());
+        let r = e / sk;
+        acc += r * r;
+    }
+    let n = y0.len() as f64;
+    let v = (acc / n).sqrt();
+    if v.is_nan() {
+        f64::INFINITY
+    } else {
+        v
+    }
+}
+
+pub(super) fn all_finite(x: &[f64]) -> bool {
+    x.iter().all(|v| v.is_finite())
+}
+
+pub(super) fn max_abs(x: &[f64]) -> f64 {
+    x.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+/// Solves `ẋ = f(x) + c(t)`, `x(t0) = x0`, on `[t0, t_end]` with adaptive Dormand–Prince 5(4),
+/// stopping at every knot of `input` (module docs); returns the dense output.
+///
+/// Requirements (else [`OdeError::Invalid`], fields `target.initial`, `input`, `simulate.duration`,
+/// `target.rtol`, …): `x0.len() == f.dims() == input.dims() ≥ 1`, `x0` finite, `0 ≤ t0 ≤ t_end`
+/// finite, a valid [`Tolerance`]. `t_end == t0` gives a solution with no steps.
+pub fn integrate_span(
+    f: &dyn VectorField,
+    input: &Signal,
+    x0: &[f64],
+    t0: f64,
+    t_end: f64,
+    tol: Tolerance,
+) -> Result<DenseSolution, OdeError> {
+    let d = f.dims();
+    validate(f, input, x0, t0, t_end, &tol)?;
+    let mut sol = DenseSolution {
+        dims: d,
+        t0,
+        times: vec![t0],
+        coeffs: Vec::new(),
+        x0: x0.to_vec(),
+        end_state: x0.to_vec(),
+        stats: SolverStats::default(),
+    };
+    let mut rhs = Rhs {
+        f,
+        t_a: t0,
+        degree: 0,
+        poly: vec![0.0; (MAX_DEGREE + 1) * d],
+        evaluations: 0,
+    };
+    let mut y = x0.to_vec();
+    let mut y1 = vec![0.0; d];
+    let mut tmp = vec![0.0; d];
+    let mut err = vec![0.0; d];
+    let mut k: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; d]);
+    let mut t = t0;
+    let mut h_prop = f64::NAN; // proposed step; set by the starting heuristic
+    let mut fac_old: f64 = 1e-4;
+    let mut rejected_last = false;
+    let mut attempts = 0usize;
+
+    while t < t_end {
+        // One knot interval [t, seg_end]: the input is one polynomial here.
+        let seg_end = input.next_knot_after(t).min(t_end);
+        let floor = 16.0 * f64::EPSILON * t.abs().max(seg_end.abs());
+        if seg_end - t <= floor {
+            // An interval below the time resolution: nothing to integrate.
+            t = seg_end;
+            if let Some(last) = sol.times.last_mut() {
+                *last = seg_end;
+            }
+            continue;
+        }
+        rhs.t_a = t;
+        rhs.degree = input.local_polynomial(t, &mut rhs.poly);
+        rhs.eval(t, &y, &mut k[0]);
+        if !all_finite(&k[0]) {
+            sol.stats.evaluations = rhs.evaluations;
+            return Err(OdeError::NonFinite {
+                time: t,
+                state: y.clone(),
+            });
+        }
+        if h_prop.is_nan() {
+            h_prop = initial_step(&mut rhs, t, &y, &k[0], seg_end - t, &tol, &mut tmp, &mut y1);
+        }
+        while t < seg_end {
+            let remaining = seg_end - t;
+            let mut h = h_prop;
+            let truncated = h >= 0.99 * remaining;
+            if truncated {
+                h = remaining;
+            }
+            if h.is_nan() || h <= floor {
+                return Err(OdeError::StepSizeUnderflow {
+                    time: t,
+                    step: h,
+                    norm: max_abs(&y),
+                });
+            }
+            attempts += 1;
+            if attempts > tol.max_steps {
+                return Err(OdeError::TooManySteps {
+                    time: t,
+                    target: t_end,
+                    limit: tol.max_steps,
+                });
+            }
+            dp_step(&mut rhs, t, h, &y, &mut k, &mut y1, &mut tmp, &mut err);
+            let e = if all_finite(&y1) && all_finite(&k[6]) {
+                error_norm(&y, &y1, &err, &tol)
+            } else {
+                f64::INFINITY
+            };
+            if e <= 1.0 {
+                // Accept.
+                let fac11 = e.powf(EXPO1);
+                let fac = (fac11 / fac_old.powf(BETA) / SAFE).clamp(1.0 / FAC_MAX, 1.0 / FAC_MIN);
+                let mut h_new = h / fac;
+                if rejected_last {
+                    h_new = h_new.min(h);
+                }
+                if truncated && !rejected_last {
+                    h_new = h_new.max(h_prop);
+                }
+                fac_old = e.max(1e-4);
+                rejected_last = false;
+                push_segment(&mut sol, h, &y, &y1, &k);
+                let t_new = if truncated { seg_end } else { t + h };
+                sol.times.push(t_new);
+                t = t_new;
+                std::mem::swap(&mut y, &mut y1);
+                let (first, rest) = k.split_at_mut(1);
+                std::mem::swap(&mut first[0], &mut rest[5]); // FSAL: k1 ← k7
+                h_prop = h_new;
+                sol.stats.accepted += 1;
+            } else {
+                // Reject: shrink (by 10 when the step produced non-finite values).
+                let shrink = if e.is_finite() {
+                    (e.powf(EXPO1) / SAFE).min(1.0 / FAC_MIN)
+                } else {
+                    10.0
+                };
+                h_prop = h / shrink;
+                rejected_last = true;
+                sol.stats.rejected += 1;
+            }
+        }
+        if seg_end < t_end {
+            sol.stats.knots += 1;
+        }
+    }
+    sol.stats.evaluations = rhs.evaluations;
+    sol.end_state = y;
+    Ok(sol)
+}
+
+pub(super) fn validate(
+    f: &dyn VectorField,
+    input: &Signal,
+    x0: &[f64],
+    t0: f64,
+    t_end: f64,
+    tol: &Tolerance,
+) -> Result<(), BuildError> {
+    let d = f.dims();
+    if d == 0 {
+        return Err(BuildError::new(
+            "target",
+            "a vector field of at least 1 dimension",
+            "0 dimensions",
+        ));
+    }
+    if x0.len() != d {
+        return Err(BuildError::new(
+            "target.initial",
+            format!("a vector of {d} components (the target's dimension)"),
+            format!("{} components", x0.len()),
+        ));
+    }
+    for (j, &v) in x0.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(BuildError::new(
+                format!("target.initial[{j}]"),
+                "a finite number",
+                format!("{v}"),
+            ));
+        }
+    }
+    if input.dims() != d {
+        return Err(BuildError::new(
+            "input",
+            format!("an input of {d} components (the target's dimension)"),
+            format!("{} components", input.dims()),
+        ));
+    }
+    if !(t0.is_finite() && t0 >= 0.0) {
+        return Err(BuildError::new(
+            "target.start",
+            "a finite start time ≥ 0",
+            format!("{t0}"),
+        ));
+    }
+    if !(t_end.is_finite() && t_end >= t0) {
+        return Err(BuildError::new(
+            "simulate.duration",
+            format!("a finite end time ≥ the start time {t0}"),
+            format!("{t_end}"),
+        ));
+    }
+    tol.validate()
+}
+
+/// Hairer's starting step size (HNW I, II.4): from the sizes of `x`, `ẋ` and a finite-difference
+/// second derivative, capped by `span`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn initial_step(
+    rhs: &mut Rhs<'_>,
+    t: f64,
+    y: &[f64],
+    f0: &[f64],
+    span: f64,
+    tol: &Tolerance,
+    y1: &mut [f64],
+    f1: &mut [f64],
+) -> f64 {
+    let d = y.len() as f64;
+    let sk = |v: f64| tol.atol + tol.rtol * v.abs();
+    let dnf = (f0
+        .iter()
+        .zip(y)
+        .map(|(f, y)| (f / sk(*y)).powi(2))
+        .sum::<f64>()
+        / d)
+        .sqrt();
+    let dny = (y.iter().map(|y| (y / sk(*y)).powi(2)).sum::<f64>() / d).sqrt();
+    let mut h = if dnf <= 1e-10 || dny <= 1e-10 {
+        1e-6
+    } else {
+        0.01 * dny / dnf
+    };
+    h = h.min(span);
+    for ((o, a), b) in y1.iter_mut().zip(y).zip(f0) {
+        *o = a + h * b;
+    }
+    rhs.eval(t + h, y1, f1);
+    let der2 = (f1
+        .iter()
+        .zip(f0)
+        .zip(y)
+        .map(|((a, b), y)| ((a - b) / sk(*y)).powi(2))
+        .sum::<f64>()
+        / d)
+        .sqrt()
+        / h;
+    let der12 = der2.max(dnf);
+    let h1 = if der12.is_finite() && der12 > 1e-15 {
+        (0.01 / der12).powf(0.2)
+    } else {
+        (h * 1e-3).max(1e-6)
+    };
+    let h = (100.0 * h).min(h1).min(span);
+    if h.is_finite() && h > 0.0 {
+        h
+    } else {
+        span.min(1e-6)
+    }
+}
+
+/// One Dormand–Prince step from `(t, y)` with `k[0] = f(t, y)`: the 5th-order solution into
+/// `y1`, stages into `k[1..7]` (`k[6] = f(t + h, y1)`), the error estimate into `err`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dp_step(
+    rhs: &mut Rhs<'_>,
+    t: f64,
+    h: f64,
+    y: &[f64],
+    k: &mut [Vec<f64>; 7],
+    y1: &mut [f64],
+    tmp: &mut [f64],
+    err: &mut [f64],
+) {
+    let d = y.len();
+    for i in 0..d {
+        tmp[i] = y[i] + h * A21 * k[0][i];
+    }
+    rhs.eval(t + C2 * h, tmp, &mut k[1]);
+    for i in 0..d {
+        tmp[i] = y[i] + h * (A31 * k[0][i] + A32 * k[1][i]);
+    }
+    rhs.eval(t + C3 * h, tmp, &mut k[2]);
+    for i in 0..d {
+        tmp[i] = y[i] + h * (A41 * k[0][i] + A42 * k[1][i] + A43 * k[2][i]);
+    }
+    rhs.eval(t + C4 * h, tmp, &mut k[3]);
+    for i in 0..d {
+        tmp[i] = y[i] + h * (A51 * k[0][i] + A52 * k[1][i] + A53 * k[2][i] + A54 * k[3][i]);
+    }
+    rhs.eval(t + C5 * h, tmp, &mut k[4]);
+    for i in 0..d {
+        tmp[i] = y[i]
+            + h * (A61 * k[0][i] + A62 * k[1][i] + A63 * k[2][i] + A64 * k[3][i] + A65 * k[4][i]);
+    }
+    rhs.eval(t + h, tmp, &mut k[5]);
+    for i in 0..d {
+        y1[i] = y[i]
+            + h * (A71 * k[0][i] + A73 * k[2][i] + A74 * k[3][i] + A75 * k[4][i] + A76 * k[5][i]);
+    }
+    rhs.eval(t + h, y1, &mut k[6]);
+    for i in 0..d {
+        err[i] = h
+            * (E1 * k[0][i]
+                + E3 * k[2][i]
+                + E4 * k[3][i]
+                + E5 * k[4][i]
+                + E6 * k[5][i]
+                + E7 * k[6][i]);
+    }
+}
