@@ -190,6 +190,21 @@ fn learn(args: LearnArgs) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
+    if frozen {
+        // write_learn_run keeps an existing weights.json when it writes none; remove it unless
+        // it is the --weights file this run read, so the directory holds this run only.
+        let stale = out.join(weights_file::WEIGHTS_JSON);
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if stale.is_file() && !weights.is_some_and(|w| same(w, &stale)) {
+            if let Err(e) = std::fs::remove_file(&stale) {
+                eprintln!("error: {}: cannot remove: {e}", stale.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
     if !quiet {
         let s = &output.summary;
         println!(
@@ -342,7 +357,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            if let Err(e) = write_run(&out, &output.spikes, &output.readout, &output.summary) {
+            if let Err(e) = write_run(
+                &out,
+                &m.network,
+                &output.spikes,
+                &output.readout,
+                &output.summary,
+            ) {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
             }
