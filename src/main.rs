@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out (a learning
+    /// Run a model file and write spikes.csv, readout.csv, network.json and summary.json into
+    /// --out, removing other ebnsim outputs left there by an earlier run (a learning
     /// model file runs its phases as `learn` does; with --weights, with learning off).
     Run {
         /// The model file (TOML; see docs/model-format.md).
@@ -48,7 +49,7 @@ enum Command {
         quiet: bool,
     },
     /// Run a learning model's phases (train, test, autonomous): writes spikes.csv, readout.csv,
-    /// summary.json, weights.json and learning_curve.csv into --out.
+    /// summary.json, network.json, weights.json and learning_curve.csv into --out.
     Learn {
         /// The learning model file (TOML with [basis] and [[phase]]; see docs/model-format.md).
         model: PathBuf,
