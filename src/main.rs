@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a model file and write spikes.csv, readout.csv and summary.json into --out (a learning
+    /// Run a model file and write spikes.csv, readout.csv, network.json and summary.json into
+    /// --out, removing other ebnsim outputs left there by an earlier run (a learning
     /// model file runs its phases as `learn` does; with --weights, with learning off).
     Run {
         /// The model file (TOML; see docs/model-format.md).
@@ -48,7 +49,7 @@ enum Command {
         quiet: bool,
     },
     /// Run a learning model's phases (train, test, autonomous): writes spikes.csv, readout.csv,
-    /// summary.json, weights.json and learning_curve.csv into --out.
+    /// summary.json, network.json, weights.json and learning_curve.csv into --out.
     Learn {
         /// The learning model file (TOML with [basis] and [[phase]]; see docs/model-format.md).
         model: PathBuf,
@@ -190,6 +191,21 @@ fn learn(args: LearnArgs) -> ExitCode {
     if let Err(e) = write_learn_run(out, &m, &output, !frozen) {
         eprintln!("error: {e}");
         return ExitCode::from(1);
+    }
+    if frozen {
+        // write_learn_run keeps an existing weights.json when it writes none; remove it unless
+        // it is the --weights file this run read, so the directory holds this run only.
+        let stale = out.join(weights_file::WEIGHTS_JSON);
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if stale.is_file() && !weights.is_some_and(|w| same(w, &stale)) {
+            if let Err(e) = std::fs::remove_file(&stale) {
+                eprintln!("error: {}: cannot remove: {e}", stale.display());
+                return ExitCode::from(1);
+            }
+        }
     }
     if !quiet {
         let s = &output.summary;
@@ -344,7 +360,13 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            if let Err(e) = write_run(&out, &output.spikes, &output.readout, &output.summary) {
+            if let Err(e) = write_run(
+                &out,
+                &m.network,
+                &output.spikes,
+                &output.readout,
+                &output.summary,
+            ) {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
             }

@@ -159,3 +159,25 @@ fn malformed_model_fails_naming_file_and_field() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--dt"));
 }
+
+#[test]
+fn network_json_reads_back_and_matches_summary_and_model() {
+    use ebnsim::io::network_file::{NetworkFile, NETWORK_JSON};
+    let dir = tempfile::tempdir().unwrap();
+    let path = model("boerlin-oscillator.toml");
+    for engine in ["exact", "dense"] {
+        let out = dir.path().join(engine);
+        run_ok(&path, &out, &["--quiet", "--engine", engine]);
+        let nf = NetworkFile::read(&out.join(NETWORK_JSON)).unwrap();
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["neurons"], nf.neurons);
+        assert_eq!(summary["dims"], nf.dims);
+        let network = ebnsim::io::model_file::load(&path).unwrap().network;
+        assert_eq!((nf.neurons, nf.dims), (network.neurons(), network.dims()));
+        assert_eq!(nf.thresholds, network.thresholds());
+        assert_eq!(nf, NetworkFile::of(&network));
+        assert_eq!(nf.weights, "low_rank");
+    }
+}

@@ -370,7 +370,10 @@ fn plot_run_on_a_plain_run_directory() {
         duration: 3.0,
         ..Summary::default()
     };
-    write_run(&run, &spikes, &rotation(), &summary).unwrap();
+    let network = ebnsim::model::network::NetworkBuilder::new(vec![vec![0.1; 10], vec![-0.1; 10]])
+        .build()
+        .unwrap();
+    write_run(&run, &network, &spikes, &rotation(), &summary).unwrap();
     let out = dir.path().join("figs");
     let files = plot_run(&run, &out, 1.0).unwrap();
     let names: Vec<String> = files

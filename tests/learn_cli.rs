@@ -498,3 +498,84 @@ fn a_training_phase_is_the_library_train_loop() {
         assert_eq!(a, b);
     }
 }
+
+#[test]
+fn a_run_into_a_learning_directory_leaves_no_learning_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_model(dir.path(), "short.toml", SHORT);
+    let out = dir.path().join("out");
+    ok(&learn(&model, &out));
+    for f in ["weights.json", "learning_curve.csv", "network.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let nf = ebnsim::io::network_file::NetworkFile::read(&out.join("network.json")).unwrap();
+    let built = ebnsim::io::model_file::load_learning(&model)
+        .unwrap()
+        .network;
+    assert_eq!(nf, ebnsim::io::network_file::NetworkFile::of(&built));
+    assert_eq!((nf.neurons, nf.dims), (30, 2));
+
+    // A frozen rerun reading DIR/weights.json into DIR keeps the file it read.
+    let o = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--weights".as_ref(),
+        out.join("weights.json").as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    ok(&o);
+    assert!(out.join("weights.json").is_file());
+    // From weights elsewhere: the directory's old weights.json goes.
+    let elsewhere = dir.path().join("w.json");
+    std::fs::copy(out.join("weights.json"), &elsewhere).unwrap();
+    let o = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--weights".as_ref(),
+        elsewhere.as_os_str(),
+        "--quiet".as_ref(),
+    ]);
+    ok(&o);
+    assert!(!out.join("weights.json").exists());
+
+    // A plain run into the learning directory.
+    ok(&learn(&model, &out));
+    let plain = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/boerlin-oscillator.toml");
+    ok(&ebnsim(&[
+        "run".as_ref(),
+        plain.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--quiet".as_ref(),
+    ]));
+    assert!(!out.join("weights.json").exists());
+    assert!(!out.join("learning_curve.csv").exists());
+    for f in ["spikes.csv", "readout.csv", "summary.json", "network.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let nf = ebnsim::io::network_file::NetworkFile::read(&out.join("network.json")).unwrap();
+    assert_eq!(nf.neurons, 40);
+
+    // `ebnsim plot` draws the plain run only: no learning curve (and removes the one drawn
+    // for the learning run into the same figures directory).
+    let figs = dir.path().join("figs");
+    std::fs::create_dir_all(&figs).unwrap();
+    std::fs::write(figs.join("learning_curve.svg"), "<svg/>").unwrap();
+    std::fs::write(figs.join("mine.svg"), "<svg/>").unwrap();
+    let o = ebnsim(&[
+        "plot".as_ref(),
+        out.as_os_str(),
+        "--out".as_ref(),
+        figs.as_os_str(),
+    ]);
+    ok(&o);
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(!listed.contains("learning_curve"), "{listed}");
+    assert!(listed.contains("readout.svg"), "{listed}");
+    assert!(!figs.join("learning_curve.svg").exists());
+    assert!(figs.join("mine.svg").is_file());
+}

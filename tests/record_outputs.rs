@@ -57,7 +57,19 @@ fn run_directory_reads_back_exactly() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    record::write_run(&out, &spikes, &readout, &summary).unwrap();
+    let network = ebnsim::model::network::NetworkBuilder::new(vec![
+        vec![0.1, -0.1, 0.05],
+        vec![0.0, 0.1, -0.1],
+    ])
+    .build()
+    .unwrap();
+    record::write_run(&out, &network, &spikes, &readout, &summary).unwrap();
+    let nf = ebnsim::io::network_file::NetworkFile::read(
+        &out.join(ebnsim::io::network_file::NETWORK_JSON),
+    )
+    .unwrap();
+    assert_eq!(nf, ebnsim::io::network_file::NetworkFile::of(&network));
+    assert_eq!((nf.neurons, nf.dims), (3, 2));
 
     let csv = fs::read_to_string(out.join(record::SPIKES_CSV)).unwrap();
     let back: Vec<(f64, u32)> = csv

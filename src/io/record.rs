@@ -1,5 +1,7 @@
-//! Run outputs: `spikes.csv`, `readout.csv` and `summary.json` (the contract in
-//! MODEL-FORMAT.md, "Running"), each written atomically.
+//! Run outputs: `spikes.csv`, `readout.csv`, `network.json` and `summary.json` (the contract
+//! in docs/model-format.md, "Running"), each written atomically; [`RUN_OUTPUTS`], the one list
+//! of every file ebnsim writes into a run directory, and [`remove_stale_outputs`], which keeps
+//! a directory from mixing two runs.
 //!
 //! Why: these files are what users, scripts and the validation against other simulators read,
 //! and "same model and seed → byte-identical `spikes.csv`" is a promise. So:
@@ -16,6 +18,10 @@ use crate::analysis::metrics;
 use crate::engine::counters::Counters;
 use crate::engine::Spike;
 use crate::error::OutputError;
+use crate::io::network_file::{NetworkFile, NETWORK_JSON};
+use crate::io::weights_file::WEIGHTS_JSON;
+use crate::learning::protocol::LEARNING_CURVE_CSV;
+use crate::model::network::Network;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -29,6 +35,41 @@ pub const SPIKES_CSV: &str = "spikes.csv";
 pub const READOUT_CSV: &str = "readout.csv";
 /// File name of the run summary inside a run directory.
 pub const SUMMARY_JSON: &str = "summary.json";
+/// File name of the state monitor's samples inside a run directory.
+pub const STATE_CSV: &str = "state.csv";
+
+/// Every file ebnsim writes into a run directory: [`SPIKES_CSV`], [`READOUT_CSV`],
+/// [`SUMMARY_JSON`], [`NETWORK_JSON`], [`WEIGHTS_JSON`], [`LEARNING_CURVE_CSV`] and
+/// [`STATE_CSV`]. A run writes some of them and removes the others
+/// ([`remove_stale_outputs`]), so a directory always holds the files of one run. Figures
+/// (`ebnsim plot`, in `figures/` by default) and any other file are left alone.
+pub const RUN_OUTPUTS: [&str; 7] = [
+    SPIKES_CSV,
+    READOUT_CSV,
+    SUMMARY_JSON,
+    NETWORK_JSON,
+    WEIGHTS_JSON,
+    LEARNING_CURVE_CSV,
+    STATE_CSV,
+];
+
+/// Removes from `dir` every file of [`RUN_OUTPUTS`] not named in `keep` (the files the current
+/// run writes): the leftovers of an earlier, different run (a plain `run` into a directory used
+/// by `learn` would otherwise leave its `weights.json` and `learning_curve.csv`, which
+/// `ebnsim plot` would draw next to the new run). Absent files are fine; an entry of that name
+/// that is a directory is left alone; a file that cannot be removed is an error naming it.
+pub fn remove_stale_outputs(dir: &Path, keep: &[&str]) -> Result<(), OutputError> {
+    for name in RUN_OUTPUTS.iter().filter(|n| !keep.contains(n)) {
+        let path = dir.join(name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if !m.is_dir() => fs::remove_file(&path).map_err(|e| output_error(&path, e))?,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(output_error(&path, e)),
+        }
+    }
+    Ok(())
+}
 
 /// Distinguishes temporary files of concurrent writes within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -308,11 +349,14 @@ impl Default for Summary {
 }
 
 /// Writes a run directory: creates `dir` (and its parents) if needed, then writes
-/// [`SPIKES_CSV`], [`READOUT_CSV`] and, last, [`SUMMARY_JSON`] — so a `summary.json` newer than
-/// the other two marks a complete run. Each file is written atomically; the first error stops
-/// and is returned (files written before it stay).
+/// [`SPIKES_CSV`], [`READOUT_CSV`], [`NETWORK_JSON`] (`network`, see
+/// [`crate::io::network_file`]), removes the other [`RUN_OUTPUTS`] left by an earlier run
+/// ([`remove_stale_outputs`]) and, last, writes [`SUMMARY_JSON`] — so a `summary.json` newer
+/// than the other files marks a complete run of its own. Each file is written atomically; the
+/// first error stops and is returned (files written before it stay).
 pub fn write_run(
     dir: &Path,
+    network: &Network,
     spikes: &[Spike],
     readout: &Readout,
     summary: &Summary,
@@ -320,6 +364,8 @@ pub fn write_run(
     fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     write_spikes_csv(&dir.join(SPIKES_CSV), spikes)?;
     write_readout_csv(&dir.join(READOUT_CSV), readout)?;
+    NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
+    remove_stale_outputs(dir, &[SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON])?;
     write_json(&dir.join(SUMMARY_JSON), summary)
 }
 
@@ -557,16 +603,24 @@ mod tests {
     }
 
     #[test]
-    fn write_run_creates_the_directory_and_three_files() {
+    fn write_run_creates_the_directory_and_its_files_and_removes_stale_ones() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("a").join("b");
+        let net = crate::model::network::NetworkBuilder::new(vec![vec![0.5, -0.5]])
+            .build()
+            .unwrap();
+        // Leftovers of an earlier learning run, and files that are not ebnsim's.
+        fs::create_dir_all(out.join("figures")).unwrap();
+        for name in [WEIGHTS_JSON, LEARNING_CURVE_CSV, STATE_CSV, "notes.txt"] {
+            fs::write(out.join(name), "old").unwrap();
+        }
         let mut r = Readout::new(1, false);
         r.push(0.0, &[0.25], None);
         let spikes = [Spike {
             time: Time::from_secs(0.125),
             neuron: 1,
         }];
-        write_run(&out, &spikes, &r, &Summary::default()).unwrap();
+        write_run(&out, &net, &spikes, &r, &Summary::default()).unwrap();
         assert_eq!(
             fs::read_to_string(out.join(SPIKES_CSV)).unwrap(),
             "time,neuron\n0.125,1\n"
@@ -576,10 +630,19 @@ mod tests {
             "time,xhat0\n0,0.25\n"
         );
         assert!(out.join(SUMMARY_JSON).is_file());
+        assert_eq!(
+            NetworkFile::read(&out.join(NETWORK_JSON)).unwrap(),
+            NetworkFile::of(&net)
+        );
+        for name in [WEIGHTS_JSON, LEARNING_CURVE_CSV, STATE_CSV] {
+            assert!(!out.join(name).exists(), "{name} left");
+        }
+        assert!(out.join("notes.txt").is_file() && out.join("figures").is_dir());
         // A directory that cannot be created is named in the error.
         let blocker = dir.path().join("file");
         fs::write(&blocker, "").unwrap();
-        let e = write_run(&blocker.join("run"), &spikes, &r, &Summary::default()).unwrap_err();
+        let e =
+            write_run(&blocker.join("run"), &net, &spikes, &r, &Summary::default()).unwrap_err();
         assert_eq!(e.path, blocker.join("run"));
     }
 }

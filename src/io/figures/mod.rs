@@ -58,6 +58,15 @@ pub const RASTER_SVG: &str = "raster.svg";
 pub const LEARNING_CURVE_SVG: &str = "learning_curve.svg";
 /// File name of the phase-plane figure written by [`plot_run`].
 pub const PHASE_PLANE_SVG: &str = "phase_plane.svg";
+/// Every figure [`plot_run`] draws; it removes from its output directory those it does not
+/// draw this time (left by plotting an earlier, different run into the same directory).
+pub const FIGURES: [&str; 5] = [
+    READOUT_SVG,
+    BEFORE_AFTER_SVG,
+    RASTER_SVG,
+    LEARNING_CURVE_SVG,
+    PHASE_PLANE_SVG,
+];
 /// Default length of the windows drawn by [`plot_run`], s.
 pub const DEFAULT_WINDOW: f64 = 10.0;
 /// Most dimensions drawn by the time-series figures (one panel each).
@@ -205,8 +214,11 @@ const TICK: RGBColor = RGBColor(20, 20, 20);
 /// - [`LEARNING_CURVE_SVG`] (a non-empty learning_curve.csv);
 /// - [`PHASE_PLANE_SVG`] (readout.csv with d ≥ 2): the last `window` seconds.
 ///
-/// Errors: a malformed run file, an invalid `window`, or a figure that cannot be drawn or
-/// written (files written before it stay).
+/// Figures of [`FIGURES`] it does not draw are removed from `out`, so that `out` never shows
+/// the figures of two runs.
+///
+/// Errors: a malformed run file, an invalid `window`, or a figure that cannot be drawn,
+/// written or (stale) removed (files written before it stay).
 pub fn plot_run(dir: &Path, out: &Path, window: f64) -> Result<Vec<PathBuf>, FigureError> {
     if !(window.is_finite() && window > 0.0) {
         return Err(FigureError::InvalidLength { got: window });
@@ -275,6 +287,12 @@ pub fn plot_run(dir: &Path, out: &Path, window: f64) -> Result<Vec<PathBuf>, Fig
         let p = out.join(PHASE_PLANE_SVG);
         phase_plane_figure(&p, r, last)?;
         written.push(p);
+    }
+    for name in FIGURES {
+        let p = out.join(name);
+        if !written.contains(&p) && p.is_file() {
+            std::fs::remove_file(&p).map_err(|source| OutputError { path: p, source })?;
+        }
     }
     Ok(written)
 }

@@ -643,8 +643,12 @@ pub fn write_learning_curve(
     })
 }
 
-/// Writes a learning run directory: `spikes.csv`, `readout.csv`, `weights.json` (unless
-/// `with_weights` is false), `learning_curve.csv` and, last, `summary.json`.
+/// Writes a learning run directory: `spikes.csv`, `readout.csv`, `network.json` (the network
+/// as built: decoder, thresholds, λ's, the initial slow core; the learned weights are in
+/// `weights.json`), `weights.json` (unless `with_weights` is false), `learning_curve.csv`, then
+/// removes the other files of [`crate::io::record::RUN_OUTPUTS`] left by an earlier run (an
+/// existing `weights.json` is kept when `with_weights` is false: it may be the weights the run
+/// reads) and, last, writes `summary.json`.
 pub fn write_learn_run(
     dir: &std::path::Path,
     model: &LearningModel,
@@ -671,5 +675,21 @@ pub fn write_learn_run(
         )?;
     }
     write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve)?;
+    {
+        use crate::io::network_file::{NetworkFile, NETWORK_JSON};
+        use crate::io::record::{READOUT_CSV, SPIKES_CSV, SUMMARY_JSON};
+        NetworkFile::of(&model.network).write(&dir.join(NETWORK_JSON))?;
+        crate::io::record::remove_stale_outputs(
+            dir,
+            &[
+                SPIKES_CSV,
+                READOUT_CSV,
+                NETWORK_JSON,
+                crate::io::weights_file::WEIGHTS_JSON,
+                LEARNING_CURVE_CSV,
+                SUMMARY_JSON,
+            ],
+        )?;
+    }
     crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
 }
