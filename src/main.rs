@@ -365,6 +365,7 @@ fn main() -> ExitCode {
                 &m.network,
                 &output.spikes,
                 &output.readout,
+                output.state.as_ref(),
                 &output.summary,
             ) {
                 eprintln!("error: {e}");

@@ -6,6 +6,7 @@ use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, SimError};
 use crate::io::model_file::Model;
 use crate::io::record::{Readout, Summary};
+use crate::monitor::StateRecord;
 use crate::simulation::{EngineChoice, Simulation};
 use std::time::Instant;
 
@@ -42,6 +43,8 @@ pub struct RunOutput {
     pub spikes: Vec<Spike>,
     /// Readout and target sampled every `record.readout_dt` from 0 to the duration.
     pub readout: Readout,
+    /// The state monitor's samples (`[record] state`), if the model has one.
+    pub state: Option<StateRecord>,
     /// The numbers for `summary.json`.
     pub summary: Summary,
 }
@@ -144,6 +147,7 @@ pub fn run_model(
     Ok(RunOutput {
         spikes,
         readout,
+        state: recorded.state,
         summary,
     })
 }

@@ -373,7 +373,7 @@ fn plot_run_on_a_plain_run_directory() {
     let network = ebnsim::model::network::NetworkBuilder::new(vec![vec![0.1; 10], vec![-0.1; 10]])
         .build()
         .unwrap();
-    write_run(&run, &network, &spikes, &rotation(), &summary).unwrap();
+    write_run(&run, &network, &spikes, &rotation(), None, &summary).unwrap();
     let out = dir.path().join("figs");
     let files = plot_run(&run, &out, 1.0).unwrap();
     let names: Vec<String> = files

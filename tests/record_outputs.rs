@@ -63,7 +63,7 @@ fn run_directory_reads_back_exactly() {
     ])
     .build()
     .unwrap();
-    record::write_run(&out, &network, &spikes, &readout, &summary).unwrap();
+    record::write_run(&out, &network, &spikes, &readout, None, &summary).unwrap();
     let nf = ebnsim::io::network_file::NetworkFile::read(
         &out.join(ebnsim::io::network_file::NETWORK_JSON),
     )

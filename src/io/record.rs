@@ -22,6 +22,8 @@ use crate::io::network_file::{NetworkFile, NETWORK_JSON};
 use crate::io::weights_file::WEIGHTS_JSON;
 use crate::learning::protocol::LEARNING_CURVE_CSV;
 use crate::model::network::Network;
+use crate::io::state_csv::write_state_csv;
+use crate::monitor::StateRecord;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -349,7 +351,7 @@ impl Default for Summary {
 }
 
 /// Writes a run directory: creates `dir` (and its parents) if needed, then writes
-/// [`SPIKES_CSV`], [`READOUT_CSV`], [`NETWORK_JSON`] (`network`, see
+/// [`SPIKES_CSV`], [`READOUT_CSV`], [`STATE_CSV`] (when a state monitor ran), [`NETWORK_JSON`] (`network`, see
 /// [`crate::io::network_file`]), removes the other [`RUN_OUTPUTS`] left by an earlier run
 /// ([`remove_stale_outputs`]) and, last, writes [`SUMMARY_JSON`] — so a `summary.json` newer
 /// than the other files marks a complete run of its own. Each file is written atomically; the
@@ -359,13 +361,21 @@ pub fn write_run(
     network: &Network,
     spikes: &[Spike],
     readout: &Readout,
+    state: Option<&StateRecord>,
     summary: &Summary,
 ) -> Result<(), OutputError> {
     fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     write_spikes_csv(&dir.join(SPIKES_CSV), spikes)?;
     write_readout_csv(&dir.join(READOUT_CSV), readout)?;
+    if let Some(state) = state {
+        write_state_csv(&dir.join(STATE_CSV), state)?;
+    }
     NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
-    remove_stale_outputs(dir, &[SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON])?;
+    let keep: &[&str] = match state {
+        Some(_) => &[SPIKES_CSV, READOUT_CSV, STATE_CSV, NETWORK_JSON, SUMMARY_JSON],
+        None => &[SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON],
+    };
+    remove_stale_outputs(dir, keep)?;
     write_json(&dir.join(SUMMARY_JSON), summary)
 }
 
@@ -620,7 +630,7 @@ mod tests {
             time: Time::from_secs(0.125),
             neuron: 1,
         }];
-        write_run(&out, &net, &spikes, &r, &Summary::default()).unwrap();
+        write_run(&out, &net, &spikes, &r, None, &Summary::default()).unwrap();
         assert_eq!(
             fs::read_to_string(out.join(SPIKES_CSV)).unwrap(),
             "time,neuron\n0.125,1\n"
@@ -642,7 +652,7 @@ mod tests {
         let blocker = dir.path().join("file");
         fs::write(&blocker, "").unwrap();
         let e =
-            write_run(&blocker.join("run"), &net, &spikes, &r, &Summary::default()).unwrap_err();
+            write_run(&blocker.join("run"), &net, &spikes, &r, None, &Summary::default()).unwrap_err();
         assert_eq!(e.path, blocker.join("run"));
     }
 }

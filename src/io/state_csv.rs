@@ -2,14 +2,13 @@
 
 use crate::error::OutputError;
 use crate::io::record::write_atomic;
+#[cfg(doc)]
+use crate::io::record::STATE_CSV;
 use crate::monitor::StateRecord;
 use std::io::Write;
 use std::path::Path;
 
-/// File name of the state-monitor samples inside a run directory.
-pub const STATE_CSV: &str = "state.csv";
-
-/// Writes `state.csv` atomically: header `time,` then the record's columns (`v_0,v_3,r_0,r_3`:
+/// Writes [`STATE_CSV`] atomically: header `time,` then the record's columns (`v_0,v_3,r_0,r_3`:
 /// variables in the order given, neurons in the order given), one row per sample, floats in
 /// shortest round-trip form.
 pub fn write_state_csv(path: &Path, state: &StateRecord) -> Result<(), OutputError> {
