@@ -120,6 +120,17 @@ pub(super) fn build_input(
     }
 }
 
+/// The `input` table of phase `i`: kinds `zero`, `constant`, `piecewise_constant`,
+/// `piecewise_linear` (as in `[input]`, field paths `phase[i].input.*`) and `ou`.
+///
+/// `ou` is **not** an Ornstein–Uhlenbeck process (the name is historical): it is the same signal
+/// as `[input] kind = "smooth_random"` — a natural cubic spline through knots every `tau` seconds
+/// (from the phase start to `ceil(duration / tau) · tau`), whose knot values are independent
+/// normal draws `mean + sigma · N(0, 1)` per dimension; after the last knot the last value holds.
+/// Its samples are thus Gaussian with standard deviation `sigma` at the knots only (smaller
+/// between them), it is C² rather than nowhere differentiable, and values more than `tau` apart
+/// are independent (no exponential autocorrelation). The knots of all phases are drawn one after
+/// the other from one [`Stream::Input`] generator (`rng`).
 pub(super) fn build_phase_input<R: rand::Rng>(
     t: &toml::Table,
     i: usize,
