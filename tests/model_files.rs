@@ -283,14 +283,14 @@ fn perfect_integrator_uses_its_explicit_decoder() {
 fn base_model_and_defaults() {
     let m = parse_base(BASE).expect("BASE is valid");
     assert_eq!(m.name, "base");
-    assert_eq!(m.seed, 4);
+    assert_eq!(m.seed(), 4);
     assert_eq!(m.record.readout_dt, 1e-3);
 
     let minimal = "name = \"m\"\n[network]\nneurons = 2\ndims = 1\ndecoder = [[0.1, -0.1]]\n\
                    [simulate]\nduration = 0.5\n";
     let m = parse_base(minimal).expect("minimal model is valid");
     assert_eq!(m.description, "");
-    assert_eq!(m.seed, 0);
+    assert_eq!(m.seed(), 0);
     assert_eq!(m.network.lambda_d(), 10.0);
     assert_eq!(m.network.lambda_v(), 10.0);
     assert_eq!(
@@ -1374,4 +1374,53 @@ fn deeply_nested_or_huge_values_do_not_crash() {
         let t = edit(BASE, "seed = 4", &format!("seed = 4\nx = {nested}"));
         assert!(parse_base(&t).is_err());
     }
+}
+
+/// smooth-random-2d (random decoder and random input), shortened, with `seed = {seed}`.
+fn seeded_text(seed: u64) -> String {
+    read_model("smooth-random-2d.toml")
+        .replace("seed = 5 ", &format!("seed = {seed} "))
+        .replace("duration = 2.0 ", "duration = 0.3 ")
+}
+
+fn spikes_of(m: &Model) -> String {
+    let out = ebnsim::run::run_model(m, &ebnsim::run::RunOptions::default(), |_| {}).unwrap();
+    assert_eq!(out.summary.seed, m.seed());
+    format!("{:?}", out.spikes)
+}
+
+#[test]
+fn a_seed_set_on_a_loaded_model_redraws_everything() {
+    let file = Path::new("smooth.toml");
+    let one = parse(&seeded_text(1), file).unwrap();
+    let two = parse(&seeded_text(2), file).unwrap();
+    assert_eq!((one.seed(), two.seed()), (1, 2));
+    assert_ne!(one.network.decoders(), two.network.decoders());
+    assert_ne!(one.input, two.input);
+    assert_ne!(spikes_of(&one), spikes_of(&two));
+
+    // Seed 1 set through the API equals the file saying seed = 2, byte for byte.
+    let via_api = one.clone().with_seed(2).unwrap();
+    assert_eq!(via_api.seed(), 2);
+    assert_eq!(via_api.network.decoders(), two.network.decoders());
+    assert_eq!(via_api.input, two.input);
+    assert_eq!(spikes_of(&via_api), spikes_of(&two));
+    let mut in_place = one.clone();
+    in_place.set_seed(2).unwrap();
+    assert_eq!(in_place, via_api);
+    assert_eq!(in_place.with_seed(1).unwrap(), one);
+}
+
+#[test]
+fn a_seed_set_on_a_loaded_learning_model_redraws_everything() {
+    use ebnsim::io::model_file::{parse_learning, parse_learning_seeded};
+    let text = read_model("van-der-pol-learn.toml");
+    let file = Path::new("vdp.toml");
+    let m = parse_learning(&text, file).unwrap();
+    let other = m.seed() + 1;
+    let via_api = m.clone().with_seed(other).unwrap();
+    let from_file = parse_learning_seeded(&text, file, Some(other)).unwrap();
+    assert_eq!(via_api.seed(), other);
+    assert_eq!(via_api, from_file);
+    assert_ne!(via_api.network.decoders(), m.network.decoders());
 }

@@ -31,8 +31,10 @@ pub struct LearningModel {
     pub name: String,
     /// `description` (default empty).
     pub description: String,
-    /// `seed`: decoder, phase inputs, random bases and kills derive from it.
-    pub seed: u64,
+    /// `seed`: decoder, phase inputs, random bases, kills and noise derive from it. Private so
+    /// that it cannot disagree with the draws: [`LearningModel::seed`],
+    /// [`LearningModel::with_seed`].
+    seed: u64,
     /// The network of `[network]`, low-rank, with slow core 0 (`A = −lambda_d I`): the phase
     /// runner sets the core to `L − K I` with `L = 0` (everything is learned).
     pub network: Network,
@@ -51,9 +53,35 @@ pub struct LearningModel {
     /// `simulate.dt`, `integrator`, `spike_rule` of the dense stepper (defaults: 1e-4 s,
     /// exponential, one spike per step).
     pub dense: DenseConfig,
+    /// The validated file's text and name, kept to redraw with another seed.
+    source: Source,
 }
 
 impl LearningModel {
+    /// The seed every random draw of this model was made from (and the phase runner's noise,
+    /// weight-noise and perturbation streams derive from): the file's `seed`, or the one given
+    /// to [`LearningModel::with_seed`].
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The same learning model file drawn with `seed` instead, exactly as
+    /// [`parse_learning_seeded`] with `Some(seed)` (decoder, phase inputs, random bases, kills
+    /// and noise all derive from it). Fields changed in code since loading (phases added or
+    /// truncated, …) are replaced by the file's.
+    pub fn with_seed(self, seed: u64) -> Result<LearningModel, ModelError> {
+        if seed == self.seed {
+            return Ok(self);
+        }
+        parse_learning_seeded(&self.source.text, &self.source.file, Some(seed))
+    }
+
+    /// [`LearningModel::with_seed`] in place; on error `self` is unchanged.
+    pub fn set_seed(&mut self, seed: u64) -> Result<(), ModelError> {
+        *self = self.clone().with_seed(seed)?;
+        Ok(())
+    }
+
     /// Keeps the phases up to and including the first training phase (η > 0) and returns its
     /// index — to run other tests after the same training, built in code with
     /// [`Phase::autonomous`]. `None` (nothing changed) when no phase trains.
@@ -185,13 +213,16 @@ pub fn parse_learning_seeded(
     if let Some(seed) = seed {
         raw.seed = seed;
     }
-    validate_learning(raw).map_err(|error| ModelError::Invalid {
+    validate_learning(raw, Source::new(text, file)).map_err(|error| ModelError::Invalid {
         file: file.to_path_buf(),
         error,
     })
 }
 
-pub(super) fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, BuildError> {
+pub(super) fn validate_learning(
+    raw: RawLearningModel,
+    source: Source,
+) -> Result<LearningModel, BuildError> {
     if raw.name.trim().is_empty() {
         return Err(BuildError::new(
             "name",
@@ -305,6 +336,7 @@ pub(super) fn validate_learning(raw: RawLearningModel) -> Result<LearningModel, 
         cascade_limit,
         engine,
         dense,
+        source,
     })
 }
 

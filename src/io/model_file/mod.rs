@@ -92,8 +92,10 @@ pub struct Model {
     pub name: String,
     /// `description`: free text (default empty).
     pub description: String,
-    /// `seed`: every random draw of the run derives from it through [`rng_stream`].
-    pub seed: u64,
+    /// `seed`: every random draw of the model (decoder, input) derives from it through
+    /// [`rng_stream`]. Private so that it cannot disagree with the draws: read it with
+    /// [`Model::seed`], change it with [`Model::with_seed`] (which redraws).
+    seed: u64,
     /// The network built from `[network]` and the target's `A`.
     pub network: Network,
     /// The command input `c(t)` from `[input]` (d components; zero when absent).
@@ -104,6 +106,52 @@ pub struct Model {
     pub simulate: Simulate,
     /// What to record, from `[record]`.
     pub record: Record,
+    /// The validated file's text and name, kept to redraw with another seed.
+    source: Source,
+}
+
+/// The text a model was parsed from and the file named in its errors.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Source {
+    pub(crate) text: std::sync::Arc<str>,
+    pub(crate) file: std::path::PathBuf,
+}
+
+impl Source {
+    pub(crate) fn new(text: &str, file: &Path) -> Source {
+        Source {
+            text: text.into(),
+            file: file.to_path_buf(),
+        }
+    }
+}
+
+impl Model {
+    /// The seed every random draw of this model (decoder, input, …) was made from: the file's
+    /// `seed`, or the one given to [`Model::with_seed`].
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The same model file drawn with `seed` instead: the file's description is validated again
+    /// and every random draw (random decoder, `smooth_random` input) is made from `seed`, exactly
+    /// as if the file said `seed = <seed>`. Fields changed in code since loading are replaced
+    /// by the file's.
+    ///
+    /// Errors: as [`parse`] (a file that parsed once parses again unless a seed-dependent draw
+    /// fails, e.g. a non-finite spline).
+    pub fn with_seed(self, seed: u64) -> Result<Model, ModelError> {
+        if seed == self.seed {
+            return Ok(self);
+        }
+        parse_seeded(&self.source.text, &self.source.file, Some(seed))
+    }
+
+    /// [`Model::with_seed`] in place; on error `self` is unchanged.
+    pub fn set_seed(&mut self, seed: u64) -> Result<(), ModelError> {
+        *self = self.clone().with_seed(seed)?;
+        Ok(())
+    }
 }
 
 /// A linear target `x' = A x + c(t)`, `x(0) = initial`.
@@ -153,6 +201,12 @@ pub fn load(path: &Path) -> Result<Model, ModelError> {
 /// [`ModelError::Invalid`] for values the model does not accept (wrong shapes, non-finite
 /// numbers, out-of-range values).
 pub fn parse(text: &str, file: &Path) -> Result<Model, ModelError> {
+    parse_seeded(text, file, None)
+}
+
+/// As [`parse`], with `seed` (when given) instead of the file's `seed`: every draw then derives
+/// from it, exactly as if the file said `seed = <seed>`.
+pub fn parse_seeded(text: &str, file: &Path, seed: Option<u64>) -> Result<Model, ModelError> {
     if text.trim().is_empty() {
         return Err(ModelError::Syntax {
             file: file.to_path_buf(),
@@ -178,11 +232,14 @@ pub fn parse(text: &str, file: &Path) -> Result<Model, ModelError> {
             });
         }
     }
-    let raw: RawModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
+    let mut raw: RawModel = toml::from_str(text).map_err(|e| ModelError::Syntax {
         file: file.to_path_buf(),
         message: syntax_message(text, &e),
     })?;
-    validate(raw).map_err(|error| ModelError::Invalid {
+    if let Some(seed) = seed {
+        raw.seed = seed;
+    }
+    validate(raw, Source::new(text, file)).map_err(|error| ModelError::Invalid {
         file: file.to_path_buf(),
         error,
     })
@@ -412,7 +469,7 @@ struct RawRecord {
     readout_dt: Option<f64>,
 }
 
-fn validate(raw: RawModel) -> Result<Model, BuildError> {
+fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
     if raw.name.trim().is_empty() {
         return Err(BuildError::new(
             "name",
@@ -501,6 +558,7 @@ fn validate(raw: RawModel) -> Result<Model, BuildError> {
         target,
         simulate,
         record: Record { readout_dt },
+        source,
     })
 }
 
@@ -644,7 +702,7 @@ duration = 0.5
         assert_eq!(m.simulate.engine, EngineKind::Exact);
         assert_eq!(m.simulate.dense, DenseConfig::default());
         assert_eq!(m.record.readout_dt, 1e-3);
-        assert_eq!(m.seed, 0);
+        assert_eq!(m.seed(), 0);
     }
 
     #[test]

@@ -605,11 +605,11 @@ pub fn run_phases_on<E: Plastic + Clone>(
         }
         set_offsets(engine, p)?;
     }
-    let mut weight_rng = rng_stream(model.seed, Stream::WeightNoise);
+    let mut weight_rng = rng_stream(model.seed(), Stream::WeightNoise);
 
     let _run = tracing::info_span!("learn", duration = total).entered();
     let started = Instant::now();
-    let mut perturb = rng_stream(model.seed, Stream::Perturbation);
+    let mut perturb = rng_stream(model.seed(), Stream::Perturbation);
     let mut spikes: Vec<Spike> = Vec::new();
     let mut readout = Readout::new(d, true);
     let mut reports = Vec::with_capacity(model.phases.len());
@@ -676,7 +676,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
                 engine.set_voltage_noise(
                     noise.sigma,
                     noise.interval,
-                    phase_noise_seed(model.seed, pi),
+                    phase_noise_seed(model.seed(), pi),
                 )?;
                 noisy = true;
             }
@@ -1021,7 +1021,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
     let mut summary = Summary {
         model: model.name.clone(),
         engine: engine_name.into(),
-        seed: model.seed,
+        seed: model.seed(),
         neurons: n,
         dims: d,
         duration: total,
@@ -1121,7 +1121,7 @@ pub fn write_learn_run(
             &dir.join(crate::io::weights_file::WEIGHTS_JSON),
             &crate::io::weights_file::Weights {
                 model: model.name.clone(),
-                seed: model.seed,
+                seed: model.seed(),
                 lambda_d: model.network.lambda_d(),
                 basis: out.basis.clone(),
                 u: out.weights.clone(),
