@@ -1424,3 +1424,51 @@ fn a_seed_set_on_a_loaded_learning_model_redraws_everything() {
     assert_eq!(via_api, from_file);
     assert_ne!(via_api.network.decoders(), m.network.decoders());
 }
+
+#[test]
+fn record_state_is_parsed_and_validated() {
+    use ebnsim::simulation::monitor::{NeuronSelection, StateVariable};
+    let base = read_model("smooth-random-2d.toml");
+    let with = |state: &str| format!("{base}\n[record]\nstate = {state}\n");
+    let m = parse(
+        &with("{ neurons = [0, 3], dt = 0.01, variables = [\"v\", \"r\"], at_spikes = true }"),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    let s = m.record.state.unwrap();
+    assert_eq!(s.neurons, NeuronSelection::List(vec![0, 3]));
+    assert_eq!(s.variables, vec![StateVariable::V, StateVariable::R]);
+    assert!(s.at_spikes && s.dt == 0.01);
+    let m = parse(
+        &with("{ neurons = \"all\", dt = 0.01 }"),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    let s = m.record.state.unwrap();
+    assert_eq!(s.neurons, NeuronSelection::All);
+    assert_eq!(s.variables, vec![StateVariable::V]);
+    assert!(!s.at_spikes);
+    let e = |state: &str| {
+        parse(&with(state), Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = e("{ neurons = [0, 40], dt = 0.01 }");
+    assert!(
+        msg.starts_with("s.toml") && msg.contains("`record.state.neurons[1]`"),
+        "{msg}"
+    );
+    let msg = e("{ neurons = [1, 1], dt = 0.01 }");
+    assert!(msg.contains("`record.state.neurons[1]`"), "{msg}");
+    let msg = e("{ dt = 0.0 }");
+    assert!(msg.contains("`record.state.dt`"), "{msg}");
+    let msg = e("{ dt = 0.01, variables = [\"w\"] }");
+    assert!(msg.contains("`record.state.variables[0]`"), "{msg}");
+    let msg = e("{ dt = 0.01, variables = [\"r\", \"r\"] }");
+    assert!(msg.contains("`record.state.variables[1]`"), "{msg}");
+    let msg = e("{ dt = 1e-9 }");
+    assert!(
+        msg.contains("`record.state.dt`") && msg.contains("20000000"),
+        "{msg}"
+    );
+}

@@ -309,10 +309,8 @@ pub(super) fn validate_learning(
     for (i, p) in raw.phase.into_iter().enumerate() {
         phases.push(build_phase(p, i, d, n, &mut input_rng)?);
     }
-    let readout_dt = match raw.record.and_then(|r| r.readout_dt) {
-        None => DEFAULT_READOUT_DT,
-        Some(x) => positive("record.readout_dt", x, "sampling interval in seconds")?,
-    };
+    let total: f64 = phases.iter().map(|p| p.duration).sum();
+    let record = build_record(raw.record, n, total)?;
     let cascade_limit = match raw.cascade_limit {
         None => n.max(DEFAULT_LEARNING_CASCADE_LIMIT),
         Some(l) if l >= 1 => l as usize,
@@ -332,7 +330,7 @@ pub(super) fn validate_learning(
         target,
         basis,
         phases,
-        record: Record { readout_dt },
+        record,
         cascade_limit,
         engine,
         dense,

@@ -57,6 +57,7 @@ mod input;
 mod learning;
 mod network;
 mod phase;
+mod record;
 
 use basis::*;
 use fields::*;
@@ -64,6 +65,7 @@ use input::*;
 pub use learning::*;
 use network::*;
 pub use phase::*;
+use record::*;
 
 /// Largest `network.neurons` a model file may ask for (a random decoder of this size is drawn in
 /// memory).
@@ -81,6 +83,9 @@ pub const MAX_INPUT_SAMPLES: usize = 5_000_000;
 
 /// Default `network.lambda_d`, 1/s.
 pub const DEFAULT_LAMBDA_D: f64 = 10.0;
+
+/// Most values (sample times × neurons × variables) `record.state` may ask for over the run.
+pub const MAX_STATE_SAMPLES: usize = 20_000_000;
 
 /// Default `record.readout_dt`, s.
 pub const DEFAULT_READOUT_DT: f64 = 1e-3;
@@ -177,10 +182,13 @@ pub struct Simulate {
 }
 
 /// What to record (`[record]`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// Sampling interval of the readout, s (finite, > 0; default [`DEFAULT_READOUT_DT`]).
     pub readout_dt: f64,
+    /// `record.state`: a state monitor (state.csv), validated against the network and the
+    /// duration (at most [`MAX_STATE_SAMPLES`] values); `None` when absent.
+    pub state: Option<crate::simulation::monitor::StateMonitorSpec>,
 }
 
 /// Reads and validates the model file at `path`.
@@ -467,6 +475,18 @@ struct RawSimulate {
 #[serde(deny_unknown_fields)]
 struct RawRecord {
     readout_dt: Option<f64>,
+    state: Option<RawStateMonitor>,
+}
+
+/// `record.state`: `neurons` (`"all"` or indices) and `variables` are checked by hand.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStateMonitor {
+    neurons: Option<toml::Value>,
+    dt: f64,
+    variables: Option<Vec<String>>,
+    #[serde(default)]
+    at_spikes: bool,
 }
 
 fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
@@ -544,10 +564,7 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
         Some(input) => build_input(input, d, duration, seed)?,
     };
 
-    let readout_dt = match raw.record.and_then(|r| r.readout_dt) {
-        None => DEFAULT_READOUT_DT,
-        Some(x) => positive("record.readout_dt", x, "sampling interval in seconds")?,
-    };
+    let record = build_record(raw.record, network.neurons(), duration)?;
 
     Ok(Model {
         name: raw.name,
@@ -557,7 +574,7 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
         input,
         target,
         simulate,
-        record: Record { readout_dt },
+        record,
         source,
     })
 }
