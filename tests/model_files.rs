@@ -1472,3 +1472,38 @@ fn record_state_is_parsed_and_validated() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_decoder_can_be_read_from_a_network_json() {
+    use ebnsim::io::network_file::NetworkFile;
+    let dir = tempfile::tempdir().unwrap();
+    let text = seeded_text(3);
+    let original = parse(&text, Path::new("orig.toml")).unwrap();
+    NetworkFile::of(&original.network)
+        .write(&dir.path().join("network.json"))
+        .unwrap();
+    let from_file = text.replace(
+        "decoder = { random = \"normal\", scale = 0.1, normalize = true }",
+        "decoder = { file = \"network.json\" }",
+    );
+    assert_ne!(from_file, text);
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, &from_file).unwrap();
+    let m = load(&path).unwrap();
+    assert_eq!(m.network.decoders(), original.network.decoders());
+    assert_eq!(m.network.thresholds(), original.network.thresholds());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, from_file.replace("network.json", "missing.json")).unwrap();
+    let e = load(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.toml") && e.contains("`network.decoder.file`"),
+        "{e}"
+    );
+    std::fs::write(&bad, from_file.replace("neurons = 40 ", "neurons = 41 ")).unwrap();
+    let e = load(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("`network.decoder.file`") && e.contains("40 neurons"),
+        "{e}"
+    );
+}

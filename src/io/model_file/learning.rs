@@ -286,7 +286,7 @@ pub(super) fn validate_learning(
                 .collect()
         })
         .collect();
-    let network = build_network(raw.network, Some(a), seed)?;
+    let network = build_network(raw.network, Some(a), seed, &source.file)?;
     let n = network.neurons();
     let target = build_target_spec(&raw.target, d)?;
     let basis = build_basis(raw.basis, d, n, seed)?;

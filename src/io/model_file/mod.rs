@@ -358,14 +358,23 @@ enum RawWeights {
 enum RawDecoder {
     Explicit(Vec<Vec<f64>>),
     Random(RawRandomDecoder),
+    /// `{ file = "network.json" }`, relative to the model file.
+    File(String),
 }
 
+/// `network.decoder` as a table: a generator or `{ file = "network.json" }`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawDecoderTable {
+    random: Option<DecoderDistribution>,
+    scale: Option<f64>,
+    normalize: Option<bool>,
+    file: Option<String>,
+}
+
 struct RawRandomDecoder {
     random: DecoderDistribution,
     scale: f64,
-    #[serde(default)]
     normalize: bool,
 }
 
@@ -391,8 +400,20 @@ impl<'de> Deserialize<'de> for RawDecoder {
                     .map(RawDecoder::Explicit)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawDecoder, A::Error> {
-                RawRandomDecoder::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RawDecoder::Random)
+                let t = RawDecoderTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                if let Some(file) = t.file {
+                    if t.random.is_some() || t.scale.is_some() || t.normalize.is_some() {
+                        return Err(de::Error::custom(
+                            "a decoder table with `file` takes no other field",
+                        ));
+                    }
+                    return Ok(RawDecoder::File(file));
+                }
+                Ok(RawDecoder::Random(RawRandomDecoder {
+                    random: t.random.ok_or_else(|| de::Error::missing_field("random"))?,
+                    scale: t.scale.ok_or_else(|| de::Error::missing_field("scale"))?,
+                    normalize: t.normalize.unwrap_or(false),
+                }))
             }
         }
         deserializer.deserialize_any(DecoderVisitor)
@@ -499,7 +520,7 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
     }
     let seed = raw.seed;
     let a = raw.target.as_ref().and_then(|t| t.a.clone());
-    let network = build_network(raw.network, a, seed)?;
+    let network = build_network(raw.network, a, seed, &source.file)?;
     let d = network.dims();
 
     let target = match raw.target {

@@ -6,6 +6,7 @@ pub(super) fn build_network(
     net: RawNetwork,
     a: Option<Vec<Vec<f64>>>,
     seed: u64,
+    model_file: &Path,
 ) -> Result<Network, BuildError> {
     let (n, d) = (net.neurons, net.dims);
     if d == 0 {
@@ -22,7 +23,34 @@ pub(super) fn build_network(
         ));
     }
     let sizes = format!("network.dims = {d}, network.neurons = {n}");
+    let mut thresholds = net.thresholds;
     let rows = match net.decoder {
+        RawDecoder::File(name) => {
+            let path = model_file
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join(&name);
+            let field = "network.decoder.file";
+            let f = crate::io::network_file::NetworkFile::read(&path).map_err(|e| {
+                BuildError::new(
+                    field,
+                    "a readable network.json (written by a run)",
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            if f.neurons != n || f.dims != d {
+                return Err(BuildError::new(
+                    field,
+                    format!("a network of {sizes}"),
+                    format!("{}: {} neurons, {} dims", path.display(), f.neurons, f.dims),
+                ));
+            }
+            check_size(n, d, &sizes)?;
+            if thresholds.is_none() {
+                thresholds = Some(f.thresholds);
+            }
+            f.decoder
+        }
         RawDecoder::Explicit(rows) => {
             if rows.len() != d {
                 return Err(BuildError::new(
@@ -65,7 +93,7 @@ pub(super) fn build_network(
     if let Some(lambda_v) = net.lambda_v {
         builder = builder.lambda_v(lambda_v);
     }
-    if let Some(t) = net.thresholds {
+    if let Some(t) = thresholds {
         finite_vector(
             "network.thresholds",
             &t,
