@@ -44,6 +44,11 @@ enum Command {
         /// phases with these weights and learning switched off.
         #[arg(long)]
         weights: Option<PathBuf>,
+        /// Seed instead of the model file's `seed`: every random draw (decoder, inputs, and for
+        /// a learning model random bases, kills and noise) is made from it, exactly as if the
+        /// file said `seed = N`; summary.json's `seed` is this one.
+        #[arg(long)]
+        seed: Option<u64>,
         /// No progress bar and no closing line.
         #[arg(long, short)]
         quiet: bool,
@@ -298,6 +303,7 @@ fn main() -> ExitCode {
             dt,
             cascade_limit,
             weights,
+            seed,
             quiet,
         } => {
             let text = std::fs::read_to_string(&model).unwrap_or_default();
@@ -317,7 +323,7 @@ fn main() -> ExitCode {
                     frozen: weights.is_some(),
                     engine,
                     dt,
-                    seed: None,
+                    seed,
                     quiet,
                 });
             }
@@ -338,7 +344,10 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            let m = match model_file::load(&model) {
+            let m = match model_file::load(&model).and_then(|m| match seed {
+                Some(s) => m.with_seed(s),
+                None => Ok(m),
+            }) {
                 Ok(m) => m,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -112,7 +112,7 @@ pub fn run_model(
             EngineKind::Exact => "exact".into(),
             EngineKind::Dense => "dense".into(),
         },
-        seed: model.seed,
+        seed: model.seed(),
         neurons: n,
         dims: d,
         duration,

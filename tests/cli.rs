@@ -181,3 +181,29 @@ fn network_json_reads_back_and_matches_summary_and_model() {
         assert_eq!(nf.weights, "low_rank");
     }
 }
+
+#[test]
+fn run_seed_equals_the_file_with_that_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(model("smooth-random-2d.toml"))
+        .unwrap()
+        .replace("duration = 2.0 ", "duration = 0.3 ");
+    let file5 = dir.path().join("seed5.toml");
+    std::fs::write(&file5, &text).unwrap();
+    let file9 = dir.path().join("seed9.toml");
+    std::fs::write(&file9, text.replace("seed = 5 ", "seed = 9 ")).unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    run_ok(&file5, &a, &["--quiet", "--seed", "9"]);
+    run_ok(&file9, &b, &["--quiet"]);
+    run_ok(&file5, &c, &["--quiet"]);
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    assert_eq!(read(&a, "spikes.csv"), read(&b, "spikes.csv"));
+    assert_eq!(read(&a, "readout.csv"), read(&b, "readout.csv"));
+    assert_ne!(read(&a, "spikes.csv"), read(&c, "spikes.csv"));
+    let summary: serde_json::Value = serde_json::from_slice(&read(&a, "summary.json")).unwrap();
+    assert_eq!(summary["seed"], 9);
+}

@@ -283,14 +283,14 @@ fn perfect_integrator_uses_its_explicit_decoder() {
 fn base_model_and_defaults() {
     let m = parse_base(BASE).expect("BASE is valid");
     assert_eq!(m.name, "base");
-    assert_eq!(m.seed, 4);
+    assert_eq!(m.seed(), 4);
     assert_eq!(m.record.readout_dt, 1e-3);
 
     let minimal = "name = \"m\"\n[network]\nneurons = 2\ndims = 1\ndecoder = [[0.1, -0.1]]\n\
                    [simulate]\nduration = 0.5\n";
     let m = parse_base(minimal).expect("minimal model is valid");
     assert_eq!(m.description, "");
-    assert_eq!(m.seed, 0);
+    assert_eq!(m.seed(), 0);
     assert_eq!(m.network.lambda_d(), 10.0);
     assert_eq!(m.network.lambda_v(), 10.0);
     assert_eq!(
@@ -1374,4 +1374,136 @@ fn deeply_nested_or_huge_values_do_not_crash() {
         let t = edit(BASE, "seed = 4", &format!("seed = 4\nx = {nested}"));
         assert!(parse_base(&t).is_err());
     }
+}
+
+/// smooth-random-2d (random decoder and random input), shortened, with `seed = {seed}`.
+fn seeded_text(seed: u64) -> String {
+    read_model("smooth-random-2d.toml")
+        .replace("seed = 5 ", &format!("seed = {seed} "))
+        .replace("duration = 2.0 ", "duration = 0.3 ")
+}
+
+fn spikes_of(m: &Model) -> String {
+    let out = ebnsim::run::run_model(m, &ebnsim::run::RunOptions::default(), |_| {}).unwrap();
+    assert_eq!(out.summary.seed, m.seed());
+    format!("{:?}", out.spikes)
+}
+
+#[test]
+fn a_seed_set_on_a_loaded_model_redraws_everything() {
+    let file = Path::new("smooth.toml");
+    let one = parse(&seeded_text(1), file).unwrap();
+    let two = parse(&seeded_text(2), file).unwrap();
+    assert_eq!((one.seed(), two.seed()), (1, 2));
+    assert_ne!(one.network.decoders(), two.network.decoders());
+    assert_ne!(one.input, two.input);
+    assert_ne!(spikes_of(&one), spikes_of(&two));
+
+    // Seed 1 set through the API equals the file saying seed = 2, byte for byte.
+    let via_api = one.clone().with_seed(2).unwrap();
+    assert_eq!(via_api.seed(), 2);
+    assert_eq!(via_api.network.decoders(), two.network.decoders());
+    assert_eq!(via_api.input, two.input);
+    assert_eq!(spikes_of(&via_api), spikes_of(&two));
+    let mut in_place = one.clone();
+    in_place.set_seed(2).unwrap();
+    assert_eq!(in_place, via_api);
+    assert_eq!(in_place.with_seed(1).unwrap(), one);
+}
+
+#[test]
+fn a_seed_set_on_a_loaded_learning_model_redraws_everything() {
+    use ebnsim::io::model_file::{parse_learning, parse_learning_seeded};
+    let text = read_model("van-der-pol-learn.toml");
+    let file = Path::new("vdp.toml");
+    let m = parse_learning(&text, file).unwrap();
+    let other = m.seed() + 1;
+    let via_api = m.clone().with_seed(other).unwrap();
+    let from_file = parse_learning_seeded(&text, file, Some(other)).unwrap();
+    assert_eq!(via_api.seed(), other);
+    assert_eq!(via_api, from_file);
+    assert_ne!(via_api.network.decoders(), m.network.decoders());
+}
+
+#[test]
+fn record_state_is_parsed_and_validated() {
+    use ebnsim::monitor::{NeuronSelection, StateVariable};
+    let base = read_model("smooth-random-2d.toml");
+    let with = |state: &str| format!("{base}\n[record]\nstate = {state}\n");
+    let m = parse(
+        &with("{ neurons = [0, 3], dt = 0.01, variables = [\"v\", \"r\"], at_spikes = true }"),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    let s = m.record.state.unwrap();
+    assert_eq!(s.neurons, NeuronSelection::List(vec![0, 3]));
+    assert_eq!(s.variables, vec![StateVariable::V, StateVariable::R]);
+    assert!(s.at_spikes && s.dt == 0.01);
+    let m = parse(
+        &with("{ neurons = \"all\", dt = 0.01 }"),
+        Path::new("s.toml"),
+    )
+    .unwrap();
+    let s = m.record.state.unwrap();
+    assert_eq!(s.neurons, NeuronSelection::All);
+    assert_eq!(s.variables, vec![StateVariable::V]);
+    assert!(!s.at_spikes);
+    let e = |state: &str| {
+        parse(&with(state), Path::new("s.toml"))
+            .unwrap_err()
+            .to_string()
+    };
+    let msg = e("{ neurons = [0, 40], dt = 0.01 }");
+    assert!(
+        msg.starts_with("s.toml") && msg.contains("`record.state.neurons[1]`"),
+        "{msg}"
+    );
+    let msg = e("{ neurons = [1, 1], dt = 0.01 }");
+    assert!(msg.contains("`record.state.neurons[1]`"), "{msg}");
+    let msg = e("{ dt = 0.0 }");
+    assert!(msg.contains("`record.state.dt`"), "{msg}");
+    let msg = e("{ dt = 0.01, variables = [\"w\"] }");
+    assert!(msg.contains("`record.state.variables[0]`"), "{msg}");
+    let msg = e("{ dt = 0.01, variables = [\"r\", \"r\"] }");
+    assert!(msg.contains("`record.state.variables[1]`"), "{msg}");
+    let msg = e("{ dt = 1e-9 }");
+    assert!(
+        msg.contains("`record.state.dt`") && msg.contains("20000000"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_decoder_can_be_read_from_a_network_json() {
+    use ebnsim::io::network_file::NetworkFile;
+    let dir = tempfile::tempdir().unwrap();
+    let text = seeded_text(3);
+    let original = parse(&text, Path::new("orig.toml")).unwrap();
+    NetworkFile::of(&original.network)
+        .write(&dir.path().join("network.json"))
+        .unwrap();
+    let from_file = text.replace(
+        "decoder = { random = \"normal\", scale = 0.1, normalize = true }",
+        "decoder = { file = \"network.json\" }",
+    );
+    assert_ne!(from_file, text);
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, &from_file).unwrap();
+    let m = load(&path).unwrap();
+    assert_eq!(m.network.decoders(), original.network.decoders());
+    assert_eq!(m.network.thresholds(), original.network.thresholds());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, from_file.replace("network.json", "missing.json")).unwrap();
+    let e = load(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.toml") && e.contains("`network.decoder.file`"),
+        "{e}"
+    );
+    std::fs::write(&bad, from_file.replace("neurons = 40 ", "neurons = 41 ")).unwrap();
+    let e = load(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("`network.decoder.file`") && e.contains("40 neurons"),
+        "{e}"
+    );
 }

@@ -666,7 +666,7 @@ pub fn write_learn_run(
             &dir.join(crate::io::weights_file::WEIGHTS_JSON),
             &crate::io::weights_file::Weights {
                 model: model.name.clone(),
-                seed: model.seed,
+                seed: model.seed(),
                 lambda_d: model.network.lambda_d(),
                 basis: out.basis.clone(),
                 u: out.weights.clone(),

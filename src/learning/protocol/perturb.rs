@@ -54,7 +54,7 @@ pub(super) fn perturb<E: Plastic>(
             engine.set_voltage_noise(
                 noise.sigma,
                 noise.interval,
-                phase_noise_seed(ctx.model.seed, pi),
+                phase_noise_seed(ctx.model.seed(), pi),
             )?;
             st.noisy = true;
         }

@@ -238,7 +238,7 @@ pub(super) fn finish<E: Plastic>(
     let mut summary = Summary {
         model: model.name.clone(),
         engine: engine_name.into(),
-        seed: model.seed,
+        seed: model.seed(),
         neurons: n,
         dims: d,
         duration: total,

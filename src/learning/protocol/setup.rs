@@ -96,7 +96,7 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         }
         set_offsets(engine, &basis, d, nb, p)?;
     }
-    let weight_rng = rng_stream(model.seed, Stream::WeightNoise);
+    let weight_rng = rng_stream(model.seed(), Stream::WeightNoise);
     let ctx = Ctx {
         model,
         opts,
@@ -116,7 +116,7 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         u,
         offsets,
         weight_rng,
-        perturb: rng_stream(model.seed, Stream::Perturbation),
+        perturb: rng_stream(model.seed(), Stream::Perturbation),
         spikes: Vec::new(),
         readout: Readout::new(d, true),
         reports: Vec::with_capacity(model.phases.len()),
