@@ -9,6 +9,7 @@ pub mod counters;
 pub mod dense;
 pub mod kernel;
 pub mod queue;
+pub(crate) mod rules;
 
 use crate::engine::counters::Counters;
 use crate::error::SimError;

@@ -13,6 +13,7 @@ use crate::closed_form::expo::{Membrane, MAX_DEGREE};
 use crate::engine::actors::neuron::{Message, Neuron};
 use crate::engine::counters::Counters;
 use crate::engine::queue::{Event, EventClass, EventQueue};
+use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::network::Network;
@@ -35,8 +36,8 @@ pub struct ActorEngine {
     /// Readout at `xhat_origin`.
     xhat: Vec<f64>,
     xhat_origin: f64,
-    cascade_limit: usize,
-    instant: (f64, usize),
+    /// The cascade limit, the time of the last spike and how many spikes happened then.
+    instant: Instant,
     counters: Counters,
 }
 
@@ -72,8 +73,7 @@ impl ActorEngine {
             now: 0.0,
             xhat: vec![0.0; d],
             xhat_origin: 0.0,
-            cascade_limit: network.neurons().max(1),
-            instant: (f64::NAN, 0),
+            instant: Instant::new(network.neurons()),
             counters: Counters::default(),
             net: network,
             input,
@@ -84,7 +84,7 @@ impl ActorEngine {
 
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
     pub fn set_cascade_limit(&mut self, limit: usize) {
-        self.cascade_limit = limit.max(1);
+        self.instant.set_limit(limit);
     }
 
     /// Tells every neuron the input polynomial that starts at `t`, and schedules the next knot.
@@ -145,40 +145,9 @@ impl ActorEngine {
         }
     }
 
-    /// Same-instant rule: fire the neuron most strictly above threshold until none is.
-    fn cascade(
-        &mut self,
-        t: f64,
-        mut length: usize,
-        spikes: &mut Vec<Spike>,
-    ) -> Result<(), SimError> {
-        if self.instant.0 == t {
-            length += self.instant.1;
-        }
-        loop {
-            if length > self.cascade_limit {
-                return Err(SimError::Cascade {
-                    time: t,
-                    limit: self.cascade_limit,
-                });
-            }
-            let mut best: Option<(f64, usize)> = None;
-            for (i, nr) in self.neurons.iter().enumerate() {
-                let over = nr.overshoot();
-                if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
-                    best = Some((over, i));
-                }
-            }
-            let Some((_, k)) = best else { break };
-            self.fire(k, t, spikes);
-            self.counters.cascade_spikes += 1;
-            length += 1;
-        }
-        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
-        if length > 0 {
-            self.instant = (t, length);
-        }
-        Ok(())
+    /// The shared same-instant rule at `t` ([`crate::engine::rules::cascade`]).
+    fn cascade(&mut self, t: f64, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        rules::cascade(self, t, fired, spikes)
     }
 
     /// Time of the next event that is not a predicted crossing.
@@ -197,6 +166,21 @@ impl ActorEngine {
             }
         }
         self.counters.add_search(&stats);
+    }
+}
+
+impl SameInstant for ActorEngine {
+    fn instant(&mut self) -> &mut Instant {
+        &mut self.instant
+    }
+    fn most_above(&self) -> Option<usize> {
+        rules::most_above(self.neurons.iter().map(|nr| (nr.overshoot(), true)))
+    }
+    fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        self.fire(j, t, spikes);
+    }
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
     }
 }
 

@@ -652,18 +652,16 @@ impl DenseStepper {
         }
     }
 
-    /// The neuron with the largest `V − T`, if that is `> 0` (ties: lower index).
+    /// The neuron with the largest `V − T`, if that is `> 0` (ties: lower index): the shared
+    /// rule, [`crate::engine::rules::most_above`].
     fn most_above(&self) -> Option<usize> {
-        let mut best = None;
-        let mut best_over = 0.0;
-        for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
-            let over = v - t;
-            if over > best_over && self.alive[i] {
-                best_over = over;
-                best = Some(i);
-            }
-        }
-        best
+        crate::engine::rules::most_above(
+            self.v
+                .iter()
+                .zip(&self.thresholds)
+                .zip(&self.alive)
+                .map(|((v, t), &a)| (v - t, a)),
+        )
     }
 
     /// Takes step `self.step`: continuous dynamics, due deliveries, spikes at its end.

@@ -19,6 +19,7 @@ use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
 use crate::engine::counters::Counters;
 use crate::engine::queue::{Event, EventQueue};
+use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::basis::LearnedCurrent;
@@ -62,15 +63,14 @@ pub struct Kernel {
     /// `(A + λ_d I) x̂` (low-rank slow currents).
     mx: Vec<f64>,
     queue: EventQueue,
-    cascade_limit: usize,
     /// Whether inter-event intervals are logged (learning).
     log_intervals: bool,
     /// The log: `[t0, t1, x̂(t0)…]` per interval.
     intervals: Vec<f64>,
     /// Length of the first search window, s (adapted to recent inter-spike gaps).
     window: f64,
-    /// Time of the last spike and how many spikes happened at that instant.
-    instant: (f64, usize),
+    /// The cascade limit, the time of the last spike and how many spikes happened then.
+    instant: Instant,
     counters: Counters,
     candidates: Vec<(f64, u32)>,
     searcher: Searcher,
@@ -134,8 +134,7 @@ impl Kernel {
             trains: vec![0.0; n],
             mx: vec![0.0; d],
             queue: EventQueue::with_capacity(64),
-            cascade_limit: n.max(1),
-            instant: (f64::NAN, 0),
+            instant: Instant::new(n),
             window: 1e-3,
             log_intervals: false,
             intervals: Vec::new(),
@@ -167,7 +166,7 @@ impl Kernel {
 
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
     pub fn set_cascade_limit(&mut self, limit: usize) {
-        self.cascade_limit = limit.max(1);
+        self.instant.set_limit(limit);
     }
 
     /// Starts (or stops) logging every inter-event interval of the readout, for the learning
@@ -553,48 +552,10 @@ impl Kernel {
         }
     }
 
-    /// The neuron strictly above threshold by the most (ties: lower index), if any.
-    fn most_above(&self) -> Option<usize> {
-        let th = self.net.thresholds();
-        let mut best: Option<(f64, usize)> = None;
-        for (i, (v, t)) in self.v.iter().zip(th).enumerate() {
-            let over = v - t;
-            if over > 0.0 && self.alive[i] && best.is_none_or(|(b, _)| over > b) {
-                best = Some((over, i));
-            }
-        }
-        best.map(|(_, i)| i)
-    }
-
-    /// Fires neurons left strictly above threshold at the origin until none is (same-instant rule).
-    /// `length` counts the spikes already fired at this instant (continuous crossings included,
-    /// so that neurons resting exactly at threshold cannot ping-pong forever either).
-    fn cascade(&mut self, mut length: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
-        if self.instant.0 == self.origin {
-            length += self.instant.1;
-        }
-        if length > self.cascade_limit {
-            return Err(SimError::Cascade {
-                time: self.origin,
-                limit: self.cascade_limit,
-            });
-        }
-        while let Some(k) = self.most_above() {
-            if length >= self.cascade_limit {
-                return Err(SimError::Cascade {
-                    time: self.origin,
-                    limit: self.cascade_limit,
-                });
-            }
-            self.fire(k, spikes);
-            self.counters.cascade_spikes += 1;
-            length += 1;
-        }
-        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
-        if length > 0 {
-            self.instant = (self.origin, length);
-        }
-        Ok(())
+    /// Fires neurons left strictly above threshold at the origin until none is (the shared
+    /// same-instant rule, [`crate::engine::rules::cascade`]).
+    fn cascade(&mut self, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        rules::cascade(self, self.origin, fired, spikes)
     }
 
     /// Earliest crossing in `[start, end]` over all neurons, ties to the lower index.
@@ -703,6 +664,29 @@ impl Kernel {
         self.counters.add_search(&stats);
         self.candidates = candidates;
         best
+    }
+}
+
+impl SameInstant for Kernel {
+    fn instant(&mut self) -> &mut Instant {
+        &mut self.instant
+    }
+    fn most_above(&self) -> Option<usize> {
+        let th = self.net.thresholds();
+        rules::most_above(
+            self.v
+                .iter()
+                .zip(th)
+                .zip(&self.alive)
+                .map(|((v, t), &a)| (v - t, a)),
+        )
+    }
+    fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        debug_assert_eq!(t, self.origin);
+        self.fire(j, spikes);
+    }
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
     }
 }
 
