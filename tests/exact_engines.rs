@@ -5,6 +5,7 @@
 
 use ebnsim::engine::actors::ActorEngine;
 use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::Control;
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::error::SimError;
 use ebnsim::model::network::{random_decoder, Network, NetworkBuilder, WeightRepr};
@@ -451,7 +452,7 @@ fn dense_stepper_noise_matches_the_kernel_noise_statistics() {
         .build()
         .unwrap();
     let mut s = DenseStepper::new(&net, Signal::zero(1), &[0.0], DenseConfig::default()).unwrap();
-    s.set_voltage_noise(sigma, 1).unwrap();
+    s.set_voltage_noise(sigma, 0.0, 1).unwrap();
     let (mut sum, mut out, mut spikes) = (0.0, [0.0], Vec::new());
     for i in 1..=20_000 {
         s.run_until(Time::from_secs(i as f64 * 5e-3), &mut spikes)
