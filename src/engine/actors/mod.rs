@@ -11,6 +11,7 @@ pub mod neuron;
 use crate::closed_form::crossing::CrossingStats;
 use crate::closed_form::expo::{Membrane, MAX_DEGREE};
 use crate::engine::actors::neuron::{Message, Neuron};
+use crate::engine::control::Control;
 use crate::engine::counters::Counters;
 use crate::engine::queue::{Event, EventClass, EventQueue};
 use crate::engine::rules::{self, Instant, SameInstant};
@@ -38,6 +39,8 @@ pub struct ActorEngine {
     xhat_origin: f64,
     /// The cascade limit, the time of the last spike and how many spikes happened then.
     instant: Instant,
+    /// Neurons that can still fire (a killed neuron never crosses again).
+    alive: Vec<bool>,
     counters: Counters,
 }
 
@@ -74,6 +77,7 @@ impl ActorEngine {
             xhat: vec![0.0; d],
             xhat_origin: 0.0,
             instant: Instant::new(network.neurons()),
+            alive: vec![true; network.neurons()],
             counters: Counters::default(),
             net: network,
             input,
@@ -160,6 +164,10 @@ impl ActorEngine {
         let mut stats = CrossingStats::default();
         for (i, nr) in self.neurons.iter().enumerate() {
             let ev = Event::Crossing { neuron: i as u32 };
+            if !self.alive[i] {
+                self.crossings.cancel(&ev);
+                continue;
+            }
             match nr.next_crossing(&self.membrane, self.now, horizon, &mut stats) {
                 Some(t) => self.crossings.schedule(ev, Time::from_secs(t)),
                 None => self.crossings.cancel(&ev),
@@ -174,7 +182,12 @@ impl SameInstant for ActorEngine {
         &mut self.instant
     }
     fn most_above(&self) -> Option<usize> {
-        rules::most_above(self.neurons.iter().map(|nr| (nr.overshoot(), true)))
+        rules::most_above(
+            self.neurons
+                .iter()
+                .zip(&self.alive)
+                .map(|(nr, &a)| (nr.overshoot(), a)),
+        )
     }
     fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
         self.fire(j, t, spikes);
@@ -265,4 +278,62 @@ impl Engine for ActorEngine {
     fn counters(&self) -> Counters {
         self.counters
     }
+}
+
+/// Input changes and kills, with the kernel's semantics; the other controls are the kernel's
+/// alone (the actor engine is the reference for the spike semantics, not a run engine).
+impl Control for ActorEngine {
+    /// As [`crate::engine::kernel::Kernel`]'s: every neuron is told the new input polynomial at
+    /// the current time (voltages stay continuous), and the next knot is the new input's.
+    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        let d = self.net.dims();
+        if input.dims() != d {
+            return Err(BuildError::new(
+                "input",
+                format!("{d} components (network.dims)"),
+                format!("{}", input.dims()),
+            ));
+        }
+        self.input = input;
+        self.known.cancel(&Event::InputKnot);
+        self.send_drive(self.now);
+        Ok(())
+    }
+
+    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        crate::engine::kill(&mut self.alive, neurons)?;
+        for &i in neurons {
+            self.crossings.cancel(&Event::Crossing { neuron: i as u32 });
+        }
+        Ok(())
+    }
+
+    fn alive(&self) -> &[bool] {
+        &self.alive
+    }
+
+    fn place_readout(&mut self, _xhat: &[f64]) -> Result<(), BuildError> {
+        Err(unsupported("readout"))
+    }
+
+    fn set_voltage_noise(
+        &mut self,
+        _sigma: f64,
+        _interval: f64,
+        _seed: u64,
+    ) -> Result<(), BuildError> {
+        Err(unsupported("noise"))
+    }
+
+    fn delay_next_spike(&mut self, _from: f64, _delay: f64) -> Result<(), BuildError> {
+        Err(unsupported("delay_spike"))
+    }
+}
+
+fn unsupported(field: &str) -> BuildError {
+    BuildError::new(
+        field,
+        "the exact kernel (the actor engine supports input changes and kills only)",
+        "the actor engine",
+    )
 }
