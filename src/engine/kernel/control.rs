@@ -38,8 +38,8 @@ impl Control for Kernel {
     /// index out of range.
     fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
         crate::engine::kill(&mut self.alive, neurons)?;
-        if self.held.0.is_finite() && neurons.contains(&self.held.1) {
-            self.held = (f64::INFINITY, 0);
+        if self.timers.held.0.is_finite() && neurons.contains(&self.timers.held.1) {
+            self.timers.held = (f64::INFINITY, 0);
         }
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Control for Kernel {
         self.advance_to(self.now);
         if sigma == 0.0 {
             self.noise.clear();
-            self.noise_at = f64::INFINITY;
+            self.timers.noise_at = f64::INFINITY;
             self.noise_rng = None;
         } else {
             self.noise_sigma = sigma;
@@ -167,7 +167,7 @@ impl Plastic for Kernel {
         }
         self.advance_to(self.now);
         self.learned = learned;
-        self.refit_at = f64::INFINITY;
+        self.timers.refit_at = f64::INFINITY;
         self.refresh_interval();
         Ok(())
     }

@@ -83,21 +83,38 @@ pub struct Kernel {
     /// Noise amplitude σ (V/√s) and the length of its constant pieces (s).
     noise_sigma: f64,
     noise_interval: f64,
-    /// When the noise started, the number of pieces drawn, and when the next one starts (+∞
-    /// without noise): piece k starts at `noise_start + k · interval`.
+    /// When the noise started and the number of pieces drawn: piece k starts at
+    /// `noise_start + k · interval` (the next one at `timers.noise_at`).
     noise_start: f64,
     noise_piece: u64,
-    noise_at: f64,
     noise_rng: Option<rand_chacha::ChaCha8Rng>,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
-    /// When the current fit of the learned current expires (+∞ without one).
-    refit_at: f64,
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
     /// is held for `delay` seconds ([`Kernel::delay_next_spike`]).
     delay_request: Option<(f64, f64)>,
+    /// The pending-event times kept outside the queue (refit, noise piece, held spike).
+    timers: Timers,
+}
+
+/// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next
+/// time they make [`Kernel::next_event`].
+#[derive(Clone, Copy, Debug)]
+struct Timers {
+    /// When the current fit of the learned current expires (+∞ without one).
+    refit_at: f64,
+    /// When the next noise piece starts (+∞ without noise).
+    noise_at: f64,
     /// A held spike `(release time, neuron)`: the neuron fires then (+∞ time without one).
     held: (f64, usize),
+}
+
+impl Timers {
+    const NONE: Timers = Timers {
+        refit_at: f64::INFINITY,
+        noise_at: f64::INFINITY,
+        held: (f64::INFINITY, 0),
+    };
 }
 
 impl Kernel {
@@ -144,16 +161,14 @@ impl Kernel {
             candidates: Vec::with_capacity(n.min(1024)),
             searcher: Searcher::default(),
             learned: None,
-            refit_at: f64::INFINITY,
             delay_request: None,
-            held: (f64::INFINITY, 0),
+            timers: Timers::NONE,
             alive: vec![true; n],
             noise: Vec::new(),
             noise_sigma: 0.0,
             noise_interval: f64::INFINITY,
             noise_start: 0.0,
             noise_piece: 0,
-            noise_at: f64::INFINITY,
             noise_rng: None,
             net: network,
             input,
@@ -180,7 +195,7 @@ impl Kernel {
             }
         }
         self.noise_piece += 1;
-        self.noise_at = self.noise_start + self.noise_piece as f64 * self.noise_interval;
+        self.timers.noise_at = self.noise_start + self.noise_piece as f64 * self.noise_interval;
     }
 
     /// The network being simulated.
@@ -255,7 +270,7 @@ impl Kernel {
                     &mut self.cpoly,
                 );
                 self.degree = self.degree.max(degree);
-                self.refit_at = self.origin + h;
+                self.timers.refit_at = self.origin + h;
                 self.counters.refits += 1;
             }
             let decoders = self.net.decoders();
@@ -465,6 +480,21 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// The time of the next known event: a queued delivery or input knot, a refit, a noise
+    /// piece or a held spike's release (+∞ without one).
+    #[inline]
+    fn next_event(&self) -> f64 {
+        let t = &self.timers;
+        self.queue
+            .next_time()
+            .secs()
+            .min(t.refit_at)
+            .min(t.noise_at)
+            .min(t.held.0)
+    }
+}
+
 impl SameInstant for Kernel {
     fn instant(&mut self) -> &mut Instant {
         &mut self.instant
@@ -502,13 +532,7 @@ impl Engine for Kernel {
             });
         }
         loop {
-            let tq = self
-                .queue
-                .next_time()
-                .secs()
-                .min(self.refit_at)
-                .min(self.noise_at)
-                .min(self.held.0);
+            let tq = self.next_event();
             let limit = tq.min(t_stop);
             if let Some((tc, i)) = self.next_crossing(self.now, limit) {
                 if tc < tq {
@@ -519,7 +543,7 @@ impl Engine for Kernel {
                             // Hold this spike: the neuron is silenced until its release.
                             self.delay_request = None;
                             self.alive[i] = false;
-                            self.held = (tc + delay, i);
+                            self.timers.held = (tc + delay, i);
                             self.refresh_interval();
                             continue;
                         }
@@ -560,12 +584,12 @@ impl Engine for Kernel {
                     Event::Crossing { .. } => unreachable!("the kernel never queues crossings"),
                 }
             }
-            if tq == self.noise_at {
+            if tq == self.timers.noise_at {
                 self.draw_noise();
             }
-            if tq == self.held.0 {
-                let j = self.held.1;
-                self.held = (f64::INFINITY, 0);
+            if tq == self.timers.held.0 {
+                let j = self.timers.held.1;
+                self.timers.held = (f64::INFINITY, 0);
                 self.alive[j] = true;
                 self.fire(j, spikes);
                 self.counters.crossing_spikes += 1;
