@@ -12,6 +12,7 @@
 use ebnsim::analysis::learning_metrics::{fixed_points, FixedPointOptions};
 use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
+use ebnsim::engine::{Control, Plastic};
 use ebnsim::learning::rule::{train, Learner, Schedule};
 use ebnsim::model::basis::Basis;
 use ebnsim::model::dynamics::DoubleWell;

@@ -14,6 +14,7 @@
 use ebnsim::analysis::learning_metrics::{attractor_stats, AttractorOptions};
 use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Engine;
+use ebnsim::engine::{Control, Plastic};
 use ebnsim::learning::rule::{train, Learner, Schedule};
 use ebnsim::model::basis::Basis;
 use ebnsim::model::dynamics::Lorenz;

@@ -125,7 +125,9 @@
 //!    time; repeat until none is. A neuron left *exactly* at threshold by a jump waits for its
 //!    continuous dynamics: it fires at once only if its voltage is rising;
 //! 5. a same-instant cascade longer than the limit (default N) stops the run with
-//!    [`error::SimError::Cascade`] instead of hanging.
+//!    [`error::SimError::Cascade`] instead of hanging: the spike that would exceed the limit is
+//!    refused (not emitted), in every exact engine alike (one rule, `engine::rules`, shared by
+//!    the kernel, the actor engine and the stepper's choice of who fires).
 //!
 //! The same model file and seed give byte-identical spike files on every run.
 //!

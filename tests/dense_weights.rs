@@ -13,6 +13,7 @@
 
 use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
 use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::{Control, Plastic};
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::io::model_file::parse_learning;
 use ebnsim::learning::protocol::{run_phases, run_phases_on, PhaseOptions};

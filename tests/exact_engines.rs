@@ -5,6 +5,7 @@
 
 use ebnsim::engine::actors::ActorEngine;
 use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::Control;
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::error::SimError;
 use ebnsim::model::network::{random_decoder, Network, NetworkBuilder, WeightRepr};
@@ -188,6 +189,82 @@ proptest! {
         let n2 = assert_same_spikes(&low, &dense, 1e-9);
         // Where all spikes were compared, the runs must also end the same way.
         if n1 == low.len() && n1 == actors.len() {
+            prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
+        }
+        if n2 == low.len() && n2 == dense.len() {
+            prop_assert_eq!(e1.is_some(), e2.is_some(), "{:?} vs {:?}", e1, e2);
+        }
+    }
+}
+
+/// A scripted run: to `kill_at`, kill `dead`, to `switch_at`, switch to `input`, to `until`
+/// (either order of the two changes). Stops at the first error.
+fn run_scripted(
+    e: &mut dyn Control,
+    (kill_at, dead): (f64, &[usize]),
+    (switch_at, input): (f64, &Signal),
+    until: f64,
+) -> (Vec<Spike>, Option<SimError>) {
+    let mut spikes = Vec::new();
+    let mut steps = [(kill_at, 0), (switch_at, 1)];
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (t, what) in steps {
+        if let Err(err) = e.run_until(Time::from_secs(t), &mut spikes) {
+            return (spikes, Some(err));
+        }
+        match what {
+            0 => e.kill(dead).unwrap(),
+            _ => e.set_input(input.clone()).unwrap(),
+        }
+    }
+    let err = e.run_until(Time::from_secs(until), &mut spikes).err();
+    (spikes, err)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Kills of random neuron sets and an input change, at random times: the kernel (low-rank
+    /// and dense) and the actors agree, and killed neurons never fire again.
+    #[test]
+    fn kernel_equals_actors_under_kills_and_input_changes(
+        seed in any::<u64>(),
+        delay in any::<bool>(),
+        kill_frac in 0.0..1.0f64,
+        switch_frac in 0.0..1.0f64,
+    ) {
+        let c = random_case(seed, delay);
+        let until = budgeted_end(&c);
+        let (n, d) = (c.net.neurons(), c.net.dims());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+        let dead: Vec<usize> = (0..n).filter(|_| rng.gen_bool(0.3)).collect();
+        let amp = rng.gen_range(5.0..40.0);
+        let input = if rng.gen_bool(0.5) {
+            Signal::smooth_random(&vec![0.0; d], amp, 0.05, 0.5, &mut rng).unwrap()
+        } else {
+            let times: Vec<f64> = (0..4).map(|i| i as f64 * 0.06).collect();
+            let values: Vec<Vec<f64>> = (0..4)
+                .map(|_| (0..d).map(|_| rng.gen_range(-amp..amp)).collect())
+                .collect();
+            Signal::piecewise_linear(d, &times, &values).unwrap()
+        };
+        let (kill_at, switch_at) = (kill_frac * until, switch_frac * until);
+        let script = |e: &mut dyn Control| {
+            run_scripted(e, (kill_at, &dead), (switch_at, &input), until)
+        };
+        let (low, e1) = script(&mut kernel(&c));
+        let dc = Case { net: c.net.to_dense(), ..c.clone() };
+        let (dense, e2) = script(&mut kernel(&dc));
+        let (act, e3) = script(&mut actors(&dc));
+        for s in low.iter().chain(&act) {
+            prop_assert!(
+                s.time.secs() <= kill_at || !dead.contains(&(s.neuron as usize)),
+                "killed neuron {} fired at {} (killed at {})", s.neuron, s.time.secs(), kill_at
+            );
+        }
+        let n1 = assert_same_spikes(&low, &act, 1e-9);
+        let n2 = assert_same_spikes(&low, &dense, 1e-9);
+        if n1 == low.len() && n1 == act.len() {
             prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
         }
         if n2 == low.len() && n2 == dense.len() {
@@ -451,7 +528,7 @@ fn dense_stepper_noise_matches_the_kernel_noise_statistics() {
         .build()
         .unwrap();
     let mut s = DenseStepper::new(&net, Signal::zero(1), &[0.0], DenseConfig::default()).unwrap();
-    s.set_voltage_noise(sigma, 1).unwrap();
+    s.set_voltage_noise(sigma, 0.0, 1).unwrap();
     let (mut sum, mut out, mut spikes) = (0.0, [0.0], Vec::new());
     for i in 1..=20_000 {
         s.run_until(Time::from_secs(i as f64 * 5e-3), &mut spikes)

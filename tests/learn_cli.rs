@@ -444,6 +444,7 @@ fn learn_takes_a_seed_and_continues_from_weights() {
 fn a_training_phase_is_the_library_train_loop() {
     use ebnsim::engine::kernel::Kernel;
     use ebnsim::engine::Engine;
+    use ebnsim::engine::Plastic;
     use ebnsim::learning::rule::{train, Learner, Schedule};
     use ebnsim::model::basis::Basis;
     use ebnsim::model::ode::{integrate, Tolerance};

@@ -3,6 +3,7 @@
 //! within 1 %).
 
 use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::{Control, Plastic};
 use ebnsim::learning::rule::{train, Learner, Schedule};
 use ebnsim::model::basis::Basis;
 use ebnsim::model::dynamics::Linear;

@@ -3,6 +3,7 @@
 
 use ebnsim::engine::dense::{DenseConfig, DenseStepper};
 use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::Control;
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
 use ebnsim::model::signal::Signal;

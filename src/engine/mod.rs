@@ -5,11 +5,14 @@
 //! kernel is tested against) and [`crate::engine::dense::DenseStepper`] (clock-driven reference).
 
 pub mod actors;
+pub mod control;
 pub mod counters;
 pub mod dense;
 pub mod kernel;
 pub mod queue;
+pub(crate) mod rules;
 
+pub use crate::engine::control::{Control, Plastic};
 use crate::engine::counters::Counters;
 use crate::error::SimError;
 use crate::time::Time;

@@ -20,12 +20,9 @@
 //! core `M = L + U − K I` ([`crate::engine::kernel::Kernel::set_slow_core`], exact); with any other
 //! basis as its learned current `U Ψ(x̂)` ([`crate::model::basis::LearnedCurrent`]).
 
-use crate::engine::dense::DenseStepper;
-use crate::engine::kernel::Kernel;
-use crate::engine::{Engine, Spike};
+use crate::engine::Spike;
 use crate::error::{BuildError, SimError};
 use crate::model::basis::{Basis, LearnedCurrent};
-use crate::model::signal::Signal;
 use crate::model::teacher::Target;
 use crate::time::Time;
 
@@ -114,7 +111,7 @@ impl Learner {
     }
 
     /// Adds `∫ (x − x̂) Ψᵀ dt` over logged intervals (the layout of
-    /// [`Kernel::take_intervals`]) against the teacher.
+    /// [`Plastic::take_intervals`]) against the teacher.
     pub fn integrate(&mut self, intervals: &[f64], teacher: &dyn Target) {
         let (d, nb) = (self.d, self.nb);
         let on_trains = self.basis.on_trains();
@@ -160,145 +157,7 @@ impl Learner {
     }
 }
 
-/// An engine the learning actor can drive: it logs readout intervals and takes new weights.
-/// Implemented by the exact [`Kernel`] and the [`DenseStepper`] (whose steps are its intervals),
-/// so that the same protocol runs on both.
-pub trait Plastic: Engine {
-    /// Starts (or stops) logging readout intervals.
-    fn record_intervals(&mut self, on: bool);
-    /// Moves the logged intervals (`[t0, t1, x̂(t0)…]` each) into `out`.
-    fn take_intervals(&mut self, out: &mut Vec<f64>);
-    /// Makes the current time an interval boundary.
-    fn flush(&mut self);
-    /// Replaces the low-rank slow core.
-    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError>;
-    /// Adds a learned current.
-    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError>;
-    /// The learned current, if any.
-    fn learned_current(&self) -> Option<&LearnedCurrent>;
-    /// Replaces the learned weights.
-    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError>;
-    /// Sets (or removes) the fixed offset `P` (N × N_b) of the learned current: neuron i also
-    /// receives `P_i Ψ` (weights `W = Dᵀ U + P`; [`LearnedCurrent::set_offsets`]). Needs a
-    /// learned current; learning changes `U` only.
-    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError>;
-    /// Replaces the input from the current time on.
-    fn set_input(&mut self, input: Signal) -> Result<(), BuildError>;
-    /// Removes neurons from the current time on.
-    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError>;
-    /// Which neurons can still fire.
-    fn alive(&self) -> &[bool];
-    /// Places the network at readout `xhat` with zero coding error (a phase start, a kick, a
-    /// basin test).
-    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError>;
-    /// Voltage noise of amplitude `sigma` (V/√s) from the current time on, drawn from `seed`'s
-    /// noise stream: piecewise-constant currents over pieces of `interval` s on the exact
-    /// kernel (exact trajectories), `σ √dt N(0, 1)` per step on the stepper (which ignores
-    /// `interval`). `sigma = 0` removes it.
-    fn set_voltage_noise(&mut self, sigma: f64, interval: f64, seed: u64)
-        -> Result<(), BuildError>;
-    /// Holds the first spike at or after `from` for `delay` seconds.
-    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError>;
-}
-
-impl Plastic for Kernel {
-    fn record_intervals(&mut self, on: bool) {
-        Kernel::record_intervals(self, on)
-    }
-    fn take_intervals(&mut self, out: &mut Vec<f64>) {
-        Kernel::take_intervals(self, out)
-    }
-    fn flush(&mut self) {
-        Kernel::flush(self)
-    }
-    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
-        Kernel::set_slow_core(self, core)
-    }
-    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError> {
-        Kernel::set_learned_current(self, learned)
-    }
-    fn learned_current(&self) -> Option<&LearnedCurrent> {
-        Kernel::learned_current(self)
-    }
-    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
-        Kernel::set_learned_weights(self, u)
-    }
-    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        Kernel::set_learned_offsets(self, offsets)
-    }
-    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
-        Kernel::set_input(self, input)
-    }
-    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        Kernel::kill(self, neurons)
-    }
-    fn alive(&self) -> &[bool] {
-        Kernel::alive(self)
-    }
-    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
-        Kernel::place_readout(self, xhat)
-    }
-    fn set_voltage_noise(
-        &mut self,
-        sigma: f64,
-        interval: f64,
-        seed: u64,
-    ) -> Result<(), BuildError> {
-        Kernel::set_voltage_noise(self, sigma, interval, seed)
-    }
-    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
-        Kernel::delay_next_spike(self, from, delay)
-    }
-}
-
-impl Plastic for DenseStepper {
-    fn record_intervals(&mut self, on: bool) {
-        DenseStepper::record_intervals(self, on)
-    }
-    fn take_intervals(&mut self, out: &mut Vec<f64>) {
-        DenseStepper::take_intervals(self, out)
-    }
-    /// Steps are the intervals: epochs should be whole numbers of steps.
-    fn flush(&mut self) {}
-    fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
-        DenseStepper::set_slow_core(self, core)
-    }
-    fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError> {
-        DenseStepper::set_learned_current(self, learned)
-    }
-    fn learned_current(&self) -> Option<&LearnedCurrent> {
-        DenseStepper::learned_current(self)
-    }
-    fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
-        DenseStepper::set_learned_weights(self, u)
-    }
-    fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        DenseStepper::set_learned_offsets(self, offsets)
-    }
-    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
-        DenseStepper::set_input(self, input)
-    }
-    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        DenseStepper::kill(self, neurons)
-    }
-    fn alive(&self) -> &[bool] {
-        DenseStepper::alive(self)
-    }
-    fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
-        DenseStepper::place_readout(self, xhat)
-    }
-    fn set_voltage_noise(
-        &mut self,
-        sigma: f64,
-        _interval: f64,
-        seed: u64,
-    ) -> Result<(), BuildError> {
-        DenseStepper::set_voltage_noise(self, sigma, seed)
-    }
-    fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
-        DenseStepper::delay_next_spike(self, from, delay)
-    }
-}
+pub use crate::engine::control::{Control, Plastic};
 
 /// One training run: constant feedback gain and learning rate, epochs of fixed length.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -329,7 +188,7 @@ impl Schedule {
     }
 }
 
-/// Trains `engine` — the exact [`Kernel`] or the [`DenseStepper`] — whose input must already be
+/// Trains `engine` — the exact [`crate::engine::kernel::Kernel`] or the [`crate::engine::dense::DenseStepper`] — whose input must already be
 /// `c + K x` and whose low-rank slow core must be `L − K I` (`L` = `known`, the linear part wired
 /// by hand; zeros to learn everything). After every epoch the learned weights enter the engine:
 /// for the linear basis as its slow core `L + U − K I` (exact), for other bases as its learned

@@ -11,8 +11,10 @@ pub mod neuron;
 use crate::closed_form::crossing::CrossingStats;
 use crate::closed_form::expo::{Membrane, MAX_DEGREE};
 use crate::engine::actors::neuron::{Message, Neuron};
+use crate::engine::control::Control;
 use crate::engine::counters::Counters;
 use crate::engine::queue::{Event, EventClass, EventQueue};
+use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::network::Network;
@@ -35,8 +37,10 @@ pub struct ActorEngine {
     /// Readout at `xhat_origin`.
     xhat: Vec<f64>,
     xhat_origin: f64,
-    cascade_limit: usize,
-    instant: (f64, usize),
+    /// The cascade limit, the time of the last spike and how many spikes happened then.
+    instant: Instant,
+    /// Neurons that can still fire (a killed neuron never crosses again).
+    alive: Vec<bool>,
     counters: Counters,
 }
 
@@ -72,8 +76,8 @@ impl ActorEngine {
             now: 0.0,
             xhat: vec![0.0; d],
             xhat_origin: 0.0,
-            cascade_limit: network.neurons().max(1),
-            instant: (f64::NAN, 0),
+            instant: Instant::new(network.neurons()),
+            alive: vec![true; network.neurons()],
             counters: Counters::default(),
             net: network,
             input,
@@ -84,7 +88,7 @@ impl ActorEngine {
 
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
     pub fn set_cascade_limit(&mut self, limit: usize) {
-        self.cascade_limit = limit.max(1);
+        self.instant.set_limit(limit);
     }
 
     /// Tells every neuron the input polynomial that starts at `t`, and schedules the next knot.
@@ -145,40 +149,9 @@ impl ActorEngine {
         }
     }
 
-    /// Same-instant rule: fire the neuron most strictly above threshold until none is.
-    fn cascade(
-        &mut self,
-        t: f64,
-        mut length: usize,
-        spikes: &mut Vec<Spike>,
-    ) -> Result<(), SimError> {
-        if self.instant.0 == t {
-            length += self.instant.1;
-        }
-        loop {
-            if length > self.cascade_limit {
-                return Err(SimError::Cascade {
-                    time: t,
-                    limit: self.cascade_limit,
-                });
-            }
-            let mut best: Option<(f64, usize)> = None;
-            for (i, nr) in self.neurons.iter().enumerate() {
-                let over = nr.overshoot();
-                if over > 0.0 && best.is_none_or(|(b, _)| over > b) {
-                    best = Some((over, i));
-                }
-            }
-            let Some((_, k)) = best else { break };
-            self.fire(k, t, spikes);
-            self.counters.cascade_spikes += 1;
-            length += 1;
-        }
-        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
-        if length > 0 {
-            self.instant = (t, length);
-        }
-        Ok(())
+    /// The shared same-instant rule at `t` ([`crate::engine::rules::cascade`]).
+    fn cascade(&mut self, t: f64, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        rules::cascade(self, t, fired, spikes)
     }
 
     /// Time of the next event that is not a predicted crossing.
@@ -191,12 +164,36 @@ impl ActorEngine {
         let mut stats = CrossingStats::default();
         for (i, nr) in self.neurons.iter().enumerate() {
             let ev = Event::Crossing { neuron: i as u32 };
+            if !self.alive[i] {
+                self.crossings.cancel(&ev);
+                continue;
+            }
             match nr.next_crossing(&self.membrane, self.now, horizon, &mut stats) {
                 Some(t) => self.crossings.schedule(ev, Time::from_secs(t)),
                 None => self.crossings.cancel(&ev),
             }
         }
         self.counters.add_search(&stats);
+    }
+}
+
+impl SameInstant for ActorEngine {
+    fn instant(&mut self) -> &mut Instant {
+        &mut self.instant
+    }
+    fn most_above(&self) -> Option<usize> {
+        rules::most_above(
+            self.neurons
+                .iter()
+                .zip(&self.alive)
+                .map(|(nr, &a)| (nr.overshoot(), a)),
+        )
+    }
+    fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        self.fire(j, t, spikes);
+    }
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
     }
 }
 
@@ -281,4 +278,62 @@ impl Engine for ActorEngine {
     fn counters(&self) -> Counters {
         self.counters
     }
+}
+
+/// Input changes and kills, with the kernel's semantics; the other controls are the kernel's
+/// alone (the actor engine is the reference for the spike semantics, not a run engine).
+impl Control for ActorEngine {
+    /// As [`crate::engine::kernel::Kernel`]'s: every neuron is told the new input polynomial at
+    /// the current time (voltages stay continuous), and the next knot is the new input's.
+    fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        let d = self.net.dims();
+        if input.dims() != d {
+            return Err(BuildError::new(
+                "input",
+                format!("{d} components (network.dims)"),
+                format!("{}", input.dims()),
+            ));
+        }
+        self.input = input;
+        self.known.cancel(&Event::InputKnot);
+        self.send_drive(self.now);
+        Ok(())
+    }
+
+    fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        crate::engine::kill(&mut self.alive, neurons)?;
+        for &i in neurons {
+            self.crossings.cancel(&Event::Crossing { neuron: i as u32 });
+        }
+        Ok(())
+    }
+
+    fn alive(&self) -> &[bool] {
+        &self.alive
+    }
+
+    fn place_readout(&mut self, _xhat: &[f64]) -> Result<(), BuildError> {
+        Err(unsupported("readout"))
+    }
+
+    fn set_voltage_noise(
+        &mut self,
+        _sigma: f64,
+        _interval: f64,
+        _seed: u64,
+    ) -> Result<(), BuildError> {
+        Err(unsupported("noise"))
+    }
+
+    fn delay_next_spike(&mut self, _from: f64, _delay: f64) -> Result<(), BuildError> {
+        Err(unsupported("delay_spike"))
+    }
+}
+
+fn unsupported(field: &str) -> BuildError {
+    BuildError::new(
+        field,
+        "the exact kernel (the actor engine supports input changes and kills only)",
+        "the actor engine",
+    )
 }

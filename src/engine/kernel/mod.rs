@@ -15,10 +15,13 @@
 //! knots — live in the [`EventQueue`]. The results equal the one-message-at-a-time semantics of
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
+mod control;
+
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
 use crate::engine::counters::Counters;
 use crate::engine::queue::{Event, EventQueue};
+use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::basis::LearnedCurrent;
@@ -62,15 +65,14 @@ pub struct Kernel {
     /// `(A + λ_d I) x̂` (low-rank slow currents).
     mx: Vec<f64>,
     queue: EventQueue,
-    cascade_limit: usize,
     /// Whether inter-event intervals are logged (learning).
     log_intervals: bool,
     /// The log: `[t0, t1, x̂(t0)…]` per interval.
     intervals: Vec<f64>,
     /// Length of the first search window, s (adapted to recent inter-spike gaps).
     window: f64,
-    /// Time of the last spike and how many spikes happened at that instant.
-    instant: (f64, usize),
+    /// The cascade limit, the time of the last spike and how many spikes happened then.
+    instant: Instant,
     counters: Counters,
     candidates: Vec<(f64, u32)>,
     searcher: Searcher,
@@ -81,21 +83,38 @@ pub struct Kernel {
     /// Noise amplitude σ (V/√s) and the length of its constant pieces (s).
     noise_sigma: f64,
     noise_interval: f64,
-    /// When the noise started, the number of pieces drawn, and when the next one starts (+∞
-    /// without noise): piece k starts at `noise_start + k · interval`.
+    /// When the noise started and the number of pieces drawn: piece k starts at
+    /// `noise_start + k · interval` (the next one at `timers.noise_at`).
     noise_start: f64,
     noise_piece: u64,
-    noise_at: f64,
     noise_rng: Option<rand_chacha::ChaCha8Rng>,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
-    /// When the current fit of the learned current expires (+∞ without one).
-    refit_at: f64,
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
     /// is held for `delay` seconds ([`Kernel::delay_next_spike`]).
     delay_request: Option<(f64, f64)>,
+    /// The pending-event times kept outside the queue (refit, noise piece, held spike).
+    timers: Timers,
+}
+
+/// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next
+/// time they make [`Kernel::next_event`].
+#[derive(Clone, Copy, Debug)]
+struct Timers {
+    /// When the current fit of the learned current expires (+∞ without one).
+    refit_at: f64,
+    /// When the next noise piece starts (+∞ without noise).
+    noise_at: f64,
     /// A held spike `(release time, neuron)`: the neuron fires then (+∞ time without one).
     held: (f64, usize),
+}
+
+impl Timers {
+    const NONE: Timers = Timers {
+        refit_at: f64::INFINITY,
+        noise_at: f64::INFINITY,
+        held: (f64::INFINITY, 0),
+    };
 }
 
 impl Kernel {
@@ -134,8 +153,7 @@ impl Kernel {
             trains: vec![0.0; n],
             mx: vec![0.0; d],
             queue: EventQueue::with_capacity(64),
-            cascade_limit: n.max(1),
-            instant: (f64::NAN, 0),
+            instant: Instant::new(n),
             window: 1e-3,
             log_intervals: false,
             intervals: Vec::new(),
@@ -143,16 +161,14 @@ impl Kernel {
             candidates: Vec::with_capacity(n.min(1024)),
             searcher: Searcher::default(),
             learned: None,
-            refit_at: f64::INFINITY,
             delay_request: None,
-            held: (f64::INFINITY, 0),
+            timers: Timers::NONE,
             alive: vec![true; n],
             noise: Vec::new(),
             noise_sigma: 0.0,
             noise_interval: f64::INFINITY,
             noise_start: 0.0,
             noise_piece: 0,
-            noise_at: f64::INFINITY,
             noise_rng: None,
             net: network,
             input,
@@ -167,197 +183,7 @@ impl Kernel {
 
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
     pub fn set_cascade_limit(&mut self, limit: usize) {
-        self.cascade_limit = limit.max(1);
-    }
-
-    /// Starts (or stops) logging every inter-event interval of the readout, for the learning
-    /// actor: see [`Kernel::take_intervals`].
-    pub fn record_intervals(&mut self, on: bool) {
-        self.log_intervals = on;
-    }
-
-    /// Moves the logged intervals into `out` (cleared first), flattened as
-    /// `[t0, t1, x̂(t0)…]` (2 + d numbers each; between `t0` and `t1`,
-    /// `x̂(t) = x̂(t0) e^{−λ_d (t − t0)}`), followed by `r(t0)` (N more) when the learned current's
-    /// basis reads the spike trains. Intervals cover time up to the last event or
-    /// [`Kernel::flush`].
-    pub fn take_intervals(&mut self, out: &mut Vec<f64>) {
-        out.clear();
-        std::mem::swap(out, &mut self.intervals);
-    }
-
-    /// Makes the current time an interval boundary (an event without effects), so that logged
-    /// intervals reach it. The spikes that follow are unchanged up to rounding.
-    pub fn flush(&mut self) {
-        self.advance_to(self.now);
-        self.refresh_interval();
-    }
-
-    /// Adds (or removes) a learned slow current `U Ψ(x̂)` from the current time on; neuron i
-    /// receives `D_iᵀ U Ψ(x̂(t))`, fitted by polynomials in time after every event
-    /// ([`LearnedCurrent::fit_into`]).
-    pub fn set_learned_current(
-        &mut self,
-        learned: Option<LearnedCurrent>,
-    ) -> Result<(), BuildError> {
-        if let Some(l) = &learned {
-            l.check_fits(self.d, self.n)?;
-        }
-        self.advance_to(self.now);
-        self.learned = learned;
-        self.refit_at = f64::INFINITY;
-        self.refresh_interval();
-        Ok(())
-    }
-
-    /// Replaces the learned weights `U` of the learned current from the current time on.
-    pub fn set_learned_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
-        let Some(l) = &mut self.learned else {
-            return Err(BuildError::new(
-                "weights",
-                "a learned current to update",
-                "none",
-            ));
-        };
-        if u.len() != l.weights().len() {
-            return Err(BuildError::new(
-                "weights",
-                format!("{} learned weights", l.weights().len()),
-                format!("{}", u.len()),
-            ));
-        }
-        self.advance_to(self.now);
-        if let Some(l) = &mut self.learned {
-            l.set_weights(u);
-        }
-        self.refresh_interval();
-        Ok(())
-    }
-
-    /// Sets (or removes) the fixed offset `P` (row-major N × N_b) of the learned current from
-    /// the current time on: neuron i then receives `D_iᵀ U Ψ + P_i Ψ`
-    /// ([`LearnedCurrent::set_offsets`]). Needs a learned current.
-    pub fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
-        crate::model::basis::check_offsets(self.learned.as_ref(), self.n, offsets.as_deref())?;
-        self.advance_to(self.now);
-        if let Some(l) = &mut self.learned {
-            l.set_offsets(offsets)?;
-        }
-        self.refresh_interval();
-        Ok(())
-    }
-
-    /// Replaces the input from the current time on (a new phase: other input, no teacher
-    /// feedback, …). The signal is read in absolute time.
-    pub fn set_input(&mut self, input: Signal) -> Result<(), BuildError> {
-        if input.dims() != self.d {
-            return Err(BuildError::new(
-                "input",
-                format!("{} components (network.dims)", self.d),
-                format!("{}", input.dims()),
-            ));
-        }
-        self.advance_to(self.now);
-        self.input = input;
-        self.queue.cancel(&Event::InputKnot);
-        let knot = self.input.next_knot_after(self.now);
-        if knot.is_finite() {
-            self.queue.schedule(Event::InputKnot, Time::from_secs(knot));
-        }
-        self.drive_segment = None;
-        self.refresh_interval();
-        Ok(())
-    }
-
-    /// Places the network at readout `xhat` at the current time, with zero coding error: every
-    /// voltage is set to 0 (`V_i = D_iᵀ(x − x̂) − μ r_i` with `x = x̂`, neglecting μ r) — how a
-    /// phase starts "where the teacher is", or a basin test starts from a chosen state. Needs
-    /// low-rank weights (the readout then determines every slow current) and a learned basis, if
-    /// any, on the readout.
-    pub fn place_readout(&mut self, xhat: &[f64]) -> Result<(), BuildError> {
-        crate::engine::check_placement(
-            self.d,
-            xhat,
-            self.net.is_low_rank(),
-            self.learned.as_ref(),
-        )?;
-        self.advance_to(self.now);
-        self.xhat.copy_from_slice(xhat);
-        self.v.fill(0.0);
-        self.refresh_interval();
-        Ok(())
-    }
-
-    /// Removes neurons from the network from the current time on: they never fire again (their
-    /// past spikes still decay in the readout; a held spike of theirs is dropped). Errors name an
-    /// index out of range.
-    pub fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        crate::engine::kill(&mut self.alive, neurons)?;
-        if self.held.0.is_finite() && neurons.contains(&self.held.1) {
-            self.held = (f64::INFINITY, 0);
-        }
-        Ok(())
-    }
-
-    /// Delays one spike: the first threshold crossing at or after time `from` (s, absolute) is
-    /// held, and that neuron fires `delay` seconds later instead — its reset, its readout
-    /// increment and its input to the others all move with it; meanwhile it cannot fire, its
-    /// voltage evolves freely above threshold. Same-instant cascade spikes are not delayed.
-    /// The classic test of spike coding: the spike trains that follow differ, the readout barely
-    /// does. Replaces an earlier request that has not taken effect yet.
-    pub fn delay_next_spike(&mut self, from: f64, delay: f64) -> Result<(), BuildError> {
-        crate::engine::check_delay(from, delay)?;
-        self.delay_request = Some((from, delay));
-        Ok(())
-    }
-
-    /// Which neurons can still fire.
-    pub fn alive(&self) -> &[bool] {
-        &self.alive
-    }
-
-    /// Adds independent voltage noise to every neuron from the current time on: a noise
-    /// current, constant over pieces of `interval` seconds, drawn `N(0, σ²/interval)` per neuron
-    /// and piece from the seed's `Noise` stream — over a piece the voltage gains variance
-    /// ≈ σ² · interval, as with white noise of amplitude σ (V/√s), and the trajectories stay
-    /// closed-form. `sigma = 0` removes the noise.
-    pub fn set_voltage_noise(
-        &mut self,
-        sigma: f64,
-        interval: f64,
-        seed: u64,
-    ) -> Result<(), BuildError> {
-        if !(sigma.is_finite() && sigma >= 0.0) {
-            return Err(BuildError::new(
-                "noise.sigma",
-                "a finite non-negative amplitude",
-                format!("{sigma}"),
-            ));
-        }
-        if !(interval.is_finite() && interval > 0.0) {
-            return Err(BuildError::new(
-                "noise.interval",
-                "a finite positive time in seconds",
-                format!("{interval}"),
-            ));
-        }
-        self.advance_to(self.now);
-        if sigma == 0.0 {
-            self.noise.clear();
-            self.noise_at = f64::INFINITY;
-            self.noise_rng = None;
-        } else {
-            self.noise_sigma = sigma;
-            self.noise_interval = interval;
-            self.noise_start = self.now;
-            self.noise_piece = 0;
-            self.noise_rng = Some(crate::seed::rng_stream(seed, crate::seed::Stream::Noise));
-            self.noise = vec![0.0; self.n];
-            self.draw_noise();
-        }
-        self.drive_segment = None;
-        self.refresh_interval();
-        Ok(())
+        self.instant.set_limit(limit);
     }
 
     /// Draws the next piece of the noise current and schedules the one after it.
@@ -369,21 +195,7 @@ impl Kernel {
             }
         }
         self.noise_piece += 1;
-        self.noise_at = self.noise_start + self.noise_piece as f64 * self.noise_interval;
-    }
-
-    /// The learned current, if any.
-    pub fn learned_current(&self) -> Option<&LearnedCurrent> {
-        self.learned.as_ref()
-    }
-
-    /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the current time on: the way
-    /// learned linear weights and the feedback gain enter (`M = L + U − K I`).
-    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
-        self.advance_to(self.now);
-        self.net.set_slow_core(core)?;
-        self.refresh_interval();
-        Ok(())
+        self.timers.noise_at = self.noise_start + self.noise_piece as f64 * self.noise_interval;
     }
 
     /// The network being simulated.
@@ -458,7 +270,7 @@ impl Kernel {
                     &mut self.cpoly,
                 );
                 self.degree = self.degree.max(degree);
-                self.refit_at = self.origin + h;
+                self.timers.refit_at = self.origin + h;
                 self.counters.refits += 1;
             }
             let decoders = self.net.decoders();
@@ -553,48 +365,10 @@ impl Kernel {
         }
     }
 
-    /// The neuron strictly above threshold by the most (ties: lower index), if any.
-    fn most_above(&self) -> Option<usize> {
-        let th = self.net.thresholds();
-        let mut best: Option<(f64, usize)> = None;
-        for (i, (v, t)) in self.v.iter().zip(th).enumerate() {
-            let over = v - t;
-            if over > 0.0 && self.alive[i] && best.is_none_or(|(b, _)| over > b) {
-                best = Some((over, i));
-            }
-        }
-        best.map(|(_, i)| i)
-    }
-
-    /// Fires neurons left strictly above threshold at the origin until none is (same-instant rule).
-    /// `length` counts the spikes already fired at this instant (continuous crossings included,
-    /// so that neurons resting exactly at threshold cannot ping-pong forever either).
-    fn cascade(&mut self, mut length: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
-        if self.instant.0 == self.origin {
-            length += self.instant.1;
-        }
-        if length > self.cascade_limit {
-            return Err(SimError::Cascade {
-                time: self.origin,
-                limit: self.cascade_limit,
-            });
-        }
-        while let Some(k) = self.most_above() {
-            if length >= self.cascade_limit {
-                return Err(SimError::Cascade {
-                    time: self.origin,
-                    limit: self.cascade_limit,
-                });
-            }
-            self.fire(k, spikes);
-            self.counters.cascade_spikes += 1;
-            length += 1;
-        }
-        self.counters.longest_cascade = self.counters.longest_cascade.max(length as u64);
-        if length > 0 {
-            self.instant = (self.origin, length);
-        }
-        Ok(())
+    /// Fires neurons left strictly above threshold at the origin until none is (the shared
+    /// same-instant rule, [`crate::engine::rules::cascade`]).
+    fn cascade(&mut self, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+        rules::cascade(self, self.origin, fired, spikes)
     }
 
     /// Earliest crossing in `[start, end]` over all neurons, ties to the lower index.
@@ -706,6 +480,44 @@ impl Kernel {
     }
 }
 
+impl Kernel {
+    /// The time of the next known event: a queued delivery or input knot, a refit, a noise
+    /// piece or a held spike's release (+∞ without one).
+    #[inline]
+    fn next_event(&self) -> f64 {
+        let t = &self.timers;
+        self.queue
+            .next_time()
+            .secs()
+            .min(t.refit_at)
+            .min(t.noise_at)
+            .min(t.held.0)
+    }
+}
+
+impl SameInstant for Kernel {
+    fn instant(&mut self) -> &mut Instant {
+        &mut self.instant
+    }
+    fn most_above(&self) -> Option<usize> {
+        let th = self.net.thresholds();
+        rules::most_above(
+            self.v
+                .iter()
+                .zip(th)
+                .zip(&self.alive)
+                .map(|((v, t), &a)| (v - t, a)),
+        )
+    }
+    fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        debug_assert_eq!(t, self.origin);
+        self.fire(j, spikes);
+    }
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+}
+
 impl Engine for Kernel {
     fn time(&self) -> Time {
         Time::from_secs(self.now)
@@ -720,13 +532,7 @@ impl Engine for Kernel {
             });
         }
         loop {
-            let tq = self
-                .queue
-                .next_time()
-                .secs()
-                .min(self.refit_at)
-                .min(self.noise_at)
-                .min(self.held.0);
+            let tq = self.next_event();
             let limit = tq.min(t_stop);
             if let Some((tc, i)) = self.next_crossing(self.now, limit) {
                 if tc < tq {
@@ -737,7 +543,7 @@ impl Engine for Kernel {
                             // Hold this spike: the neuron is silenced until its release.
                             self.delay_request = None;
                             self.alive[i] = false;
-                            self.held = (tc + delay, i);
+                            self.timers.held = (tc + delay, i);
                             self.refresh_interval();
                             continue;
                         }
@@ -778,12 +584,12 @@ impl Engine for Kernel {
                     Event::Crossing { .. } => unreachable!("the kernel never queues crossings"),
                 }
             }
-            if tq == self.noise_at {
+            if tq == self.timers.noise_at {
                 self.draw_noise();
             }
-            if tq == self.held.0 {
-                let j = self.held.1;
-                self.held = (f64::INFINITY, 0);
+            if tq == self.timers.held.0 {
+                let j = self.timers.held.1;
+                self.timers.held = (f64::INFINITY, 0);
                 self.alive[j] = true;
                 self.fire(j, spikes);
                 self.counters.crossing_spikes += 1;

@@ -1,0 +1,119 @@
+//! The same-instant rule and the cascade limit, in one place for every engine.
+//!
+//! **Who fires next at an instant** ([`most_above`]): among the neurons that can fire, the one
+//! *strictly* above threshold by the most (largest `V − T`; ties: the lower index). A neuron
+//! left *exactly* at threshold by a jump is not picked here: it waits for its continuous
+//! dynamics, which make it cross at once only if its voltage is rising (the crossing search of
+//! the exact engines, the next step of the stepper).
+//!
+//! **Cascade limit** ([`Instant`], [`cascade`]): spikes at one instant are counted, continuous
+//! crossings included (so that neurons resting at threshold cannot ping-pong forever either). A
+//! spike that would make the count exceed the limit is *refused*: the run stops with
+//! [`SimError::Cascade`] before emitting it, so at most `limit` spikes are ever emitted at one
+//! instant by the same-instant rule (a continuous crossing that arrives when the count is already
+//! at the limit is emitted, then the run stops at once). The kernel and the actor engine both
+//! run [`cascade`], so they stop at the same spike.
+//!
+//! **Spike effects.** A spike of `j` at `t` has these instantaneous effects, in every engine:
+//! the spike is recorded; the readout jumps by `D_j` (`r_j += 1`); with explicit weights the slow
+//! currents gain the column `Ω_s[·, j]` (low-rank: they follow from x̂); `V_j` is reset by
+//! `Ω_f[j,j]`; every other `V_k` drops by `Ω_f[k,j]` now, or — with a fast delay `δ_f > 0` — at
+//! `t + δ_f`, where all deliveries at one time precede any threshold test. The *arithmetic* of
+//! those effects stays with each engine's data layout (structure-of-arrays at the interval
+//! origin in the kernel and the stepper, a message per neuron in the actor engine): the order of
+//! the floating-point operations is part of the byte-identical outputs, and each layout sums in
+//! its own order (the actors decay x̂ at every spike, the kernel at every event; the stepper's
+//! reset is applied before the readout jump). What must agree — which neuron fires, when the
+//! cascade stops — is decided here.
+
+use crate::engine::counters::Counters;
+use crate::engine::Spike;
+use crate::error::SimError;
+
+/// The neuron strictly above threshold by the most (ties: lower index) among `overshoots` —
+/// `(V_i − T_i, can fire)` in index order — if any.
+#[inline]
+pub(crate) fn most_above(overshoots: impl IntoIterator<Item = (f64, bool)>) -> Option<usize> {
+    let mut best: Option<(f64, usize)> = None;
+    for (i, (over, alive)) in overshoots.into_iter().enumerate() {
+        if over > 0.0 && alive && best.is_none_or(|(b, _)| over > b) {
+            best = Some((over, i));
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// The cascade bookkeeping: the limit, and the last instant with spikes and their count there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Instant {
+    limit: usize,
+    time: f64,
+    length: usize,
+}
+
+impl Instant {
+    /// No spikes yet; at most `limit` (at least 1) spikes per instant.
+    pub(crate) fn new(limit: usize) -> Instant {
+        Instant {
+            limit: limit.max(1),
+            time: f64::NAN,
+            length: 0,
+        }
+    }
+
+    /// Sets the longest same-instant cascade allowed (at least 1).
+    pub(crate) fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(1);
+    }
+
+    fn error(&self, time: f64) -> SimError {
+        SimError::Cascade {
+            time,
+            limit: self.limit,
+        }
+    }
+}
+
+/// What [`cascade`] needs from an engine.
+pub(crate) trait SameInstant {
+    /// The engine's cascade bookkeeping.
+    fn instant(&mut self) -> &mut Instant;
+    /// [`most_above`] over the engine's neurons at the current instant.
+    fn most_above(&self) -> Option<usize>;
+    /// Emits `j`'s spike at `t` (the current instant) with its instantaneous effects.
+    fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>);
+    /// The engine's counters.
+    fn counters_mut(&mut self) -> &mut Counters;
+}
+
+/// The same-instant rule at `t`: fires the neuron most strictly above threshold until none is,
+/// refusing (with [`SimError::Cascade`]) a spike beyond the limit. `fired` counts the spikes just
+/// emitted at `t` by the caller (a continuous crossing: 1; a delivery: 0).
+pub(crate) fn cascade<E: SameInstant>(
+    e: &mut E,
+    t: f64,
+    fired: usize,
+    spikes: &mut Vec<Spike>,
+) -> Result<(), SimError> {
+    let inst = *e.instant();
+    let mut length = fired + if inst.time == t { inst.length } else { 0 };
+    if length > inst.limit {
+        return Err(inst.error(t));
+    }
+    while let Some(k) = e.most_above() {
+        if length >= inst.limit {
+            return Err(inst.error(t));
+        }
+        e.fire_at(k, t, spikes);
+        e.counters_mut().cascade_spikes += 1;
+        length += 1;
+    }
+    let c = e.counters_mut();
+    c.longest_cascade = c.longest_cascade.max(length as u64);
+    if length > 0 {
+        let i = e.instant();
+        i.time = t;
+        i.length = length;
+    }
+    Ok(())
+}
