@@ -219,10 +219,7 @@ pub fn parse_learning_seeded(
     })
 }
 
-pub(super) fn validate_learning(
-    raw: RawLearningModel,
-    source: Source,
-) -> Result<LearningModel, BuildError> {
+fn validate_learning(raw: RawLearningModel, source: Source) -> Result<LearningModel, BuildError> {
     if raw.name.trim().is_empty() {
         return Err(BuildError::new(
             "name",
@@ -418,4 +415,37 @@ pub(super) fn build_target_spec(t: &toml::Table, d: usize) -> Result<TargetSpec,
         ));
     }
     Ok(spec)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLearningModel {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: u64,
+    network: RawNetwork,
+    target: toml::Table,
+    basis: RawBasis,
+    #[serde(default)]
+    phase: Vec<RawPhase>,
+    record: Option<RawRecord>,
+    cascade_limit: Option<i64>,
+    input: Option<toml::Value>,
+    simulate: Option<RawLearnSimulate>,
+}
+
+/// `[simulate]` of a learning model: which engine runs the phases (no `duration`: the phases
+/// carry theirs).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLearnSimulate {
+    #[serde(default)]
+    engine: EngineKind,
+    dt: Option<f64>,
+    #[serde(default)]
+    integrator: Integrator,
+    #[serde(default)]
+    spike_rule: SpikeRule,
 }

@@ -605,39 +605,6 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawLearningModel {
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    seed: u64,
-    network: RawNetwork,
-    target: toml::Table,
-    basis: RawBasis,
-    #[serde(default)]
-    phase: Vec<RawPhase>,
-    record: Option<RawRecord>,
-    cascade_limit: Option<i64>,
-    input: Option<toml::Value>,
-    simulate: Option<RawLearnSimulate>,
-}
-
-/// `[simulate]` of a learning model: which engine runs the phases (no `duration`: the phases
-/// carry theirs).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLearnSimulate {
-    #[serde(default)]
-    engine: EngineKind,
-    dt: Option<f64>,
-    #[serde(default)]
-    integrator: Integrator,
-    #[serde(default)]
-    spike_rule: SpikeRule,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawBasis {
     kind: String,
     on: Option<String>,
