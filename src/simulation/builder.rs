@@ -73,7 +73,7 @@ impl SimulationBuilder {
             engine,
             cascade_limit: model.simulate.cascade_limit,
             readout_dt: Some(model.record.readout_dt),
-            state: None,
+            state: model.record.state.clone(),
             ..SimulationBuilder::new(model.network.clone(), model.input.clone())
         }
     }
@@ -192,6 +192,13 @@ fn check_state_spec(spec: &StateMonitorSpec, n: usize) -> Result<(), BuildError>
             "record.state.neurons",
             format!("neuron indices below {n}"),
             format!("{i}"),
+        ));
+    }
+    if spec.at_spikes {
+        return Err(BuildError::new(
+            "record.state.at_spikes",
+            "false (sampling at spikes is not supported yet)",
+            "true",
         ));
     }
     if spec.variables.is_empty() {
