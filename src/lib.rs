@@ -81,6 +81,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Seeds
+//!
+//! Every random draw of a model file (random decoder, `smooth_random` input, random bases,
+//! kills, noise) derives from its `seed` through named streams ([`seed::rng_stream`]). A seed set
+//! on a loaded model redraws all of them — the same as the file with that seed, byte for byte
+//! (`ebnsim run MODEL --seed N` does this):
+//!
+//! ```
+//! use ebnsim::prelude::*;
+//! let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+//! let other = model.clone().with_seed(model.seed() + 1)?;
+//! assert_ne!(model.network.decoders(), other.network.decoders());
+//! let run = |m: &ebnsim::io::model_file::Model| -> Result<Vec<Spike>, Box<dyn std::error::Error>> {
+//!     let mut sim = Simulation::from_model(m).build()?;
+//!     sim.run_until(0.2)?;
+//!     Ok(sim.spikes().to_vec())
+//! };
+//! assert_ne!(run(&model)?, run(&other)?);
+//! assert_eq!(run(&model)?, run(&model)?); // same seed, same spikes
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## Threads
 //!
 //! A [`Simulation`] is `Send`: build it on one thread, run it on another (an ensemble runs one

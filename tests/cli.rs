@@ -1,4 +1,4 @@
-//! The `ebnsim` binary: `run` writes the three output files as MODEL-FORMAT.md specifies,
+//! The `ebnsim` binary: `run` writes the three output files as docs/model-format.md specifies,
 //! byte-identically on reruns; malformed model files fail with a message naming the file and the
 //! field, and exit code 2, without writing anything.
 
@@ -206,4 +206,42 @@ fn run_seed_equals_the_file_with_that_seed() {
     assert_ne!(read(&a, "spikes.csv"), read(&c, "spikes.csv"));
     let summary: serde_json::Value = serde_json::from_slice(&read(&a, "summary.json")).unwrap();
     assert_eq!(summary["seed"], 9);
+}
+
+#[test]
+fn state_monitor_writes_state_csv_without_changing_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(model("boerlin-oscillator.toml")).unwrap();
+    let with_state = text.replace(
+        "[record]\n",
+        "[record]\nstate = { neurons = [3, 0], dt = 0.0037, variables = [\"v\", \"r\"] }\n",
+    );
+    assert_ne!(with_state, text);
+    let file = dir.path().join("state.toml");
+    std::fs::write(&file, &with_state).unwrap();
+    let (plain, monitored) = (dir.path().join("plain"), dir.path().join("monitored"));
+    run_ok(&model("boerlin-oscillator.toml"), &plain, &["--quiet"]);
+    run_ok(&file, &monitored, &["--quiet"]);
+    let read = |d: &Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&plain, "spikes.csv"), read(&monitored, "spikes.csv"));
+    assert_eq!(read(&plain, "readout.csv"), read(&monitored, "readout.csv"));
+    assert!(!plain.join("state.csv").exists());
+    let state = read(&monitored, "state.csv");
+    let mut lines = state.lines();
+    assert_eq!(lines.next(), Some("time,v_3,v_0,r_3,r_0"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let duration = 1.0; // simulate.duration of the shipped model
+    assert_eq!(rows.len(), (duration / 0.0037f64).floor() as usize + 1);
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], k as f64 * 0.0037);
+        assert!(
+            row[3] >= 0.0 && row[4] >= 0.0,
+            "r is a sum of decaying spikes"
+        );
+    }
+    // A plain run into the same directory removes the stale state.csv.
+    run_ok(&model("boerlin-oscillator.toml"), &monitored, &["--quiet"]);
+    assert!(!monitored.join("state.csv").exists());
 }

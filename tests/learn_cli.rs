@@ -1,5 +1,5 @@
 //! `ebnsim learn` on a short learning model: writes the output files with the contract's fields
-//! (MODEL-FORMAT.md, "Learning models"), byte-identically on reruns; the learned weights read
+//! (docs/model-format.md, "Learning models"), byte-identically on reruns; the learned weights read
 //! back and drive `ebnsim run --weights`; malformed learning files fail naming file and field.
 
 use std::path::{Path, PathBuf};

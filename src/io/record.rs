@@ -19,10 +19,10 @@ use crate::engine::counters::Counters;
 use crate::engine::Spike;
 use crate::error::OutputError;
 use crate::io::network_file::{NetworkFile, NETWORK_JSON};
+use crate::io::state_csv::write_state_csv;
 use crate::io::weights_file::WEIGHTS_JSON;
 use crate::learning::protocol::LEARNING_CURVE_CSV;
 use crate::model::network::Network;
-use crate::io::state_csv::write_state_csv;
 use crate::monitor::StateRecord;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -372,7 +372,13 @@ pub fn write_run(
     }
     NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
     let keep: &[&str] = match state {
-        Some(_) => &[SPIKES_CSV, READOUT_CSV, STATE_CSV, NETWORK_JSON, SUMMARY_JSON],
+        Some(_) => &[
+            SPIKES_CSV,
+            READOUT_CSV,
+            STATE_CSV,
+            NETWORK_JSON,
+            SUMMARY_JSON,
+        ],
         None => &[SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON],
     };
     remove_stale_outputs(dir, keep)?;
@@ -651,8 +657,15 @@ mod tests {
         // A directory that cannot be created is named in the error.
         let blocker = dir.path().join("file");
         fs::write(&blocker, "").unwrap();
-        let e =
-            write_run(&blocker.join("run"), &net, &spikes, &r, None, &Summary::default()).unwrap_err();
+        let e = write_run(
+            &blocker.join("run"),
+            &net,
+            &spikes,
+            &r,
+            None,
+            &Summary::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.path, blocker.join("run"));
     }
 }

@@ -9,7 +9,7 @@ pub enum PhaseStart {
     /// phase left them (the first phase: teacher from `target.initial`, empty readout).
     #[default]
     Continue,
-    /// `"teacher"` (MODEL-FORMAT.md): the teacher restarts from `target.initial` and the network
+    /// `"teacher"`: the teacher restarts from `target.initial` and the network
     /// is placed there too (readout = `initial`, zero coding error; needs low-rank weights and a
     /// basis on the readout).
     Teacher,

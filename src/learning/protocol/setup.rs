@@ -67,6 +67,16 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         )
         .into());
     }
+    if model.record.state.is_some() {
+        // Parsed and validated, but the phase runner has no state monitor yet: refuse rather
+        // than silently write no state.csv.
+        return Err(BuildError::new(
+            "record.state",
+            "no state monitor in a learning model (not supported yet; use a plain model)",
+            "a [record] state table",
+        )
+        .into());
+    }
     let mut learner = Learner::new(basis.clone(), lambda_d);
     let u = match &opts.initial_weights {
         Some(w) if w.len() == d * nb && w.iter().all(|x| x.is_finite()) => w.clone(),

@@ -1,7 +1,7 @@
 //! Adaptive Dormand–Prince 5(4) integration of `ẋ = f(x) + c(t)` with dense output.
 //!
 //! Why: the exact engine has no time grid. A nonlinear teacher `x(t)` enters it the way every
-//! input does, as **piecewise-polynomial segments** whose boundaries are events (DESIGN.md §2–3).
+//! input does, as **piecewise-polynomial segments** whose boundaries are events (docs/architecture.md §2).
 //! So the product of this solver is not a list of states on a grid but the continuous extension
 //! of every accepted step: a polynomial in local time, valid over the whole step, which the engine
 //! re-expands and integrates in closed form against the membrane kernel. [`DenseSolution`] holds
