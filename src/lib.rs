@@ -137,7 +137,7 @@
 //!
 //! ## Ordering guarantees
 //!
-//! Spikes are strictly ordered in continuous time. At equal times ([`engine::queue`]):
+//! Spikes are strictly ordered in continuous time. At equal times (the event keys of the internal `engine::queue`):
 //!
 //! 1. delayed fast inputs arriving at `t` are all applied before any threshold test at `t`;
 //! 2. input changes at `t` leave voltages continuous (they only change slopes);
@@ -181,11 +181,12 @@
 //! | foundations | [`time`] (the `Time` newtype), [`error`], [`seed`] (named random streams) |
 //! | closed forms | [`closed_form::expo`] (trajectories between events), [`closed_form::crossing`] (certified next-crossing search) |
 //! | model | [`model::network`] (weights, thresholds), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
-//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), [`engine::queue`], [`engine::counters`] |
+//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), [`engine::control`] (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule) |
 //! | learning | [`learning::rule`] (the local rule, on either engine), [`learning::protocol`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs) |
+//! | monitors | [`monitor`] (state monitors: what is sampled, and its record) |
 //! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |
-//! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::figures`] (SVG figures) |
-//! | runs | [`run`] (a model file end to end) |
+//! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::network_file`] (`network.json`), [`io::state_csv`], `io::figures` (SVG figures, feature `plot`) |
+//! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
 //! run [`engine::counters`].

@@ -9,7 +9,7 @@ pub mod control;
 pub mod counters;
 pub mod dense;
 pub mod kernel;
-pub mod queue;
+pub(crate) mod queue;
 pub(crate) mod rules;
 
 pub use crate::engine::control::{Control, Plastic};

@@ -118,16 +118,6 @@ impl EventQueue {
     pub fn pop(&mut self) -> Option<(Event, EventKey)> {
         self.pq.pop().map(|(e, k)| (e, k.0))
     }
-
-    /// Number of scheduled events.
-    pub fn len(&self) -> usize {
-        self.pq.len()
-    }
-
-    /// Whether nothing is scheduled.
-    pub fn is_empty(&self) -> bool {
-        self.pq.is_empty()
-    }
 }
 
 #[cfg(test)]

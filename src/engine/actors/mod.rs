@@ -6,7 +6,7 @@
 //! exact simulation, with nothing clever in it: O(N log N) work and O(N) root searches per spike.
 //! [`crate::engine::kernel::Kernel`] must give the same spikes; use the kernel for real runs.
 
-pub mod neuron;
+pub(crate) mod neuron;
 
 use crate::closed_form::crossing::CrossingStats;
 use crate::closed_form::expo::{Membrane, MAX_DEGREE};
@@ -31,7 +31,7 @@ pub struct ActorEngine {
     /// Predicted crossings, one per neuron at most.
     crossings: EventQueue,
     /// Events known in advance: deliveries and input knots. Both queues share one total order
-    /// ([`crate::engine::queue::EventKey`]).
+    /// (`engine::queue::EventKey`).
     known: EventQueue,
     now: f64,
     /// Readout at `xhat_origin`.
