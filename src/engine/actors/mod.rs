@@ -1,8 +1,8 @@
 //! The exact engine written plainly: neuron actors, one message at a time, one queue.
 //!
-//! Every neuron is a [`Neuron`] actor; every spike is delivered as N separate
-//! [`Message::Synaptic`] messages, and every neuron's predicted crossing is an entry of the
-//! [`EventQueue`], re-scheduled whenever its trajectory changes. This is the *semantics* of the
+//! Every neuron is a `Neuron` actor; every spike is delivered as N separate
+//! `Message::Synaptic` messages, and every neuron's predicted crossing is an entry of the
+//! event queue (`engine::queue`), re-scheduled whenever its trajectory changes. This is the *semantics* of the
 //! exact simulation, with nothing clever in it: O(N log N) work and O(N) root searches per spike.
 //! [`crate::engine::kernel::Kernel`] must give the same spikes; use the kernel for real runs.
 

@@ -12,7 +12,7 @@
 //!
 //! With low-rank weights a spike costs O(N·d) (`V_k −= D_kᵀD_j`), the slow currents are
 //! `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Known events — delayed deliveries and input
-//! knots — live in the [`EventQueue`]. The results equal the one-message-at-a-time semantics of
+//! knots — live in the event queue (`engine::queue`). The results equal the one-message-at-a-time semantics of
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 mod control;

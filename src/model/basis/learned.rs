@@ -110,7 +110,7 @@ impl LearnedCurrent {
     }
 
     /// Sets (or removes) the fixed offset `P` (row-major N × N_b, finite): neuron i then receives
-    /// `D_iᵀ U Ψ + P_i Ψ` (see the [module documentation](self)). Its number of rows is N; the
+    /// `D_iᵀ U Ψ + P_i Ψ` (see the [module documentation](crate::model::basis)). Its number of rows is N; the
     /// engines check that it matches the network.
     pub fn set_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
         let nb = self.basis.len();
