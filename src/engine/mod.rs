@@ -118,3 +118,13 @@ pub(crate) fn check_delay(from: f64, delay: f64) -> Result<(), crate::error::Bui
     }
     Ok(())
 }
+
+/// Checks a `run_until` target: finite and not before `now` (s); returns it in seconds. Every
+/// engine's `run_until` starts here.
+pub(crate) fn check_target(now: f64, t: Time) -> Result<f64, SimError> {
+    let target = t.secs();
+    if !(target >= now && target.is_finite()) {
+        return Err(SimError::InvalidTarget { now, target });
+    }
+    Ok(target)
+}

@@ -203,13 +203,7 @@ impl Engine for ActorEngine {
     }
 
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
-        let t_stop = t.secs();
-        if !(t_stop >= self.now && t_stop.is_finite()) {
-            return Err(SimError::InvalidTarget {
-                now: self.now,
-                target: t_stop,
-            });
-        }
+        let t_stop = super::check_target(self.now, t)?;
         self.predict_all(self.next_known_event().min(t_stop));
         loop {
             // The earlier of the next known event and the next predicted crossing.

@@ -577,13 +577,7 @@ impl Engine for DenseStepper {
     /// spikes with time = step end.
     /// An infinite `t` ([`Time::NEVER`]) is an error: a clock-driven run to "never" cannot end.
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
-        let target = t.secs();
-        if !(target >= self.now && target.is_finite()) {
-            return Err(SimError::InvalidTarget {
-                now: self.now,
-                target,
-            });
-        }
+        let target = super::check_target(self.now, t)?;
         let limit = target + 8.0 * f64::EPSILON * target;
         while self.step_end(self.step) <= limit {
             self.take_step(spikes);

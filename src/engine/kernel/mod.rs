@@ -524,13 +524,7 @@ impl Engine for Kernel {
     }
 
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
-        let t_stop = t.secs();
-        if !(t_stop >= self.now && t_stop.is_finite()) {
-            return Err(SimError::InvalidTarget {
-                now: self.now,
-                target: t_stop,
-            });
-        }
+        let t_stop = super::check_target(self.now, t)?;
         loop {
             let tq = self.next_event();
             let limit = tq.min(t_stop);
