@@ -57,11 +57,14 @@
 //!
 //! ## Monitors
 //!
-//! Spikes are always recorded ([`Simulation::spikes`]). The readout (and the target, when the
-//! model has one) is sampled every `record_readout(dt)`; a state monitor samples voltages `v`
-//! and filtered trains `r` of selected neurons at exact times `k·dt` — the values of the
-//! closed-form trajectories there, not of a grid. A spike at a sample time is in that sample
-//! (the voltage is already reset, `r` already incremented).
+//! Spikes are recorded ([`Simulation::spikes`]) for every neuron, or for those chosen with
+//! [`SimulationBuilder::record_spikes`]. The readout (and the target, when the model has one)
+//! is sampled every `record_readout(dt)`; a state monitor samples voltages `v` and filtered
+//! trains `r` of selected neurons at exact times `k·dt` — the values of the closed-form
+//! trajectories there, not of a grid. A spike at a sample time is in that sample (the voltage
+//! is already reset, `r` already incremented). With `at_spikes`, it also samples at every spike
+//! of a recorded neuron, just before the reset ([`monitor::SpikeSamples`]): the spiking
+//! neuron's `v` is then at its threshold. None of this changes the spikes.
 //!
 //! ```
 //! use ebnsim::prelude::*;
@@ -71,13 +74,17 @@
 //!         neurons: NeuronSelection::List(vec![0, 2]),
 //!         dt: 0.01,
 //!         variables: vec![StateVariable::V, StateVariable::R],
-//!         at_spikes: false,
+//!         at_spikes: true,
 //!     })
+//!     .record_spikes(NeuronSelection::List(vec![0]))
 //!     .build()?;
 //! sim.run_until(0.5)?;
 //! let state = sim.state().unwrap();
 //! assert_eq!(state.columns, ["v_0", "v_2", "r_0", "r_2"]);
 //! assert_eq!(state.len(), 51);
+//! assert!(sim.spikes().iter().all(|s| s.neuron == 0));
+//! let at = state.at_spikes.as_ref().unwrap(); // one row per spike of neuron 0 or 2
+//! assert!(at.neurons.iter().filter(|&&j| j == 0).count() == sim.spikes().len());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

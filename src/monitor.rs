@@ -1,6 +1,7 @@
 //! What a run records besides spikes and the readout: the state of selected neurons, sampled
 //! exactly at fixed times (Brian2's `StateMonitor`, NEST's `multimeter`), without a grid of the engine's.
 
+use crate::engine::Spike;
 use serde::{Deserialize, Serialize};
 
 /// A per-neuron state variable a state monitor can record.
@@ -68,6 +69,8 @@ pub struct StateRecord {
     pub times: Vec<f64>,
     /// Values, row-major samples × columns.
     pub values: Vec<f64>,
+    /// With `at_spikes`: the samples taken at recorded neurons' spikes.
+    pub at_spikes: Option<SpikeSamples>,
 }
 
 impl StateRecord {
@@ -77,6 +80,33 @@ impl StateRecord {
         &self.values[k * c..(k + 1) * c]
     }
 
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Whether nothing was sampled.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+}
+
+/// Samples at spikes: one row per spike of a recorded neuron, in firing order, with the
+/// [`StateRecord`]'s columns evaluated *just before that spike's reset*: the spiking neuron's
+/// `v` at threshold (or above it, when a same-instant cascade pushed it over) and its `r`
+/// before the spike's increment; the other neurons' values at that moment (after the effects
+/// of spikes earlier in the same instant's firing order, before this one's).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpikeSamples {
+    /// Spike times, s.
+    pub times: Vec<f64>,
+    /// The neuron that spiked.
+    pub neurons: Vec<u32>,
+    /// Values, row-major samples × the record's columns.
+    pub values: Vec<f64>,
+}
+
+impl SpikeSamples {
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.times.len()
@@ -121,6 +151,7 @@ impl StateMonitor {
             .flat_map(|v| neurons.iter().map(move |i| format!("{}_{i}", v.name())))
             .collect();
         let m = neurons.len();
+        let at_spikes = spec.at_spikes.then(SpikeSamples::default);
         StateMonitor {
             spec,
             slot,
@@ -130,6 +161,7 @@ impl StateMonitor {
             next: 0,
             record: StateRecord {
                 columns,
+                at_spikes,
                 ..StateRecord::default()
             },
             scratch: vec![0.0; n],
@@ -142,9 +174,45 @@ impl StateMonitor {
         self.next as f64 * self.spec.dt
     }
 
-    /// Takes account of a spike of `neuron` at `t` (spikes in firing order).
-    pub(crate) fn spike(&mut self, neuron: usize, t: f64) {
-        if let Some(&k) = self.slot.get(neuron).filter(|&&k| k != usize::MAX) {
+    /// The neurons recorded, in column order (the order an engine's spike probe must use).
+    pub(crate) fn neurons(&self) -> &[usize] {
+        &self.neurons
+    }
+
+    /// Whether samples are also taken at spikes (the engine must then be probed).
+    pub(crate) fn at_spikes(&self) -> bool {
+        self.spec.at_spikes
+    }
+
+    /// Takes account of `spikes` (in firing order, none before the last sample); with
+    /// `at_spikes`, `rows` holds the engine probe's voltage row of each spike of a recorded
+    /// neuron among them, in the same order.
+    pub(crate) fn spikes(&mut self, spikes: &[Spike], rows: &[f64]) {
+        let m = self.neurons.len();
+        let mut rows = rows.chunks_exact(m.max(1));
+        for sp in spikes {
+            let Some(&k) = self
+                .slot
+                .get(sp.neuron as usize)
+                .filter(|&&k| k != usize::MAX)
+            else {
+                continue;
+            };
+            let t = sp.time.secs();
+            if let Some(out) = &mut self.record.at_spikes {
+                let v = rows.next().unwrap_or(&[]);
+                debug_assert_eq!(v.len(), m, "one probe row per spike of a recorded neuron");
+                for var in &self.spec.variables {
+                    for (q, (r, rt)) in self.r.iter().zip(&self.r_time).enumerate() {
+                        out.values.push(match var {
+                            StateVariable::V => v.get(q).copied().unwrap_or(f64::NAN),
+                            StateVariable::R => r * (-self.lambda_d * (t - rt)).exp(),
+                        });
+                    }
+                }
+                out.times.push(t);
+                out.neurons.push(sp.neuron);
+            }
             self.r[k] = self.r[k] * (-self.lambda_d * (t - self.r_time[k])).exp() + 1.0;
             self.r_time[k] = t;
         }

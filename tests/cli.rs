@@ -241,7 +241,50 @@ fn state_monitor_writes_state_csv_without_changing_spikes() {
             "r is a sum of decaying spikes"
         );
     }
-    // A plain run into the same directory removes the stale state.csv.
+    assert!(!monitored.join("state_at_spikes.csv").exists());
+    // Samples at spikes: one row per spike of neuron 3 or 0, the spiker at its threshold.
+    let at_spikes = with_state.replace(
+        "variables = [\"v\", \"r\"] }",
+        "variables = [\"v\", \"r\"], at_spikes = true }",
+    );
+    assert_ne!(at_spikes, with_state);
+    std::fs::write(&file, &at_spikes).unwrap();
+    run_ok(&file, &monitored, &["--quiet"]);
+    assert_eq!(read(&plain, "spikes.csv"), read(&monitored, "spikes.csv"));
+    assert_eq!(read(&monitored, "state.csv"), state);
+    let table = read(&monitored, "state_at_spikes.csv");
+    let mut lines = table.lines();
+    assert_eq!(lines.next(), Some("time,neuron,v_3,v_0,r_3,r_0"));
+    let spikes = read(&plain, "spikes.csv");
+    let recorded: Vec<&str> = spikes
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",3") || l.ends_with(",0"))
+        .collect();
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    assert_eq!(rows.len(), recorded.len());
+    let network = read(&monitored, "network.json");
+    let net: serde_json::Value = serde_json::from_str(&network).unwrap();
+    for (row, spike) in rows.iter().zip(&recorded) {
+        let x: Vec<f64> = row.split(',').map(|x| x.parse().unwrap()).collect();
+        let (t, j): (f64, usize) = {
+            let mut p = spike.split(',');
+            (
+                p.next().unwrap().parse().unwrap(),
+                p.next().unwrap().parse().unwrap(),
+            )
+        };
+        assert_eq!((x[0], x[1] as usize), (t, j));
+        let threshold = net["thresholds"][j].as_f64().unwrap();
+        let v = if j == 3 { x[2] } else { x[3] };
+        assert!(
+            v >= threshold * (1.0 - 1e-12),
+            "v_{j} = {v} below T = {threshold} at its spike"
+        );
+    }
+    // A plain run into the same directory removes the stale state files.
     run_ok(&model("boerlin-oscillator.toml"), &monitored, &["--quiet"]);
     assert!(!monitored.join("state.csv").exists());
+    assert!(!monitored.join("state_at_spikes.csv").exists());
 }

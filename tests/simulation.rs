@@ -133,3 +133,202 @@ fn bad_monitor_specs_are_errors_naming_the_field() {
         .unwrap_err();
     assert!(e.to_string().contains("record.state.dt"), "{e}");
 }
+
+/// `V_i` and `r_i` of the perfect integrator of [`network`] at `t`, from the `spikes` given (all
+/// at or before `t`), term by term as in the module doc.
+fn closed_form(d: &[Vec<f64>], c: [f64; 2], i: usize, t: f64, spikes: &[Spike]) -> (f64, f64) {
+    let (lambda, mu) = (10.0, 1e-4);
+    let dot = |i: usize, j: usize| d[0][i] * d[0][j] + d[1][i] * d[1][j];
+    let drive = d[0][i] * c[0] + d[1][i] * c[1];
+    let mut v = drive / lambda * -(-lambda * t).exp_m1();
+    let mut r = 0.0;
+    for s in spikes {
+        let (j, tau) = (s.neuron as usize, t - s.time.secs());
+        let fast = dot(i, j) + if i == j { mu } else { 0.0 };
+        v += (lambda * dot(i, j) * tau - fast) * (-lambda * tau).exp();
+        if j == i {
+            r += (-lambda * tau).exp();
+        }
+    }
+    (v, r)
+}
+
+#[test]
+fn samples_at_spikes_are_the_values_just_before_the_reset() {
+    let n = 20;
+    let c = [3.0, -2.0];
+    let (d, net) = network(n, 11);
+    let thresholds = net.thresholds().to_vec();
+    let neurons = vec![3, 0, 7];
+    let spec = StateMonitorSpec {
+        neurons: NeuronSelection::List(neurons.clone()),
+        dt: 0.05,
+        variables: vec![StateVariable::R, StateVariable::V],
+        at_spikes: true,
+    };
+    let plain = {
+        let mut sim = Simulation::builder(net.clone(), Signal::constant(&c))
+            .build()
+            .unwrap();
+        sim.run_until(1.0).unwrap();
+        sim.finish().spikes
+    };
+    let mut sim = Simulation::builder(net, Signal::constant(&c))
+        .record_state(spec)
+        .build()
+        .unwrap();
+    sim.run_until(0.3).unwrap();
+    sim.run_until(1.0).unwrap();
+    let spikes = sim.spikes().to_vec();
+    assert_eq!(
+        spikes, plain,
+        "sampling at spikes must not change the spikes"
+    );
+    let state = sim.state().unwrap();
+    let at = state.at_spikes.as_ref().expect("at_spikes was asked for");
+    let positions: Vec<usize> = (0..spikes.len())
+        .filter(|&k| neurons.contains(&(spikes[k].neuron as usize)))
+        .collect();
+    assert!(
+        positions.len() > 10,
+        "recorded neurons must fire: {positions:?}"
+    );
+    assert_eq!(
+        at.len(),
+        positions.len(),
+        "one row per spike of a recorded neuron"
+    );
+    let m = neurons.len();
+    for (row, &k) in positions.iter().enumerate() {
+        let (t, j) = (spikes[k].time.secs(), spikes[k].neuron);
+        assert_eq!((at.times[row], at.neurons[row]), (t, j));
+        let values = &at.values[row * 2 * m..(row + 1) * 2 * m];
+        for (col, &i) in neurons.iter().enumerate() {
+            // Just before spike k: the spikes fired before it, same-instant ones included.
+            let (v, r) = closed_form(&d, c, i, t, &spikes[..k]);
+            let scale = thresholds[i];
+            assert!(
+                (values[m + col] - v).abs() <= 1e-12 * scale,
+                "v_{i} at spike {k}: {} vs {v}",
+                values[m + col]
+            );
+            assert!(
+                (values[col] - r).abs() <= 1e-12 * r.max(1.0),
+                "r_{i} at spike {k}"
+            );
+            if i == j as usize {
+                // A continuous crossing: exactly at threshold, up to rounding.
+                assert!(
+                    (values[m + col] - scale).abs() <= 1e-12 * scale,
+                    "v_{i} at its spike: {}",
+                    values[m + col]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn kernel_actors_and_stepper_probe_the_same_spikes() {
+    use ebnsim::engine::{actors::ActorEngine, kernel::Kernel, Engine};
+    use ebnsim::time::Time;
+    let (_, net) = network(12, 5);
+    let input = Signal::constant(&[2.0, 1.0]);
+    let neurons = [5, 1, 8, 2];
+    let run = |e: &mut dyn Engine| {
+        e.probe_spikes(&neurons).unwrap();
+        let mut spikes = Vec::new();
+        let mut rows = Vec::new();
+        for t in [0.2, 0.5, 1.0] {
+            e.run_until(Time::new(t).unwrap(), &mut spikes).unwrap();
+            e.take_spike_voltages(&mut rows);
+        }
+        (spikes, rows)
+    };
+    let (ks, kr) = run(&mut Kernel::new(net.clone(), input.clone(), &[0.0, 0.0]).unwrap());
+    let (as_, ar) = run(&mut ActorEngine::new(net.clone(), input.clone(), &[0.0, 0.0]).unwrap());
+    // The two exact engines agree to rounding (they sum in different orders).
+    assert_eq!(ks.len(), as_.len());
+    for (a, b) in ks.iter().zip(&as_) {
+        assert_eq!(a.neuron, b.neuron);
+        assert!(
+            (a.time.secs() - b.time.secs()).abs() <= 1e-12,
+            "{a:?} vs {b:?}"
+        );
+    }
+    let probed = ks
+        .iter()
+        .filter(|s| neurons.contains(&(s.neuron as usize)))
+        .count();
+    assert!(probed > 5, "probed neurons must fire: {probed}");
+    assert_eq!(kr.len(), probed * neurons.len());
+    assert_eq!(ar.len(), kr.len());
+    let th = net.thresholds();
+    for (k, (a, b)) in kr.iter().zip(&ar).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * th[neurons[k % 4]],
+            "row value {k}: {a} vs {b}"
+        );
+    }
+    // The stepper probes the stepped value that crossed: above threshold.
+    let cfg = DenseConfig {
+        dt: 1e-5,
+        ..DenseConfig::default()
+    };
+    let mut stepper =
+        ebnsim::engine::dense::DenseStepper::new(&net, input, &[0.0, 0.0], cfg).unwrap();
+    let (ss, sr) = run(&mut stepper);
+    let mut k = 0;
+    for s in ss.iter().filter(|s| neurons.contains(&(s.neuron as usize))) {
+        let col = neurons
+            .iter()
+            .position(|&i| i == s.neuron as usize)
+            .unwrap();
+        let v = sr[k * neurons.len() + col];
+        assert!(v > th[s.neuron as usize], "stepper: v = {v} at its spike");
+        k += 1;
+    }
+    assert_eq!(sr.len(), k * neurons.len());
+    assert!(k > 5);
+    let e = Kernel::new(net, Signal::constant(&[0.0, 0.0]), &[0.0, 0.0])
+        .unwrap()
+        .probe_spikes(&[12]);
+    assert!(e.unwrap_err().to_string().contains("record.state.neurons"));
+}
+
+#[test]
+fn spike_monitor_keeps_the_selected_neurons() {
+    let (_, net) = network(20, 3);
+    let c = [3.0, -2.0];
+    let all = {
+        let mut sim = Simulation::builder(net.clone(), Signal::constant(&c))
+            .build()
+            .unwrap();
+        sim.run_until(1.0).unwrap();
+        sim.finish().spikes
+    };
+    let keep = [2, 9, 17];
+    let mut sim = Simulation::builder(net.clone(), Signal::constant(&c))
+        .record_spikes(NeuronSelection::List(keep.to_vec()))
+        .build()
+        .unwrap();
+    sim.run_until(0.4).unwrap();
+    sim.run_until(1.0).unwrap();
+    let want: Vec<_> = all
+        .iter()
+        .copied()
+        .filter(|s| keep.contains(&(s.neuron as usize)))
+        .collect();
+    assert!(!want.is_empty() && want.len() < all.len());
+    assert_eq!(sim.spikes(), want.as_slice());
+    assert_eq!(
+        sim.counters().spikes as usize,
+        all.len(),
+        "the whole network still runs"
+    );
+    let e = Simulation::builder(net, Signal::constant(&c))
+        .record_spikes(NeuronSelection::List(vec![20]))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("record.spikes.neurons"), "{e}");
+}

@@ -9,6 +9,7 @@ pub mod control;
 pub mod counters;
 pub mod dense;
 pub mod kernel;
+pub(crate) mod probe;
 pub(crate) mod queue;
 pub(crate) mod rules;
 
@@ -45,6 +46,17 @@ pub trait Engine {
 
     /// What the engine did so far.
     fn counters(&self) -> Counters;
+
+    /// Starts recording, at each spike of one of `neurons`, the voltages of all of `neurons`
+    /// at that moment — the spiking neuron's just before its reset, the others' after the
+    /// effects of spikes earlier in firing order — as one row of `neurons.len()` values per
+    /// such spike, in firing order ([`Engine::take_spike_voltages`]). Replaces an earlier
+    /// probe; an index out of range is an error naming it.
+    fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), crate::error::BuildError>;
+
+    /// Moves the rows recorded by [`Engine::probe_spikes`] since the last call to the end of
+    /// `out` (nothing without a probe).
+    fn take_spike_voltages(&mut self, out: &mut Vec<f64>);
 }
 
 /// Which engine a run uses.

@@ -19,7 +19,7 @@ use crate::engine::counters::Counters;
 use crate::engine::Spike;
 use crate::error::OutputError;
 use crate::io::network_file::{NetworkFile, NETWORK_JSON};
-use crate::io::state_csv::write_state_csv;
+use crate::io::state_csv::{write_state_at_spikes_csv, write_state_csv};
 use crate::io::weights_file::WEIGHTS_JSON;
 use crate::learning::protocol::LEARNING_CURVE_CSV;
 use crate::model::network::Network;
@@ -39,13 +39,15 @@ pub const READOUT_CSV: &str = "readout.csv";
 pub const SUMMARY_JSON: &str = "summary.json";
 /// File name of the state monitor's samples inside a run directory.
 pub const STATE_CSV: &str = "state.csv";
+/// File name of the state monitor's samples at spikes (`at_spikes`) inside a run directory.
+pub const STATE_AT_SPIKES_CSV: &str = "state_at_spikes.csv";
 
 /// Every file ebnsim writes into a run directory: [`SPIKES_CSV`], [`READOUT_CSV`],
 /// [`SUMMARY_JSON`], [`NETWORK_JSON`], [`WEIGHTS_JSON`], [`LEARNING_CURVE_CSV`] and
-/// [`STATE_CSV`]. A run writes some of them and removes the others
+/// [`STATE_CSV`], [`STATE_AT_SPIKES_CSV`]. A run writes some of them and removes the others
 /// ([`remove_stale_outputs`]), so a directory always holds the files of one run. Figures
 /// (`ebnsim plot`, in `figures/` by default) and any other file are left alone.
-pub const RUN_OUTPUTS: [&str; 7] = [
+pub const RUN_OUTPUTS: [&str; 8] = [
     SPIKES_CSV,
     READOUT_CSV,
     SUMMARY_JSON,
@@ -53,6 +55,7 @@ pub const RUN_OUTPUTS: [&str; 7] = [
     WEIGHTS_JSON,
     LEARNING_CURVE_CSV,
     STATE_CSV,
+    STATE_AT_SPIKES_CSV,
 ];
 
 /// Removes from `dir` every file of [`RUN_OUTPUTS`] not named in `keep` (the files the current
@@ -351,7 +354,8 @@ impl Default for Summary {
 }
 
 /// Writes a run directory: creates `dir` (and its parents) if needed, then writes
-/// [`SPIKES_CSV`], [`READOUT_CSV`], [`STATE_CSV`] (when a state monitor ran), [`NETWORK_JSON`] (`network`, see
+/// [`SPIKES_CSV`], [`READOUT_CSV`], [`STATE_CSV`] (when a state monitor ran) and
+/// [`STATE_AT_SPIKES_CSV`] (when it sampled at spikes), [`NETWORK_JSON`] (`network`, see
 /// [`crate::io::network_file`]), removes the other [`RUN_OUTPUTS`] left by an earlier run
 /// ([`remove_stale_outputs`]) and, last, writes [`SUMMARY_JSON`] — so a `summary.json` newer
 /// than the other files marks a complete run of its own. Each file is written atomically; the
@@ -367,21 +371,17 @@ pub fn write_run(
     fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
     write_spikes_csv(&dir.join(SPIKES_CSV), spikes)?;
     write_readout_csv(&dir.join(READOUT_CSV), readout)?;
+    let mut keep = vec![SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON];
     if let Some(state) = state {
         write_state_csv(&dir.join(STATE_CSV), state)?;
+        keep.push(STATE_CSV);
+        if let Some(at) = &state.at_spikes {
+            write_state_at_spikes_csv(&dir.join(STATE_AT_SPIKES_CSV), &state.columns, at)?;
+            keep.push(STATE_AT_SPIKES_CSV);
+        }
     }
     NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
-    let keep: &[&str] = match state {
-        Some(_) => &[
-            SPIKES_CSV,
-            READOUT_CSV,
-            STATE_CSV,
-            NETWORK_JSON,
-            SUMMARY_JSON,
-        ],
-        None => &[SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON],
-    };
-    remove_stale_outputs(dir, keep)?;
+    remove_stale_outputs(dir, &keep)?;
     write_json(&dir.join(SUMMARY_JSON), summary)
 }
 

@@ -8,7 +8,7 @@ use crate::io::record::Readout;
 use crate::model::network::Network;
 use crate::model::signal::Signal;
 use crate::model::teacher::LinearTeacher;
-use crate::monitor::{StateMonitor, StateMonitorSpec};
+use crate::monitor::{NeuronSelection, StateMonitor, StateMonitorSpec};
 
 /// Which engine a simulation runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -46,6 +46,7 @@ pub struct SimulationBuilder {
     cascade_limit: Option<usize>,
     readout_dt: Option<f64>,
     state: Option<StateMonitorSpec>,
+    spikes: NeuronSelection,
 }
 
 impl SimulationBuilder {
@@ -59,6 +60,7 @@ impl SimulationBuilder {
             cascade_limit: None,
             readout_dt: None,
             state: None,
+            spikes: NeuronSelection::All,
         }
     }
 
@@ -116,6 +118,14 @@ impl SimulationBuilder {
         self
     }
 
+    /// Which neurons' spikes [`Simulation::spikes`] keeps (default all; an empty list keeps
+    /// none, for long runs that need only the monitors). The network is simulated whole either
+    /// way; a state monitor sees every spike of the neurons it records.
+    pub fn record_spikes(mut self, neurons: NeuronSelection) -> Self {
+        self.spikes = neurons;
+        self
+    }
+
     /// Builds the engine and the monitors. Errors name the parameter and what was expected.
     pub fn build(self) -> Result<Simulation, BuildError> {
         let (n, d) = (self.network.neurons(), self.network.dims());
@@ -159,11 +169,32 @@ impl SimulationBuilder {
                 })
             }
         };
+        let mut core = core;
         let state = match self.state {
             None => None,
             Some(spec) => {
                 check_state_spec(&spec, n)?;
-                Some(StateMonitor::new(spec, n, self.network.lambda_d()))
+                let monitor = StateMonitor::new(spec, n, self.network.lambda_d());
+                if monitor.at_spikes() {
+                    core.engine_mut().probe_spikes(monitor.neurons())?;
+                }
+                Some(monitor)
+            }
+        };
+        let spike_filter = match &self.spikes {
+            NeuronSelection::All => None,
+            NeuronSelection::List(list) => {
+                let mut keep = vec![false; n];
+                for &i in list {
+                    *keep.get_mut(i).ok_or_else(|| {
+                        BuildError::new(
+                            "record.spikes.neurons",
+                            format!("neuron indices below {n}"),
+                            format!("{i}"),
+                        )
+                    })? = true;
+                }
+                Some(keep)
             }
         };
         Ok(Simulation {
@@ -172,6 +203,8 @@ impl SimulationBuilder {
             network_neurons: n,
             spikes: Vec::new(),
             seen: 0,
+            spike_filter,
+            probe_rows: Vec::new(),
             readout,
             state,
         })
@@ -192,13 +225,6 @@ fn check_state_spec(spec: &StateMonitorSpec, n: usize) -> Result<(), BuildError>
             "record.state.neurons",
             format!("neuron indices below {n}"),
             format!("{i}"),
-        ));
-    }
-    if spec.at_spikes {
-        return Err(BuildError::new(
-            "record.state.at_spikes",
-            "false (sampling at spikes is not supported yet)",
-            "true",
         ));
     }
     if spec.variables.is_empty() {

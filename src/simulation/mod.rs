@@ -86,6 +86,10 @@ pub struct Simulation {
     spikes: Vec<Spike>,
     /// Spikes already shown to the state monitor.
     seen: usize,
+    /// Per neuron: whether the spike monitor records it (`None`: every neuron).
+    spike_filter: Option<Vec<bool>>,
+    /// Scratch for the engine probe's rows (state monitor `at_spikes`).
+    probe_rows: Vec<f64>,
     readout: Option<ReadoutMonitor>,
     state: Option<StateMonitor>,
 }
@@ -177,16 +181,35 @@ impl Simulation {
         r.next += 1;
     }
 
+    /// Shows the spikes since the last call to the state monitor (with the probe's rows when it
+    /// samples at spikes), then drops those the spike monitor does not record.
     fn show_spikes(&mut self) {
+        let new = &self.spikes[self.seen..];
         if let Some(s) = &mut self.state {
-            for sp in &self.spikes[self.seen..] {
-                s.spike(sp.neuron as usize, sp.time.secs());
+            self.probe_rows.clear();
+            if s.at_spikes() {
+                self.core
+                    .engine_mut()
+                    .take_spike_voltages(&mut self.probe_rows);
             }
+            s.spikes(new, &self.probe_rows);
+        }
+        if let Some(keep) = &self.spike_filter {
+            let mut w = self.seen;
+            for r in self.seen..self.spikes.len() {
+                let sp = self.spikes[r];
+                if keep[sp.neuron as usize] {
+                    self.spikes[w] = sp;
+                    w += 1;
+                }
+            }
+            self.spikes.truncate(w);
         }
         self.seen = self.spikes.len();
     }
 
-    /// Every spike so far, in firing order.
+    /// Every spike recorded so far (of every neuron, or of those chosen with
+    /// [`SimulationBuilder::record_spikes`]), in firing order.
     pub fn spikes(&self) -> &[Spike] {
         &self.spikes
     }

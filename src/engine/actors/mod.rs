@@ -13,6 +13,7 @@ use crate::closed_form::expo::{Membrane, MAX_DEGREE};
 use crate::engine::actors::neuron::{Message, Neuron};
 use crate::engine::control::Control;
 use crate::engine::counters::Counters;
+use crate::engine::probe::{self, SpikeProbe};
 use crate::engine::queue::{Event, EventClass, EventQueue};
 use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
@@ -42,6 +43,8 @@ pub struct ActorEngine {
     /// Neurons that can still fire (a killed neuron never crosses again).
     alive: Vec<bool>,
     counters: Counters,
+    /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
+    probe: Option<SpikeProbe>,
 }
 
 impl ActorEngine {
@@ -79,6 +82,7 @@ impl ActorEngine {
             instant: Instant::new(network.neurons()),
             alive: vec![true; network.neurons()],
             counters: Counters::default(),
+            probe: None,
             net: network,
             input,
         };
@@ -116,6 +120,8 @@ impl ActorEngine {
 
     /// Neuron `j` spikes at `t`: one message to every neuron.
     fn fire(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
+        let (neurons, m) = (&self.neurons, &self.membrane);
+        probe::at_spike(&mut self.probe, j, |i| neurons[i].voltage_at(m, t));
         spikes.push(Spike {
             time: Time::from_secs(t),
             neuron: j as u32,
@@ -271,6 +277,17 @@ impl Engine for ActorEngine {
 
     fn counters(&self) -> Counters {
         self.counters
+    }
+
+    fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        self.probe = Some(SpikeProbe::new(neurons, self.neurons.len())?);
+        Ok(())
+    }
+
+    fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
+        if let Some(p) = &mut self.probe {
+            p.drain_into(out);
+        }
     }
 }
 

@@ -69,6 +69,7 @@ mod control;
 
 use crate::closed_form::expo::{BasisValues, Membrane, MAX_DEGREE};
 use crate::engine::counters::Counters;
+use crate::engine::probe::{self, SpikeProbe};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::basis::LearnedCurrent;
@@ -195,6 +196,8 @@ pub struct DenseStepper {
     delay_request: Option<(f64, f64)>,
     /// A held spike `(step whose end releases it, neuron)`.
     held: Option<(u64, usize)>,
+    /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
+    probe: Option<SpikeProbe>,
 }
 
 #[inline]
@@ -304,6 +307,7 @@ impl DenseStepper {
             intervals: Vec::new(),
             delay_request: None,
             held: None,
+            probe: None,
         })
     }
 
@@ -465,6 +469,7 @@ impl DenseStepper {
             }
         }
         let d = self.d;
+        probe::at_spike(&mut self.probe, j, |i| self.v[i]);
         spikes.push(Spike {
             time,
             neuron: j as u32,
@@ -611,6 +616,18 @@ impl Engine for DenseStepper {
     /// `longest_cascade` (most spikes in one step).
     fn counters(&self) -> Counters {
         self.counters
+    }
+
+    fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        self.probe = Some(SpikeProbe::new(neurons, self.n)?);
+        Ok(())
+    }
+
+    /// Rows at the step end of each probed spike: the stepped voltages before the reset.
+    fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
+        if let Some(p) = &mut self.probe {
+            p.drain_into(out);
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod control;
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
 use crate::engine::counters::Counters;
+use crate::engine::probe::{self, SpikeProbe};
 use crate::engine::queue::{Event, EventQueue};
 use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
@@ -88,6 +89,8 @@ pub struct Kernel {
     noise_start: f64,
     noise_piece: u64,
     noise_rng: Option<rand_chacha::ChaCha8Rng>,
+    /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
+    probe: Option<SpikeProbe>,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
@@ -170,6 +173,7 @@ impl Kernel {
             noise_start: 0.0,
             noise_piece: 0,
             noise_rng: None,
+            probe: None,
             net: network,
             input,
         };
@@ -333,6 +337,7 @@ impl Kernel {
     /// Emits `j`'s spike at the origin and applies its instantaneous effects.
     fn fire(&mut self, j: usize, spikes: &mut Vec<Spike>) {
         let t = self.origin;
+        probe::at_spike(&mut self.probe, j, |i| self.v[i]);
         spikes.push(Spike {
             time: Time::from_secs(t),
             neuron: j as u32,
@@ -611,5 +616,16 @@ impl Engine for Kernel {
 
     fn counters(&self) -> Counters {
         self.counters
+    }
+
+    fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
+        self.probe = Some(SpikeProbe::new(neurons, self.n)?);
+        Ok(())
+    }
+
+    fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
+        if let Some(p) = &mut self.probe {
+            p.drain_into(out);
+        }
     }
 }
