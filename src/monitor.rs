@@ -1,7 +1,8 @@
 //! What a run records besides spikes and the readout: the state of selected neurons, sampled
 //! exactly at fixed times (Brian2's `StateMonitor`, NEST's `multimeter`), without a grid of the engine's.
 
-use crate::engine::Spike;
+use crate::engine::{Engine, Spike};
+use crate::error::BuildError;
 use serde::{Deserialize, Serialize};
 
 /// A per-neuron state variable a state monitor can record.
@@ -134,6 +135,8 @@ pub(crate) struct StateMonitor {
     next: u64,
     record: StateRecord,
     scratch: Vec<f64>,
+    /// The engine probe's rows of the spikes being observed.
+    probe_rows: Vec<f64>,
 }
 
 impl StateMonitor {
@@ -165,6 +168,7 @@ impl StateMonitor {
                 ..StateRecord::default()
             },
             scratch: vec![0.0; n],
+            probe_rows: Vec::new(),
             neurons,
         }
     }
@@ -174,20 +178,30 @@ impl StateMonitor {
         self.next as f64 * self.spec.dt
     }
 
-    /// The neurons recorded, in column order (the order an engine's spike probe must use).
-    pub(crate) fn neurons(&self) -> &[usize] {
-        &self.neurons
+    /// Starts the engine's spike probe when the monitor samples at spikes (call once, before
+    /// the engine runs).
+    pub(crate) fn attach(&self, engine: &mut dyn Engine) -> Result<(), BuildError> {
+        if self.spec.at_spikes {
+            engine.probe_spikes(&self.neurons)?;
+        }
+        Ok(())
     }
 
-    /// Whether samples are also taken at spikes (the engine must then be probed).
-    pub(crate) fn at_spikes(&self) -> bool {
-        self.spec.at_spikes
+    /// Takes account of the engine's `spikes` since the last call (in firing order, none before
+    /// the last sample), with the rows its probe recorded for them.
+    pub(crate) fn observe(&mut self, engine: &mut dyn Engine, spikes: &[Spike]) {
+        let mut rows = std::mem::take(&mut self.probe_rows);
+        rows.clear();
+        if self.spec.at_spikes {
+            engine.take_spike_voltages(&mut rows);
+        }
+        self.spikes(spikes, &rows);
+        self.probe_rows = rows;
     }
 
-    /// Takes account of `spikes` (in firing order, none before the last sample); with
-    /// `at_spikes`, `rows` holds the engine probe's voltage row of each spike of a recorded
-    /// neuron among them, in the same order.
-    pub(crate) fn spikes(&mut self, spikes: &[Spike], rows: &[f64]) {
+    /// Takes account of `spikes`; with `at_spikes`, `rows` holds the probe's voltage row of
+    /// each spike of a recorded neuron among them, in the same order.
+    fn spikes(&mut self, spikes: &[Spike], rows: &[f64]) {
         let m = self.neurons.len();
         let mut rows = rows.chunks_exact(m.max(1));
         for sp in spikes {
@@ -248,4 +262,31 @@ impl StateMonitor {
     pub(crate) fn into_record(self) -> StateRecord {
         self.record
     }
+}
+
+/// Checks that a state monitor's spec fits a network of `n` neurons; errors name the
+/// `record.state` field.
+pub(crate) fn check_spec(spec: &StateMonitorSpec, n: usize) -> Result<(), BuildError> {
+    if !(spec.dt.is_finite() && spec.dt > 0.0) {
+        return Err(BuildError::new(
+            "record.state.dt",
+            "a finite positive interval in seconds",
+            format!("{}", spec.dt),
+        ));
+    }
+    if let Some(&i) = spec.neurons.indices(n).iter().find(|&&i| i >= n) {
+        return Err(BuildError::new(
+            "record.state.neurons",
+            format!("neuron indices below {n}"),
+            format!("{i}"),
+        ));
+    }
+    if spec.variables.is_empty() {
+        return Err(BuildError::new(
+            "record.state.variables",
+            "at least one of \"v\", \"r\"",
+            "[]",
+        ));
+    }
+    Ok(())
 }

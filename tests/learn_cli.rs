@@ -580,3 +580,67 @@ fn a_run_into_a_learning_directory_leaves_no_learning_files() {
     assert!(!figs.join("learning_curve.svg").exists());
     assert!(figs.join("mine.svg").is_file());
 }
+
+#[test]
+fn learn_records_the_state_monitor_over_all_phases() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write_model(dir.path(), "plain.toml", SHORT);
+    // dt equal to readout_dt: the engine stops at the same times, so the spikes must be
+    // byte-identical with and without the monitor.
+    let text = format!(
+        "{SHORT}\n[record]\nreadout_dt = 0.01\nstate = {{ neurons = [4, 0], dt = 0.01, variables = [\"v\", \"r\"], at_spikes = true }}\n"
+    );
+    let monitored = write_model(dir.path(), "state.toml", &text);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let reference = write_model(
+        dir.path(),
+        "ref.toml",
+        &format!("{SHORT}\n[record]\nreadout_dt = 0.01\n"),
+    );
+    ok(&learn(&reference, &a));
+    ok(&learn(&monitored, &b));
+    let read = |d: &Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&a, "spikes.csv"), read(&b, "spikes.csv"));
+    assert_eq!(read(&a, "weights.json"), read(&b, "weights.json"));
+    let state = read(&b, "state.csv");
+    let mut lines = state.lines();
+    assert_eq!(lines.next(), Some("time,v_4,v_0,r_4,r_0"));
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    let total = 3.0 + 1.5 + 1.0; // the phases' durations
+    assert_eq!(rows.len(), (total / 0.01f64).floor() as usize + 1);
+    for (k, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], k as f64 * 0.01);
+        assert!(row[1].is_finite() && row[3] >= 0.0 && row[4] >= 0.0);
+    }
+    // At spikes: one row per spike of neuron 4 or 0, over all phases, the spiker at threshold
+    // (neuron 0 may be killed in the last phase; its rows stop then).
+    let spikes = read(&b, "spikes.csv");
+    let recorded: Vec<&str> = spikes
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",4") || l.ends_with(",0"))
+        .collect();
+    let at = read(&b, "state_at_spikes.csv");
+    let mut lines = at.lines();
+    assert_eq!(lines.next(), Some("time,neuron,v_4,v_0,r_4,r_0"));
+    let at_rows: Vec<&str> = lines.collect();
+    assert!(at_rows.len() > 10, "{} rows", at_rows.len());
+    assert_eq!(at_rows.len(), recorded.len());
+    let net = json(&b.join("network.json"));
+    for (row, spike) in at_rows.iter().zip(&recorded) {
+        let x: Vec<f64> = row.split(',').map(|x| x.parse().unwrap()).collect();
+        assert!(row.starts_with(&format!("{},", spike.split(',').next().unwrap())));
+        let j = x[1] as usize;
+        let v = if j == 4 { x[2] } else { x[3] };
+        let threshold = net["thresholds"][j].as_f64().unwrap();
+        assert!(
+            v >= threshold * (1.0 - 1e-12),
+            "v_{j} = {v} below {threshold}"
+        );
+    }
+    // A learn without the monitor into the same directory removes the stale state files.
+    ok(&learn(&plain, &b));
+    assert!(!b.join("state.csv").exists() && !b.join("state_at_spikes.csv").exists());
+}

@@ -372,6 +372,19 @@ pub fn write_run(
     write_spikes_csv(&dir.join(SPIKES_CSV), spikes)?;
     write_readout_csv(&dir.join(READOUT_CSV), readout)?;
     let mut keep = vec![SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON];
+    write_state(dir, state, &mut keep)?;
+    NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
+    remove_stale_outputs(dir, &keep)?;
+    write_json(&dir.join(SUMMARY_JSON), summary)
+}
+
+/// Writes [`STATE_CSV`] and, when it sampled at spikes, [`STATE_AT_SPIKES_CSV`] of a state
+/// monitor's record into `dir`, adding the names written to `keep`.
+pub(crate) fn write_state(
+    dir: &Path,
+    state: Option<&StateRecord>,
+    keep: &mut Vec<&'static str>,
+) -> Result<(), OutputError> {
     if let Some(state) = state {
         write_state_csv(&dir.join(STATE_CSV), state)?;
         keep.push(STATE_CSV);
@@ -380,9 +393,7 @@ pub fn write_run(
             keep.push(STATE_AT_SPIKES_CSV);
         }
     }
-    NetworkFile::of(network).write(&dir.join(NETWORK_JSON))?;
-    remove_stale_outputs(dir, &keep)?;
-    write_json(&dir.join(SUMMARY_JSON), summary)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -173,11 +173,9 @@ impl SimulationBuilder {
         let state = match self.state {
             None => None,
             Some(spec) => {
-                check_state_spec(&spec, n)?;
+                crate::monitor::check_spec(&spec, n)?;
                 let monitor = StateMonitor::new(spec, n, self.network.lambda_d());
-                if monitor.at_spikes() {
-                    core.engine_mut().probe_spikes(monitor.neurons())?;
-                }
+                monitor.attach(core.engine_mut())?;
                 Some(monitor)
             }
         };
@@ -204,35 +202,8 @@ impl SimulationBuilder {
             spikes: Vec::new(),
             seen: 0,
             spike_filter,
-            probe_rows: Vec::new(),
             readout,
             state,
         })
     }
-}
-
-/// A state monitor's spec fits a network of `n` neurons.
-fn check_state_spec(spec: &StateMonitorSpec, n: usize) -> Result<(), BuildError> {
-    if !(spec.dt.is_finite() && spec.dt > 0.0) {
-        return Err(BuildError::new(
-            "record.state.dt",
-            "a finite positive interval in seconds",
-            format!("{}", spec.dt),
-        ));
-    }
-    if let Some(&i) = spec.neurons.indices(n).iter().find(|&&i| i >= n) {
-        return Err(BuildError::new(
-            "record.state.neurons",
-            format!("neuron indices below {n}"),
-            format!("{i}"),
-        ));
-    }
-    if spec.variables.is_empty() {
-        return Err(BuildError::new(
-            "record.state.variables",
-            "at least one of \"v\", \"r\"",
-            "[]",
-        ));
-    }
-    Ok(())
 }

@@ -88,8 +88,7 @@ pub struct Simulation {
     seen: usize,
     /// Per neuron: whether the spike monitor records it (`None`: every neuron).
     spike_filter: Option<Vec<bool>>,
-    /// Scratch for the engine probe's rows (state monitor `at_spikes`).
-    probe_rows: Vec<f64>,
+
     readout: Option<ReadoutMonitor>,
     state: Option<StateMonitor>,
 }
@@ -184,15 +183,8 @@ impl Simulation {
     /// Shows the spikes since the last call to the state monitor (with the probe's rows when it
     /// samples at spikes), then drops those the spike monitor does not record.
     fn show_spikes(&mut self) {
-        let new = &self.spikes[self.seen..];
         if let Some(s) = &mut self.state {
-            self.probe_rows.clear();
-            if s.at_spikes() {
-                self.core
-                    .engine_mut()
-                    .take_spike_voltages(&mut self.probe_rows);
-            }
-            s.spikes(new, &self.probe_rows);
+            s.observe(self.core.engine_mut(), &self.spikes[self.seen..]);
         }
         if let Some(keep) = &self.spike_filter {
             let mut w = self.seen;

@@ -257,6 +257,8 @@ pub struct LearnOutput {
     pub spikes: Vec<Spike>,
     /// Readout and teacher on the global sampling grid.
     pub readout: Readout,
+    /// The state monitor's samples (`[record] state`), if the model has one.
+    pub state: Option<crate::monitor::StateRecord>,
     /// `summary.json` (the fields of `ebnsim run`, plus `phases`, `field_error`, `basis`).
     pub summary: Summary,
     /// Per phase metrics (also in `summary.extra["phases"]`).
@@ -615,6 +617,7 @@ pub fn run_phases_on<E: Plastic + Clone>(
         t_s = t_e;
     }
     progress(ctx.total);
+    st.observe(engine);
     let wall = started.elapsed().as_secs_f64();
     Ok(report::finish(&*engine, engine_name, ctx, st, wall))
 }
@@ -645,7 +648,8 @@ pub fn write_learning_curve(
 
 /// Writes a learning run directory: `spikes.csv`, `readout.csv`, `network.json` (the network
 /// as built: decoder, thresholds, λ's, the initial slow core; the learned weights are in
-/// `weights.json`), `weights.json` (unless `with_weights` is false), `learning_curve.csv`, then
+/// `weights.json`), `weights.json` (unless `with_weights` is false), `learning_curve.csv`,
+/// `state.csv` and `state_at_spikes.csv` (with a state monitor), then
 /// removes the other files of [`crate::io::record::RUN_OUTPUTS`] left by an earlier run (an
 /// existing `weights.json` is kept when `with_weights` is false: it may be the weights the run
 /// reads) and, last, writes `summary.json`.
@@ -679,17 +683,16 @@ pub fn write_learn_run(
         use crate::io::network_file::{NetworkFile, NETWORK_JSON};
         use crate::io::record::{READOUT_CSV, SPIKES_CSV, SUMMARY_JSON};
         NetworkFile::of(&model.network).write(&dir.join(NETWORK_JSON))?;
-        crate::io::record::remove_stale_outputs(
-            dir,
-            &[
-                SPIKES_CSV,
-                READOUT_CSV,
-                NETWORK_JSON,
-                crate::io::weights_file::WEIGHTS_JSON,
-                LEARNING_CURVE_CSV,
-                SUMMARY_JSON,
-            ],
-        )?;
+        let mut keep = vec![
+            SPIKES_CSV,
+            READOUT_CSV,
+            NETWORK_JSON,
+            crate::io::weights_file::WEIGHTS_JSON,
+            LEARNING_CURVE_CSV,
+            SUMMARY_JSON,
+        ];
+        crate::io::record::write_state(dir, out.state.as_ref(), &mut keep)?;
+        crate::io::record::remove_stale_outputs(dir, &keep)?;
     }
     crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
 }

@@ -102,7 +102,7 @@ pub(super) fn field_states(
 }
 
 /// Runs the network to `upto`, sampling readout and teacher at the grid times before it (and at
-/// it, when `inclusive`).
+/// it, when `inclusive`), and the state monitor, if any, at its own sample times.
 fn take_samples<E: Plastic>(
     engine: &mut E,
     ctx: &Ctx<'_>,
@@ -112,7 +112,9 @@ fn take_samples<E: Plastic>(
     inclusive: bool,
 ) -> Result<(), SimError> {
     loop {
-        let ts = st.next_sample as f64 * ctx.dt;
+        let tr = st.next_sample as f64 * ctx.dt;
+        let tm = st.monitor.as_ref().map_or(f64::INFINITY, |m| m.next_time());
+        let ts = tr.min(tm);
         if ts > upto || (!inclusive && ts >= upto) {
             return Ok(());
         }
@@ -120,10 +122,18 @@ fn take_samples<E: Plastic>(
             Time::from_secs(ts.max(engine.time().secs())),
             &mut st.spikes,
         )?;
-        engine.readout(&mut st.xhat);
-        teacher.eval(ts, &mut st.x);
-        st.readout.push(ts, &st.xhat, Some(&st.x));
-        st.next_sample += 1;
+        if tr == ts {
+            engine.readout(&mut st.xhat);
+            teacher.eval(ts, &mut st.x);
+            st.readout.push(ts, &st.xhat, Some(&st.x));
+            st.next_sample += 1;
+        }
+        if tm == ts {
+            st.observe(engine);
+            if let Some(m) = &mut st.monitor {
+                m.sample(|v| engine.voltages(v));
+            }
+        }
     }
 }
 

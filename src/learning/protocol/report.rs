@@ -224,6 +224,7 @@ pub(super) fn finish<E: Plastic>(
         reports,
         curve,
         train_states,
+        monitor,
         ..
     } = st;
     let field_error = (!train_states.is_empty())
@@ -285,6 +286,7 @@ pub(super) fn finish<E: Plastic>(
     LearnOutput {
         spikes,
         readout,
+        state: monitor.map(crate::monitor::StateMonitor::into_record),
         summary,
         phases: reports,
         weights: u,

@@ -3,6 +3,7 @@
 //! recorded spikes and readout) in [`State`]; [`setup`] checks the options and builds both.
 
 use super::*;
+use crate::monitor::StateMonitor;
 
 /// What stays fixed over a run of the phases.
 pub(super) struct Ctx<'a> {
@@ -42,6 +43,19 @@ pub(super) struct State {
     pub(super) log: Vec<f64>,
     pub(super) core: Vec<f64>,
     pub(super) noisy: bool,
+    /// The state monitor of `[record] state`, and how many spikes it has seen.
+    pub(super) monitor: Option<StateMonitor>,
+    pub(super) monitor_seen: usize,
+}
+
+impl State {
+    /// Shows the spikes since the last call to the state monitor, if any.
+    pub(super) fn observe<E: Plastic>(&mut self, engine: &mut E) {
+        if let Some(m) = &mut self.monitor {
+            m.observe(engine, &self.spikes[self.monitor_seen..]);
+        }
+        self.monitor_seen = self.spikes.len();
+    }
 }
 
 /// Checks the sample budget and the initial weights and offsets, and gives them to `engine`.
@@ -67,16 +81,15 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         )
         .into());
     }
-    if model.record.state.is_some() {
-        // Parsed and validated, but the phase runner has no state monitor yet: refuse rather
-        // than silently write no state.csv.
-        return Err(BuildError::new(
-            "record.state",
-            "no state monitor in a learning model (not supported yet; use a plain model)",
-            "a [record] state table",
-        )
-        .into());
-    }
+    let monitor = match &model.record.state {
+        None => None,
+        Some(spec) => {
+            crate::monitor::check_spec(spec, n)?;
+            let monitor = StateMonitor::new(spec.clone(), n, lambda_d);
+            monitor.attach(engine)?;
+            Some(monitor)
+        }
+    };
     let mut learner = Learner::new(basis.clone(), lambda_d);
     let u = match &opts.initial_weights {
         Some(w) if w.len() == d * nb && w.iter().all(|x| x.is_finite()) => w.clone(),
@@ -140,6 +153,8 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         log: Vec::new(),
         core: vec![0.0; d * d],
         noisy: false,
+        monitor,
+        monitor_seen: 0,
     };
     Ok((ctx, state))
 }
