@@ -92,8 +92,9 @@
 //!
 //! Every random draw of a model file (random decoder, `smooth_random` input, random bases,
 //! kills, noise) derives from its `seed` through named streams ([`seed::rng_stream`]). A seed set
-//! on a loaded model redraws all of them — the same as the file with that seed, byte for byte
-//! (`ebnsim run MODEL --seed N` does this):
+//! on a loaded model (or on its builder, `Simulation::from_model(&model).seed(n)`) redraws all
+//! of them — the same as the file with that seed, byte for byte (`ebnsim run MODEL --seed N`
+//! does this):
 //!
 //! ```
 //! use ebnsim::prelude::*;
@@ -107,6 +108,9 @@
 //! };
 //! assert_ne!(run(&model)?, run(&other)?);
 //! assert_eq!(run(&model)?, run(&model)?); // same seed, same spikes
+//! let mut sim = Simulation::from_model(&model).seed(model.seed() + 1).build()?;
+//! sim.run_until(0.2)?;
+//! assert_eq!(sim.spikes(), run(&other)?.as_slice());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

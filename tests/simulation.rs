@@ -332,3 +332,25 @@ fn spike_monitor_keeps_the_selected_neurons() {
         .unwrap_err();
     assert!(e.to_string().contains("record.spikes.neurons"), "{e}");
 }
+
+#[test]
+fn the_builder_seed_redraws_the_model() {
+    let model =
+        ebnsim::io::model_file::load(std::path::Path::new("models/smooth-random-2d.toml")).unwrap();
+    let run = |b: SimulationBuilder| {
+        let mut sim = b.build().unwrap();
+        sim.run_until(0.3).unwrap();
+        sim.finish().spikes
+    };
+    let seeded = run(Simulation::from_model(&model).seed(9));
+    let redrawn = model.clone().with_seed(9).unwrap();
+    assert_eq!(seeded, run(Simulation::from_model(&redrawn)));
+    assert_ne!(seeded, run(Simulation::from_model(&model)));
+    assert!(!seeded.is_empty());
+    let (_, net) = network(4, 1);
+    let e = Simulation::builder(net, Signal::constant(&[0.0, 0.0]))
+        .seed(3)
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("field `seed`"), "{e}");
+}

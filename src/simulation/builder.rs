@@ -47,6 +47,9 @@ pub struct SimulationBuilder {
     readout_dt: Option<f64>,
     state: Option<StateMonitorSpec>,
     spikes: NeuronSelection,
+    /// The model file it came from (to redraw with another seed) and the seed asked for.
+    source: Option<Box<crate::io::model_file::Model>>,
+    seed: Option<u64>,
 }
 
 impl SimulationBuilder {
@@ -61,6 +64,8 @@ impl SimulationBuilder {
             readout_dt: None,
             state: None,
             spikes: NeuronSelection::All,
+            source: None,
+            seed: None,
         }
     }
 
@@ -76,6 +81,7 @@ impl SimulationBuilder {
             cascade_limit: model.simulate.cascade_limit,
             readout_dt: Some(model.record.readout_dt),
             state: model.record.state.clone(),
+            source: Some(Box::new(model.clone())),
             ..SimulationBuilder::new(model.network.clone(), model.input.clone())
         }
     }
@@ -126,8 +132,37 @@ impl SimulationBuilder {
         self
     }
 
+    /// Draws the model file's random parts (decoder, `smooth_random` input) from `seed` instead
+    /// of the file's `seed`, exactly as [`crate::io::model_file::Model::with_seed`] does; the
+    /// other choices of this builder stay. Only for a builder from
+    /// [`Simulation::from_model`]: a network built in code is drawn by the caller (with
+    /// [`crate::rand`]), and `build` refuses a seed then.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// Builds the engine and the monitors. Errors name the parameter and what was expected.
-    pub fn build(self) -> Result<Simulation, BuildError> {
+    pub fn build(mut self) -> Result<Simulation, BuildError> {
+        if let Some(seed) = self.seed {
+            let Some(model) = self.source.take() else {
+                return Err(BuildError::new(
+                    "seed",
+                    "a simulation built from a model file (draw a network built in code yourself)",
+                    format!("seed {seed} for a network built in code"),
+                ));
+            };
+            let model = model.with_seed(seed).map_err(|e| match e {
+                crate::error::ModelError::Invalid { error, .. } => error,
+                other => BuildError::new(
+                    "seed",
+                    "a seed the model can be drawn with",
+                    other.to_string(),
+                ),
+            })?;
+            self.network = model.network;
+            self.input = model.input;
+        }
         let (n, d) = (self.network.neurons(), self.network.dims());
         let x0 = self.initial.unwrap_or_else(|| vec![0.0; d]);
         let core = match self.engine {
