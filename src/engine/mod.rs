@@ -11,6 +11,7 @@ pub mod dense;
 pub mod kernel;
 pub(crate) mod probe;
 pub(crate) mod queue;
+pub(crate) mod refractory;
 pub(crate) mod rules;
 
 pub use crate::engine::control::{Control, Plastic};

@@ -3,8 +3,10 @@
 //!
 //! Keys order by `(time, class, neuron, seq)`:
 //! 1. earlier time first;
-//! 2. at equal times, by [`EventClass`]: fast-connection deliveries, then input knots, then
-//!    threshold crossings — so every delivery at `t` is applied before any threshold test at `t`;
+//! 2. at equal times, by [`EventClass`]: ends of refractory periods, then fast-connection
+//!    deliveries, then input knots, then threshold crossings — so a period ending at `t` is over
+//!    before the inputs of `t` arrive (the period is half-open), and every delivery at `t` is
+//!    applied before any threshold test at `t`;
 //! 3. then by neuron index (lower first), so same-time crossings fire in index order;
 //! 4. then by the order of scheduling (`seq`), the last resort for otherwise equal events.
 //!
@@ -18,12 +20,14 @@ use std::cmp::Reverse;
 /// Kinds of events, in the order they are processed at equal times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EventClass {
+    /// A neuron's refractory period ends.
+    RefractoryEnd,
     /// A delayed fast-connection input arrives.
-    Delivery = 0,
+    Delivery,
     /// The input polynomial changes (a segment start).
-    InputKnot = 1,
+    InputKnot,
     /// A neuron's voltage reaches its threshold.
-    Crossing = 2,
+    Crossing,
 }
 
 /// Total order of events; see the module docs.
@@ -56,6 +60,24 @@ pub enum Event {
     },
     /// The input signal's next segment starts.
     InputKnot,
+    /// `neuron`'s refractory period ends (at most one per neuron: a later spike's period
+    /// replaces it).
+    RefractoryEnd {
+        /// The neuron.
+        neuron: u32,
+    },
+}
+
+impl Event {
+    /// Its class and neuron in the key order.
+    fn class_and_neuron(self) -> (EventClass, u32) {
+        match self {
+            Event::Crossing { neuron } => (EventClass::Crossing, neuron),
+            Event::Delivery { source, .. } => (EventClass::Delivery, source),
+            Event::InputKnot => (EventClass::InputKnot, 0),
+            Event::RefractoryEnd { neuron } => (EventClass::RefractoryEnd, neuron),
+        }
+    }
 }
 
 /// Priority queue of [`Event`]s ordered by [`EventKey`].
@@ -82,11 +104,7 @@ impl EventQueue {
 
     /// Schedules `event` at `time`, replacing its previous schedule if it has one.
     pub fn schedule(&mut self, event: Event, time: Time) {
-        let (class, neuron) = match event {
-            Event::Crossing { neuron } => (EventClass::Crossing, neuron),
-            Event::Delivery { source, .. } => (EventClass::Delivery, source),
-            Event::InputKnot => (EventClass::InputKnot, 0),
-        };
+        let (class, neuron) = event.class_and_neuron();
         let seq = self.next_seq();
         self.pq.push(
             event,
@@ -128,7 +146,7 @@ mod tests {
     proptest! {
         /// Differential test against a sorted Vec, with times on a tiny grid to force ties.
         #[test]
-        fn pops_in_key_order(ops in prop::collection::vec((0u8..4, 0u32..5, 0u8..3), 1..200)) {
+        fn pops_in_key_order(ops in prop::collection::vec((0u8..4, 0u32..5, 0u8..4), 1..200)) {
             let mut q = EventQueue::default();
             let mut shadow: Vec<(EventKey, Event)> = Vec::new();
             for (t, n, kind) in ops {
@@ -136,15 +154,12 @@ mod tests {
                 let ev = match kind {
                     0 => Event::Crossing { neuron: n },
                     1 => { let seq = q.next_seq(); Event::Delivery { source: n, seq } }
+                    2 => Event::RefractoryEnd { neuron: n },
                     _ => Event::InputKnot,
                 };
                 q.schedule(ev, time);
                 shadow.retain(|(_, e)| *e != ev);
-                let (class, neuron) = match ev {
-                    Event::Crossing { neuron } => (EventClass::Crossing, neuron),
-                    Event::Delivery { source, .. } => (EventClass::Delivery, source),
-                    Event::InputKnot => (EventClass::InputKnot, 0),
-                };
+                let (class, neuron) = ev.class_and_neuron();
                 shadow.push((EventKey { time, class, neuron, seq: q.seq }, ev));
             }
             shadow.sort();

@@ -1,4 +1,5 @@
-//! What is simulated: the network ([`network`]: decoder, thresholds, weights), its inputs
+//! What is simulated: the network ([`network`]: decoder, thresholds, weights, and the
+//! [`refractory`] period), its inputs
 //! ([`signal`]), the target systems ([`dynamics`], integrated by [`ode`], as a [`teacher`]) and
 //! the basis of the learned currents ([`basis`]).
 //!
@@ -8,5 +9,6 @@ pub mod basis;
 pub mod dynamics;
 pub mod network;
 pub mod ode;
+pub mod refractory;
 pub mod signal;
 pub mod teacher;

@@ -12,6 +12,7 @@
 //! or [`WeightRepr::Dense`], store them densely; both representations give the same spikes.
 
 use crate::error::BuildError;
+use crate::model::refractory::{Refractory, RefractoryMode};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -63,6 +64,8 @@ pub struct Network {
     /// The linear dynamics `A` (row-major d×d) the slow weights were derived from.
     dynamics: Vec<f64>,
     weights: Weights,
+    /// The absolute refractory period, if any neuron has one.
+    refractory: Option<Refractory>,
 }
 
 /// Consuming builder for [`Network`]; every setter has a documented default.
@@ -79,6 +82,8 @@ pub struct NetworkBuilder {
     fast_weights: Option<Vec<Vec<f64>>>,
     slow_weights: Option<Vec<Vec<f64>>>,
     repr: WeightRepr,
+    refractory_periods: Vec<f64>,
+    refractory_mode: RefractoryMode,
 }
 
 /// Draws a d×N decoder (one row per dimension) from the seed's generator.
@@ -175,7 +180,7 @@ impl NetworkBuilder {
     /// Starts from the decoder, given as d rows of N entries (column j is neuron j's direction).
     ///
     /// Defaults: λ_d = 10 /s, λ_V = λ_d, μ = ν = 0, no fast delay, derived thresholds, `A = 0`
-    /// (a perfect integrator), [`WeightRepr::Auto`].
+    /// (a perfect integrator), [`WeightRepr::Auto`], no refractory period.
     pub fn new(decoder_rows: Vec<Vec<f64>>) -> NetworkBuilder {
         NetworkBuilder {
             decoder_rows,
@@ -189,6 +194,8 @@ impl NetworkBuilder {
             fast_weights: None,
             slow_weights: None,
             repr: WeightRepr::Auto,
+            refractory_periods: vec![0.0],
+            refractory_mode: RefractoryMode::Clamp,
         }
     }
 
@@ -242,6 +249,22 @@ impl NetworkBuilder {
         self.repr = r;
         self
     }
+    /// An absolute refractory period of `tau` seconds for every neuron (default 0: none); see
+    /// [`crate::model::refractory`].
+    pub fn refractory_period(mut self, tau: f64) -> Self {
+        self.refractory_periods = vec![tau];
+        self
+    }
+    /// One refractory period per neuron, s.
+    pub fn refractory_periods(mut self, taus: Vec<f64>) -> Self {
+        self.refractory_periods = taus;
+        self
+    }
+    /// What the voltage does in the refractory period (default [`RefractoryMode::Clamp`]).
+    pub fn refractory_mode(mut self, mode: RefractoryMode) -> Self {
+        self.refractory_mode = mode;
+        self
+    }
 
     /// Validates everything and builds the network.
     pub fn build(self) -> Result<Network, BuildError> {
@@ -283,6 +306,7 @@ impl NetworkBuilder {
         let mu = non_negative("network.mu", self.mu, "cost")?;
         let nu = non_negative("network.nu", self.nu, "cost")?;
         let fast_delay = non_negative("network.fast_delay", self.fast_delay, "delay in seconds")?;
+        let refractory = Refractory::new(&self.refractory_periods, n, self.refractory_mode)?;
 
         let norm2 = |i: usize| -> f64 { decoder[i * d..(i + 1) * d].iter().map(|x| x * x).sum() };
         let thresholds = match self.thresholds {
@@ -383,6 +407,7 @@ impl NetworkBuilder {
             thresholds,
             dynamics: a,
             weights,
+            refractory,
         };
         for i in 0..n {
             let reset = net.fast_weight(i, i);
@@ -434,6 +459,10 @@ impl Network {
     /// Fast-connection delay, s.
     pub fn fast_delay(&self) -> f64 {
         self.fast_delay
+    }
+    /// The refractory periods and mode; `None` when no neuron has a period.
+    pub fn refractory(&self) -> Option<&Refractory> {
+        self.refractory.as_ref()
     }
     /// Neuron i's decoding direction `D_i` (length d).
     #[inline]

@@ -15,6 +15,7 @@ use crate::engine::control::Control;
 use crate::engine::counters::Counters;
 use crate::engine::probe::{self, SpikeProbe};
 use crate::engine::queue::{Event, EventClass, EventQueue};
+use crate::engine::refractory::Refractoriness;
 use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
@@ -45,6 +46,11 @@ pub struct ActorEngine {
     counters: Counters,
     /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
     probe: Option<SpikeProbe>,
+    /// Who is in a refractory period (the clamped neurons hold their own voltage).
+    refractory: Refractoriness,
+    /// An instant at which a period ended: the same-instant rule runs there once the known
+    /// events of that instant are processed.
+    ended_at: Option<f64>,
 }
 
 impl ActorEngine {
@@ -83,6 +89,8 @@ impl ActorEngine {
             alive: vec![true; network.neurons()],
             counters: Counters::default(),
             probe: None,
+            refractory: Refractoriness::new(&network),
+            ended_at: None,
             net: network,
             input,
         };
@@ -142,6 +150,14 @@ impl ActorEngine {
             let slow = self.net.slow_weight(k, j);
             self.neurons[k].handle(&self.membrane, t, Message::Synaptic { fast, slow });
         }
+        let v = self.neurons[j].voltage_at(&self.membrane, t);
+        if let Some(end) = self.refractory.start(j, t, v) {
+            if self.refractory.clamps(j) {
+                self.neurons[j].handle(&self.membrane, t, Message::Clamp);
+            }
+            let ev = Event::RefractoryEnd { neuron: j as u32 };
+            self.known.schedule(ev, Time::from_secs(end));
+        }
         if delayed {
             let seq = self.known.next_seq();
             let at = Time::from_secs(t + self.net.fast_delay());
@@ -170,7 +186,7 @@ impl ActorEngine {
         let mut stats = CrossingStats::default();
         for (i, nr) in self.neurons.iter().enumerate() {
             let ev = Event::Crossing { neuron: i as u32 };
-            if !self.alive[i] {
+            if !self.alive[i] || self.refractory.blocks(i) {
                 self.crossings.cancel(&ev);
                 continue;
             }
@@ -188,11 +204,13 @@ impl SameInstant for ActorEngine {
         &mut self.instant
     }
     fn most_above(&self) -> Option<usize> {
+        let r = &self.refractory;
         rules::most_above(
             self.neurons
                 .iter()
                 .zip(&self.alive)
-                .map(|(nr, &a)| (nr.overshoot(), a)),
+                .enumerate()
+                .map(|(i, (nr, &a))| (nr.overshoot(), a && !r.blocks(i))),
         )
     }
     fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
@@ -257,6 +275,20 @@ impl Engine for ActorEngine {
                     self.counters.input_knots += 1;
                     self.send_drive(t);
                 }
+                Event::RefractoryEnd { neuron } => {
+                    self.known.pop();
+                    let j = neuron as usize;
+                    self.refractory.end(j);
+                    self.neurons[j].handle(&self.membrane, t, Message::Release);
+                    self.ended_at = Some(t);
+                }
+            }
+            // After the last known event of an instant where a period ended: the neuron may be
+            // above threshold (hold) and fires then.
+            let more_now = self.known.peek().is_some_and(|(_, k)| k.time.secs() == t);
+            if self.ended_at == Some(t) && !more_now {
+                self.ended_at = None;
+                self.cascade(t, 0, spikes)?;
             }
             self.predict_all(self.next_known_event().min(t_stop));
         }

@@ -27,6 +27,12 @@ pub enum Message {
         /// Degree in use.
         degree: usize,
     },
+    /// A clamping refractory period starts: the voltage is held at its present value, fast
+    /// inputs are discarded, continuous currents have no effect (the slow current still
+    /// evolves) until [`Message::Release`].
+    Clamp,
+    /// The refractory period ends: the voltage evolves again from where it is.
+    Release,
 }
 
 /// One neuron's state.
@@ -35,6 +41,8 @@ pub struct Neuron {
     origin: f64,
     trajectory: Trajectory,
     threshold: f64,
+    /// In a clamping refractory period: the voltage stays at `trajectory.v0`.
+    clamped: bool,
 }
 
 impl Neuron {
@@ -47,6 +55,7 @@ impl Neuron {
                 ..Trajectory::default()
             },
             threshold,
+            clamped: false,
         }
     }
 
@@ -58,7 +67,9 @@ impl Neuron {
         }
         let tr = &mut self.trajectory;
         let bv = m.values(tau, tr.degree);
-        tr.v0 = tr.value(&bv);
+        if !self.clamped {
+            tr.v0 = tr.value(&bv);
+        }
         tr.slow *= bv.decay;
         if tr.degree > 0 {
             tr.drive = taylor_shift(&tr.drive, tr.degree, tau);
@@ -71,9 +82,13 @@ impl Neuron {
         self.advance(m, t);
         match msg {
             Message::Synaptic { fast, slow } => {
-                self.trajectory.v0 -= fast;
+                if !self.clamped {
+                    self.trajectory.v0 -= fast;
+                }
                 self.trajectory.slow += slow;
             }
+            Message::Clamp => self.clamped = true,
+            Message::Release => self.clamped = false,
             Message::Drive { coeffs, degree } => {
                 self.trajectory.drive = coeffs;
                 self.trajectory.degree = degree;
@@ -88,6 +103,9 @@ impl Neuron {
 
     /// Voltage at `t ≥` origin.
     pub fn voltage_at(&self, m: &Membrane, t: f64) -> f64 {
+        if self.clamped {
+            return self.trajectory.v0;
+        }
         self.trajectory
             .value(&m.values(t - self.origin, self.trajectory.degree))
     }

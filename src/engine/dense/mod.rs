@@ -70,6 +70,7 @@ mod control;
 use crate::closed_form::expo::{BasisValues, Membrane, MAX_DEGREE};
 use crate::engine::counters::Counters;
 use crate::engine::probe::{self, SpikeProbe};
+use crate::engine::refractory::Refractoriness;
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
 use crate::model::basis::LearnedCurrent;
@@ -198,6 +199,8 @@ pub struct DenseStepper {
     held: Option<(u64, usize)>,
     /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
     probe: Option<SpikeProbe>,
+    /// Who is in a refractory period (ended at the first step end at or after its end).
+    refractory: Refractoriness,
 }
 
 #[inline]
@@ -308,6 +311,7 @@ impl DenseStepper {
             delay_request: None,
             held: None,
             probe: None,
+            refractory: Refractoriness::new(network),
         })
     }
 
@@ -421,6 +425,7 @@ impl DenseStepper {
                 *v += scale * rand::Rng::sample::<f64, _>(rng, rand_distr::StandardNormal);
             }
         }
+        self.refractory.hold(&mut self.v);
         for x in self.xhat.iter_mut() {
             *x *= self.decay;
         }
@@ -455,6 +460,8 @@ impl DenseStepper {
                 }
             }
         }
+        // Clamped neurons discard it.
+        self.refractory.hold(&mut self.v);
     }
 
     /// Fires neuron `j` at the end of the current step: reset, readout, slow column, and the fast
@@ -477,6 +484,7 @@ impl DenseStepper {
         self.counters.spikes += 1;
         self.counters.crossing_spikes += 1;
         self.v[j] -= self.reset[j];
+        self.refractory.start(j, time.secs(), self.v[j]);
         for (x, dj) in self.xhat.iter_mut().zip(&self.decoder[j * d..(j + 1) * d]) {
             *x += dj;
         }
@@ -497,19 +505,25 @@ impl DenseStepper {
     /// The neuron with the largest `V − T`, if that is `> 0` (ties: lower index): the shared
     /// rule, [`crate::engine::rules::most_above`].
     fn most_above(&self) -> Option<usize> {
+        let r = &self.refractory;
         crate::engine::rules::most_above(
             self.v
                 .iter()
                 .zip(&self.thresholds)
                 .zip(&self.alive)
-                .map(|((v, t), &a)| (v - t, a)),
+                .enumerate()
+                .map(|(i, ((v, t), &a))| (v - t, a && !r.blocks(i))),
         )
     }
 
     /// Takes step `self.step`: continuous dynamics, due deliveries, spikes at its end.
     fn take_step(&mut self, spikes: &mut Vec<Spike>) {
         self.advance();
-        let time = Time::from_secs(self.step_end(self.step));
+        let end = self.step_end(self.step);
+        let time = Time::from_secs(end);
+        // Periods ending by this step end (within a few ulps: τ = k·dt ends on the grid) are
+        // over before its deliveries.
+        self.refractory.end_due(end + 8.0 * f64::EPSILON * end);
         while let Some(&(due, j)) = self.pending.front() {
             if due > self.step {
                 break;
@@ -545,7 +559,7 @@ impl DenseStepper {
             SpikeRule::All => {
                 self.fired.clear();
                 for (i, (v, t)) in self.v.iter().zip(&self.thresholds).enumerate() {
-                    if v - t > 0.0 && self.alive[i] {
+                    if v - t > 0.0 && self.alive[i] && !self.refractory.blocks(i) {
                         self.fired.push(i as u32);
                     }
                 }

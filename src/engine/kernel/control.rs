@@ -64,6 +64,7 @@ impl Control for Kernel {
         self.advance_to(self.now);
         self.xhat.copy_from_slice(xhat);
         self.v.fill(0.0);
+        self.refractory.clear();
         self.refresh_interval();
         Ok(())
     }

@@ -22,6 +22,7 @@ use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
 use crate::engine::counters::Counters;
 use crate::engine::probe::{self, SpikeProbe};
 use crate::engine::queue::{Event, EventQueue};
+use crate::engine::refractory::Refractoriness;
 use crate::engine::rules::{self, Instant, SameInstant};
 use crate::engine::{Engine, Spike};
 use crate::error::{BuildError, SimError};
@@ -91,6 +92,8 @@ pub struct Kernel {
     noise_rng: Option<rand_chacha::ChaCha8Rng>,
     /// Voltages at probed neurons' spikes (a state monitor's `at_spikes`).
     probe: Option<SpikeProbe>,
+    /// Who is in a refractory period, and the clamped voltages.
+    refractory: Refractoriness,
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
@@ -174,6 +177,7 @@ impl Kernel {
             noise_piece: 0,
             noise_rng: None,
             probe: None,
+            refractory: Refractoriness::new(&network),
             net: network,
             input,
         };
@@ -237,6 +241,7 @@ impl Kernel {
         for i in 0..self.n {
             self.v[i] = self.trajectory(i).value(&bv);
         }
+        self.refractory.hold(&mut self.v);
         if !self.net.is_low_rank() {
             for s in &mut self.slow {
                 *s *= bv.decay;
@@ -332,6 +337,8 @@ impl Kernel {
                 }
             }
         }
+        // Clamped neurons discard it.
+        self.refractory.hold(&mut self.v);
     }
 
     /// Emits `j`'s spike at the origin and applies its instantaneous effects.
@@ -355,6 +362,10 @@ impl Kernel {
             }
         }
         self.v[j] -= self.net.fast_weight(j, j);
+        if let Some(end) = self.refractory.start(j, t, self.v[j]) {
+            let ev = Event::RefractoryEnd { neuron: j as u32 };
+            self.queue.schedule(ev, Time::from_secs(end));
+        }
         let delay = self.net.fast_delay();
         if delay == 0.0 {
             self.apply_fast_column(j);
@@ -416,7 +427,7 @@ impl Kernel {
         candidates.clear();
         let mut dead = 0;
         for (i, &t) in th.iter().enumerate() {
-            if !self.alive[i] {
+            if !self.alive[i] || self.refractory.blocks(i) {
                 dead += 1;
                 continue;
             }
@@ -506,12 +517,14 @@ impl SameInstant for Kernel {
     }
     fn most_above(&self) -> Option<usize> {
         let th = self.net.thresholds();
+        let r = &self.refractory;
         rules::most_above(
             self.v
                 .iter()
                 .zip(th)
                 .zip(&self.alive)
-                .map(|((v, t), &a)| (v - t, a)),
+                .enumerate()
+                .map(|(i, ((v, t), &a))| (v - t, a && !r.blocks(i))),
         )
     }
     fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>) {
@@ -561,6 +574,7 @@ impl Engine for Kernel {
             // Known events at tq, deliveries first (all of them before any threshold test).
             self.advance_to(tq);
             self.now = tq;
+            // Periods ending now are over before the deliveries (half-open periods).
             let mut delivered = false;
             while let Some((ev, key)) = self.queue.peek() {
                 if key.time.secs() != tq {
@@ -579,6 +593,11 @@ impl Engine for Kernel {
                         if next.is_finite() {
                             self.queue.schedule(Event::InputKnot, Time::from_secs(next));
                         }
+                    }
+                    Event::RefractoryEnd { neuron } => {
+                        self.refractory.end(neuron as usize);
+                        // It may be above threshold now (hold), or be pushed there.
+                        delivered = true;
                     }
                     Event::Crossing { .. } => unreachable!("the kernel never queues crossings"),
                 }
@@ -612,6 +631,7 @@ impl Engine for Kernel {
         for (i, o) in out.iter_mut().enumerate().take(self.n) {
             *o = self.trajectory(i).value(&bv);
         }
+        self.refractory.hold(out);
     }
 
     fn counters(&self) -> Counters {
