@@ -179,7 +179,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | foundations | [`time`] (the `Time` newtype), [`error`], [`seed`] (named random streams) |
-//! | closed forms | [`closed_form::expo`] (trajectories between events), [`closed_form::crossing`] (certified next-crossing search) |
+//! | closed forms (internal) | `closed_form::expo` (trajectories between events), `closed_form::crossing` (certified next-crossing search) |
 //! | model | [`model::network`] (weights, thresholds), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
 //! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), [`engine::control`] (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule) |
 //! | learning | [`learning::rule`] (the local rule, on either engine), [`learning::protocol`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs) |
@@ -193,7 +193,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod analysis;
-pub mod closed_form;
+pub(crate) mod closed_form;
 pub mod engine;
 pub mod error;
 pub mod io;
