@@ -30,10 +30,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The `format` field.
-pub const FORMAT: &str = "ebnsim-weights";
+pub(crate) const FORMAT: &str = "ebnsim-weights";
 
 /// The `version` this crate writes and reads.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// File name of the learned weights inside a run directory.
 pub const WEIGHTS_JSON: &str = "weights.json";

@@ -136,7 +136,7 @@ pub enum TargetKind {
 
 impl TargetKind {
     /// Every kind, in documentation order.
-    pub const ALL: [TargetKind; 5] = [
+    pub(crate) const ALL: [TargetKind; 5] = [
         TargetKind::Linear,
         TargetKind::VanDerPol,
         TargetKind::DoubleWell,
@@ -156,7 +156,7 @@ impl TargetKind {
     }
 
     /// The kind with this model-file name, if any (exact, case-sensitive).
-    pub fn from_name(name: &str) -> Option<TargetKind> {
+    pub(crate) fn from_name(name: &str) -> Option<TargetKind> {
         TargetKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
@@ -172,7 +172,7 @@ impl TargetKind {
     }
 
     /// The parameter names, comma-separated (`"mu, time_scale, amplitude"`), for messages.
-    pub fn parameter_list(self) -> String {
+    pub(crate) fn parameter_list(self) -> String {
         self.parameters()
             .iter()
             .map(|p| p.name)
@@ -193,7 +193,7 @@ impl TargetKind {
 
     /// The error for a parameter that `self` does not take (field `target.<name>`), listing
     /// the ones it does.
-    pub fn unknown_parameter(self, name: &str) -> BuildError {
+    pub(crate) fn unknown_parameter(self, name: &str) -> BuildError {
         BuildError::new(
             format!("target.{name}"),
             format!(
