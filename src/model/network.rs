@@ -458,7 +458,7 @@ impl Network {
     }
     /// Replaces the d×d slow core `M` of low-rank weights (`Ω_s = Dᵀ M D`): how learned linear
     /// weights and the feedback gain enter (`M = L + U − K I`).
-    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+    pub(crate) fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
         let d = self.d;
         let Weights::LowRank { core: c } = &mut self.weights else {
             return Err(BuildError::new(

@@ -181,13 +181,13 @@ impl TargetKind {
     }
 
     /// The accepted kind names, for messages: `"one of linear, van_der_pol, …"`.
-    pub fn expected() -> String {
+    pub(crate) fn expected() -> String {
         let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.name()).collect();
         format!("one of {}", names.join(", "))
     }
 
     /// The error for an unknown kind name (field `target.kind`).
-    pub fn unknown(got: &str) -> BuildError {
+    pub(crate) fn unknown(got: &str) -> BuildError {
         BuildError::new("target.kind", TargetKind::expected(), format!("\"{got}\""))
     }
 
