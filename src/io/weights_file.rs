@@ -119,7 +119,7 @@ struct RawBasis {
 }
 
 /// The model-file name of a basis kind: `linear`, `rbf_grid`, `monomials`, `tanh_random`.
-pub fn basis_kind(basis: &Basis) -> &'static str {
+pub(crate) fn basis_kind(basis: &Basis) -> &'static str {
     match basis {
         Basis::Linear { .. } => "linear",
         Basis::RbfGrid { .. } => "rbf_grid",

@@ -163,7 +163,7 @@ impl TargetSpec {
 
     /// Whether the target oscillates without input (van_der_pol, pendulum): phases without
     /// input or feedback report period and amplitude errors.
-    pub fn oscillates(&self) -> bool {
+    pub(crate) fn oscillates(&self) -> bool {
         use crate::model::dynamics::TargetKind;
         matches!(self.kind, TargetKind::VanDerPol | TargetKind::Pendulum)
     }
