@@ -22,7 +22,7 @@ pub struct BuildError {
 
 impl BuildError {
     /// A new error for `field`.
-    pub fn new(
+    pub(crate) fn new(
         field: impl Into<String>,
         expected: impl Into<String>,
         got: impl Into<String>,

@@ -190,13 +190,13 @@
 //! | layer | modules |
 //! |---|---|
 //! | foundations | [`time`] (the `Time` newtype), [`error`], [`seed`] (named random streams) |
-//! | closed forms | [`closed_form::expo`] (trajectories between events), [`closed_form::crossing`] (certified next-crossing search) |
+//! | closed forms (internal) | `closed_form::expo` (trajectories between events), `closed_form::crossing` (certified next-crossing search) |
 //! | model | [`model::network`] (weights, thresholds), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
-//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), [`engine::control`] (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule) |
+//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), `engine::control` (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule) |
 //! | learning | [`learning::rule`] (the local rule, on either engine), [`learning::protocol`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs) |
 //! | monitors | [`monitor`] (state monitors: what is sampled, and its record) |
 //! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |
-//! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::network_file`] (`network.json`), [`io::state_csv`], `io::figures` (SVG figures, feature `plot`) |
+//! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::network_file`] (`network.json`), `io::state_csv`, `io::figures` (SVG figures, feature `plot`) |
 //! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
@@ -204,7 +204,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod analysis;
-pub mod closed_form;
+pub(crate) mod closed_form;
 pub mod engine;
 pub mod error;
 pub mod io;

@@ -11,7 +11,7 @@ use crate::simulation::{EngineChoice, Simulation};
 use std::time::Instant;
 
 /// Most readout samples a run records (`duration / readout_dt`).
-pub const MAX_READOUT_SAMPLES: f64 = 2e7;
+pub(crate) const MAX_READOUT_SAMPLES: f64 = 2e7;
 
 /// Why a run could not be completed.
 #[derive(Debug, thiserror::Error)]

@@ -37,7 +37,7 @@ pub enum Stream {
 
 impl Stream {
     /// The ChaCha stream number of this purpose.
-    pub const fn number(self) -> u64 {
+    pub(crate) const fn number(self) -> u64 {
         self as u64
     }
 }

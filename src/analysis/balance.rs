@@ -17,7 +17,7 @@
 //!   `−Ω_f[i,j]` (the neuron's own reset is not an input), counted in the bin where it arrives.
 //!
 //! Time is cut into bins; in each, the continuous components are averaged over
-//! [`POINTS_PER_BIN`] evenly spaced points and the fast charges are summed and divided by the bin
+//! `POINTS_PER_BIN` evenly spaced points and the fast charges are summed and divided by the bin
 //! width, so both are currents (V/s). The leak is not an input.
 
 use crate::analysis::learning_metrics::{ei_balance, EiBalance};
@@ -27,13 +27,13 @@ use crate::model::network::Network;
 use crate::model::signal::Signal;
 
 /// Points per bin at which the continuous components are evaluated.
-pub const POINTS_PER_BIN: usize = 4;
+pub(crate) const POINTS_PER_BIN: usize = 4;
 
 /// Default bin width, s: resolves the few-millisecond tracking of tight balance.
-pub const DEFAULT_BIN: f64 = 5e-3;
+pub(crate) const DEFAULT_BIN: f64 = 5e-3;
 
 /// Most neurons whose currents are rebuilt (evenly spaced among those asked for).
-pub const MAX_NEURONS: usize = 100;
+pub(crate) const MAX_NEURONS: usize = 100;
 
 /// What drives the neurons during the window.
 #[derive(Clone, Debug)]
@@ -61,7 +61,7 @@ pub struct Currents {
     pub inhibition: Vec<f64>,
 }
 
-/// Rebuilds the E and I currents of `neurons` (at most [`MAX_NEURONS`] of them are used, evenly
+/// Rebuilds the E and I currents of `neurons` (at most `MAX_NEURONS` of them are used, evenly
 /// spaced) over `[start, end)` in bins of `bin` seconds (a last partial bin is dropped).
 ///
 /// `spikes` are every spike of the run in firing order (those before `start` set the filtered

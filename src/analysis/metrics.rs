@@ -83,7 +83,7 @@ pub fn mean_rate_hz(spikes: usize, neurons: usize, duration: f64) -> f64 {
 }
 
 /// Number of spikes of each neuron `0..neurons`; spikes of neurons `≥ neurons` are ignored.
-pub fn per_neuron_counts(spikes: &[Spike], neurons: usize) -> Vec<u64> {
+pub(crate) fn per_neuron_counts(spikes: &[Spike], neurons: usize) -> Vec<u64> {
     let mut counts = vec![0u64; neurons];
     for s in spikes {
         if let Some(c) = counts.get_mut(s.neuron as usize) {

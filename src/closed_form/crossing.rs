@@ -15,22 +15,13 @@ use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
 
 /// Work done by crossing searches, for the run counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CrossingStats {
+pub(crate) struct CrossingStats {
     /// Searches started (neurons that could not be excluded by a cheap bound).
-    pub searches: u64,
+    pub(crate) searches: u64,
     /// Enclosures evaluated over sub-intervals.
-    pub enclosures: u64,
+    pub(crate) enclosures: u64,
     /// Bracketed roots refined to ulp level.
-    pub root_solves: u64,
-}
-
-impl CrossingStats {
-    /// Adds another set of counts to this one.
-    pub fn merge(&mut self, o: &CrossingStats) {
-        self.searches += o.searches;
-        self.enclosures += o.enclosures;
-        self.root_solves += o.root_solves;
-    }
+    pub(crate) root_solves: u64,
 }
 
 /// Bound on the subdivision depth (a piece is never narrower than a few ulps anyway).
@@ -44,7 +35,7 @@ pub(crate) const MARGIN: f64 = 16.0 * f64::EPSILON;
 /// `origin` is the time at which `τ = 0` (the trajectory's interval start, `origin ≤ start`).
 /// At `start` itself a voltage above threshold is a crossing; a voltage exactly at threshold is a
 /// crossing only when it is rising (a neuron left at threshold waits for its dynamics).
-pub fn first_crossing(
+pub(crate) fn first_crossing(
     m: &Membrane,
     tr: &Trajectory,
     threshold: f64,
@@ -79,7 +70,7 @@ enum Piece {
 
 /// Reusable scratch space for crossing searches, so that a warm search allocates nothing.
 #[derive(Clone, Debug, Default)]
-pub struct Searcher {
+pub(crate) struct Searcher {
     stack: Vec<Piece>,
 }
 
@@ -88,7 +79,7 @@ impl Searcher {
     /// times `start − origin` and `end − origin`): the form the kernel uses, which shares these
     /// values among all neurons.
     #[allow(clippy::too_many_arguments)] // the search's inputs; grouping them would only rename
-    pub fn first_crossing_between(
+    pub(crate) fn first_crossing_between(
         &mut self,
         m: &Membrane,
         tr: &Trajectory,

@@ -20,20 +20,20 @@
 /// Highest degree of the polynomial drive inside one interval (cubic splines for inputs, the
 /// degree-4 dense output of the teacher's Dormand–Prince solver, and the polynomial fits of
 /// learned slow currents, [`crate::learning::rule`]).
-pub const MAX_DEGREE: usize = 7;
+pub(crate) const MAX_DEGREE: usize = 7;
 
 /// A closed interval `[lo, hi]` of reals, used for enclosures.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Interval {
+pub(crate) struct Interval {
     /// Lower end.
-    pub lo: f64,
+    pub(crate) lo: f64,
     /// Upper end.
-    pub hi: f64,
+    pub(crate) hi: f64,
 }
 
 impl Interval {
     /// The interval spanned by two values, in either order.
-    pub fn hull(x: f64, y: f64) -> Interval {
+    pub(crate) fn hull(x: f64, y: f64) -> Interval {
         if x <= y {
             Interval { lo: x, hi: y }
         } else {
@@ -43,7 +43,7 @@ impl Interval {
 
     /// `c · [lo, hi]`.
     #[inline]
-    pub fn scale(self, c: f64) -> Interval {
+    pub(crate) fn scale(self, c: f64) -> Interval {
         if c >= 0.0 {
             Interval {
                 lo: c * self.lo,
@@ -59,7 +59,7 @@ impl Interval {
 
     /// Interval sum.
     #[inline]
-    pub fn plus(self, o: Interval) -> Interval {
+    pub(crate) fn plus(self, o: Interval) -> Interval {
         Interval {
             lo: self.lo + o.lo,
             hi: self.hi + o.hi,
@@ -68,14 +68,14 @@ impl Interval {
 
     /// Largest absolute value in the interval.
     #[inline]
-    pub fn mag(self) -> f64 {
+    pub(crate) fn mag(self) -> f64 {
         self.lo.abs().max(self.hi.abs())
     }
 }
 
 /// The two rates that shape every trajectory, and derived constants.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Membrane {
+pub(crate) struct Membrane {
     lambda_v: f64,
     lambda_d: f64,
     /// Time at which `E(τ)` peaks.
@@ -84,37 +84,37 @@ pub struct Membrane {
 
 /// The basis functions evaluated at one local time `τ ≥ 0`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct BasisValues {
+pub(crate) struct BasisValues {
     /// Local time τ (s since the interval start).
-    pub tau: f64,
+    pub(crate) tau: f64,
     /// `e^{-λ_V τ}`.
-    pub leak: f64,
+    pub(crate) leak: f64,
     /// `e^{-λ_d τ}`: the decay factor of every filtered spike train.
-    pub decay: f64,
+    pub(crate) decay: f64,
     /// `R_k(τ)` for `k = 0..=MAX_DEGREE` (entries above the requested degree are 0).
-    pub drive: [f64; MAX_DEGREE + 1],
+    pub(crate) drive: [f64; MAX_DEGREE + 1],
     /// `E(τ)`.
-    pub slow: f64,
+    pub(crate) slow: f64,
 }
 
 /// Exact ranges of the basis functions (and of the derivative's pieces) over `[a, b]`.
 #[derive(Clone, Copy, Debug)]
-pub struct BasisRanges {
+pub(crate) struct BasisRanges {
     /// Range of `e^{-λ_V τ}`.
-    pub leak: Interval,
+    pub(crate) leak: Interval,
     /// Range of `R_k`.
-    pub drive: [Interval; MAX_DEGREE + 1],
+    pub(crate) drive: [Interval; MAX_DEGREE + 1],
     /// Range of `E`.
-    pub slow: Interval,
+    pub(crate) slow: Interval,
     /// Range of `E'(τ) = e^{-λ_d τ} − λ_V E(τ)` (an enclosure, not exact).
-    pub slow_deriv: Interval,
+    pub(crate) slow_deriv: Interval,
     /// Largest magnitudes of leak, slow, and drive `0..=MAX_DEGREE` (for rounding margins).
-    pub mags: [f64; MAX_DEGREE + 3],
+    pub(crate) mags: [f64; MAX_DEGREE + 3],
 }
 
 impl Membrane {
     /// Membrane with leak `lambda_v` and slow/readout decay `lambda_d` (both 1/s, > 0).
-    pub fn new(lambda_v: f64, lambda_d: f64) -> Membrane {
+    pub(crate) fn new(lambda_v: f64, lambda_d: f64) -> Membrane {
         debug_assert!(lambda_v > 0.0 && lambda_d > 0.0);
         let delta = lambda_v - lambda_d;
         let slow_peak = if delta.abs() <= 1e-12 * lambda_v {
@@ -129,18 +129,8 @@ impl Membrane {
         }
     }
 
-    /// Membrane leak λ_V (1/s).
-    pub fn lambda_v(&self) -> f64 {
-        self.lambda_v
-    }
-
-    /// Readout / slow-synapse decay λ_d (1/s).
-    pub fn lambda_d(&self) -> f64 {
-        self.lambda_d
-    }
-
     /// `E(τ) = ∫_0^τ e^{-λ_V(τ-u)} e^{-λ_d u} du`, evaluated without cancellation.
-    pub fn slow_response(&self, tau: f64, leak: f64, decay: f64) -> f64 {
+    pub(crate) fn slow_response(&self, tau: f64, leak: f64, decay: f64) -> f64 {
         let delta = self.lambda_v - self.lambda_d;
         let y = delta * tau;
         if y.abs() > 0.5 {
@@ -153,7 +143,7 @@ impl Membrane {
     }
 
     /// All basis functions at `tau ≥ 0`, up to drive degree `degree`.
-    pub fn values(&self, tau: f64, degree: usize) -> BasisValues {
+    pub(crate) fn values(&self, tau: f64, degree: usize) -> BasisValues {
         let lv = self.lambda_v;
         let x = lv * tau;
         let leak = (-x).exp();
@@ -204,7 +194,7 @@ impl Membrane {
     }
 
     /// Exact ranges of each basis function over `[a.tau, b.tau]` from their endpoint values.
-    pub fn ranges(&self, a: &BasisValues, b: &BasisValues, degree: usize) -> BasisRanges {
+    pub(crate) fn ranges(&self, a: &BasisValues, b: &BasisValues, degree: usize) -> BasisRanges {
         let leak = Interval {
             lo: b.leak,
             hi: a.leak,
@@ -248,21 +238,21 @@ impl Membrane {
 ///
 /// Coefficients above `degree` are ignored.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Trajectory {
+pub(crate) struct Trajectory {
     /// Voltage at the interval start.
-    pub v0: f64,
+    pub(crate) v0: f64,
     /// Coefficients `b_k` of the drive polynomial `Σ b_k u^k` (u = local time).
-    pub drive: [f64; MAX_DEGREE + 1],
+    pub(crate) drive: [f64; MAX_DEGREE + 1],
     /// Amplitude `s` of the slow current `s e^{-λ_d u}` at the interval start.
-    pub slow: f64,
+    pub(crate) slow: f64,
     /// Highest drive degree in use (0 for piecewise-constant input).
-    pub degree: usize,
+    pub(crate) degree: usize,
 }
 
 impl Trajectory {
     /// Voltage at the time the basis was evaluated at.
     #[inline]
-    pub fn value(&self, bv: &BasisValues) -> f64 {
+    pub(crate) fn value(&self, bv: &BasisValues) -> f64 {
         let (b, r) = (&self.drive, &bv.drive);
         let mut v = self.v0 * bv.leak + self.slow * bv.slow + b[0] * r[0];
         for k in 1..=self.degree {
@@ -273,7 +263,7 @@ impl Trajectory {
 
     /// Time derivative of the voltage at the time the basis was evaluated at.
     #[inline]
-    pub fn derivative(&self, m: &Membrane, bv: &BasisValues) -> f64 {
+    pub(crate) fn derivative(&self, m: &Membrane, bv: &BasisValues) -> f64 {
         // R_0' = e^{-λ_V τ}; R_k' = k R_{k-1}; E' = e^{-λ_d τ} − λ_V E.
         let (b, r) = (&self.drive, &bv.drive);
         let mut d =
@@ -287,7 +277,7 @@ impl Trajectory {
     /// Upper bound of the voltage over the interval the ranges describe, and the magnitude of
     /// the summed terms (for rounding margins). The cheap test of the kernel's bound pass.
     #[inline]
-    pub fn upper_bound(&self, r: &BasisRanges) -> (f64, f64) {
+    pub(crate) fn upper_bound(&self, r: &BasisRanges) -> (f64, f64) {
         // Branches, not f64::max: NaN-aware max costs several instructions, and this runs for
         // every neuron at every event.
         #[inline(always)]
@@ -311,7 +301,7 @@ impl Trajectory {
     /// Enclosures of the voltage and of its derivative over the interval the ranges describe,
     /// plus the magnitude of the summed terms (for rounding margins).
     #[inline]
-    pub fn enclose(&self, m: &Membrane, r: &BasisRanges) -> (Interval, Interval, f64) {
+    pub(crate) fn enclose(&self, m: &Membrane, r: &BasisRanges) -> (Interval, Interval, f64) {
         let mut v = r.leak.scale(self.v0).plus(r.slow.scale(self.slow));
         let mut mag = self.v0.abs() * r.leak.mag() + self.slow.abs() * r.slow.mag();
         let mut d = r

@@ -4,5 +4,8 @@
 //! This layer knows nothing of networks or engines; everything above it relies on its contract
 //! (no crossing missed, each skipped piece proven crossing-free).
 
-pub mod crossing;
-pub mod expo;
+pub(crate) mod crossing;
+pub(crate) mod expo;
+
+#[cfg(test)]
+mod tests;

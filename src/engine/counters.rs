@@ -33,7 +33,7 @@ pub struct Counters {
 
 impl Counters {
     /// Adds a crossing search's work.
-    pub fn add_search(&mut self, s: &crate::closed_form::crossing::CrossingStats) {
+    pub(crate) fn add_search(&mut self, s: &crate::closed_form::crossing::CrossingStats) {
         self.searches += s.searches;
         self.enclosures += s.enclosures;
         self.root_solves += s.root_solves;

@@ -5,7 +5,7 @@
 //! kernel is tested against) and [`crate::engine::dense::DenseStepper`] (clock-driven reference).
 
 pub mod actors;
-pub mod control;
+pub(crate) mod control;
 pub mod counters;
 pub mod dense;
 pub mod kernel;

@@ -19,7 +19,7 @@ use std::cmp::Reverse;
 
 /// Kinds of events, in the order they are processed at equal times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventClass {
+pub(crate) enum EventClass {
     /// A neuron's refractory period ends.
     RefractoryEnd,
     /// A delayed fast-connection input arrives.
@@ -32,20 +32,20 @@ pub enum EventClass {
 
 /// Total order of events; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct EventKey {
+pub(crate) struct EventKey {
     /// When.
-    pub time: Time,
+    pub(crate) time: Time,
     /// What kind.
-    pub class: EventClass,
+    pub(crate) class: EventClass,
     /// The neuron concerned (target of a crossing, source of a delivery; 0 otherwise).
-    pub neuron: u32,
+    pub(crate) neuron: u32,
     /// Scheduling order.
-    pub seq: u64,
+    pub(crate) seq: u64,
 }
 
 /// An event known in advance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Event {
+pub(crate) enum Event {
     /// Neuron `neuron`'s predicted threshold crossing (at most one per neuron).
     Crossing {
         /// The neuron.
@@ -82,14 +82,14 @@ impl Event {
 
 /// Priority queue of [`Event`]s ordered by [`EventKey`].
 #[derive(Clone, Debug, Default)]
-pub struct EventQueue {
+pub(crate) struct EventQueue {
     pq: PriorityQueue<Event, Reverse<EventKey>>,
     seq: u64,
 }
 
 impl EventQueue {
     /// An empty queue with room for `capacity` events.
-    pub fn with_capacity(capacity: usize) -> EventQueue {
+    pub(crate) fn with_capacity(capacity: usize) -> EventQueue {
         EventQueue {
             pq: PriorityQueue::with_capacity(capacity),
             seq: 0,
@@ -97,13 +97,13 @@ impl EventQueue {
     }
 
     /// A fresh sequence number (for [`Event::Delivery`] ids).
-    pub fn next_seq(&mut self) -> u64 {
+    pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
     }
 
     /// Schedules `event` at `time`, replacing its previous schedule if it has one.
-    pub fn schedule(&mut self, event: Event, time: Time) {
+    pub(crate) fn schedule(&mut self, event: Event, time: Time) {
         let (class, neuron) = event.class_and_neuron();
         let seq = self.next_seq();
         self.pq.push(
@@ -118,22 +118,22 @@ impl EventQueue {
     }
 
     /// Removes `event` if scheduled.
-    pub fn cancel(&mut self, event: &Event) {
+    pub(crate) fn cancel(&mut self, event: &Event) {
         self.pq.remove(event);
     }
 
     /// The next event and its key, without removing it.
-    pub fn peek(&self) -> Option<(Event, EventKey)> {
+    pub(crate) fn peek(&self) -> Option<(Event, EventKey)> {
         self.pq.peek().map(|(e, k)| (*e, k.0))
     }
 
     /// Time of the next event, or [`Time::NEVER`].
-    pub fn next_time(&self) -> Time {
+    pub(crate) fn next_time(&self) -> Time {
         self.pq.peek().map_or(Time::NEVER, |(_, k)| k.0.time)
     }
 
     /// Removes and returns the next event.
-    pub fn pop(&mut self) -> Option<(Event, EventKey)> {
+    pub(crate) fn pop(&mut self) -> Option<(Event, EventKey)> {
         self.pq.pop().map(|(e, k)| (e, k.0))
     }
 }

@@ -1,5 +1,5 @@
 //! Files in and out: model files ([`model_file`]), run outputs and their atomic writers
-//! ([`record`], [`state_csv`]), learned weights ([`weights_file`]), the network that ran
+//! ([`record`], `state_csv`), learned weights ([`weights_file`]), the network that ran
 //! ([`network_file`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
 //! with the `plot` feature).
 
@@ -9,5 +9,5 @@ pub mod model_file;
 pub mod network_file;
 pub mod record;
 pub mod run_dir;
-pub mod state_csv;
+pub(crate) mod state_csv;
 pub mod weights_file;

@@ -1,6 +1,6 @@
 //! Run outputs: `spikes.csv`, `readout.csv`, `network.json` and `summary.json` (the contract
-//! in docs/model-format.md, "Running"), each written atomically; [`RUN_OUTPUTS`], the one list
-//! of every file ebnsim writes into a run directory, and [`remove_stale_outputs`], which keeps
+//! in docs/model-format.md, "Running"), each written atomically; `RUN_OUTPUTS`, the one list
+//! of every file ebnsim writes into a run directory, and `remove_stale_outputs`, which keeps
 //! a directory from mixing two runs.
 //!
 //! Why: these files are what users, scripts and the validation against other simulators read,
@@ -38,16 +38,16 @@ pub const READOUT_CSV: &str = "readout.csv";
 /// File name of the run summary inside a run directory.
 pub const SUMMARY_JSON: &str = "summary.json";
 /// File name of the state monitor's samples inside a run directory.
-pub const STATE_CSV: &str = "state.csv";
+pub(crate) const STATE_CSV: &str = "state.csv";
 /// File name of the state monitor's samples at spikes (`at_spikes`) inside a run directory.
-pub const STATE_AT_SPIKES_CSV: &str = "state_at_spikes.csv";
+pub(crate) const STATE_AT_SPIKES_CSV: &str = "state_at_spikes.csv";
 
 /// Every file ebnsim writes into a run directory: [`SPIKES_CSV`], [`READOUT_CSV`],
 /// [`SUMMARY_JSON`], [`NETWORK_JSON`], [`WEIGHTS_JSON`], [`LEARNING_CURVE_CSV`] and
 /// [`STATE_CSV`], [`STATE_AT_SPIKES_CSV`]. A run writes some of them and removes the others
 /// ([`remove_stale_outputs`]), so a directory always holds the files of one run. Figures
 /// (`ebnsim plot`, in `figures/` by default) and any other file are left alone.
-pub const RUN_OUTPUTS: [&str; 8] = [
+pub(crate) const RUN_OUTPUTS: [&str; 8] = [
     SPIKES_CSV,
     READOUT_CSV,
     SUMMARY_JSON,
@@ -63,7 +63,7 @@ pub const RUN_OUTPUTS: [&str; 8] = [
 /// by `learn` would otherwise leave its `weights.json` and `learning_curve.csv`, which
 /// `ebnsim plot` would draw next to the new run). Absent files are fine; an entry of that name
 /// that is a directory is left alone; a file that cannot be removed is an error naming it.
-pub fn remove_stale_outputs(dir: &Path, keep: &[&str]) -> Result<(), OutputError> {
+pub(crate) fn remove_stale_outputs(dir: &Path, keep: &[&str]) -> Result<(), OutputError> {
     for name in RUN_OUTPUTS.iter().filter(|n| !keep.contains(n)) {
         let path = dir.join(name);
         match fs::symlink_metadata(&path) {
@@ -145,7 +145,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 
 /// Writes `spikes.csv`: header `time,neuron`, then one row per spike in the given (firing)
 /// order; `time` in seconds in shortest round-trip form, `neuron` 0-based.
-pub fn write_spikes_csv(path: &Path, spikes: &[Spike]) -> Result<(), OutputError> {
+pub(crate) fn write_spikes_csv(path: &Path, spikes: &[Spike]) -> Result<(), OutputError> {
     write_atomic(path, |w| {
         w.write_all(b"time,neuron\n")?;
         for s in spikes {
@@ -242,7 +242,7 @@ impl Readout {
 ///
 /// A readout whose vectors do not match `times.len() × dims` is refused (an `InvalidInput`
 /// error naming `path`, nothing written).
-pub fn write_readout_csv(path: &Path, readout: &Readout) -> Result<(), OutputError> {
+pub(crate) fn write_readout_csv(path: &Path, readout: &Readout) -> Result<(), OutputError> {
     if !readout.is_consistent() {
         return Err(output_error(
             path,
@@ -282,7 +282,7 @@ pub fn write_readout_csv(path: &Path, readout: &Readout) -> Result<(), OutputErr
 
 /// Writes `value` as pretty-printed JSON with a trailing newline. Non-finite floats become
 /// `null` (JSON has no NaN or infinity).
-pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), OutputError> {
+pub(crate) fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), OutputError> {
     write_atomic(path, |w| {
         serde_json::to_writer_pretty(&mut *w, value)?;
         w.write_all(b"\n")
@@ -354,10 +354,10 @@ impl Default for Summary {
 }
 
 /// Writes a run directory: creates `dir` (and its parents) if needed, then writes
-/// [`SPIKES_CSV`], [`READOUT_CSV`], [`STATE_CSV`] (when a state monitor ran) and
-/// [`STATE_AT_SPIKES_CSV`] (when it sampled at spikes), [`NETWORK_JSON`] (`network`, see
-/// [`crate::io::network_file`]), removes the other [`RUN_OUTPUTS`] left by an earlier run
-/// ([`remove_stale_outputs`]) and, last, writes [`SUMMARY_JSON`] — so a `summary.json` newer
+/// [`SPIKES_CSV`], [`READOUT_CSV`], `state.csv` (when a state monitor ran) and
+/// `state_at_spikes.csv` (when it sampled at spikes), [`NETWORK_JSON`] (`network`, see
+/// [`crate::io::network_file`]), removes the other `RUN_OUTPUTS` left by an earlier run
+/// (`remove_stale_outputs`) and, last, writes [`SUMMARY_JSON`] — so a `summary.json` newer
 /// than the other files marks a complete run of its own. Each file is written atomically; the
 /// first error stops and is returned (files written before it stay).
 pub fn write_run(

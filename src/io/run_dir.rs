@@ -129,7 +129,7 @@ pub struct RunFiles {
 }
 
 /// Reads every run file present in `dir` ([`READOUT_CSV`], [`SPIKES_CSV`],
-/// [`LEARNING_CURVE_CSV`], [`SUMMARY_JSON`]); absent files are `None`. Fails on the first
+/// `LEARNING_CURVE_CSV`, [`SUMMARY_JSON`]); absent files are `None`. Fails on the first
 /// malformed file, or with [`RunDirError::NotARunDir`] when none is present.
 pub fn read_run_dir(dir: &Path) -> Result<RunFiles, RunDirError> {
     fn opt<T>(
@@ -242,7 +242,7 @@ fn csv<'a>(
 /// Reads `readout.csv`: header `time,xhat0,…,xhat{d-1}` optionally followed by
 /// `,x0,…,x{d-1}` (the target), then one row of numbers per sample, times finite and
 /// non-decreasing.
-pub fn read_readout(path: &Path) -> Result<Readout, RunDirError> {
+pub(crate) fn read_readout(path: &Path) -> Result<Readout, RunDirError> {
     let text = read_text(path)?;
     let hint = "time,xhat0,…,xhat{d-1}[,x0,…,x{d-1}]";
     let (header, mut rows) = csv(path, &text, hint)?;
@@ -282,7 +282,7 @@ pub fn read_readout(path: &Path) -> Result<Readout, RunDirError> {
 
 /// Reads `spikes.csv`: header `time,neuron`, then one row per spike (time in seconds, finite;
 /// neuron a 0-based index).
-pub fn read_spikes(path: &Path) -> Result<Vec<Spike>, RunDirError> {
+pub(crate) fn read_spikes(path: &Path) -> Result<Vec<Spike>, RunDirError> {
     let text = read_text(path)?;
     let (header, mut rows) = csv(path, &text, "time,neuron")?;
     if header != "time,neuron" {
@@ -309,7 +309,7 @@ pub fn read_spikes(path: &Path) -> Result<Vec<Spike>, RunDirError> {
 
 /// Reads `learning_curve.csv`: header `time,phase,field_error,window_nrmse`, then one row per
 /// point (time finite; phase a 0-based index; the errors numbers, `NaN` allowed).
-pub fn read_learning_curve(path: &Path) -> Result<Vec<CurvePoint>, RunDirError> {
+pub(crate) fn read_learning_curve(path: &Path) -> Result<Vec<CurvePoint>, RunDirError> {
     let hint = "time,phase,field_error,window_nrmse";
     let text = read_text(path)?;
     let (header, mut rows) = csv(path, &text, hint)?;
@@ -340,7 +340,7 @@ pub fn read_learning_curve(path: &Path) -> Result<Vec<CurvePoint>, RunDirError> 
 /// Reads the fields figures need from `summary.json`: `neurons`, `dims`, `duration` and, when
 /// present, `phases` (each with `name`, `start_time`, `duration`, and optionally
 /// `feedback_gain` and `learning_rate`, 0 when absent).
-pub fn read_summary(path: &Path) -> Result<RunSummary, RunDirError> {
+pub(crate) fn read_summary(path: &Path) -> Result<RunSummary, RunDirError> {
     let text = read_text(path)?;
     let err = |field: &str, expected: &str, got: String| RunDirError::Json {
         file: path.to_path_buf(),

@@ -12,7 +12,7 @@ use std::path::Path;
 /// Writes [`STATE_CSV`] atomically: header `time,` then the record's columns (`v_0,v_3,r_0,r_3`:
 /// variables in the order given, neurons in the order given), one row per sample, floats in
 /// shortest round-trip form.
-pub fn write_state_csv(path: &Path, state: &StateRecord) -> Result<(), OutputError> {
+pub(crate) fn write_state_csv(path: &Path, state: &StateRecord) -> Result<(), OutputError> {
     write_atomic(path, |w| {
         w.write_all(b"time")?;
         for c in &state.columns {

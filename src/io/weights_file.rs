@@ -30,10 +30,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The `format` field.
-pub const FORMAT: &str = "ebnsim-weights";
+pub(crate) const FORMAT: &str = "ebnsim-weights";
 
 /// The `version` this crate writes and reads.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// File name of the learned weights inside a run directory.
 pub const WEIGHTS_JSON: &str = "weights.json";
@@ -119,7 +119,7 @@ struct RawBasis {
 }
 
 /// The model-file name of a basis kind: `linear`, `rbf_grid`, `monomials`, `tanh_random`.
-pub fn basis_kind(basis: &Basis) -> &'static str {
+pub(crate) fn basis_kind(basis: &Basis) -> &'static str {
     match basis {
         Basis::Linear { .. } => "linear",
         Basis::RbfGrid { .. } => "rbf_grid",

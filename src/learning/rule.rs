@@ -12,7 +12,7 @@
 //! ([`Plastic::set_learned_offsets`]). The actor receives, for every inter-event interval
 //! of the kernel, the readout at the interval start (between events `x̂(t) = x̂(t₀) e^{−λ_d(t−t₀)}`
 //! exactly) and integrates `∫ e Ψᵀ dt` against the teacher's dense output by Gauss–Legendre
-//! quadrature (8 nodes per piece of at most [`MAX_PIECE`] s: exact to rounding for these smooth
+//! quadrature (8 nodes per piece of at most `MAX_PIECE` s: exact to rounding for these smooth
 //! integrands). Weights change only at learning epochs (operator splitting: within an epoch the
 //! weights are constant; the splitting error is O(η · epoch²)).
 //!
@@ -27,7 +27,7 @@ use crate::model::teacher::Target;
 use crate::time::Time;
 
 /// Longest piece of an interval integrated with one 8-node Gauss–Legendre rule, s.
-pub const MAX_PIECE: f64 = 2e-3;
+pub(crate) const MAX_PIECE: f64 = 2e-3;
 
 /// 8-point Gauss–Legendre nodes on [−1, 1] (positive half) and weights.
 const GL_NODES: [f64; 4] = [
@@ -93,7 +93,7 @@ impl Learner {
     }
 
     /// Replaces `U` (row-major d × N_b), e.g. to continue learning from a weights file.
-    pub fn set_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
+    pub(crate) fn set_weights(&mut self, u: &[f64]) -> Result<(), BuildError> {
         if u.len() != self.u.len() || u.iter().any(|x| !x.is_finite()) {
             return Err(BuildError::new(
                 "weights",

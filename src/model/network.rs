@@ -46,7 +46,7 @@ pub enum Weights {
 }
 
 /// Largest N for which dense N×N weights are built (2·N² f64 ≈ 4 GiB at this size).
-pub const MAX_DENSE_NEURONS: usize = 16_384;
+pub(crate) const MAX_DENSE_NEURONS: usize = 16_384;
 
 /// An EBN ready to simulate. Immutable; build with [`NetworkBuilder`].
 #[derive(Clone, Debug, PartialEq)]
@@ -487,7 +487,7 @@ impl Network {
     }
     /// Replaces the d×d slow core `M` of low-rank weights (`Ω_s = Dᵀ M D`): how learned linear
     /// weights and the feedback gain enter (`M = L + U − K I`).
-    pub fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
+    pub(crate) fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
         let d = self.d;
         let Weights::LowRank { core: c } = &mut self.weights else {
             return Err(BuildError::new(
@@ -508,7 +508,7 @@ impl Network {
     }
 
     /// The d×d slow core `M` of low-rank weights (row-major), if the weights are low-rank.
-    pub fn slow_core(&self) -> Option<&[f64]> {
+    pub(crate) fn slow_core(&self) -> Option<&[f64]> {
         match &self.weights {
             Weights::LowRank { core } => Some(core),
             Weights::Dense { .. } => None,
@@ -568,7 +568,7 @@ impl Network {
     }
 
     /// Initial voltages for a target starting at `x0` with an empty readout: `V_i = D_iᵀ x0`.
-    pub fn initial_voltages(&self, x0: &[f64]) -> Vec<f64> {
+    pub(crate) fn initial_voltages(&self, x0: &[f64]) -> Vec<f64> {
         (0..self.n)
             .map(|i| self.decoder(i).iter().zip(x0).map(|(a, b)| a * b).sum())
             .collect()

@@ -4,7 +4,7 @@
 //! (a natural cubic spline through random knots) — is a sequence of polynomial segments of degree
 //! ≤ 3. Segment starts are *knots*: events of the exact engine, where the drive polynomial changes.
 //! Inside a segment the exact engine needs the polynomial re-expanded around the current interval
-//! start, which [`Signal::local_polynomial`] does exactly (a Taylor shift).
+//! start, which `Signal::local_polynomial` does exactly (a Taylor shift).
 
 use crate::closed_form::expo::MAX_DEGREE;
 use crate::error::BuildError;
@@ -308,7 +308,7 @@ impl Signal {
 
     /// A signal from flat polynomial segments `(start, degree, coeffs)` with
     /// `coeffs[k * dims + j]` the coefficient of `(t − start)^k` in component `j` (the layout of
-    /// [`Signal::local_polynomial`] and of the teacher's dense output).
+    /// `Signal::local_polynomial` and of the teacher's dense output).
     pub fn from_polynomials<'a>(
         dims: usize,
         segments: impl IntoIterator<Item = (f64, usize, &'a [f64])>,
@@ -394,12 +394,12 @@ impl Signal {
     }
 
     /// Index of the segment that contains `t` (the last segment starting at or before `t`).
-    pub fn segment_at(&self, t: f64) -> usize {
+    pub(crate) fn segment_at(&self, t: f64) -> usize {
         self.starts.partition_point(|&s| s <= t).saturating_sub(1)
     }
 
     /// The first knot strictly after `t`, or +∞.
-    pub fn next_knot_after(&self, t: f64) -> f64 {
+    pub(crate) fn next_knot_after(&self, t: f64) -> f64 {
         let i = self.starts.partition_point(|&s| s <= t);
         self.starts.get(i).copied().unwrap_or(f64::INFINITY)
     }
@@ -422,7 +422,7 @@ impl Signal {
     /// Coefficients of `c(t0 + u) = Σ_k out[k][j] u^k` in the segment containing `t0`, valid until
     /// the next knot; returns the segment's degree. `out` is `(MAX_DEGREE+1) × d`, flattened
     /// `out[k * d + j]`; entries above the degree are set to 0.
-    pub fn local_polynomial(&self, t0: f64, out: &mut [f64]) -> usize {
+    pub(crate) fn local_polynomial(&self, t0: f64, out: &mut [f64]) -> usize {
         let seg = self.segment_at(t0);
         let deg = self.degrees[seg];
         let s0 = t0 - self.starts[seg];
@@ -444,7 +444,7 @@ impl Signal {
 
 /// Re-expands `Σ_k p_k (s + u)^k` as a polynomial in `u`: coefficient of `u^m` is
 /// `Σ_{k≥m} C(k, m) p_k s^{k−m}` (exact up to rounding; degree ≤ [`MAX_DEGREE`]).
-pub fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
+pub(crate) fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
     let mut out = [0.0; STRIDE];
     for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
         // C(k, m) by the recurrence C(k, m) = C(k−1, m)·k/(k−m).

@@ -10,7 +10,7 @@
 //! # The construction (Van Loan's augmented matrix)
 //!
 //! Inside one input segment starting at the knot `t_s`, the input is a polynomial of degree `p`
-//! in `τ = t − t_s`: `c(t_s + τ) = Σ_{k=0..p} c_k τ^k` (see [`Signal::local_polynomial`]).
+//! in `τ = t − t_s`: `c(t_s + τ) = Σ_{k=0..p} c_k τ^k` (see `Signal::local_polynomial`).
 //! Introduce `p + 1` auxiliary variables `y_m(τ) = τ^(p−m) / (p−m)!`, `m = 0..p`. They obey the
 //! linear system `y' = J y` with `J` the nilpotent shift (`J[m][m+1] = 1`, zeros elsewhere) and
 //! `y(0) = e_p` (only `y_p = 1` is non-zero). With the d×(p+1) matrix `C[:, m] = (p−m)! c_(p−m)`

@@ -11,7 +11,7 @@ use crate::model::signal::taylor_shift;
 
 /// What a neuron can be told.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Message {
+pub(crate) enum Message {
     /// A presynaptic spike: the voltage drops by `fast` now, and the slow current (decaying at
     /// λ_d) grows by `slow`.
     Synaptic {
@@ -37,7 +37,7 @@ pub enum Message {
 
 /// One neuron's state.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Neuron {
+pub(crate) struct Neuron {
     origin: f64,
     trajectory: Trajectory,
     threshold: f64,
@@ -47,7 +47,7 @@ pub struct Neuron {
 
 impl Neuron {
     /// A neuron at voltage `v0` at t = 0, with no drive and no slow current.
-    pub fn new(v0: f64, threshold: f64) -> Neuron {
+    pub(crate) fn new(v0: f64, threshold: f64) -> Neuron {
         Neuron {
             origin: 0.0,
             trajectory: Trajectory {
@@ -60,7 +60,7 @@ impl Neuron {
     }
 
     /// Brings the state forward to `t ≥` its origin (exactly, in closed form).
-    pub fn advance(&mut self, m: &Membrane, t: f64) {
+    pub(crate) fn advance(&mut self, m: &Membrane, t: f64) {
         let tau = t - self.origin;
         if tau == 0.0 {
             return;
@@ -78,7 +78,7 @@ impl Neuron {
     }
 
     /// Handles `msg` arriving at time `t`.
-    pub fn handle(&mut self, m: &Membrane, t: f64, msg: Message) {
+    pub(crate) fn handle(&mut self, m: &Membrane, t: f64, msg: Message) {
         self.advance(m, t);
         match msg {
             Message::Synaptic { fast, slow } => {
@@ -97,12 +97,12 @@ impl Neuron {
     }
 
     /// How far above threshold the neuron is at its origin (negative when below).
-    pub fn overshoot(&self) -> f64 {
+    pub(crate) fn overshoot(&self) -> f64 {
         self.trajectory.v0 - self.threshold
     }
 
     /// Voltage at `t ≥` origin.
-    pub fn voltage_at(&self, m: &Membrane, t: f64) -> f64 {
+    pub(crate) fn voltage_at(&self, m: &Membrane, t: f64) -> f64 {
         if self.clamped {
             return self.trajectory.v0;
         }
@@ -111,7 +111,7 @@ impl Neuron {
     }
 
     /// The first crossing in `[from, horizon]` if nothing else happens (see [`first_crossing`]).
-    pub fn next_crossing(
+    pub(crate) fn next_crossing(
         &self,
         m: &Membrane,
         from: f64,

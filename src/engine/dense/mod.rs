@@ -18,8 +18,8 @@
 //!
 //! 1. **Continuous dynamics** over the step, by [`Integrator`]:
 //!    - [`Integrator::Exponential`]: the closed-form solution of
-//!      `V' = −λ_V V + D_iᵀ c(t) + s_i e^{−λ_d u}` over `u ∈ [0, dt]` ([`crate::closed_form::expo`]), with
-//!      the input polynomial of the segment containing `t_n` ([`Signal::local_polynomial`]) held
+//!      `V' = −λ_V V + D_iᵀ c(t) + s_i e^{−λ_d u}` over `u ∈ [0, dt]` (`closed_form::expo`), with
+//!      the input polynomial of the segment containing `t_n` (`Signal::local_polynomial`) held
 //!      over the whole step (a knot strictly inside a step takes effect at the next step start)
 //!      and the slow amplitude `s_i = Σ_j Ω_s[i,j] r_j(t_n)` decaying exactly with the filtered
 //!      spike trains. Without knots inside steps this is the exact voltage at `t_{n+1}`.
@@ -210,7 +210,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 impl DenseStepper {
     /// A stepper for `network` driven by `input` (d components), with the readout starting empty
-    /// (`r = 0`) and the voltages at [`Network::initial_voltages`]`(x0)`.
+    /// (`r = 0`) and the voltages at `Network::initial_voltages(x0)`.
     ///
     /// Errors name the field: `simulate.dt` (not finite and positive), `target.initial` (`x0`
     /// not of length d) or `target.initial[l]` (not finite), `input` (not d components),

@@ -161,7 +161,7 @@ impl Plastic for Kernel {
 
     /// Adds (or removes) a learned slow current `U Ψ(x̂)` from the current time on; neuron i
     /// receives `D_iᵀ U Ψ(x̂(t))`, fitted by polynomials in time after every event
-    /// ([`LearnedCurrent::fit_into`]).
+    /// (`LearnedCurrent::fit_into`).
     fn set_learned_current(&mut self, learned: Option<LearnedCurrent>) -> Result<(), BuildError> {
         if let Some(l) = &learned {
             l.check_fits(self.d, self.n)?;

@@ -6,8 +6,8 @@
 //! over all neurons and finds the next spike as **one arg-min** over a pass that:
 //!
 //! 1. bounds each neuron's voltage over `[now, next known event]` in O(1) from the exact ranges of
-//!    the shared basis functions ([`crate::closed_form::expo`]) — most neurons are proven crossing-free here;
-//! 2. runs the certified search ([`crate::closed_form::crossing`]) on the few candidates, nearest to threshold
+//!    the shared basis functions (`closed_form::expo`) — most neurons are proven crossing-free here;
+//! 2. runs the certified search (`closed_form::crossing`) on the few candidates, nearest to threshold
 //!    first, shrinking the horizon to the earliest crossing found so far.
 //!
 //! With low-rank weights a spike costs O(N·d) (`V_k −= D_kᵀD_j`), the slow currents are

@@ -49,18 +49,18 @@ mod phase_plane;
 pub use phase_plane::*;
 
 /// File name of the readout figure written by [`plot_run`].
-pub const READOUT_SVG: &str = "readout.svg";
+pub(crate) const READOUT_SVG: &str = "readout.svg";
 /// File name of the before/after figure written by [`plot_run`].
-pub const BEFORE_AFTER_SVG: &str = "before_after.svg";
+pub(crate) const BEFORE_AFTER_SVG: &str = "before_after.svg";
 /// File name of the raster figure written by [`plot_run`].
-pub const RASTER_SVG: &str = "raster.svg";
+pub(crate) const RASTER_SVG: &str = "raster.svg";
 /// File name of the learning-curve figure written by [`plot_run`].
-pub const LEARNING_CURVE_SVG: &str = "learning_curve.svg";
+pub(crate) const LEARNING_CURVE_SVG: &str = "learning_curve.svg";
 /// File name of the phase-plane figure written by [`plot_run`].
-pub const PHASE_PLANE_SVG: &str = "phase_plane.svg";
+pub(crate) const PHASE_PLANE_SVG: &str = "phase_plane.svg";
 /// Every figure [`plot_run`] draws; it removes from its output directory those it does not
 /// draw this time (left by plotting an earlier, different run into the same directory).
-pub const FIGURES: [&str; 5] = [
+pub(crate) const FIGURES: [&str; 5] = [
     READOUT_SVG,
     BEFORE_AFTER_SVG,
     RASTER_SVG,
@@ -70,9 +70,9 @@ pub const FIGURES: [&str; 5] = [
 /// Default length of the windows drawn by [`plot_run`], s.
 pub const DEFAULT_WINDOW: f64 = 10.0;
 /// Most dimensions drawn by the time-series figures (one panel each).
-pub const MAX_PANELS: usize = 4;
+pub(crate) const MAX_PANELS: usize = 4;
 /// Most neurons shown in a raster: beyond it every k-th neuron is shown.
-pub const MAX_RASTER_NEURONS: usize = 200;
+pub(crate) const MAX_RASTER_NEURONS: usize = 200;
 
 /// A figure that could not be drawn or written.
 #[derive(Debug, thiserror::Error)]
@@ -206,15 +206,15 @@ const TICK: RGBColor = RGBColor(20, 20, 20);
 /// Draws every figure that the run directory `dir`'s files allow into `out` (created if
 /// missing), and returns the files written, in this order:
 ///
-/// - [`READOUT_SVG`] (readout.csv): the last `window` seconds of the run, phases marked;
-/// - [`BEFORE_AFTER_SVG`] (readout.csv and ≥ 2 phases in summary.json): the first seconds of
+/// - `READOUT_SVG` (readout.csv): the last `window` seconds of the run, phases marked;
+/// - `BEFORE_AFTER_SVG` (readout.csv and ≥ 2 phases in summary.json): the first seconds of
 ///   the first phase against the first seconds of the phase after the last training phase (the
 ///   last phase when every phase trains), both `min(window, the two phases' durations)` long;
-/// - [`RASTER_SVG`] (spikes.csv): the last `window` seconds;
-/// - [`LEARNING_CURVE_SVG`] (a non-empty learning_curve.csv);
-/// - [`PHASE_PLANE_SVG`] (readout.csv with d ≥ 2): the last `window` seconds.
+/// - `RASTER_SVG` (spikes.csv): the last `window` seconds;
+/// - `LEARNING_CURVE_SVG` (a non-empty learning_curve.csv);
+/// - `PHASE_PLANE_SVG` (readout.csv with d ≥ 2): the last `window` seconds.
 ///
-/// Figures of [`FIGURES`] it does not draw are removed from `out`, so that `out` never shows
+/// Figures of `FIGURES` it does not draw are removed from `out`, so that `out` never shows
 /// the figures of two runs.
 ///
 /// Errors: a malformed run file, an invalid `window`, or a figure that cannot be drawn,

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// Writes a spike raster over `window` (neurons `0..neurons`; beyond [`MAX_RASTER_NEURONS`]
+/// Writes a spike raster over `window` (neurons `0..neurons`; beyond `MAX_RASTER_NEURONS`
 /// every k-th neuron) next to a histogram of all inter-spike intervals inside the window (every
 /// neuron; log-spaced bins on a log ms axis). `neurons` is raised to cover the largest index in
 /// `spikes`. An empty window gives an empty raster, not an error.

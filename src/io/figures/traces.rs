@@ -140,7 +140,7 @@ pub(super) fn check_samples(path: &Path, readout: &Readout, w: Window) -> Result
 }
 
 /// Writes the readout `x̂` against the teacher `x` (if the readout has one) over `window`, one
-/// panel per dimension (the first [`MAX_PANELS`]): teacher dashed grey, readout coloured.
+/// panel per dimension (the first `MAX_PANELS`): teacher dashed grey, readout coloured.
 /// `phases` (may be empty) mark phase starts inside the window with dashed lines, and name each
 /// phase at the top of the first panel.
 ///
@@ -191,7 +191,7 @@ pub fn readout_figure(
 
 /// Writes two windows of the readout side by side, `titles[0]` over `before` on the left and
 /// `titles[1]` over `after` on the right (e.g. the first seconds of training and the first
-/// seconds after learning), one row per dimension (the first [`MAX_PANELS`]) with the same y
+/// seconds after learning), one row per dimension (the first `MAX_PANELS`) with the same y
 /// range in both columns.
 ///
 /// Errors: an invalid window, fewer than 2 samples in one, or the file cannot be written.

@@ -3,16 +3,16 @@
 use super::*;
 
 /// Default `epoch` of a phase, s: learned weights are updated at multiples of it.
-pub const DEFAULT_EPOCH: f64 = 1e-3;
+pub(crate) const DEFAULT_EPOCH: f64 = 1e-3;
 
 /// Default same-instant cascade limit of a learning model: `max(N, 1000)` spikes.
-pub const DEFAULT_LEARNING_CASCADE_LIMIT: usize = 1000;
+pub(crate) const DEFAULT_LEARNING_CASCADE_LIMIT: usize = 1000;
 
 /// Most phases a learning model may have.
-pub const MAX_PHASES: usize = 1000;
+pub(crate) const MAX_PHASES: usize = 1000;
 
 /// Whether a parsed TOML document is a learning model (it has `[basis]` or `[[phase]]`).
-pub fn is_learning_table(table: &toml::Table) -> bool {
+pub(crate) fn is_learning_table(table: &toml::Table) -> bool {
     table.contains_key("phase") || table.contains_key("basis")
 }
 
@@ -108,7 +108,7 @@ pub struct TargetSpec {
 
 impl TargetSpec {
     /// The value of parameter `name` (defaults filled in).
-    pub fn parameter(&self, name: &str) -> Option<f64> {
+    pub(crate) fn parameter(&self, name: &str) -> Option<f64> {
         self.parameters
             .iter()
             .find(|(n, _)| n == name)
@@ -163,7 +163,7 @@ impl TargetSpec {
 
     /// Whether the target oscillates without input (van_der_pol, pendulum): phases without
     /// input or feedback report period and amplitude errors.
-    pub fn oscillates(&self) -> bool {
+    pub(crate) fn oscillates(&self) -> bool {
         use crate::model::dynamics::TargetKind;
         matches!(self.kind, TargetKind::VanDerPol | TargetKind::Pendulum)
     }

@@ -36,7 +36,7 @@
 //! are errors ([`ModelError`]) whose message starts with the file, names the field by its path
 //! (`network.decoder[1]`, `input.times[2]`, `simulate.duration`), what was expected and what was
 //! found. Parsing never panics and refuses sizes that would allocate absurd memory
-//! ([`MAX_NEURONS`], [`MAX_DIMS`], [`MAX_DECODER_ENTRIES`], [`MAX_INPUT_SAMPLES`]).
+//! (`MAX_NEURONS`, `MAX_DIMS`, `MAX_DECODER_ENTRIES`, `MAX_INPUT_SAMPLES`).
 
 use std::path::Path;
 
@@ -69,26 +69,26 @@ use record::*;
 
 /// Largest `network.neurons` a model file may ask for (a random decoder of this size is drawn in
 /// memory).
-pub const MAX_NEURONS: usize = 10_000_000;
+pub(crate) const MAX_NEURONS: usize = 10_000_000;
 
 /// Largest `network.dims` a model file may ask for (d×d matrices are stored densely).
-pub const MAX_DIMS: usize = 1_000;
+pub(crate) const MAX_DIMS: usize = 1_000;
 
 /// Largest decoder, in entries (`neurons × dims`), a model file may ask for (400 MB of f64).
-pub const MAX_DECODER_ENTRIES: usize = 50_000_000;
+pub(crate) const MAX_DECODER_ENTRIES: usize = 50_000_000;
 
 /// Largest number of random knot values (`knots × dims`) of a `smooth_random` input, where
 /// `knots = ceil(simulate.duration / input.correlation_time) + 1`.
-pub const MAX_INPUT_SAMPLES: usize = 5_000_000;
+pub(crate) const MAX_INPUT_SAMPLES: usize = 5_000_000;
 
 /// Default `network.lambda_d`, 1/s.
-pub const DEFAULT_LAMBDA_D: f64 = 10.0;
+pub(crate) const DEFAULT_LAMBDA_D: f64 = 10.0;
 
 /// Most values (sample times × neurons × variables) `record.state` may ask for over the run.
-pub const MAX_STATE_SAMPLES: usize = 20_000_000;
+pub(crate) const MAX_STATE_SAMPLES: usize = 20_000_000;
 
 /// Default `record.readout_dt`, s.
-pub const DEFAULT_READOUT_DT: f64 = 1e-3;
+pub(crate) const DEFAULT_READOUT_DT: f64 = 1e-3;
 
 /// A model file, validated and ready to run.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,10 +184,10 @@ pub struct Simulate {
 /// What to record (`[record]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
-    /// Sampling interval of the readout, s (finite, > 0; default [`DEFAULT_READOUT_DT`]).
+    /// Sampling interval of the readout, s (finite, > 0; default `DEFAULT_READOUT_DT`).
     pub readout_dt: f64,
     /// `record.state`: a state monitor (state.csv), validated against the network and the
-    /// duration (at most [`MAX_STATE_SAMPLES`] values); `None` when absent.
+    /// duration (at most `MAX_STATE_SAMPLES` values); `None` when absent.
     pub state: Option<crate::monitor::StateMonitorSpec>,
 }
 

@@ -42,7 +42,7 @@ pub struct Phase {
     /// `kill_neurons` (default none): these neurons (indices) are removed at the phase start,
     /// after `kill_fraction`'s draw.
     pub kill_neurons: Vec<usize>,
-    /// `epoch`, s (default [`DEFAULT_EPOCH`]).
+    /// `epoch`, s (default `DEFAULT_EPOCH`).
     pub epoch: f64,
     /// `noise = { sigma, interval }`: voltage noise during the phase (none by default).
     pub noise: Option<PhaseNoise>,
@@ -67,22 +67,22 @@ pub struct Phase {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BasinTest {
     /// Starts per dimension (cell centres of a regular grid over `range`), `per_dim^d` ≤
-    /// [`MAX_BASIN_STARTS`].
+    /// `MAX_BASIN_STARTS`.
     pub per_dim: usize,
     /// How long each start runs, s.
     pub duration: f64,
     /// `[lo, hi]` per dimension of the grid; `None`: the box of the training states so far.
     pub range: Option<(f64, f64)>,
     /// Largest distance (max norm) between the network's and the target's end states for a
-    /// start to count as correct (default [`DEFAULT_BASIN_TOLERANCE`]).
+    /// start to count as correct (default `DEFAULT_BASIN_TOLERANCE`).
     pub tolerance: f64,
 }
 
 /// Most starts of a basin test.
-pub const MAX_BASIN_STARTS: usize = 10_000;
+pub(crate) const MAX_BASIN_STARTS: usize = 10_000;
 
 /// Default `basins.tolerance`, state units.
-pub const DEFAULT_BASIN_TOLERANCE: f64 = 0.15;
+pub(crate) const DEFAULT_BASIN_TOLERANCE: f64 = 0.15;
 
 /// Voltage noise of a phase.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,12 +90,12 @@ pub struct PhaseNoise {
     /// Amplitude σ, V/√s (the voltage gains variance σ² per second, as with white noise).
     pub sigma: f64,
     /// Length of the constant pieces of the exact kernel's noise current, s (default
-    /// [`DEFAULT_NOISE_INTERVAL`]; the dense stepper draws once per step).
+    /// `DEFAULT_NOISE_INTERVAL`; the dense stepper draws once per step).
     pub interval: f64,
 }
 
 /// Default `noise.interval` of a phase, s.
-pub const DEFAULT_NOISE_INTERVAL: f64 = 1e-4;
+pub(crate) const DEFAULT_NOISE_INTERVAL: f64 = 1e-4;
 
 impl Phase {
     /// A phase without input, feedback or learning, continuing from the previous one (every

@@ -22,11 +22,11 @@
 //!
 //! The readout and the teacher are sampled every `record.readout_dt` on one global grid.
 //! Metrics per phase: `nrmse` (readout vs teacher), `mean_rate_hz` and `cv_isi` of the alive
-//! neurons, `ei_balance` over the phase's last [`EI_WINDOW`] seconds ([`crate::analysis::balance`]), and
+//! neurons, `ei_balance` over the phase's last `EI_WINDOW` seconds ([`crate::analysis::balance`]), and
 //! for oscillating targets in phases with zero input and K = 0, `nrmse_1s`,
 //! `period_error` and `amplitude_error` (for Lorenz: `attractor`, with std ratios, loop period
 //! error and occupancy distance against the target's own attractor over
-//! [`ATTRACTOR_REFERENCE`] seconds). Top level: `field_error`, the learned field's error
+//! `ATTRACTOR_REFERENCE` seconds). Top level: `field_error`, the learned field's error
 //! over the teacher states of all training phases.
 //!
 //! The library never prints: progress goes through a callback.
@@ -64,14 +64,14 @@ mod setup;
 use setup::*;
 
 /// Teacher states sampled per training phase for the field error and the learning curve.
-pub const FIELD_SAMPLES: usize = 2000;
+pub(crate) const FIELD_SAMPLES: usize = 2000;
 
 /// Length of the reference trajectory of attractor statistics (Lorenz), s: the target's own
 /// flow from the phase's start state, long enough for its statistics to converge.
-pub const ATTRACTOR_REFERENCE: f64 = 500.0;
+pub(crate) const ATTRACTOR_REFERENCE: f64 = 500.0;
 
 /// Learning-curve points per training phase.
-pub const CURVE_POINTS: usize = 100;
+pub(crate) const CURVE_POINTS: usize = 100;
 
 /// How to run the phases.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -136,7 +136,7 @@ pub struct PhaseReport {
     /// was learned wrong; when only `attractor` is, the spiking network departs from its field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub learned_field_attractor: Option<crate::analysis::learning_metrics::AttractorStats>,
-    /// E/I balance over the phase's last [`EI_WINDOW`] seconds ([`crate::analysis::balance`]): mean
+    /// E/I balance over the phase's last `EI_WINDOW` seconds ([`crate::analysis::balance`]): mean
     /// correlation of each neuron's excitation and inhibition, and net over total input.
     pub ei_balance: Option<crate::analysis::learning_metrics::EiBalance>,
     /// The basin test of the spiking network at the phase start (phases with `basins`).
@@ -235,7 +235,7 @@ fn basin_test<E: Plastic + Clone>(
 }
 
 /// The E/I balance of a phase is measured over its last this many seconds.
-pub const EI_WINDOW: f64 = 5.0;
+pub(crate) const EI_WINDOW: f64 = 5.0;
 
 /// One point of the learning curve.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -391,7 +391,7 @@ impl VectorField for LearnedField<'_> {
 }
 
 /// Fixed points of the learned and target fields over the box spanned by `states`.
-pub fn fixed_point_report(
+pub(crate) fn fixed_point_report(
     basis: &Basis,
     u: &[f64],
     field: &dyn VectorField,
@@ -623,11 +623,11 @@ pub fn run_phases_on<E: Plastic + Clone>(
 }
 
 /// File name of the learning curve inside a run directory.
-pub const LEARNING_CURVE_CSV: &str = "learning_curve.csv";
+pub(crate) const LEARNING_CURVE_CSV: &str = "learning_curve.csv";
 
 /// Writes `learning_curve.csv` atomically: header `time,phase,field_error,window_nrmse`, one row
 /// per [`CurvePoint`], floats in shortest round-trip form (`NaN` where undefined).
-pub fn write_learning_curve(
+pub(crate) fn write_learning_curve(
     path: &std::path::Path,
     curve: &[CurvePoint],
 ) -> Result<(), crate::error::OutputError> {
@@ -650,7 +650,7 @@ pub fn write_learning_curve(
 /// as built: decoder, thresholds, λ's, the initial slow core; the learned weights are in
 /// `weights.json`), `weights.json` (unless `with_weights` is false), `learning_curve.csv`,
 /// `state.csv` and `state_at_spikes.csv` (with a state monitor), then
-/// removes the other files of [`crate::io::record::RUN_OUTPUTS`] left by an earlier run (an
+/// removes the other files of `io::record::RUN_OUTPUTS` left by an earlier run (an
 /// existing `weights.json` is kept when `with_weights` is false: it may be the weights the run
 /// reads) and, last, writes `summary.json`.
 pub fn write_learn_run(

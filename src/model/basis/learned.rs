@@ -36,7 +36,7 @@ pub struct LearnedCurrent {
 }
 
 /// Relative accuracy the fits are held to (against the current's magnitude).
-pub const FIT_TOLERANCE: f64 = 1e-12;
+pub(crate) const FIT_TOLERANCE: f64 = 1e-12;
 
 impl LearnedCurrent {
     /// `U Ψ(x̂)` with `U` (d × N_b, row-major) given.
@@ -152,7 +152,7 @@ impl LearnedCurrent {
 
     /// Checks that the learned current fits a network of dimension `dims` and `neurons`
     /// neurons: its basis ([`Basis::check_fits`]) and its offsets (N rows).
-    pub fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
+    pub(crate) fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
         self.basis.check_fits(dims, neurons)?;
         match self.offset_rows() {
             Some(rows) if rows != neurons => Err(BuildError::new(
@@ -175,7 +175,7 @@ impl LearnedCurrent {
     /// `P_i Ψ` at the argument of the last [`LearnedCurrent::current`] call (0 without
     /// offsets): neuron i's share of the learned current beyond `D_iᵀ U Ψ`.
     #[inline]
-    pub fn offset_current(&self, i: usize) -> f64 {
+    pub(crate) fn offset_current(&self, i: usize) -> f64 {
         match &self.offsets {
             Some(p) => {
                 let nb = self.psi.len();
@@ -192,7 +192,7 @@ impl LearnedCurrent {
     /// With offsets, adds `Σ_b P[i,b] ψ_k,b` — the offset current of the last
     /// [`LearnedCurrent::fit_into`] as a polynomial in τ — to every neuron's coefficients
     /// `drive[i * stride + k]` (k ≤ the fit's degree); without offsets does nothing.
-    pub fn add_offset_drive(&self, drive: &mut [f64], stride: usize) {
+    pub(crate) fn add_offset_drive(&self, drive: &mut [f64], stride: usize) {
         let Some(p) = &self.offsets else {
             return;
         };
@@ -216,7 +216,7 @@ impl LearnedCurrent {
     }
 
     /// Replaces `U`.
-    pub fn set_weights(&mut self, u: &[f64]) {
+    pub(crate) fn set_weights(&mut self, u: &[f64]) {
         self.u.copy_from_slice(u);
     }
 
@@ -243,7 +243,7 @@ impl LearnedCurrent {
     /// the same window from the same node values and held to the same tolerance (against `Ψ`'s
     /// magnitude), so both fits are certified together; [`LearnedCurrent::add_offset_drive`]
     /// then adds `P Ψ` to the neurons' drives.
-    pub fn fit_into(
+    pub(crate) fn fit_into(
         &mut self,
         xhat0: &[f64],
         lambda_d: f64,

@@ -249,7 +249,7 @@ impl Basis {
     }
 
     /// Checks that the basis fits a network of dimension `dims` and `neurons` neurons.
-    pub fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
+    pub(crate) fn check_fits(&self, dims: usize, neurons: usize) -> Result<(), BuildError> {
         if self.dims() != dims {
             return Err(BuildError::new(
                 "basis",
@@ -273,7 +273,7 @@ impl Basis {
     }
 
     /// Length of Ψ's argument: N for [`Basis::TanhOnTrains`], d otherwise.
-    pub fn input_len(&self) -> usize {
+    pub(crate) fn input_len(&self) -> usize {
         match self {
             Basis::TanhOnTrains { neurons, .. } => *neurons,
             other => other.dims(),

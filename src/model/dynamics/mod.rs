@@ -136,7 +136,7 @@ pub enum TargetKind {
 
 impl TargetKind {
     /// Every kind, in documentation order.
-    pub const ALL: [TargetKind; 5] = [
+    pub(crate) const ALL: [TargetKind; 5] = [
         TargetKind::Linear,
         TargetKind::VanDerPol,
         TargetKind::DoubleWell,
@@ -156,7 +156,7 @@ impl TargetKind {
     }
 
     /// The kind with this model-file name, if any (exact, case-sensitive).
-    pub fn from_name(name: &str) -> Option<TargetKind> {
+    pub(crate) fn from_name(name: &str) -> Option<TargetKind> {
         TargetKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
@@ -172,7 +172,7 @@ impl TargetKind {
     }
 
     /// The parameter names, comma-separated (`"mu, time_scale, amplitude"`), for messages.
-    pub fn parameter_list(self) -> String {
+    pub(crate) fn parameter_list(self) -> String {
         self.parameters()
             .iter()
             .map(|p| p.name)
@@ -181,19 +181,19 @@ impl TargetKind {
     }
 
     /// The accepted kind names, for messages: `"one of linear, van_der_pol, …"`.
-    pub fn expected() -> String {
+    pub(crate) fn expected() -> String {
         let names: Vec<&str> = TargetKind::ALL.iter().map(|k| k.name()).collect();
         format!("one of {}", names.join(", "))
     }
 
     /// The error for an unknown kind name (field `target.kind`).
-    pub fn unknown(got: &str) -> BuildError {
+    pub(crate) fn unknown(got: &str) -> BuildError {
         BuildError::new("target.kind", TargetKind::expected(), format!("\"{got}\""))
     }
 
     /// The error for a parameter that `self` does not take (field `target.<name>`), listing
     /// the ones it does.
-    pub fn unknown_parameter(self, name: &str) -> BuildError {
+    pub(crate) fn unknown_parameter(self, name: &str) -> BuildError {
         BuildError::new(
             format!("target.{name}"),
             format!(

@@ -14,7 +14,7 @@ pub struct Segment<'a> {
     /// Polynomial degree ([`DENSE_DEGREE`]).
     pub degree: usize,
     /// Monomial coefficients, flattened `coeffs[k * d + j]` (coefficient of `u^k` in component
-    /// `j`), `degree + 1` rows — the layout of [`Signal::local_polynomial`].
+    /// `j`), `degree + 1` rows — the layout of `Signal::local_polynomial`.
     pub coeffs: &'a [f64],
 }
 
@@ -139,7 +139,7 @@ impl DenseSolution {
 
     /// Index of the segment containing `t` (the last one starting at or before it), clamped to
     /// the existing segments; `None` when there are none.
-    pub fn segment_index(&self, t: f64) -> Option<usize> {
+    pub(crate) fn segment_index(&self, t: f64) -> Option<usize> {
         let n = self.steps();
         if n == 0 {
             return None;

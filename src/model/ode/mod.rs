@@ -94,7 +94,7 @@ impl Tolerance {
     }
 
     /// Checks the fields; errors name `target.rtol`, `target.atol`, `target.max_steps`.
-    pub fn validate(&self) -> Result<(), BuildError> {
+    pub(crate) fn validate(&self) -> Result<(), BuildError> {
         if !(self.rtol.is_finite() && (0.0..1.0).contains(&self.rtol)) {
             return Err(BuildError::new(
                 "target.rtol",
