@@ -831,6 +831,11 @@ fn input_errors() {
         "input.times",
         "required with kind = \"piecewise_constant\"",
     );
+    invalid(
+        &edit(BASE, "values = [[0.0, 0.0], [50.0, 0.0], [0.0, 0.0]]\n", ""),
+        "input.values",
+        "one d-vector per entry of `input.times` (required with kind = \"piecewise_constant\")",
+    );
 
     invalid(
         &with_input("[input]\nkind = \"constant\"\nvalues = [1.0]"),
@@ -862,7 +867,7 @@ fn input_errors() {
     invalid(
         &smooth("amplitude = 1\ncorrelation_time = 0"),
         "input.correlation_time",
-        "positive",
+        "a finite positive knot spacing in seconds",
     );
     invalid(
         &smooth("amplitude = 1\ncorrelation_time = -0.1"),
@@ -877,7 +882,7 @@ fn input_errors() {
     invalid(
         &smooth("amplitude = -1\ncorrelation_time = 0.1"),
         "input.amplitude",
-        "non-negative",
+        "a finite non-negative standard deviation of the knot values",
     );
     invalid(
         &smooth("amplitude = nan\ncorrelation_time = 0.1"),

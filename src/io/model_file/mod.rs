@@ -434,6 +434,8 @@ enum TargetKind {
     Linear,
 }
 
+/// `[input]` as written, turned into the table [`input::build_signal`] reads (a phase's `input`
+/// is read as a table directly).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
@@ -446,6 +448,8 @@ struct RawInput {
     mean: Option<Vec<f64>>,
 }
 
+/// The kinds `[input]` takes: every kind of [`input::build_signal`] but `ou` (the learning
+/// models' spelling of `smooth_random`).
 #[derive(Deserialize, Clone, Copy, Debug)]
 #[serde(rename_all = "snake_case")]
 enum InputKind {
@@ -464,16 +468,6 @@ impl InputKind {
             InputKind::SmoothRandom => "smooth_random",
             InputKind::Zero => "zero",
             InputKind::Constant => "constant",
-        }
-    }
-
-    /// The fields besides `kind` that this kind takes.
-    fn fields(self) -> &'static [&'static str] {
-        match self {
-            InputKind::PiecewiseConstant | InputKind::PiecewiseLinear => &["times", "values"],
-            InputKind::SmoothRandom => &["amplitude", "correlation_time", "mean"],
-            InputKind::Zero => &[],
-            InputKind::Constant => &["values"],
         }
     }
 }
@@ -582,7 +576,13 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
 
     let input = match raw.input {
         None => Signal::zero(d),
-        Some(input) => build_input(input, d, duration, seed)?,
+        Some(input) => build_signal(
+            &input.into_table(),
+            "input.",
+            d,
+            duration,
+            &mut rng_stream(seed, Stream::Input),
+        )?,
     };
 
     let record = build_record(raw.record, network.neurons(), duration)?;

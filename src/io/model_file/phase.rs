@@ -224,7 +224,10 @@ pub(super) fn build_phase<R: rand::Rng>(
     };
     let (input, zero_input) = match p.input {
         None => (Signal::zero(d), true),
-        Some(t) => build_phase_input(&t, i, d, duration, rng)?,
+        Some(t) => (
+            build_signal(&t, &format!("phase[{i}].input."), d, duration, rng)?,
+            t.get("kind").and_then(toml::Value::as_str) == Some("zero"),
+        ),
     };
     let noise = match p.noise {
         None => None,

@@ -120,3 +120,117 @@ fn learning_model_errors_name_the_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn phase_inputs_read_as_model_inputs() {
+    let phase = |input: &str| {
+        parse_learning(&format!("{LEARN}input = {input}\n"), Path::new("l.toml")).unwrap()
+    };
+    let ou = phase("{ kind = \"ou\", tau = 0.1, sigma = 2.0, mean = [1, 0] }");
+    let smooth = phase(
+        "{ kind = \"smooth_random\", correlation_time = 0.1, amplitude = 2.0, mean = [1, 0] }",
+    );
+    let p = &ou.phases[0];
+    assert!(!p.zero_input);
+    assert_eq!(p.input.knots().len(), 11);
+    assert_eq!(p.input, smooth.phases[0].input, "ou is smooth_random");
+    // The first phase's input is the model input over its duration, from the same seed.
+    let plain = parse(
+        &format!(
+            "{}[input]\nkind = \"smooth_random\"\namplitude = 2\ncorrelation_time = 0.1\n\
+             mean = [1, 0]\n",
+            GOOD.replace("duration = 0.5", "duration = 1")
+        ),
+        Path::new("m.toml"),
+    )
+    .unwrap();
+    assert_eq!(plain.input, p.input);
+    let constant = phase("{ kind = \"constant\", values = [0, 0] }");
+    assert!(!constant.phases[0].zero_input);
+    assert!(phase("{ kind = \"zero\" }").phases[0].zero_input);
+}
+
+#[test]
+fn phase_input_errors_name_the_phase_field() {
+    let e = |input: &str| {
+        parse_learning(&format!("{LEARN}input = {input}\n"), Path::new("l.toml"))
+            .unwrap_err()
+            .to_string()
+    };
+    let has = |msg: String, needles: &[&str]| {
+        for n in needles {
+            assert!(msg.contains(n), "expected {n:?} in: {msg}");
+        }
+    };
+    has(
+        e("{ kind = \"ou\", sigma = 1 }"),
+        &[
+            "field `phase[0].input.tau`",
+            "a knot spacing in seconds (required with kind = \"ou\")",
+            "no `tau` field",
+        ],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 0, sigma = 1 }"),
+        &[
+            "field `phase[0].input.tau`",
+            "positive knot spacing",
+            "got 0",
+        ],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 1e-9, sigma = 1 }"),
+        &[
+            "field `phase[0].input.tau`",
+            "at most 5000000 random knot values \
+             ((phase[0].duration / phase[0].input.tau + 1) × network.dims)",
+            "knots × 2 dims",
+        ],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 0.1, sigma = -1 }"),
+        &["field `phase[0].input.sigma`", "non-negative", "got -1"],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 1e-3, sigma = 1e306 }"),
+        &["field `phase[0].input.sigma`", "a finite spline"],
+    );
+    has(
+        e("{ kind = \"smooth_random\", correlation_time = 0.1, amplitude = nan }"),
+        &["field `phase[0].input.amplitude`", "finite"],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 0.1, sigma = 1, mean = [1, inf] }"),
+        &["field `phase[0].input.mean[1]`", "finite"],
+    );
+    has(
+        e("{ kind = \"ou\", tau = 0.1, sigma = 1, amplitude = 1 }"),
+        &[
+            "field `phase[0].input.amplitude`",
+            "only the fields of kind = \"ou\" (besides `kind`: tau, sigma, mean)",
+        ],
+    );
+    has(
+        e("{ kind = \"piecewise_constant\", times = [0] }"),
+        &[
+            "field `phase[0].input.values`",
+            "one d-vector per entry of `phase[0].input.times`",
+        ],
+    );
+    has(
+        e("{ kind = \"piecewise_linear\", times = [0, 1], values = [[0, 0]] }"),
+        &["field `phase[0].input.values`", "one value per entry"],
+    );
+    has(
+        e("{ kind = \"brownian\" }"),
+        &[
+            "field `phase[0].input.kind`",
+            "one of zero, constant, piecewise_constant, piecewise_linear, smooth_random, ou",
+            "got \"brownian\"",
+        ],
+    );
+    has(
+        e("{ tau = 0.1 }"),
+        &["field `phase[0].input.kind`", "no `kind` field"],
+    );
+}
