@@ -5,11 +5,14 @@
 //! Format (version 1): `decoder` is d rows of N numbers (row k holds component k of every
 //! neuron's decoding direction), `thresholds` N numbers, `lambda_d`, `lambda_v` (1/s), `mu`,
 //! `nu`, `fast_delay` (s); `weights` is `"low_rank"` with `core` the d×d slow core
-//! `A + λ_d I` (rows), or `"explicit"` with a `note` (the N×N weights are not written).
+//! `A + λ_d I` (rows), or `"explicit"` with a `note` (the N×N weights are not written). With an
+//! absolute refractory period, `refractory_period` (N numbers, s) and `refractory` (`"clamp"` or
+//! `"hold"`) follow; both are absent without one.
 
 use crate::error::OutputError;
 use crate::io::record::write_json;
 use crate::model::network::{Network, Weights};
+use crate::model::refractory::RefractoryMode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -48,6 +51,12 @@ pub struct NetworkFile {
     /// Why the weights are not listed, when `weights` is `"explicit"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Each neuron's absolute refractory period, s (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refractory_period: Option<Vec<f64>>,
+    /// What the voltage does in the period (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refractory: Option<RefractoryMode>,
 }
 
 impl NetworkFile {
@@ -85,6 +94,8 @@ impl NetworkFile {
             weights: weights.to_string(),
             core,
             note,
+            refractory_period: network.refractory().map(|r| r.periods().to_vec()),
+            refractory: network.refractory().map(|r| r.mode()),
         }
     }
 

@@ -343,6 +343,10 @@ struct RawNetwork {
     slow_weights: Option<Vec<Vec<f64>>>,
     #[serde(default)]
     weights: RawWeights,
+    /// One period or one per neuron, s (default 0: none).
+    refractory_period: Option<toml::Value>,
+    #[serde(default)]
+    refractory: crate::model::refractory::RefractoryMode,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]

@@ -93,6 +93,23 @@ pub(super) fn build_network(
     if let Some(lambda_v) = net.lambda_v {
         builder = builder.lambda_v(lambda_v);
     }
+    if let Some(v) = &net.refractory_period {
+        let field = "network.refractory_period";
+        let periods = match v {
+            toml::Value::Array(_) => vector(v, field)?,
+            _ => vec![number(v, field)?],
+        };
+        if periods.is_empty() || periods.len() > n {
+            return Err(BuildError::new(
+                field,
+                format!("one period in seconds, or {n} (one per neuron, network.neurons)"),
+                format!("{} periods", periods.len()),
+            ));
+        }
+        builder = builder
+            .refractory_periods(periods)
+            .refractory_mode(net.refractory);
+    }
     if let Some(t) = thresholds {
         finite_vector(
             "network.thresholds",
