@@ -1512,3 +1512,90 @@ fn a_decoder_can_be_read_from_a_network_json() {
         "{e}"
     );
 }
+
+#[test]
+fn refractory_periods_are_parsed_and_validated() {
+    use ebnsim::model::refractory::RefractoryMode;
+    let with = |fields: &str| {
+        edit(
+            BASE,
+            "fast_delay = 0.0\n",
+            &format!("fast_delay = 0.0\n{fields}\n"),
+        )
+    };
+    let m = parse_base(&with("refractory_period = 0.002")).unwrap();
+    let r = m.network.refractory().expect("a period was given");
+    assert_eq!(r.periods(), [0.002; 3]);
+    assert_eq!(r.mode(), RefractoryMode::Clamp);
+    let m = parse_base(&with(
+        "refractory_period = [0.001, 0.0, 0.003]\nrefractory = \"hold\"",
+    ))
+    .unwrap();
+    let r = m.network.refractory().unwrap();
+    assert_eq!(r.periods(), [0.001, 0.0, 0.003]);
+    assert_eq!(r.mode(), RefractoryMode::Hold);
+    // 0 is the model without refractoriness.
+    assert!(parse_base(&with("refractory_period = 0.0"))
+        .unwrap()
+        .network
+        .refractory()
+        .is_none());
+    assert!(parse_base(BASE).unwrap().network.refractory().is_none());
+    fails(
+        &with("refractory_period = -1e-3"),
+        "network.refractory_period",
+        "a finite period ≥ 0 in seconds",
+    );
+    fails(
+        &with("refractory_period = [0.001, -2.0, 0.0]"),
+        "network.refractory_period[1]",
+        "a finite period ≥ 0",
+    );
+    fails(
+        &with("refractory_period = [0.001, 0.002]"),
+        "network.refractory_period",
+        "one period, or 3 (one per neuron)",
+    );
+    fails(
+        &with("refractory_period = []"),
+        "network.refractory_period",
+        "one period in seconds, or 3",
+    );
+    fails(
+        &with("refractory_period = \"2 ms\""),
+        "network.refractory_period",
+        "a number",
+    );
+    let e = parse_base(&with(
+        "refractory_period = 0.001\nrefractory = \"absolute\"",
+    ))
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("clamp") && e.to_string().contains("hold"),
+        "{e}"
+    );
+}
+
+#[test]
+fn network_json_records_the_refractory_period() {
+    use ebnsim::io::network_file::NetworkFile;
+    let text = edit(
+        BASE,
+        "fast_delay = 0.0\n",
+        "fast_delay = 0.0\nrefractory_period = 0.002\nrefractory = \"hold\"\n",
+    );
+    let m = parse_base(&text).unwrap();
+    let f = NetworkFile::of(&m.network);
+    assert_eq!(f.refractory_period.as_deref(), Some(&[0.002; 3][..]));
+    assert_eq!(
+        f.refractory,
+        Some(ebnsim::model::refractory::RefractoryMode::Hold)
+    );
+    let plain = NetworkFile::of(&parse_base(BASE).unwrap().network);
+    assert!(plain.refractory_period.is_none() && plain.refractory.is_none());
+    let json = serde_json::to_string(&plain).unwrap();
+    assert!(
+        !json.contains("refractory"),
+        "absent without a period: {json}"
+    );
+}
