@@ -142,20 +142,26 @@
 //! ```
 //!
 //! A spike of j adds 1 to `r_j` (the readout jumps by `D_j`), resets `V_j` by `Ω_f[j,j]` at once,
-//! and lowers every other `V_k` by `Ω_f[k,j]` after the fast delay `δ_f` (default 0). Weights are
-//! stored low-rank (D and the d×d core `A + λ_d I`: O(N·d) per spike and memory) unless explicit
+//! and lowers every other `V_k` by `Ω_f[k,j]` after the fast delay `δ_f` (default 0). With an
+//! absolute refractory period τ ([`model::refractory`]), j cannot fire in `[t, t + τ)`: its voltage
+//! is held at the post-reset value there (`clamp`, NEST's semantics) or integrates as usual
+//! (`hold`, firing at the period's end if above threshold then). Weights are stored low-rank (D and the d×d core `A + λ_d I`: O(N·d) per spike and memory) unless explicit
 //! N×N weights are given ([`model::network`]). Initial state: empty readout, `V_i = D_iᵀ x(0)`.
 //!
 //! ## Ordering guarantees
 //!
 //! Spikes are strictly ordered in continuous time. At equal times (the event keys of the internal `engine::queue`):
 //!
-//! 1. delayed fast inputs arriving at `t` are all applied before any threshold test at `t`;
+//! 1. refractory periods ending at `t` end first (periods are half-open, so inputs arriving at
+//!    `t` count), then delayed fast inputs arriving at `t` are all applied before any threshold
+//!    test at `t`; a delivery (or a period's end) is never in its spike's own instant, even with
+//!    a delay below the time resolution at that time (it is then rounded up);
 //! 2. input changes at `t` leave voltages continuous (they only change slopes);
 //! 3. neurons whose trajectories reach threshold at the same `t` fire in index order;
-//! 4. **same-instant rule**: after a spike's instantaneous effects, if any neuron is *strictly*
-//!    above threshold, the one with the largest `V − T` (ties: lower index) fires at that same
-//!    time; repeat until none is. A neuron left *exactly* at threshold by a jump waits for its
+//! 4. **same-instant rule**: after a spike's instantaneous effects (or a period's end), if any
+//!    neuron that may fire is *strictly* above threshold, the one with the largest `V − T` (ties:
+//!    lower index) fires at that same time; repeat until none is. A neuron that fired at `t` is
+//!    refractory at `t` when it has a period, so it cannot fire twice in one cascade. A neuron left *exactly* at threshold by a jump waits for its
 //!    continuous dynamics: it fires at once only if its voltage is rising;
 //! 5. a same-instant cascade longer than the limit (default N) stops the run with
 //!    [`error::SimError::Cascade`] instead of hanging: the spike that would exceed the limit is
@@ -191,8 +197,8 @@
 //! |---|---|
 //! | foundations | [`time`] (the `Time` newtype), [`error`], [`seed`] (named random streams) |
 //! | closed forms (internal) | `closed_form::expo` (trajectories between events), `closed_form::crossing` (certified next-crossing search) |
-//! | model | [`model::network`] (weights, thresholds), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
-//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), `engine::control` (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule) |
+//! | model | [`model::network`] (weights, thresholds), [`model::refractory`] (absolute refractory periods), [`model::signal`] (inputs c(t)), [`model::teacher`] (target x(t)), [`model::dynamics`] (target vector fields), [`model::ode`] (their high-order teacher), [`model::basis`] (Ψ and learned currents) |
+//! | engines | [`engine`] (the common trait), [`engine::kernel`] (exact, batched — use this), [`engine::actors`] (exact, one message at a time — the semantics), [`engine::dense`] (clock-driven reference), `engine::control` (changing a running engine), [`engine::counters`]; internal: `engine::queue`, `engine::rules` (the same-instant rule), `engine::refractory` (the refractory rule), `engine::probe` (values at spikes) |
 //! | learning | [`learning::rule`] (the local rule, on either engine), [`learning::protocol`] (train / test / autonomous phases with perturbations: what `ebnsim learn` runs) |
 //! | monitors | [`monitor`] (state monitors: what is sampled, and its record) |
 //! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |

@@ -651,3 +651,50 @@ fn placing_the_readout_sets_a_zero_error_state() {
         "dense weights: spike trains undetermined"
     );
 }
+
+/// Twins (same decoder, same threshold) reach threshold at one instant; with a fast delay the
+/// first one's inhibition arrives *after* that instant, so both fire — also when the delay is
+/// below the time resolution there (1e-20 s at t ≈ 0.05 s, 1e-17 s at t ≈ 0.3 s), which used to
+/// land the delivery in the spike's own instant and inhibit the twin as with no delay.
+#[test]
+fn a_delivery_never_lands_in_its_spike_instant() {
+    let first_two = |delay: f64, x0: f64, engine: &str| {
+        let net = NetworkBuilder::new(vec![vec![0.1, 0.1]])
+            .lambda_d(10.0)
+            .fast_delay(delay)
+            .build()
+            .unwrap();
+        let input = Signal::constant(&[1.0]);
+        let mut e: Box<dyn Engine> = match engine {
+            "kernel" => Box::new(Kernel::new(net, input, &[x0]).unwrap()),
+            _ => Box::new(ActorEngine::new(net, input, &[x0]).unwrap()),
+        };
+        let mut spikes = Vec::new();
+        e.run_until(Time::from_secs(5.0), &mut spikes).unwrap();
+        assert!(spikes.len() >= 2, "{engine}: {spikes:?}");
+        (spikes[0], spikes[1])
+    };
+    for engine in ["kernel", "actors"] {
+        // No delay: the first spike's fast input inhibits the twin at once.
+        let (a, b) = first_two(0.0, 0.0, engine);
+        assert!(
+            b.time > a.time,
+            "{engine}: twins without delay must not both fire: {a:?} {b:?}"
+        );
+        for (delay, x0) in [(1e-6, 0.0), (1e-20, 0.0), (1e-17, -0.95)] {
+            let (a, b) = first_two(delay, x0, engine);
+            assert_eq!((a.neuron, b.neuron), (0, 1), "{engine} δ = {delay}");
+            assert_eq!(
+                a.time, b.time,
+                "{engine} δ = {delay}: the twin fires in the same instant"
+            );
+            if delay == 1e-17 {
+                assert_eq!(
+                    a.time.secs() + delay,
+                    a.time.secs(),
+                    "δ below the resolution"
+                );
+            }
+        }
+    }
+}

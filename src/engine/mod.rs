@@ -132,6 +132,21 @@ pub(crate) fn check_delay(from: f64, delay: f64) -> Result<(), crate::error::Bui
     Ok(())
 }
 
+/// The time `delay > 0` after `t`: `t + delay`, but never `t` itself. Fast deliveries and the
+/// ends of refractory periods are scheduled here: a delay below the time resolution at `t`
+/// (1e-20 s, or 1e-17 s at t = 1 s) would otherwise land a delivery in its spike's own instant,
+/// where deliveries come before threshold tests (a twin reaching threshold then would be
+/// inhibited as with no delay at all), or end a period in the instant it began. Such a delay is
+/// rounded up to the next representable time after `t`.
+pub(crate) fn after(t: f64, delay: f64) -> f64 {
+    let at = t + delay;
+    if at > t {
+        at
+    } else {
+        t.next_up()
+    }
+}
+
 /// Checks a `run_until` target: finite and not before `now` (s); returns it in seconds. Every
 /// engine's `run_until` starts here.
 pub(crate) fn check_target(now: f64, t: Time) -> Result<f64, SimError> {

@@ -66,7 +66,7 @@ impl Refractoriness {
         let clamp = rule.mode() == RefractoryMode::Clamp;
         self.end(j);
         self.in_period[j] = true;
-        let end = t + tau;
+        let end = crate::engine::after(t, tau);
         self.active.push(Period {
             neuron: j as u32,
             end,

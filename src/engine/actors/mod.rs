@@ -160,7 +160,7 @@ impl ActorEngine {
         }
         if delayed {
             let seq = self.known.next_seq();
-            let at = Time::from_secs(t + self.net.fast_delay());
+            let at = Time::from_secs(crate::engine::after(t, self.net.fast_delay()));
             self.known.schedule(
                 Event::Delivery {
                     source: j as u32,

@@ -376,7 +376,7 @@ impl Kernel {
                     source: j as u32,
                     seq,
                 },
-                Time::from_secs(t + delay),
+                Time::from_secs(super::after(t, delay)),
             );
         }
     }
