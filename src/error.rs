@@ -71,16 +71,21 @@ pub enum ModelError {
 pub enum SimError {
     /// More same-instant spikes than the limit (N): the network is ping-ponging at one instant.
     #[error(
-        "same-instant cascade at t = {time} s exceeded {limit} spikes (neurons keep pushing each \
-         other over threshold without time advancing); check for zero or negative resets \
-         (mu, decoder norms) or explicit fast weights that excite; a legitimately long volley \
-         (large initial error, delayed fast connections) needs a larger `simulate.cascade_limit`"
+        "same-instant cascade at t = {time} s exceeded {limit} spikes among neurons {} \
+         (neurons keep pushing each other over threshold without time advancing). An absolute \
+         refractory period (`network.refractory_period`, e.g. 0.002 s) stops such volleys, as \
+         in NEST and Brian2; otherwise check for zero or negative resets (mu, decoder norms) or \
+         explicit fast weights that excite; a legitimately long volley (large initial error, \
+         delayed fast connections) needs a larger `simulate.cascade_limit`",
+        neuron_list(neurons)
     )]
     Cascade {
         /// Time of the cascade, s.
         time: f64,
         /// The limit that was exceeded.
         limit: usize,
+        /// The first distinct neurons that fired in the cascade (at most 12), in firing order.
+        neurons: Vec<u32>,
     },
     /// The learning actor could not update the weights.
     #[error("learning: {message}")]
@@ -109,4 +114,17 @@ pub struct OutputError {
     pub path: PathBuf,
     /// The underlying error.
     pub source: std::io::Error,
+}
+
+/// `0, 3, 7` (and `…` when the list was cut at its bound).
+fn neuron_list(neurons: &[u32]) -> String {
+    let mut s = neurons
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if neurons.len() >= 12 {
+        s.push_str(", …");
+    }
+    s
 }

@@ -288,3 +288,43 @@ fn state_monitor_writes_state_csv_without_changing_spikes() {
     assert!(!monitored.join("state.csv").exists());
     assert!(!monitored.join("state_at_spikes.csv").exists());
 }
+
+#[test]
+fn a_runaway_cascade_is_reported_plainly_and_a_refractory_period_cures_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"casc\"\nseed = 1\n[network]\nneurons = 2\ndims = 1\nmu = 1e-6\n\
+        decoder = [[0.1, -0.1]]\nfast_weights = [[0.01, -0.02], [-0.02, 0.01]]\n\
+        [target]\nkind = \"linear\"\na = [[0.0]]\ninitial = [0.0]\n\
+        [input]\nkind = \"constant\"\nvalues = [2.0]\n[simulate]\nduration = 0.5\n";
+    let file = dir.path().join("casc.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    let o = ebnsim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("same-instant cascade at t = ")
+            && stderr.contains("among neurons 0, 1 ")
+            && stderr.contains("network.refractory_period"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Cascade {"),
+        "Display, not Debug: {stderr}"
+    );
+    assert!(
+        !out.join("spikes.csv").exists(),
+        "nothing written on failure"
+    );
+    let cured = text.replace("mu = 1e-6\n", "mu = 1e-6\nrefractory_period = 0.002\n");
+    std::fs::write(&file, cured).unwrap();
+    run_ok(&file, &out, &["--quiet"]);
+    let network = std::fs::read_to_string(out.join("network.json")).unwrap();
+    assert!(network.contains("\"refractory\": \"clamp\""), "{network}");
+}

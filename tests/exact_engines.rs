@@ -490,11 +490,36 @@ fn runaway_cascade_is_an_error_not_a_hang() {
     let mut k = Kernel::new(net.clone(), Signal::constant(&[20.0]), &[0.0]).unwrap();
     let err = run(&mut k, 1.0).unwrap_err();
     assert!(matches!(err, SimError::Cascade { limit: 2, .. }), "{err}");
-    let mut a = ActorEngine::new(net, Signal::constant(&[20.0]), &[0.0]).unwrap();
-    assert!(matches!(
+    // The error names the neurons and suggests a refractory period.
+    let SimError::Cascade { neurons, .. } = &err else {
+        unreachable!()
+    };
+    assert_eq!(neurons, &[0, 1]);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("among neurons 0, 1 ") && msg.contains("network.refractory_period"),
+        "{msg}"
+    );
+    let mut a = ActorEngine::new(net.clone(), Signal::constant(&[20.0]), &[0.0]).unwrap();
+    assert_eq!(
         run(&mut a, 1.0).unwrap_err(),
-        SimError::Cascade { .. }
-    ));
+        err,
+        "the actors stop at the same spike"
+    );
+    // A refractory period ends the ping-pong: each fires once per period.
+    for mode in [RefractoryMode::Clamp, RefractoryMode::Hold] {
+        let net = NetworkBuilder::new(vec![vec![1.0, 1.0]])
+            .thresholds(vec![0.5, 0.5])
+            .fast_weights(vec![vec![1.0, -2.0], vec![-2.0, 1.0]])
+            .refractory_period(0.01)
+            .refractory_mode(mode)
+            .build()
+            .unwrap();
+        let mut k = Kernel::new(net, Signal::constant(&[20.0]), &[0.0]).unwrap();
+        let spikes = run(&mut k, 0.2).unwrap();
+        assert!(spikes.len() >= 10, "{mode:?}: {}", spikes.len());
+        assert!(k.counters().longest_cascade <= 2, "{mode:?}");
+    }
 }
 
 #[test]

@@ -43,12 +43,17 @@ pub(crate) fn most_above(overshoots: impl IntoIterator<Item = (f64, bool)>) -> O
     best.map(|(_, i)| i)
 }
 
-/// The cascade bookkeeping: the limit, and the last instant with spikes and their count there.
-#[derive(Clone, Copy, Debug)]
+/// How many of the neurons of a cascade its error names.
+const NAMED: usize = 12;
+
+/// The cascade bookkeeping: the limit, and the last instant with spikes, their count there and
+/// the first distinct neurons that fired in it (for the error).
+#[derive(Clone, Debug)]
 pub(crate) struct Instant {
     limit: usize,
     time: f64,
     length: usize,
+    neurons: Vec<u32>,
 }
 
 impl Instant {
@@ -58,6 +63,7 @@ impl Instant {
             limit: limit.max(1),
             time: f64::NAN,
             length: 0,
+            neurons: Vec::with_capacity(NAMED),
         }
     }
 
@@ -70,6 +76,15 @@ impl Instant {
         SimError::Cascade {
             time,
             limit: self.limit,
+            neurons: self.neurons.clone(),
+        }
+    }
+
+    /// Notes that `j` fired at this instant.
+    fn note(&mut self, j: usize) {
+        let j = j as u32;
+        if self.neurons.len() < NAMED && !self.neurons.contains(&j) {
+            self.neurons.push(j);
         }
     }
 }
@@ -87,31 +102,42 @@ pub(crate) trait SameInstant {
 }
 
 /// The same-instant rule at `t`: fires the neuron most strictly above threshold until none is,
-/// refusing (with [`SimError::Cascade`]) a spike beyond the limit. `fired` counts the spikes just
-/// emitted at `t` by the caller (a continuous crossing: 1; a delivery: 0).
+/// refusing (with [`SimError::Cascade`], naming the neurons of the cascade) a spike beyond the
+/// limit. `fired` is the neuron the caller just fired at `t` by a continuous crossing, if any
+/// (`None` after deliveries or the end of a refractory period).
 pub(crate) fn cascade<E: SameInstant>(
     e: &mut E,
     t: f64,
-    fired: usize,
+    fired: Option<usize>,
     spikes: &mut Vec<Spike>,
 ) -> Result<(), SimError> {
-    let inst = *e.instant();
-    let mut length = fired + if inst.time == t { inst.length } else { 0 };
-    if length > inst.limit {
+    let inst = e.instant();
+    if inst.time != t {
+        inst.neurons.clear();
+    }
+    let mut length = usize::from(fired.is_some()) + if inst.time == t { inst.length } else { 0 };
+    if let Some(j) = fired {
+        inst.note(j);
+    }
+    let limit = inst.limit;
+    if length > limit {
         return Err(inst.error(t));
     }
     while let Some(k) = e.most_above() {
-        if length >= inst.limit {
+        if length >= limit {
+            let inst = e.instant();
+            inst.note(k);
             return Err(inst.error(t));
         }
         e.fire_at(k, t, spikes);
+        e.instant().note(k);
         e.counters_mut().cascade_spikes += 1;
         length += 1;
     }
     let c = e.counters_mut();
     c.longest_cascade = c.longest_cascade.max(length as u64);
+    let i = e.instant();
     if length > 0 {
-        let i = e.instant();
         i.time = t;
         i.length = length;
     }

@@ -172,7 +172,12 @@ impl ActorEngine {
     }
 
     /// The shared same-instant rule at `t` ([`crate::engine::rules::cascade`]).
-    fn cascade(&mut self, t: f64, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+    fn cascade(
+        &mut self,
+        t: f64,
+        fired: Option<usize>,
+        spikes: &mut Vec<Spike>,
+    ) -> Result<(), SimError> {
         rules::cascade(self, t, fired, spikes)
     }
 
@@ -249,7 +254,7 @@ impl Engine for ActorEngine {
                     self.neurons[j].advance(&self.membrane, t);
                     self.fire(j, t, spikes);
                     self.counters.crossing_spikes += 1;
-                    self.cascade(t, 1, spikes)?;
+                    self.cascade(t, Some(j), spikes)?;
                 }
                 Event::Delivery { .. } => {
                     // Every delivery at t before any threshold test at t.
@@ -268,7 +273,7 @@ impl Engine for ActorEngine {
                             }
                         }
                     }
-                    self.cascade(t, 0, spikes)?;
+                    self.cascade(t, None, spikes)?;
                 }
                 Event::InputKnot => {
                     self.known.pop();
@@ -288,7 +293,7 @@ impl Engine for ActorEngine {
             let more_now = self.known.peek().is_some_and(|(_, k)| k.time.secs() == t);
             if self.ended_at == Some(t) && !more_now {
                 self.ended_at = None;
-                self.cascade(t, 0, spikes)?;
+                self.cascade(t, None, spikes)?;
             }
             self.predict_all(self.next_known_event().min(t_stop));
         }

@@ -383,7 +383,7 @@ impl Kernel {
 
     /// Fires neurons left strictly above threshold at the origin until none is (the shared
     /// same-instant rule, [`crate::engine::rules::cascade`]).
-    fn cascade(&mut self, fired: usize, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
+    fn cascade(&mut self, fired: Option<usize>, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         rules::cascade(self, self.origin, fired, spikes)
     }
 
@@ -562,7 +562,7 @@ impl Engine for Kernel {
                     }
                     self.fire(i, spikes);
                     self.counters.crossing_spikes += 1;
-                    self.cascade(1, spikes)?;
+                    self.cascade(Some(i), spikes)?;
                     self.refresh_interval();
                     continue;
                 }
@@ -611,9 +611,9 @@ impl Engine for Kernel {
                 self.alive[j] = true;
                 self.fire(j, spikes);
                 self.counters.crossing_spikes += 1;
-                self.cascade(1, spikes)?;
+                self.cascade(Some(j), spikes)?;
             } else if delivered {
-                self.cascade(0, spikes)?;
+                self.cascade(None, spikes)?;
             }
             self.refresh_interval();
         }
