@@ -142,8 +142,11 @@ pub(crate) fn after(t: f64, delay: f64) -> f64 {
     let at = t + delay;
     if at > t {
         at
+    } else if t >= 0.0 && t.is_finite() {
+        // The next representable time after t (`f64::next_up`, written out for Rust 1.85).
+        f64::from_bits(t.to_bits() + 1)
     } else {
-        t.next_up()
+        at
     }
 }
 
