@@ -41,6 +41,8 @@ impl Control for Kernel {
         if self.timers.held.0.is_finite() && neurons.contains(&self.timers.held.1) {
             self.timers.held = (f64::INFINITY, 0);
         }
+        // A crossing found for a neuron now dead, or a held spike dropped: search anew.
+        self.search = None;
         Ok(())
     }
 

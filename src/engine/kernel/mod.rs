@@ -16,8 +16,9 @@
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 mod control;
+mod search;
 
-use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
+use crate::closed_form::crossing::Searcher;
 use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
 use crate::engine::counters::Counters;
 use crate::engine::probe::{self, SpikeProbe};
@@ -73,6 +74,8 @@ pub struct Kernel {
     intervals: Vec<f64>,
     /// Length of the first search window, s (adapted to recent inter-spike gaps).
     window: f64,
+    /// The current interval's crossing search, kept across `run_until` stops (see `search`).
+    search: Option<search::Search>,
     /// The cascade limit, the time of the last spike and how many spikes happened then.
     instant: Instant,
     counters: Counters,
@@ -161,6 +164,7 @@ impl Kernel {
             queue: EventQueue::with_capacity(64),
             instant: Instant::new(n),
             window: 1e-3,
+            search: None,
             log_intervals: false,
             intervals: Vec::new(),
             counters: Counters::default(),
@@ -259,6 +263,8 @@ impl Kernel {
     /// Recomputes the per-neuron coefficients that depend on the origin: the drive polynomial
     /// (Taylor-shifted input projected on each decoder) and, low-rank, the slow currents.
     fn refresh_interval(&mut self) {
+        // Every trajectory is re-based: a new search.
+        self.search = None;
         let d = self.d;
         let seg = self.input.segment_at(self.origin);
         let noisy = !self.noise.is_empty();
@@ -386,114 +392,6 @@ impl Kernel {
     fn cascade(&mut self, fired: Option<usize>, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         rules::cascade(self, self.origin, fired, spikes)
     }
-
-    /// Earliest crossing in `[start, end]` over all neurons, ties to the lower index.
-    ///
-    /// Searches windows of doubling length from `start` (the first as long as a few recent
-    /// inter-spike gaps), because bounds over a short window exclude almost every neuron while
-    /// bounds over a long horizon do not: in an EBN nearly every neuron on the side of the error
-    /// *would* cross eventually if nobody spiked.
-    fn next_crossing(&mut self, start: f64, end: f64) -> Option<(f64, usize)> {
-        let mut lo = start;
-        let mut width = self.window;
-        loop {
-            let mut hi = if end - lo <= width { end } else { lo + width };
-            if hi <= lo {
-                hi = end;
-            }
-            if let Some(found) = self.crossing_in(lo, hi) {
-                let gap = found.0 - start;
-                if gap > 0.0 {
-                    self.window = (4.0 * gap).max(MIN_WINDOW);
-                }
-                return Some(found);
-            }
-            if hi >= end {
-                return None;
-            }
-            lo = hi;
-            width *= 2.0;
-        }
-    }
-
-    /// Earliest crossing in `[lo, hi]`, given that none exists in `[now, lo)`.
-    fn crossing_in(&mut self, lo: f64, hi: f64) -> Option<(f64, usize)> {
-        let m = self.membrane;
-        let bva = m.values(lo - self.origin, self.degree);
-        let bvb = m.values(hi - self.origin, self.degree);
-        let ranges = m.ranges(&bva, &bvb, self.degree);
-        let th = self.net.thresholds();
-        let mut candidates = std::mem::take(&mut self.candidates);
-        candidates.clear();
-        let mut dead = 0;
-        for (i, &t) in th.iter().enumerate() {
-            if !self.alive[i] || self.refractory.blocks(i) {
-                dead += 1;
-                continue;
-            }
-            let tr = self.trajectory(i);
-            let (ub, mag) = tr.upper_bound(&ranges);
-            if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
-                continue;
-            }
-            // Linear extrapolation of the crossing: a cheap guess of who crosses first.
-            let (f, slope) = (tr.value(&bva) - t, tr.derivative(&m, &bva));
-            let guess = if f >= 0.0 {
-                0.0
-            } else if slope > 0.0 {
-                -f / slope
-            } else {
-                f64::INFINITY
-            };
-            candidates.push((guess, i as u32));
-        }
-        self.counters.proven_absent += (self.n - dead - candidates.len()) as u64;
-        // Likely-first first, so the horizon shrinks fast and later candidates are excluded by
-        // one bound: only the few best guesses are ordered (a full sort costs more than it saves).
-        let by_guess = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
-        let head = candidates.len().min(8);
-        if candidates.len() > head {
-            candidates.select_nth_unstable_by(head, by_guess);
-        }
-        candidates[..head].sort_unstable_by(by_guess);
-        let mut best: Option<(f64, usize)> = None;
-        let mut stats = CrossingStats::default();
-        // Bounds over [lo, best so far], refreshed when the best improves: most candidates after
-        // the first are excluded here in O(1), without a search.
-        let (mut best_ranges, mut bv_end, mut end) = (ranges, bvb, hi);
-        for &(_, i) in &candidates {
-            let i = i as usize;
-            let tr = self.trajectory(i);
-            if best.is_some() {
-                let (ub, mag) = tr.upper_bound(&best_ranges);
-                if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
-                    self.counters.proven_absent += 1;
-                    continue;
-                }
-            }
-            let origin = self.origin;
-            let found = self.searcher.first_crossing_between(
-                &m,
-                &tr,
-                th[i],
-                origin,
-                (lo, &bva),
-                (end, &bv_end),
-                &mut stats,
-            );
-            if let Some(t) = found {
-                if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
-                    best = Some((t, i));
-                    end = t;
-                    bv_end = m.values(t - origin, self.degree);
-                    best_ranges = m.ranges(&bva, &bv_end, self.degree);
-                }
-            }
-        }
-        self.counters.add_search(&stats);
-        self.candidates = candidates;
-        best
-    }
 }
 
 impl Kernel {
@@ -545,9 +443,13 @@ impl Engine for Kernel {
         let t_stop = super::check_target(self.now, t)?;
         loop {
             let tq = self.next_event();
-            let limit = tq.min(t_stop);
-            if let Some((tc, i)) = self.next_crossing(self.now, limit) {
+            if let Some((tc, i)) = self.next_crossing(tq, t_stop) {
                 if tc < tq {
+                    if tc > t_stop {
+                        // Found beyond the stop: kept for the next call.
+                        self.now = t_stop;
+                        return Ok(());
+                    }
                     self.advance_to(tc);
                     self.now = tc;
                     if let Some((from, delay)) = self.delay_request {
