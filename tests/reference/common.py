@@ -408,3 +408,73 @@ def per_neuron_max_dt(t_a, n_a, t_b, n_b, n):
         if len(a):
             worst = max(worst, float(np.max(np.abs(a - b))))
     return differ, worst
+
+
+# --------------------------------------------------------------------------------------------
+# Fast-only EBNs (cases ebn-fast, ebn-refractory): A = −λ_d I, so Ω_s = Dᵀ(A + λ_d I)D = 0, and a
+# piecewise-constant input c (`values[k]`, 1/s per dimension, from `times[k]` on).
+
+
+def inhibitory_decoder_1d(n, seed, low=0.05, high=0.15):
+    """A 1×n decoder of positive entries drawn uniformly from [low, high): every fast connection
+    Ω_f[i,j] = D_i·D_j > 0 inhibits, so every neuron reaches threshold continuously (V = T) and
+    NEST's V_reset can express the subtractive reset (MAPPING.md, trap 1)."""
+    return np.random.default_rng(seed).uniform(low, high, (1, n))
+
+
+def fast_ebn_model(D, times, values, lam, mu, delay, duration, name, refractory_period=0.0):
+    """The ebnsim model file (λ_d = λ_V = lam; delay in s). With refractory_period > 0 (s) the
+    neurons are refractory with `refractory = "clamp"` (NEST's t_ref semantics)."""
+    d, n = D.shape
+    net = {"neurons": n, "dims": d, "lambda_d": lam, "lambda_v": lam, "mu": mu,
+           "fast_delay": delay, "decoder": D}
+    if refractory_period > 0:
+        net.update(refractory_period=refractory_period, refractory="clamp")
+    return {
+        "name": name,
+        "network": net,
+        "target": {"kind": "linear", "a": -lam * np.eye(d)},
+        "input": {"kind": "piecewise_constant", "times": list(times), "values": values},
+        "simulate": {"duration": duration, "cascade_limit": 1000 * n},
+        "record": {"readout_dt": 1e-3},
+    }
+
+
+def nest_fast_ebn(D, times, values, lam, mu, delay_ms, res_ms, duration, scale,
+                  t_ref_ms=None):
+    """The same network in NEST (iaf_psc_delta_ps, all-to-all delta connections without autapses;
+    MAPPING.md). Returns (spike times in s, neuron indices), sorted by time.
+
+    t_ref_ms None: the EBN has no refractory period; NEST's t_ref is its minimum, the resolution,
+    and V_reset is compensated for the drive over t_ref (trap 2). t_ref_ms = τ (ms, a multiple of
+    the resolution): ebnsim's `refractory = "clamp"` of period τ, which is NEST's own semantics,
+    so V_reset = T − Ω_ii exactly and nothing is compensated."""
+    d, n = D.shape
+    thr, wf, _ = ebn_weights(D, -lam * np.eye(d), lam, mu)
+    nest = nest_init(res_ms)
+    m = NestMap(lam, scale=scale, c_m=1.0)
+    compensate = t_ref_ms is None
+    t_ref = res_ms if compensate else t_ref_ms
+    pop = nest.Create("iaf_psc_delta_ps", n, params=dict(
+        E_L=0.0, C_m=m.c_m, tau_m=m.tau_m, t_ref=t_ref, V_m=0.0))
+    pop.V_th = m.volt(thr).tolist()
+    if not compensate:
+        pop.V_reset = m.reset(thr, np.diag(wf)).tolist()
+
+    ids = np.array(pop.global_id if n > 1 else [pop.global_id])
+    pre, post = np.meshgrid(np.arange(n), np.arange(n))
+    off = pre != post
+    nest.Connect(ids[pre[off]], ids[post[off]], conn_spec="one_to_one",
+                 syn_spec=dict(weight=m.delta_weight(wf[post[off], pre[off]]),
+                               delay=np.full(off.sum(), delay_ms)))
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pop, sr)
+    ends = list(times[1:]) + [duration]
+    for t_start, t_end, c in zip(times, ends, values):
+        drive = D.T @ np.asarray(c, dtype=float)
+        pop.I_e = m.current(drive).tolist()
+        if compensate:
+            pop.V_reset = m.reset(thr, np.diag(wf), drive=drive, t_ref_ms=t_ref).tolist()
+        nest.Simulate((t_end - t_start) * 1000.0)
+    t, s = nest_spikes(sr)
+    return t, s - ids[0]

@@ -15,8 +15,8 @@ from pathlib import Path
 from common import REPO, WORK, ebnsim_version, fmt
 
 HERE = Path(__file__).resolve().parent
-CASES = ["single_dc", "single_exp_syn", "ebn_fast", "ebn_slow", "oscillator_brian2",
-         "euler_table", "timing"]
+CASES = ["single_dc", "single_exp_syn", "ebn_fast", "ebn_refractory", "ebn_slow",
+         "oscillator_brian2", "euler_table", "timing"]
 
 
 def versions():
