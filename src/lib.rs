@@ -177,7 +177,9 @@
 //! piece crossing-free with exact enclosures, allowing only for floating-point rounding). Spike
 //! times match closed forms to a few ulps on well-conditioned crossings (`tests/closed_forms.rs`,
 //! including NEST's DC case to 1e-13 ms), and densely sampled voltages never exceed threshold
-//! between events (`tests/exact_engines.rs`, near-grazing trajectories included).
+//! between events (`tests/exact_engines.rs`, near-grazing trajectories included). Where a run
+//! stops — readout and monitor samples, `run_until` calls — never changes a spike, even by an
+//! ulp (`tests/simulation.rs`).
 //!
 //! ## Features
 //!
