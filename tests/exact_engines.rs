@@ -3,6 +3,8 @@
 //! reruns bit-identically, and reports runaway same-instant cascades.
 #![allow(clippy::needless_range_loop)] // matrix-building loops read better with indices
 
+mod common;
+
 use ebnsim::engine::actors::ActorEngine;
 use ebnsim::engine::kernel::Kernel;
 use ebnsim::engine::Control;
@@ -409,19 +411,9 @@ proptest! {
     }
 }
 
-/// One neuron (d = 1, decoder 1, threshold 1) whose voltage follows the parabola
-/// `V(t) = 1 − δ − a (t − t*)²` exactly: the input is `c = V' + λ_V V` (a quadratic).
+/// The first spike of [`common::parabola`]'s grazing neuron, if any.
 fn parabola_first_spike(delta: f64, a: f64, t_star: f64) -> Option<f64> {
-    let lv = 20.0;
-    // V(t) = p0 + p1 t + p2 t²; c = V' + λ V.
-    let (p0, p1, p2) = (1.0 - delta - a * t_star * t_star, 2.0 * a * t_star, -a);
-    let c = vec![vec![p1 + lv * p0], vec![2.0 * p2 + lv * p1], vec![lv * p2]];
-    let input = Signal::from_segments(1, &[0.0], &[c]).unwrap();
-    let net = NetworkBuilder::new(vec![vec![1.0]])
-        .lambda_v(lv)
-        .thresholds(vec![1.0])
-        .build()
-        .unwrap();
+    let (net, input, p0) = common::parabola(delta, a, t_star);
     let mut k = Kernel::new(net, input, &[p0]).unwrap();
     let mut spikes = Vec::new();
     k.run_until(Time::from_secs(2.0 * t_star), &mut spikes)

@@ -1,6 +1,8 @@
 //! The `Simulation` facade: monitors sample exactly, sampling does not change spikes, the facade
 //! gives the spikes of `ebnsim run`, and it moves to another thread.
 
+mod common;
+
 use ebnsim::model::network::random_decoder;
 use ebnsim::prelude::*;
 use ebnsim::seed::{rng_stream, Stream};
@@ -389,18 +391,10 @@ const SAMPLINGS: [(Option<f64>, Option<f64>); 5] = [
     (Some(0.1), Some(7.7e-6)),
 ];
 
-/// A voltage that grazes its threshold: one neuron whose `V(t) = 1 − δ − a (t − t*)²` exactly.
+/// A voltage that grazes its threshold ([`common::parabola`] with a = 50 /s²).
 fn grazing(delta: f64, t_star: f64) -> SimulationBuilder {
-    let (lv, a) = (20.0, 50.0);
-    let (p0, p1, p2) = (1.0 - delta - a * t_star * t_star, 2.0 * a * t_star, -a);
-    let c = vec![vec![p1 + lv * p0], vec![2.0 * p2 + lv * p1], vec![lv * p2]];
-    let input = Signal::from_segments(1, &[0.0], &[c]).unwrap();
-    let net = NetworkBuilder::new(vec![vec![1.0]])
-        .lambda_v(lv)
-        .thresholds(vec![1.0])
-        .build()
-        .unwrap();
-    Simulation::builder(net, input).initial_state(&[p0])
+    let (net, input, v0) = common::parabola(delta, 50.0, t_star);
+    Simulation::builder(net, input).initial_state(&[v0])
 }
 
 #[test]

@@ -63,3 +63,20 @@ pub(crate) fn at_spike(probe: &mut Option<SpikeProbe>, j: usize, voltage: impl F
         p.spike(j, voltage);
     }
 }
+
+/// An engine's [`crate::engine::Engine::probe_spikes`]: a new probe of `neurons` of `n`.
+pub(crate) fn start(
+    probe: &mut Option<SpikeProbe>,
+    neurons: &[usize],
+    n: usize,
+) -> Result<(), BuildError> {
+    *probe = Some(SpikeProbe::new(neurons, n)?);
+    Ok(())
+}
+
+/// An engine's [`crate::engine::Engine::take_spike_voltages`].
+pub(crate) fn drain(probe: &mut Option<SpikeProbe>, out: &mut Vec<f64>) {
+    if let Some(p) = probe {
+        p.drain_into(out);
+    }
+}

@@ -317,14 +317,11 @@ impl Engine for ActorEngine {
     }
 
     fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        self.probe = Some(SpikeProbe::new(neurons, self.neurons.len())?);
-        Ok(())
+        probe::start(&mut self.probe, neurons, self.neurons.len())
     }
 
     fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
-        if let Some(p) = &mut self.probe {
-            p.drain_into(out);
-        }
+        probe::drain(&mut self.probe, out);
     }
 }
 

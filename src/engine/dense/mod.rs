@@ -633,15 +633,12 @@ impl Engine for DenseStepper {
     }
 
     fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        self.probe = Some(SpikeProbe::new(neurons, self.n)?);
-        Ok(())
+        probe::start(&mut self.probe, neurons, self.n)
     }
 
     /// Rows at the step end of each probed spike: the stepped voltages before the reset.
     fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
-        if let Some(p) = &mut self.probe {
-            p.drain_into(out);
-        }
+        probe::drain(&mut self.probe, out);
     }
 }
 

@@ -541,13 +541,10 @@ impl Engine for Kernel {
     }
 
     fn probe_spikes(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
-        self.probe = Some(SpikeProbe::new(neurons, self.n)?);
-        Ok(())
+        probe::start(&mut self.probe, neurons, self.n)
     }
 
     fn take_spike_voltages(&mut self, out: &mut Vec<f64>) {
-        if let Some(p) = &mut self.probe {
-            p.drain_into(out);
-        }
+        probe::drain(&mut self.probe, out);
     }
 }
