@@ -3,22 +3,25 @@
 //! * robustness to voltage noise, as a curve: the Van der Pol network of
 //!   `models/van-der-pol-learn.toml` with an absolute refractory period of 2 ms
 //!   (`[network] refractory_period = 0.002`, `refractory = "hold"`) is trained once per seed on
-//!   the exact engine; then, for every noise amplitude σ, the learned network is placed at the
-//!   teacher's start, tracks the teacher for 1 s with feedback (no learning, no noise) and runs on
-//!   its own for 4 s with voltage noise σ (phase `noise`) — on the exact engine and on the
-//!   published Euler scheme (dense stepper, dt = 0.1 ms, forward Euler, one spike per step, no
-//!   refractory period), same weights, same seeds (the noise of phase p derives from the model
-//!   seed and p on both engines);
-//! * the Euler scheme with the same refractory period (`hold`), to separate the scheme from τ;
-//! * the same exact run without refractoriness at a few σ: noise brings neurons of opposite
-//!   decoders near threshold together, and a spike of one pushes the other over in zero time —
-//!   same-instant volleys and rates a hundred times too high — which the period cures;
+//!   the exact engine; then, for every noise amplitude σ, the learned (frozen) weights are placed
+//!   at the teacher's start, track the teacher for 1 s with feedback (no noise) and run on their
+//!   own for 4 s with voltage noise σ (phase `noise`), in five settings with the same weights and
+//!   the same noise seeds (the noise of phase p derives from the model seed and p on both
+//!   engines): the exact engine with a `clamp` period, with a `hold` period and (at a few σ)
+//!   without a period; the published Euler scheme (dense stepper, dt = 0.1 ms, forward Euler, one
+//!   spike per step, no period) and the same scheme with a `clamp` period;
+//! * what noise does without refractoriness: neurons of opposite decoders near threshold together,
+//!   a spike of one pushes the other over in zero time — same-instant volleys and rates ~100
+//!   times too high; what `clamp` (rate cured, code degraded) and `hold` (code kept, pairs firing
+//!   again at every period end) do about it;
 //! * per run: mean rate per neuron, the readout's NRMSE against the Van der Pol teacher over the
 //!   first second and over the 4 s, and the fraction of spikes in same-instant volleys (≥ 2 spikes
-//!   at one instant); a table, and `docs/figures/noise-robustness-{nrmse,rate}.svg`.
+//!   at one instant); a table, and `noise-robustness-{nrmse,rate}.svg` (against log10 σ, means
+//!   over the seeds) drawn with `figures::metric_chart`;
+//! * assertions of what was measured with the default 3 seeds (docs/learning-results.md §9).
 //!
 //! Run with `cargo run --release --example noise_robustness [-- SEEDS [OUT_DIR]]` (default 3
-//! seeds, 1…SEEDS, and `docs/figures/noise-robustness`).
+//! seeds, 1…SEEDS, and `docs/figures/noise-robustness`; about 90 s of wall time on 2 busy cores).
 
 use ebnsim::engine::dense::{DenseConfig, Integrator, SpikeRule};
 use ebnsim::engine::EngineKind;
