@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the figures of docs/learning-results.md from the shipped learning models, with the
 # project's own tools: `ebnsim learn`, `ebnsim plot` and the kill_sweep example; each model's
-# summary.json is kept next to its figures (the numbers the figures show). About 6 minutes of wall
+# summary.json is kept next to its figures (the numbers the figures show). About 8 minutes of wall
 # time on 2 cores. Run from anywhere: bash docs/figures/make-figures.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked --bin ebnsim --example kill_sweep
+cargo build --release --locked --bin ebnsim --example kill_sweep --example noise_robustness
 bin="${CARGO_TARGET_DIR:-target}/release/ebnsim"
 sweep="${CARGO_TARGET_DIR:-target}/release/examples/kill_sweep"
 runs=$(mktemp -d)
@@ -21,4 +21,5 @@ for m in van-der-pol-learn double-well-1d-learn double-well-2d-learn lorenz-lear
 done
 "$sweep" models/van-der-pol-learn.toml docs/figures/van-der-pol-learn
 "$sweep" models/lorenz-learn.toml docs/figures/lorenz-learn
+"${CARGO_TARGET_DIR:-target}/release/examples/noise_robustness" 3 docs/figures/noise-robustness
 echo "figures written under docs/figures/"
