@@ -213,6 +213,7 @@
 
 pub mod analysis;
 pub(crate) mod closed_form;
+pub mod closed_loop;
 pub mod engine;
 pub mod error;
 pub mod io;
@@ -223,6 +224,7 @@ pub mod prelude;
 pub mod run;
 pub mod seed;
 pub mod simulation;
+pub mod stream;
 
 pub use simulation::{Simulation, SimulationBuilder};
 
