@@ -167,7 +167,9 @@ impl Simulation {
 
     /// Replaces the input from the current time on (read in absolute time, d components): the
     /// engine's [`Control::set_input`]. Voltages stay continuous — only their slopes change —
-    /// and the run stays exact across the change. A readout target, if any, keeps following
+    /// and the run stays exact across the change (the closed forms are re-based at the switch,
+    /// so later spikes may differ by rounding, a few ulps, from a run without it — even a switch
+    /// to the same input; tested in `tests/stream.rs`). A readout target, if any, keeps following
     /// the input the simulation was built with. Errors name a wrong number of components.
     pub fn set_input(&mut self, input: crate::model::signal::Signal) -> Result<(), BuildError> {
         self.core.control_mut().set_input(input)
