@@ -132,6 +132,42 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## Streams and closed loops
+//!
+//! [`Simulation::stream`] runs a simulation on its own thread and sends what it records in
+//! batches over a bounded [`async_channel`] (for an async task or a thread): batch k holds the
+//! spikes and readout/state samples of the slice `(t_k, t_{k+1}]`, in time order. A full channel
+//! makes the simulation wait (nothing is dropped); closing the receiver stops the run, and the
+//! thread returns [`stream::StreamError::Stopped`] with the time reached and what was recorded.
+//! The batches together are exactly the run without streaming, to the bit ([`stream`]).
+//!
+//! ```
+//! use ebnsim::prelude::*;
+//! use ebnsim::stream::StreamConfig;
+//! let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+//! let sim = Simulation::from_model(&model).build()?;
+//! let (batches, handle) = sim.stream(StreamConfig { until: 0.5, batch: 0.05, capacity: 4 })?;
+//! let rt = tokio::runtime::Builder::new_current_thread().build()?;
+//! let spikes = rt.block_on(async {
+//!     let mut spikes = Vec::new();
+//!     while let Ok(batch) = batches.recv().await {
+//!         assert!(batch.spikes.iter().all(|s| s.time.secs() > batch.t0 && s.time.secs() <= batch.t1));
+//!         spikes.extend(batch.spikes);
+//!     }
+//!     spikes
+//! });
+//! let recorded = handle.join().expect("no panic")?;
+//! assert_eq!(spikes, recorded.spikes);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A closed loop ([`closed_loop`]) runs in lockstep with a controller: at each control period
+//! the controller reads the exact readout and returns the (constant) input for the next period,
+//! and the engine waits for it, so the run stays exact within periods; the control lags the
+//! network by at most one period. [`Simulation::set_input`] changes the input of any run
+//! directly. `examples/closed_loop.rs` holds the oscillator at a set point against a step
+//! disturbance with a PI controller.
+//!
 //! ## The model
 //!
 //! For neuron i, between and across spikes (docs/architecture.md §1; all rates in 1/s):
@@ -205,7 +241,7 @@
 //! | monitors | [`monitor`] (state monitors: what is sampled, and its record) |
 //! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |
 //! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::network_file`] (`network.json`), `io::state_csv`, `io::figures` (SVG figures, feature `plot`) |
-//! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary) |
+//! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary), [`stream`] (a run on its own thread, batched over a channel), [`closed_loop`] (a controller in lockstep) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
 //! run [`engine::counters`].
@@ -213,6 +249,7 @@
 
 pub mod analysis;
 pub(crate) mod closed_form;
+pub mod closed_loop;
 pub mod engine;
 pub mod error;
 pub mod io;
@@ -223,6 +260,7 @@ pub mod prelude;
 pub mod run;
 pub mod seed;
 pub mod simulation;
+pub mod stream;
 
 pub use simulation::{Simulation, SimulationBuilder};
 

@@ -23,8 +23,8 @@ pub use builder::{EngineChoice, SimulationBuilder};
 use crate::engine::counters::Counters;
 use crate::engine::dense::DenseStepper;
 use crate::engine::kernel::Kernel;
-use crate::engine::{Engine, Spike};
-use crate::error::SimError;
+use crate::engine::{Control, Engine, Spike};
+use crate::error::{BuildError, SimError};
 use crate::io::record::Readout;
 use crate::model::network::Network;
 use crate::model::teacher::LinearTeacher;
@@ -46,6 +46,12 @@ impl Core {
         }
     }
     fn engine_mut(&mut self) -> &mut dyn Engine {
+        match self {
+            Core::Exact(k) => k.as_mut(),
+            Core::Dense(s) => s.as_mut(),
+        }
+    }
+    fn control_mut(&mut self) -> &mut dyn Control {
         match self {
             Core::Exact(k) => k.as_mut(),
             Core::Dense(s) => s.as_mut(),
@@ -157,6 +163,16 @@ impl Simulation {
                 s.sample(|v| engine.voltages(v));
             }
         }
+    }
+
+    /// Replaces the input from the current time on (read in absolute time, d components): the
+    /// engine's [`Control::set_input`]. Voltages stay continuous — only their slopes change —
+    /// and the run stays exact across the change (the closed forms are re-based at the switch,
+    /// so later spikes may differ by rounding, a few ulps, from a run without it — even a switch
+    /// to the same input; tested in `tests/stream.rs`). A readout target, if any, keeps following
+    /// the input the simulation was built with. Errors name a wrong number of components.
+    pub fn set_input(&mut self, input: crate::model::signal::Signal) -> Result<(), BuildError> {
+        self.core.control_mut().set_input(input)
     }
 
     /// Runs on for `dt` seconds ([`Simulation::run_until`] of `time() + dt`).
