@@ -214,6 +214,7 @@
 pub mod analysis;
 pub(crate) mod closed_form;
 pub mod engine;
+pub mod ensemble;
 pub mod error;
 pub mod io;
 pub mod learning;
