@@ -67,7 +67,7 @@ pub enum SweepError {
         /// Which run: the varied fields and values, the seed.
         context: String,
         /// The model parser's error (naming the model file and its field).
-        source: crate::error::ModelError,
+        source: Box<crate::error::ModelError>,
     },
     /// A run failed.
     #[error("{spec}: run {run} (seed {seed}): {source}")]
@@ -79,7 +79,7 @@ pub enum SweepError {
         /// Its seed.
         seed: u64,
         /// Why it failed.
-        source: crate::run::RunError,
+        source: Box<crate::run::RunError>,
     },
     /// An output could not be written.
     #[error(transparent)]

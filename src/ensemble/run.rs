@@ -90,7 +90,7 @@ impl Ensemble {
             let built = build(&spec, t, run.seed).map_err(|source| SweepError::Model {
                 spec: spec.file.clone(),
                 context: context(&spec, &run),
-                source,
+                source: Box::new(source),
             })?;
             if shard.contains(run.index) {
                 runs.push((run, built));
@@ -312,7 +312,7 @@ fn run_one(
         spec: spec_file.to_path_buf(),
         run: run.index,
         seed: run.seed,
-        source,
+        source: Box::new(source),
     };
     let dir = dirs.map(|d| d.join(run_dir_name(run.index)));
     match built {

@@ -130,10 +130,10 @@ impl SweepSpec {
         let text = std::fs::read_to_string(&model).map_err(|source| SweepError::Model {
             spec: file.to_path_buf(),
             context: "field `model`".into(),
-            source: crate::error::ModelError::Io {
+            source: Box::new(crate::error::ModelError::Io {
                 file: model.clone(),
                 source,
-            },
+            }),
         })?;
         Ok(SweepSpec {
             file: file.to_path_buf(),
@@ -189,10 +189,10 @@ impl SweepSpec {
                 .map_err(|e: toml::de::Error| SweepError::Model {
                     spec: self.file.clone(),
                     context: "the model file".into(),
-                    source: crate::error::ModelError::Syntax {
+                    source: Box::new(crate::error::ModelError::Syntax {
                         file: self.model.clone(),
                         message: e.to_string(),
-                    },
+                    }),
                 })?;
         for (v, &x) in self.vary.iter().zip(values) {
             set_field(&mut table, &v.field, x).map_err(|(expected, got)| SweepError::Field {
