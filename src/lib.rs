@@ -168,6 +168,38 @@
 //! directly. `examples/closed_loop.rs` holds the oscillator at a set point against a step
 //! disturbance with a PI controller.
 //!
+//! ## Ensembles
+//!
+//! [`ensemble`] runs one model file over seeds × values of some of its numeric fields (what
+//! `ebnsim sweep` runs; spec format in `docs/sweep.md`). Every run's model is built before
+//! any run, runs go to K blocking workers of a tokio runtime, and the rows come back in run
+//! order — the same for any K:
+//!
+//! ```
+//! use ebnsim::ensemble::{Ensemble, EnsembleOptions, Shard, SweepSpec};
+//! let spec = SweepSpec::parse(
+//!     r#"
+//!     model = "models/boerlin-oscillator.toml"   # relative to the spec file
+//!     seeds = [1, 2]
+//!     [[vary]]
+//!     field = "simulate.duration"
+//!     values = [0.1]
+//!     [[vary]]
+//!     field = "network.mu"
+//!     values = [1e-6, 1e-4]
+//!     "#,
+//!     std::path::Path::new("sweep.toml"),
+//! )?;
+//! assert_eq!(spec.len(), 4); // seeds × values, the last field fastest
+//! assert_eq!((spec.run(1).seed, spec.run(1).values.clone()), (1, vec![0.1, 1e-4]));
+//! let ensemble = Ensemble::new(spec, Shard::ALL)?;
+//! let opts = EnsembleOptions { threads: 2, ..EnsembleOptions::default() };
+//! let rows = ensemble.run(&opts, |_row| { /* progress */ })?;
+//! assert_eq!(rows.iter().map(|r| r.run.index).collect::<Vec<_>>(), [0, 1, 2, 3]);
+//! assert!(rows[0].spikes > rows[1].spikes); // a smaller spike cost, more spikes
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## The model
 //!
 //! For neuron i, between and across spikes (docs/architecture.md §1; all rates in 1/s):
@@ -241,7 +273,7 @@
 //! | monitors | [`monitor`] (state monitors: what is sampled, and its record) |
 //! | analysis | [`analysis::metrics`], [`analysis::learning_metrics`], [`analysis::balance`] (E/I input currents) |
 //! | files | [`io::model_file`], [`io::record`] (outputs, atomic writers), [`io::weights_file`], [`io::run_dir`] (reading run files back), [`io::network_file`] (`network.json`), `io::state_csv`, `io::figures` (SVG figures, feature `plot`) |
-//! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary), [`stream`] (a run on its own thread, batched over a channel), [`closed_loop`] (a controller in lockstep) |
+//! | facade | [`Simulation`] and [`SimulationBuilder`] ([`simulation`]), [`prelude`], [`run`] (a model file end to end and its summary), [`stream`] (a run on its own thread, batched over a channel), [`closed_loop`] (a controller in lockstep), [`ensemble`] (sweeps over seeds and field values on worker threads) |
 //!
 //! The library never prints; diagnostics go through `tracing` spans (`setup`, `run`) and the
 //! run [`engine::counters`].
@@ -251,6 +283,7 @@ pub mod analysis;
 pub(crate) mod closed_form;
 pub mod closed_loop;
 pub mod engine;
+pub mod ensemble;
 pub mod error;
 pub mod io;
 pub mod learning;

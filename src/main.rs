@@ -79,6 +79,28 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run a model over seeds × values of some of its fields (a sweep spec, see docs/sweep.md)
+    /// and write one row per run into --out/table.csv.
+    Sweep {
+        /// The sweep spec (TOML: `model`, `seeds`, `[[vary]]`).
+        spec: PathBuf,
+        /// Output directory (created if missing): table.csv, and run-NNNN/ with --runs.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs at once (default: the number of cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Only every n-th run from the k-th (k/n, 0-based k); the table keeps the global run
+        /// numbers, so the shards' rows concatenate to the whole sweep.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Also write each run's directory (run-0007/: the files of `ebnsim run`).
+        #[arg(long)]
+        runs: bool,
+        /// No progress bar and no closing line.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     #[cfg(feature = "plot")]
     /// Draw the figures (SVG) of a run directory: readout.svg, raster.svg, and when the files
     /// allow, before_after.svg, learning_curve.svg, phase_plane.svg.
@@ -250,6 +272,94 @@ fn learn(args: LearnArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What `ebnsim sweep` was given.
+struct SweepArgs {
+    spec: PathBuf,
+    out: PathBuf,
+    threads: Option<usize>,
+    shard: Option<String>,
+    runs: bool,
+    quiet: bool,
+}
+
+/// `ebnsim sweep`: checks the spec and builds every run's model, then runs the shard's runs
+/// and writes table.csv.
+fn sweep(args: SweepArgs) -> ExitCode {
+    use ebnsim::ensemble::{Ensemble, EnsembleOptions, Shard, SweepSpec, TABLE_CSV};
+    let shard = match args.shard.as_deref().map(str::parse::<Shard>) {
+        None => Shard::ALL,
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            eprintln!("error: {}: --shard: {e}", args.spec.display());
+            return ExitCode::from(2);
+        }
+    };
+    if args.threads == Some(0) {
+        eprintln!("error: --threads: expected at least 1, got 0");
+        return ExitCode::from(2);
+    }
+    let ensemble = match SweepSpec::load(&args.spec).and_then(|s| Ensemble::new(s, shard)) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!(
+            "error: {}: cannot create the directory: {e}",
+            args.out.display()
+        );
+        return ExitCode::from(1);
+    }
+    let opts = EnsembleOptions {
+        threads,
+        run_dirs: args.runs.then(|| args.out.clone()),
+    };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(
+            Some(ensemble.len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} runs  {elapsed} elapsed, ~{eta} left",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let result = ensemble.run(&opts, |_| bar.inc(1));
+    bar.finish_and_clear();
+    let rows = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let table = args.out.join(TABLE_CSV);
+    if let Err(e) = ensemble.write_table(&table, &rows) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    if !args.quiet {
+        println!(
+            "{}: {} of {} runs (shard {shard}), {threads} at once -> {}",
+            args.spec.display(),
+            rows.len(),
+            ensemble.spec().len(),
+            table.display()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 #[cfg(feature = "plot")]
 /// `ebnsim plot`: draws the figures and lists the files written.
 fn plot(run_dir: &Path, out: Option<&Path>, window: f64) -> ExitCode {
@@ -413,6 +523,21 @@ fn main() -> ExitCode {
             engine,
             dt,
             seed,
+            quiet,
+        }),
+        Command::Sweep {
+            spec,
+            out,
+            threads,
+            shard,
+            runs,
+            quiet,
+        } => sweep(SweepArgs {
+            spec,
+            out,
+            threads,
+            shard,
+            runs,
             quiet,
         }),
         #[cfg(feature = "plot")]
