@@ -102,14 +102,7 @@ impl ClosedLoopConfig {
                 format!("{}", self.period),
             ));
         }
-        if !(self.until.is_finite() && self.until >= now) {
-            return Err(BuildError::new(
-                "closed_loop.until",
-                format!("a finite time not before the current t = {now} s"),
-                format!("{}", self.until),
-            ));
-        }
-        Ok(())
+        crate::simulation::check_until("closed_loop.until", self.until, now)
     }
 }
 

@@ -154,14 +154,7 @@ impl StreamConfig {
                 "0".to_string(),
             ));
         }
-        if !(self.until.is_finite() && self.until >= now) {
-            return Err(BuildError::new(
-                "stream.until",
-                format!("a finite time not before the current t = {now} s"),
-                format!("{}", self.until),
-            ));
-        }
-        Ok(())
+        crate::simulation::check_until("stream.until", self.until, now)
     }
 }
 

@@ -266,6 +266,23 @@ impl Simulation {
     }
 }
 
+/// Checks the end time `until` (s) of a run driven from outside (a stream, a closed loop):
+/// finite and not before `now`; the error names `field`.
+pub(crate) fn check_until(
+    field: &str,
+    until: f64,
+    now: f64,
+) -> Result<(), crate::error::BuildError> {
+    if !(until.is_finite() && until >= now) {
+        return Err(crate::error::BuildError::new(
+            field,
+            format!("a finite time not before the current t = {now} s"),
+            format!("{until}"),
+        ));
+    }
+    Ok(())
+}
+
 /// What a finished [`Simulation`] recorded.
 #[derive(Clone, Debug)]
 pub struct Recorded {
