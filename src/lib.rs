@@ -161,6 +161,55 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Learning runs stream too: [`stream::stream_learning`] runs the phases of a learning model
+//! (what `ebnsim learn` runs, with the same output to the bit) on its own thread and sends
+//! [`learning::protocol::LearnProgress`] messages in run order — each phase's start and its
+//! report at its end, every learning-curve point (field error, window NRMSE) and the simulated
+//! time now and then. Closing the receiver stops the run at its next message with
+//! [`learning::protocol::LearnError::Stopped`]:
+//!
+//! ```
+//! use ebnsim::learning::protocol::{LearnError, LearnProgress, PhaseOptions};
+//! let model = ebnsim::io::model_file::parse_learning(
+//!     r#"
+//!     name = "tiny"
+//!     [network]
+//!     neurons = 20
+//!     dims = 2
+//!     lambda_d = 10.0
+//!     mu = 2.5e-5
+//!     decoder = { random = "normal", scale = 0.05, normalize = true }
+//!     [target]
+//!     kind = "van_der_pol"
+//!     initial = [1.0, 0.0]
+//!     [basis]
+//!     kind = "monomials"
+//!     degree = 3
+//!     [[phase]]
+//!     name = "train"
+//!     duration = 10.0
+//!     input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+//!     feedback_gain = 30.0
+//!     learning_rate = 100.0
+//!     "#,
+//!     std::path::Path::new("tiny.toml"),
+//! )?;
+//! let (messages, handle) = ebnsim::stream::stream_learning(model, PhaseOptions::default(), 4)?;
+//! // Watch the field error of the first learning-curve points, then stop.
+//! let mut errors = Vec::new();
+//! while errors.len() < 3 {
+//!     if let LearnProgress::Curve(point) = messages.recv_blocking()? {
+//!         errors.push(point.field_error);
+//!     }
+//! }
+//! drop(messages);
+//! match handle.join().expect("no panic") {
+//!     Err(LearnError::Stopped { at }) => assert!(at < 10.0),
+//!     other => panic!("expected a stop, got {other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! A closed loop ([`closed_loop`]) runs in lockstep with a controller: at each control period
 //! the controller reads the exact readout and returns the (constant) input for the next period,
 //! and the engine waits for it, so the run stays exact within periods; the control lags the

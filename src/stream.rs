@@ -39,6 +39,64 @@
 //! assert_eq!(spikes, recorded.spikes.len());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! ## Learning runs
+//!
+//! [`stream_learning`] runs the phases of a learning model (what `ebnsim learn` runs:
+//! [`crate::learning::protocol::run_phases`], with the same output to the bit) on a new thread
+//! and sends its progress as [`LearnProgress`](crate::learning::protocol::LearnProgress)
+//! messages, in run order: each phase's start, its learning-curve points (field error and
+//! window NRMSE; together exactly the output's `curve`) and the simulated time now and then
+//! (about 1000 per run), and its end with its [`PhaseReport`](crate::learning::protocol::PhaseReport).
+//! Back-pressure is the same (a full channel makes the run wait, nothing is dropped); closing
+//! the receiver stops the run at its next message with
+//! [`LearnError::Stopped`](crate::learning::protocol::LearnError::Stopped) and the time
+//! reached; otherwise the thread returns the [`LearnOutput`](crate::learning::protocol::LearnOutput).
+//!
+//! ```
+//! use ebnsim::learning::protocol::{LearnProgress, PhaseOptions};
+//! let model = ebnsim::io::model_file::parse_learning(
+//!     r#"
+//!     name = "tiny"
+//!     seed = 3
+//!     [network]
+//!     neurons = 20
+//!     dims = 2
+//!     lambda_d = 10.0
+//!     mu = 2.5e-5
+//!     decoder = { random = "normal", scale = 0.05, normalize = true }
+//!     [target]
+//!     kind = "van_der_pol"
+//!     initial = [1.0, 0.0]
+//!     [basis]
+//!     kind = "monomials"
+//!     degree = 3
+//!     [[phase]]
+//!     name = "train"
+//!     duration = 0.1
+//!     input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+//!     feedback_gain = 30.0
+//!     learning_rate = 100.0
+//!     "#,
+//!     std::path::Path::new("tiny.toml"),
+//! )?;
+//! let (messages, handle) = ebnsim::stream::stream_learning(model, PhaseOptions::default(), 8)?;
+//! let mut curve = Vec::new();
+//! while let Ok(message) = messages.recv_blocking() {
+//!     match message {
+//!         LearnProgress::Curve(point) => curve.push(point),
+//!         LearnProgress::PhaseEnded { report, .. } => assert_eq!(report.name, "train"),
+//!         _ => {}
+//!     }
+//! }
+//! let out = handle.join().expect("no panic")?;
+//! assert_eq!(curve.len(), out.curve.len());
+//! assert!(curve.iter().zip(&out.curve).all(|(a, b)| a.time == b.time));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod learning;
+pub use learning::{stream_learning, LearnStream};
 
 use crate::engine::Spike;
 use crate::error::{BuildError, SimError};

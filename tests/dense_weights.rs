@@ -286,7 +286,10 @@ fn learning_changes_u_only() {
     )
     .unwrap();
     k.set_cascade_limit(model.cascade_limit);
-    let a = run_phases_on(&mut k, "exact", &model, &with, |_| {}).unwrap();
+    let a = run_phases_on(&mut k, "exact", &model, &with, |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     let without = PhaseOptions {
         initial_weights: Some(uv.clone()),
         ..PhaseOptions::default()
@@ -333,7 +336,10 @@ fn weight_noise_phase_runs_is_reported_and_deterministic() {
         .map(|m| {
             let mut k = Kernel::new(m.network.clone(), Signal::zero(D), &m.target.initial).unwrap();
             k.set_cascade_limit(m.cascade_limit);
-            let out = run_phases_on(&mut k, "exact", m, &PhaseOptions::default(), |_| {}).unwrap();
+            let out = run_phases_on(&mut k, "exact", m, &PhaseOptions::default(), |_| {
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
             (out, k.alive().to_vec())
         })
         .collect();

@@ -1,13 +1,16 @@
 //! Streams and closed loops: a streamed run gives exactly the records of the same run without
 //! streaming, back-pressure loses nothing, closing the receiver stops the run cleanly, and a
 //! closed loop is the same run whichever way its controller is driven — and holds a set point.
+//! A streamed learning run is the run of `run_phases`, its messages arrive in order, and closing
+//! its receiver stops it.
 
 use ebnsim::closed_loop::{
     closed_loop, closed_loop_async, spawn_plant, ClosedLoopConfig, ClosedLoopError,
 };
-use ebnsim::io::model_file::{load, Model};
+use ebnsim::io::model_file::{load, parse_learning, LearningModel, Model};
+use ebnsim::learning::protocol::{run_phases, CurvePoint, LearnError, LearnProgress, PhaseOptions};
 use ebnsim::prelude::*;
-use ebnsim::stream::{Batch, StreamConfig, StreamError};
+use ebnsim::stream::{stream_learning, Batch, StreamConfig, StreamError};
 
 fn oscillator() -> Model {
     load(std::path::Path::new("models/boerlin-oscillator.toml")).unwrap()
@@ -263,4 +266,175 @@ fn set_input_keeps_the_run_exact() {
         assert!((x.time.secs() - y.time.secs()).abs() < 1e-12, "{x:?} {y:?}");
     }
     assert!(b.set_input(Signal::zero(3)).is_err());
+}
+
+/// Van der Pol on 20 neurons: 0.4 s of training, then 0.2 s autonomous (fast in debug builds).
+const TINY_LEARNING: &str = r#"
+name = "tiny-vdp"
+seed = 7
+
+[network]
+neurons = 20
+dims = 2
+lambda_d = 10.0
+mu = 2.5e-5
+decoder = { random = "normal", scale = 0.05, normalize = true }
+
+[target]
+kind = "van_der_pol"
+initial = [1.0, 0.0]
+
+[basis]
+kind = "monomials"
+degree = 3
+
+[[phase]]
+name = "train"
+duration = 0.4
+input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+feedback_gain = 30.0
+learning_rate = 100.0
+learning_rate_decay = { start = 0.5, to = 0.1 }
+
+[[phase]]
+name = "autonomous"
+duration = 0.2
+input = { kind = "zero" }
+start = "teacher"
+"#;
+
+fn tiny_learning() -> LearningModel {
+    parse_learning(TINY_LEARNING, std::path::Path::new("tiny.toml")).unwrap()
+}
+
+/// Bitwise equality of learning curves (a window without samples has NaN NRMSE).
+fn curve_bits(curve: &[CurvePoint]) -> Vec<(u64, usize, u64, u64)> {
+    curve
+        .iter()
+        .map(|p| {
+            (
+                p.time.to_bits(),
+                p.phase,
+                p.field_error.to_bits(),
+                p.window_nrmse.to_bits(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn streamed_learning_equals_run_phases() {
+    let model = tiny_learning();
+    let direct = run_phases(&model, &PhaseOptions::default(), |_| {}).unwrap();
+    // A channel of one message and a slow consumer: the run waits, nothing is lost.
+    let (rx, handle) = stream_learning(model.clone(), PhaseOptions::default(), 1).unwrap();
+    let mut messages = Vec::new();
+    while let Ok(m) = rx.recv_blocking() {
+        if messages.len() % 50 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        messages.push(m);
+    }
+    let streamed = handle.join().unwrap().unwrap();
+    // The same run, to the bit.
+    assert_eq!(streamed.weights, direct.weights);
+    assert_eq!(streamed.offsets, direct.offsets);
+    assert_eq!(streamed.spikes, direct.spikes);
+    assert_eq!(streamed.readout, direct.readout);
+    assert_eq!(curve_bits(&streamed.curve), curve_bits(&direct.curve));
+    assert_eq!(
+        format!("{:?}", streamed.phases),
+        format!("{:?}", direct.phases)
+    );
+    assert_eq!(
+        streamed.field_error.map(f64::to_bits),
+        direct.field_error.map(f64::to_bits)
+    );
+    assert!(!direct.curve.is_empty());
+    // The curve points sent are the output's curve; phases start and end in order, each with
+    // its report, and times never go back.
+    let sent: Vec<CurvePoint> = messages
+        .iter()
+        .filter_map(|m| match m {
+            LearnProgress::Curve(p) => Some(*p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(curve_bits(&sent), curve_bits(&direct.curve));
+    let mut phase: Option<usize> = None;
+    let mut ended = Vec::new();
+    let mut last_time = 0.0;
+    for m in &messages {
+        match m {
+            LearnProgress::PhaseStarted {
+                index,
+                name,
+                start_time,
+                duration,
+            } => {
+                assert_eq!(phase, None, "a phase starts while {phase:?} runs");
+                assert_eq!(*index, ended.len());
+                assert_eq!(*name, model.phases[*index].name);
+                assert_eq!(*duration, model.phases[*index].duration);
+                assert_eq!(*start_time, direct.phases[*index].start_time);
+                phase = Some(*index);
+            }
+            LearnProgress::PhaseEnded { index, report } => {
+                assert_eq!(phase, Some(*index));
+                ended.push(format!("{report:?}"));
+                phase = None;
+            }
+            LearnProgress::Curve(p) => {
+                assert_eq!(phase, Some(p.phase));
+                assert!(p.time >= last_time);
+                last_time = p.time;
+            }
+            LearnProgress::Time(t) => {
+                assert!(*t >= last_time, "time {t} after {last_time}");
+                last_time = *t;
+            }
+        }
+    }
+    assert_eq!(phase, None);
+    let reports: Vec<String> = direct.phases.iter().map(|r| format!("{r:?}")).collect();
+    assert_eq!(ended, reports);
+    assert!(matches!(messages.last(), Some(LearnProgress::Time(t)) if (*t - 0.6).abs() < 1e-12));
+    assert!(messages.len() > direct.curve.len() + 4);
+}
+
+#[test]
+fn dropping_the_learning_receiver_stops_the_run() {
+    let (rx, handle) = stream_learning(tiny_learning(), PhaseOptions::default(), 1).unwrap();
+    let first = rx.recv_blocking().unwrap();
+    assert!(matches!(
+        first,
+        LearnProgress::PhaseStarted { index: 0, .. }
+    ));
+    drop(rx);
+    match handle.join().unwrap() {
+        Err(LearnError::Stopped { at }) => assert!((0.0..0.6).contains(&at), "stopped at {at}"),
+        other => panic!("expected Stopped, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_learning_stream_needs_a_capacity() {
+    let e = stream_learning(tiny_learning(), PhaseOptions::default(), 0).unwrap_err();
+    assert_eq!(e.field, "stream.capacity");
+    assert!(e.to_string().contains("stream.capacity"), "{e}");
+}
+
+#[test]
+fn a_failing_learning_stream_is_not_stopped() {
+    // Initial weights of the wrong size: the run fails (not "stopped") before any message.
+    let opts = PhaseOptions {
+        initial_weights: Some(vec![0.0; 3]),
+        ..PhaseOptions::default()
+    };
+    let (rx, handle) = stream_learning(tiny_learning(), opts, 4).unwrap();
+    assert!(
+        rx.recv_blocking().is_err(),
+        "no message, the channel closes"
+    );
+    assert!(matches!(handle.join().unwrap(), Err(LearnError::Run(_))));
 }

@@ -29,7 +29,11 @@
 //! `ATTRACTOR_REFERENCE` seconds). Top level: `field_error`, the learned field's error
 //! over the teacher states of all training phases.
 //!
-//! The library never prints: progress goes through a callback.
+//! The library never prints: progress goes through a callback — the simulated time for
+//! [`run_phases`]; phase starts and reports, learning-curve points and times
+//! ([`LearnProgress`]) for [`run_phases_with`] and [`run_phases_on`], whose callback can also
+//! stop the run ([`LearnError::Stopped`]). [`crate::stream::stream_learning`] sends these
+//! messages over a channel from a thread of their own.
 //!
 //! [`run_phases_on`] follows these steps, one file each: `setup` (checks, initial weights, the
 //! run's fixed context and carried state), `perturb` (step 1), `phase_run` (steps 2–4) and
@@ -59,9 +63,12 @@ use std::time::Instant;
 
 mod perturb;
 mod phase_run;
+mod progress;
 mod report;
 mod setup;
+pub use progress::{LearnError, LearnProgress};
 use setup::*;
+use std::ops::ControlFlow;
 
 /// Teacher states sampled per training phase for the field error and the learning curve.
 pub(crate) const FIELD_SAMPLES: usize = 2000;
@@ -493,8 +500,33 @@ fn finite(x: f64) -> Option<f64> {
 pub fn run_phases(
     model: &LearningModel,
     opts: &PhaseOptions,
-    progress: impl FnMut(f64),
+    mut progress: impl FnMut(f64),
 ) -> Result<LearnOutput, RunError> {
+    let result = run_phases_with(model, opts, |message| {
+        if let LearnProgress::Time(t) = message {
+            progress(t);
+        }
+        ControlFlow::Continue(())
+    });
+    match result {
+        Ok(out) => Ok(out),
+        Err(LearnError::Run(e)) => Err(e),
+        // The callback above never breaks.
+        Err(LearnError::Stopped { at }) => Err(sim(format!("stopped at t = {at} s"))),
+    }
+}
+
+/// Runs the phases of `model` on the model's engine (or `opts.engine`), as [`run_phases`],
+/// calling `progress` with every [`LearnProgress`] message in run order (phase starts, curve
+/// points, times, phase reports; the order is in [`LearnProgress`]'s docs). When `progress`
+/// returns [`ControlFlow::Break`] the phases stop there with [`LearnError::Stopped`]; errors of
+/// the model or the run are [`LearnError::Run`]. The output is the same as [`run_phases`]',
+/// to the bit.
+pub fn run_phases_with(
+    model: &LearningModel,
+    opts: &PhaseOptions,
+    progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<LearnOutput, LearnError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let d = model.network.dims();
     match opts.engine.unwrap_or(model.engine) {
@@ -554,14 +586,15 @@ fn phase_noise_seed(seed: u64, index: usize) -> u64 {
 }
 
 /// Runs the phases of `model` on a given engine (fresh, at t = 0, built from `model.network`
-/// with readout 0); `engine_name` goes into the summary.
+/// with readout 0); `engine_name` goes into the summary. `progress` gets every
+/// [`LearnProgress`] message and can stop the run, as for [`run_phases_with`].
 pub fn run_phases_on<E: Plastic + Clone>(
     engine: &mut E,
     engine_name: &str,
     model: &LearningModel,
     opts: &PhaseOptions,
-    mut progress: impl FnMut(f64),
-) -> Result<LearnOutput, RunError> {
+    mut progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<LearnOutput, LearnError> {
     let (ctx, mut st) = setup(engine, model, opts)?;
     let _run = tracing::info_span!("learn", duration = ctx.total).entered();
     let started = Instant::now();
@@ -569,6 +602,13 @@ pub fn run_phases_on<E: Plastic + Clone>(
     for (pi, phase) in model.phases.iter().enumerate() {
         let t_e = t_s + phase.duration;
         let k = phase.feedback_gain;
+        let started = LearnProgress::PhaseStarted {
+            index: pi,
+            name: phase.name.clone(),
+            start_time: t_s,
+            duration: phase.duration,
+        };
+        progress::report(&mut progress, started, engine.time().secs())?;
         // 1. Kills; 2. the teacher's start; the perturbations.
         perturb::kill(engine, &ctx, &mut st, pi, phase)?;
         let mut x0 = phase_run::teacher_start(engine, &ctx, &mut st, pi, phase)?;
@@ -613,10 +653,16 @@ pub fn run_phases_on<E: Plastic + Clone>(
             },
         )?;
         st.train_states.extend_from_slice(&states);
-        st.reports.push(report);
+        st.reports.push(report.clone());
+        let ended = LearnProgress::PhaseEnded {
+            index: pi,
+            report: Box::new(report),
+        };
+        progress::report(&mut progress, ended, engine.time().secs())?;
         t_s = t_e;
     }
-    progress(ctx.total);
+    // The run is complete: a break on its last message changes nothing.
+    let _ = progress(LearnProgress::Time(ctx.total));
     st.observe(engine);
     let wall = started.elapsed().as_secs_f64();
     Ok(report::finish(&*engine, engine_name, ctx, st, wall))

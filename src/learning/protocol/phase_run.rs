@@ -149,8 +149,8 @@ pub(super) fn run<E: Plastic>(
     teacher: &DenseSolution,
     states: &[f64],
     t_s: f64,
-    progress: &mut dyn FnMut(f64),
-) -> Result<(), RunError> {
+    progress: &mut dyn FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<(), LearnError> {
     let d = ctx.d;
     let Phase {
         duration,
@@ -205,7 +205,7 @@ pub(super) fn run<E: Plastic>(
                     f64::NAN
                 };
                 window_start = w;
-                st.curve.push(CurvePoint {
+                let point = CurvePoint {
                     time: t,
                     phase: pi,
                     field_error: field_err(
@@ -216,11 +216,13 @@ pub(super) fn run<E: Plastic>(
                         states,
                     ),
                     window_nrmse,
-                });
+                };
+                st.curve.push(point);
+                progress::report(progress, LearnProgress::Curve(point), t)?;
             }
             if t >= st.next_report {
-                progress(t);
                 st.next_report = t + ctx.report_every;
+                progress::report(progress, LearnProgress::Time(t), t)?;
             }
         }
         engine.record_intervals(false);
@@ -230,8 +232,8 @@ pub(super) fn run<E: Plastic>(
             let step = (t + ctx.report_every * 10.0).min(t_e);
             take_samples(engine, ctx, st, teacher, step, false)?;
             engine.run_until(Time::from_secs(step), &mut st.spikes)?;
-            progress(step);
             t = step;
+            progress::report(progress, LearnProgress::Time(step), step)?;
         }
     }
     if last {
