@@ -27,6 +27,9 @@ pub struct Counters {
     pub root_solves: u64,
     /// Polynomial fits of the learned slow current (one per event while learning).
     pub refits: u64,
+    /// Certified steps of the exact kernel's shared-state crossing search (one hierarchy
+    /// descent each).
+    pub bound_steps: u64,
     /// Time steps taken (dense stepper only).
     pub steps: u64,
 }

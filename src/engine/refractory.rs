@@ -46,6 +46,18 @@ impl Refractoriness {
         self.in_period[i]
     }
 
+    /// The voltage neuron `i` is held at now (clamped in its period), if any.
+    #[inline]
+    pub(crate) fn held(&self, i: usize) -> Option<f64> {
+        if !self.in_period[i] {
+            return None;
+        }
+        self.active
+            .iter()
+            .find(|p| p.neuron as usize == i)
+            .and_then(|p| p.held)
+    }
+
     /// Whether neuron `i`'s voltage is held now.
     pub(crate) fn clamps(&self, i: usize) -> bool {
         self.in_period[i]

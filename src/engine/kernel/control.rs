@@ -38,6 +38,7 @@ impl Control for Kernel {
     /// index out of range.
     fn kill(&mut self, neurons: &[usize]) -> Result<(), BuildError> {
         crate::engine::kill(&mut self.alive, neurons)?;
+        self.shared_refresh_tree();
         if self.timers.held.0.is_finite() && neurons.contains(&self.timers.held.1) {
             self.timers.held = (f64::INFINITY, 0);
         }
@@ -66,6 +67,7 @@ impl Control for Kernel {
         self.advance_to(self.now);
         self.xhat.copy_from_slice(xhat);
         self.v.fill(0.0);
+        self.shared_zero();
         self.refractory.clear();
         self.refresh_interval();
         Ok(())
@@ -110,6 +112,7 @@ impl Control for Kernel {
             self.noise = vec![0.0; self.n];
             self.draw_noise();
         }
+        self.choose_layout();
         self.drive_segment = None;
         self.refresh_interval();
         Ok(())
@@ -171,6 +174,7 @@ impl Plastic for Kernel {
         self.advance_to(self.now);
         self.learned = learned;
         self.timers.refit_at = f64::INFINITY;
+        self.choose_layout();
         self.refresh_interval();
         Ok(())
     }
@@ -213,6 +217,7 @@ impl Plastic for Kernel {
         if let Some(l) = &mut self.learned {
             l.set_offsets(offsets)?;
         }
+        self.choose_layout();
         self.refresh_interval();
         Ok(())
     }

@@ -17,6 +17,8 @@
 
 mod control;
 mod search;
+mod shared;
+mod tree;
 
 use crate::closed_form::crossing::Searcher;
 use crate::closed_form::expo::{Membrane, Trajectory, MAX_DEGREE};
@@ -50,7 +52,8 @@ pub struct Kernel {
     origin: f64,
     /// All events up to here are processed and the interval is proven crossing-free up to here.
     now: f64,
-    /// Voltages at `origin`.
+    /// Voltages at `origin` (per-neuron layout; empty in the shared-state layout, whose `shared`
+    /// holds the state instead — exactly one of the two layouts is in use).
     v: Vec<f64>,
     /// Slow-current amplitudes at `origin` (current = `slow[i] e^{-λ_d (t - origin)}`).
     slow: Vec<f64>,
@@ -63,8 +66,13 @@ pub struct Kernel {
     drive_segment: Option<usize>,
     /// Readout `x̂` at `origin`.
     xhat: Vec<f64>,
-    /// Filtered spike trains `r` at `origin` (for a learned basis on spike trains).
+    /// Filtered spike trains `r` at `origin` (for a learned basis on spike trains; per-neuron
+    /// layout).
     trains: Vec<f64>,
+    /// The shared-state layout ([`shared`]), when the network allows it.
+    shared: Option<Box<shared::Shared>>,
+    /// Which layouts the kernel may use.
+    layout: Layout,
     /// `(A + λ_d I) x̂` (low-rank slow currents).
     mx: Vec<f64>,
     queue: EventQueue,
@@ -104,6 +112,29 @@ pub struct Kernel {
     delay_request: Option<(f64, f64)>,
     /// The pending-event times kept outside the queue (refit, noise piece, held spike).
     timers: Timers,
+}
+
+/// How the kernel stores its neurons' state.
+///
+/// - **Shared state** (the default wherever it applies): with low-rank weights, `V_i = D_iᵀ y + w_i`
+///   with one shared d-dimensional `y` and a per-neuron scalar `w_i` that only decays and jumps
+///   at i's own spikes; an event costs O(d), and the next crossing is found through a hierarchy
+///   of decoder cones in about O(log N) (module `shared`, `tree`, and the certified steps of the
+///   search).
+/// - **Per neuron**: every voltage, drive and slow current stored at the interval origin; every
+///   event costs O(N·d). Used for explicit N×N weights, voltage noise, per-neuron offsets of a
+///   learned current and a basis on the spike trains (each neuron then has its own input), and on
+///   request.
+///
+/// Both are exact to the same contract; they round differently, so their spike times agree to
+/// rounding (and then diverge only through near-ties or chaotic drift, as two exact engines do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// The shared-state layout wherever the network allows it, the per-neuron one otherwise.
+    #[default]
+    Auto,
+    /// Always the per-neuron layout.
+    PerNeuron,
 }
 
 /// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next
@@ -160,6 +191,8 @@ impl Kernel {
             drive_segment: None,
             xhat: vec![0.0; d],
             trains: vec![0.0; n],
+            shared: None,
+            layout: Layout::Auto,
             mx: vec![0.0; d],
             queue: EventQueue::with_capacity(64),
             instant: Instant::new(n),
@@ -189,8 +222,23 @@ impl Kernel {
         if knot.is_finite() {
             k.queue.schedule(Event::InputKnot, Time::from_secs(knot));
         }
+        k.choose_layout();
         k.refresh_interval();
         Ok(k)
+    }
+
+    /// Chooses the layouts the kernel may use from now on ([`Layout`]); the state carries over
+    /// exactly (up to rounding).
+    pub fn set_layout(&mut self, layout: Layout) {
+        self.advance_to(self.now);
+        self.layout = layout;
+        self.choose_layout();
+        self.refresh_interval();
+    }
+
+    /// Whether the kernel runs in the shared-state layout now.
+    pub fn uses_shared_state(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// Sets the longest same-instant cascade allowed before [`SimError::Cascade`] (default N).
@@ -218,6 +266,9 @@ impl Kernel {
     /// Neuron i's trajectory on the current interval.
     #[inline]
     fn trajectory(&self, i: usize) -> Trajectory {
+        if let Some(sh) = &self.shared {
+            return self.shared_trajectory(sh, i);
+        }
         let mut drive = [0.0; STRIDE];
         drive.copy_from_slice(&self.drive[i * STRIDE..(i + 1) * STRIDE]);
         Trajectory {
@@ -242,10 +293,14 @@ impl Kernel {
             }
         }
         let bv = self.membrane.values(tau, self.degree);
-        for i in 0..self.n {
-            self.v[i] = self.trajectory(i).value(&bv);
+        if self.shared.is_some() {
+            self.shared_advance(t, &bv);
+        } else {
+            for i in 0..self.n {
+                self.v[i] = self.trajectory(i).value(&bv);
+            }
+            self.refractory.hold(&mut self.v);
         }
-        self.refractory.hold(&mut self.v);
         if !self.net.is_low_rank() {
             for s in &mut self.slow {
                 *s *= bv.decay;
@@ -289,6 +344,8 @@ impl Kernel {
                 self.counters.refits += 1;
             }
             let decoders = self.net.decoders();
+            // (Empty in the shared-state layout: every neuron's drive is `D_iᵀ cpoly`, evaluated
+            // when needed.)
             for (di, b) in decoders
                 .chunks_exact(d)
                 .zip(self.drive.chunks_exact_mut(STRIDE))
@@ -315,6 +372,7 @@ impl Kernel {
                 self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
             }
             let decoders = self.net.decoders();
+            // (Per-neuron layout only; empty otherwise.)
             for (s, di) in self.slow.iter_mut().zip(decoders.chunks_exact(d)) {
                 *s = di.iter().zip(&self.mx).map(|(a, b)| a * b).sum();
             }
@@ -323,6 +381,10 @@ impl Kernel {
 
     /// Applies `j`'s fast input to every neuron except `j` (a column of Ω_f).
     fn apply_fast_column(&mut self, j: usize) {
+        if self.shared.is_some() {
+            self.shared_deliver(j);
+            return;
+        }
         match self.net.weights() {
             Weights::LowRank { .. } => {
                 let d = self.d;
@@ -350,7 +412,9 @@ impl Kernel {
     /// Emits `j`'s spike at the origin and applies its instantaneous effects.
     fn fire(&mut self, j: usize, spikes: &mut Vec<Spike>) {
         let t = self.origin;
-        probe::at_spike(&mut self.probe, j, |i| self.v[i]);
+        let mut probe = self.probe.take();
+        probe::at_spike(&mut probe, j, |i| self.voltage(i));
+        self.probe = probe;
         spikes.push(Spike {
             time: Time::from_secs(t),
             neuron: j as u32,
@@ -360,15 +424,22 @@ impl Kernel {
         for (x, dx) in self.xhat.iter_mut().zip(dj) {
             *x += dx;
         }
-        self.trains[j] += 1.0;
-        if let Weights::Dense { slow, .. } = self.net.weights() {
-            let col = &slow[j * self.n..(j + 1) * self.n];
-            for (s, w) in self.slow.iter_mut().zip(col) {
-                *s += w;
+        // The post-reset voltage, as the held value of a clamp: `V − Ω_f[j,j]` to the bit.
+        let reset = self.net.fast_weight(j, j);
+        let post = self.voltage(j) - reset;
+        if self.shared.is_some() {
+            self.shared_fire(j, reset);
+        } else {
+            self.trains[j] += 1.0;
+            if let Weights::Dense { slow, .. } = self.net.weights() {
+                let col = &slow[j * self.n..(j + 1) * self.n];
+                for (s, w) in self.slow.iter_mut().zip(col) {
+                    *s += w;
+                }
             }
+            self.v[j] -= reset;
         }
-        self.v[j] -= self.net.fast_weight(j, j);
-        if let Some(end) = self.refractory.start(j, t, self.v[j]) {
+        if let Some(end) = self.refractory.start(j, t, post) {
             let ev = Event::RefractoryEnd { neuron: j as u32 };
             self.queue.schedule(ev, Time::from_secs(end));
         }
@@ -414,6 +485,9 @@ impl SameInstant for Kernel {
         &mut self.instant
     }
     fn most_above(&self) -> Option<usize> {
+        if let Some(sh) = &self.shared {
+            return self.shared_most_above(sh);
+        }
         let th = self.net.thresholds();
         let r = &self.refractory;
         rules::most_above(
@@ -497,6 +571,7 @@ impl Engine for Kernel {
                         }
                     }
                     Event::RefractoryEnd { neuron } => {
+                        self.shared_release(neuron as usize);
                         self.refractory.end(neuron as usize);
                         // It may be above threshold now (hold), or be pushed there.
                         delivered = true;
@@ -530,6 +605,10 @@ impl Engine for Kernel {
 
     fn voltages(&self, out: &mut [f64]) {
         let bv = self.membrane.values(self.now - self.origin, self.degree);
+        if let Some(sh) = &self.shared {
+            self.shared_voltages(sh, &bv, out);
+            return;
+        }
         for (i, o) in out.iter_mut().enumerate().take(self.n) {
             *o = self.trajectory(i).value(&bv);
         }

@@ -8,8 +8,10 @@
 //! an event or a change of the network (which re-bases every trajectory) starts a new search.
 //! So sampling, at any interval, never moves a root by an ulp.
 
+use super::shared::{dot, Shared};
 use super::{Kernel, MIN_WINDOW};
-use crate::closed_form::crossing::{CrossingStats, MARGIN};
+use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
+use crate::closed_form::expo::BasisValues;
 
 /// Where the current interval's crossing search stands.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +38,9 @@ impl Kernel {
     /// a long horizon do not: in an EBN nearly every neuron on the side of the error *would*
     /// cross eventually if nobody spiked.
     pub(super) fn next_crossing(&mut self, end: f64, stop: f64) -> Option<(f64, usize)> {
+        if self.shared.is_some() {
+            return self.next_crossing_shared(end, stop);
+        }
         let mut s = self.search.take().unwrap_or(Search {
             start: self.now,
             lo: self.now,
@@ -145,6 +150,231 @@ impl Kernel {
         }
         self.counters.add_search(&stats);
         self.candidates = candidates;
+        best
+    }
+}
+
+/// Most neurons the shared-state search hands to the certified per-neuron search at once.
+const BAND: usize = 32;
+
+/// Halvings of a stalled step before the band is taken whatever its size.
+const MAX_HALVINGS: usize = 40;
+
+/// The scratch and the counts of one shared-state search.
+struct Work {
+    searcher: Searcher,
+    stats: CrossingStats,
+    steps: u64,
+    proven_absent: u64,
+}
+
+impl Kernel {
+    /// [`Kernel::next_crossing`] in the shared-state layout: certified steps instead of windows.
+    ///
+    /// From a point `a` proven crossing-free so far, one descent of the hierarchy gives the
+    /// largest overshoot `F(a) = max_i (V_i(a) − T_i) < 0` and its neuron; an enclosure of `ẏ`
+    /// over `[a, b]` gives `L ≥ max_i V̇_i` there (`‖D‖_max ‖ẏ‖_max + λ_V max(0, −w_min)`). Then
+    /// nobody crosses before `a + |F(a)|/L`: a step. Steps shrink as the leading neuron
+    /// approaches threshold; as soon as its own crossing `t_c` (certified search) leaves only a
+    /// small *band* of neurons within `L (t_c − a)` of threshold at `a` — everyone else is proven
+    /// below up to `t_c` by the same bound — the band gets the certified per-neuron search over
+    /// `[a, t_c]`, which decides (earliest, ties to the lower index). Every skipped piece is proven
+    /// crossing-free with margins for rounding, as in the per-neuron layout.
+    pub(super) fn next_crossing_shared(&mut self, end: f64, stop: f64) -> Option<(f64, usize)> {
+        let mut s = self.search.take().unwrap_or(Search {
+            start: self.now,
+            lo: self.now,
+            width: self.window,
+            found: None,
+            exhausted: false,
+        });
+        let mut sh = self.shared.take().expect("shared layout");
+        let mut work = Work {
+            searcher: std::mem::take(&mut self.searcher),
+            stats: CrossingStats::default(),
+            steps: 0,
+            proven_absent: 0,
+        };
+        while s.found.is_none() && !s.exhausted && s.lo <= stop {
+            self.shared_step(&mut sh, &mut s, end, &mut work);
+            if s.lo >= end {
+                s.exhausted = true;
+            }
+        }
+        self.shared = Some(sh);
+        self.searcher = work.searcher;
+        self.counters.add_search(&work.stats);
+        self.counters.bound_steps += work.steps;
+        self.counters.proven_absent += work.proven_absent;
+        if let Some((t, _)) = s.found {
+            let gap = t - s.start;
+            if gap > 0.0 {
+                self.window = (4.0 * gap).max(MIN_WINDOW);
+            }
+        }
+        self.search = Some(s);
+        s.found
+    }
+
+    /// One certified step of the shared-state search from `s.lo` (see
+    /// [`Kernel::next_crossing_shared`]).
+    fn shared_step(&self, sh: &mut Shared, s: &mut Search, end: f64, work: &mut Work) {
+        let (m, origin, deg, d) = (self.membrane, self.origin, self.degree, self.d);
+        let th = self.net.thresholds();
+        let a = s.lo;
+        let b = if end - a <= s.width { end } else { a + s.width };
+        let bva = m.values(a - origin, deg);
+        let bvb = m.values(b - origin, deg);
+        let mut ya = std::mem::take(&mut sh.ya);
+        let mut scratch = std::mem::take(&mut sh.scratch);
+        self.shared_y_at(sh, &bva, &mut ya);
+        let ga = sh.g * bva.leak;
+        let value = |i: usize| {
+            self.can_fire(i)
+                .then(|| dot(self.net.decoder(i), &ya) + sh.w[i] * ga - th[i])
+        };
+        let lead = sh
+            .tree
+            .argmax(&ya, ga, f64::NEG_INFINITY, value, &mut scratch.stack);
+        let Some((f, lead)) = lead else {
+            // Nobody can fire until the next event.
+            s.exhausted = true;
+            sh.ya = ya;
+            sh.scratch = scratch;
+            return;
+        };
+        // The bound on every voltage's rate over [a, b], and the rounding allowance.
+        let ranges = m.ranges(&bva, &bvb, deg);
+        let (mut rate2, mut ymag) = (0.0, 0.0);
+        for (j, yj) in ya.iter().enumerate() {
+            let (_, dv, mag) = self.component(sh, j).enclose(&m, &ranges);
+            rate2 += dv.mag() * dv.mag();
+            ymag += mag + yj.abs();
+        }
+        let wmin = sh.tree.wmin() * ga;
+        let wabs = wmin.abs().max((sh.tree.wmax() * ga).abs());
+        let rate = (sh.tree.rmax() * rate2.sqrt() + self.net.lambda_v() * (-wmin).max(0.0))
+            * (1.0 + 1e-12);
+        let margin = (32.0 + 8.0 * d as f64)
+            * f64::EPSILON
+            * (sh.tree.rmax() * ymag + wabs + sh.tree.tabs());
+        work.steps += 1;
+        // The leader's own crossing, and the band it leaves.
+        let tr = self.shared_trajectory(sh, lead);
+        let tc = work.searcher.first_crossing_between(
+            &m,
+            &tr,
+            th[lead],
+            origin,
+            (a, &bva),
+            (b, &bvb),
+            &mut work.stats,
+        );
+        let mut decided = false;
+        if let Some(tc) = tc {
+            let delta = rate * (tc - a) * (1.0 + 1e-9) + 2.0 * margin;
+            if sh.tree.above(&ya, ga, -delta, value, BAND, &mut scratch) {
+                s.found = Some(self.band_search(sh, &scratch.band, (a, &bva), (tc, lead), work));
+                decided = true;
+            }
+        }
+        if !decided {
+            let h = (-f - margin) / rate;
+            if h.is_finite() && a + h > a {
+                s.lo = (a + h).min(b);
+            } else if rate == 0.0 && f + margin < 0.0 {
+                s.lo = b; // nothing moves: below threshold up to b
+            } else {
+                // Stalled at threshold (grazing, or a neuron resting there): certify a piece by
+                // the band's per-neuron search, as long as its band stays small.
+                let mut hs = b - a;
+                let mut halvings = 0;
+                loop {
+                    let delta = rate * hs * (1.0 + 1e-9) + 2.0 * margin;
+                    let limit = if halvings >= MAX_HALVINGS || a + 0.5 * hs <= a {
+                        usize::MAX
+                    } else {
+                        BAND
+                    };
+                    if sh.tree.above(&ya, ga, -delta, value, limit, &mut scratch) {
+                        break;
+                    }
+                    hs *= 0.5;
+                    halvings += 1;
+                }
+                let hi = a + hs;
+                let bvh = m.values(hi - origin, deg);
+                if let Some(found) = self.band_first(sh, &scratch.band, (a, &bva), (hi, &bvh), work)
+                {
+                    s.found = Some(found);
+                } else {
+                    s.lo = hi;
+                }
+            }
+        }
+        sh.ya = ya;
+        sh.scratch = scratch;
+    }
+
+    /// The earliest crossing among `band` in `[a, t]` given that `lead` crosses at `t` (ties:
+    /// the lower index).
+    fn band_search(
+        &self,
+        sh: &Shared,
+        band: &[u32],
+        (a, bva): (f64, &BasisValues),
+        (t, lead): (f64, usize),
+        work: &mut Work,
+    ) -> (f64, usize) {
+        let bvt = self.membrane.values(t - self.origin, self.degree);
+        let first = self.band_first(sh, band, (a, bva), (t, &bvt), work);
+        match first {
+            Some((ft, fi)) if ft < t || (ft == t && fi < lead) => (ft, fi),
+            _ => (t, lead),
+        }
+    }
+
+    /// The earliest crossing among `band` in `[a, hi]` by the certified per-neuron search
+    /// (ties: the lower index), shrinking the horizon as crossings are found.
+    fn band_first(
+        &self,
+        sh: &Shared,
+        band: &[u32],
+        (a, bva): (f64, &BasisValues),
+        (hi, bvh): (f64, &BasisValues),
+        work: &mut Work,
+    ) -> Option<(f64, usize)> {
+        let m = self.membrane;
+        let th = self.net.thresholds();
+        let mut best: Option<(f64, usize)> = None;
+        let (mut end, mut bv_end) = (hi, *bvh);
+        let mut ranges = m.ranges(bva, &bv_end, self.degree);
+        for &i in band {
+            let i = i as usize;
+            let tr = self.shared_trajectory(sh, i);
+            let (ub, mag) = tr.upper_bound(&ranges);
+            if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+                work.proven_absent += 1;
+                continue;
+            }
+            let found = work.searcher.first_crossing_between(
+                &m,
+                &tr,
+                th[i],
+                self.origin,
+                (a, bva),
+                (end, &bv_end),
+                &mut work.stats,
+            );
+            if let Some(t) = found {
+                if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
+                    best = Some((t, i));
+                    end = t;
+                    bv_end = m.values(t - self.origin, self.degree);
+                    ranges = m.ranges(bva, &bv_end, self.degree);
+                }
+            }
+        }
         best
     }
 }

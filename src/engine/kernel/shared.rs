@@ -1,0 +1,342 @@
+//! The shared-state layout: with low-rank weights every voltage is `V_i = D_iᵀ y + w_i`, so an
+//! event changes O(d) numbers instead of O(N).
+//!
+//! `y` is one d-dimensional state shared by all neurons,
+//!
+//! ```text
+//! ẏ = −λ_V y + c(t) + M x̂(t) [+ U Ψ(x̂)] − Σ_j D_j δ(t − t_j − δ_f)
+//! ```
+//!
+//! (the input polynomial `cpoly`, the slow currents `mx = M x̂` and the learned current are already
+//! d-dimensional in the kernel), so its trajectory between events is d exponential polynomials
+//! of the same basis as the voltages. `w_i` only decays at λ_V and jumps at i's own spikes:
+//! `−Ω_f[i,i] = −(‖D_i‖² + μ)` at the spike (the reset), `+‖D_i‖²` when its own delivery reaches
+//! `y` (a neuron does not inhibit itself through `y`). All `w_i` decay by one common factor, so
+//! they are stored in a frame, `w_i(t) = w[i] · e^{−λ_V (t − t_ref)}`: a decay costs nothing and
+//! keeps their order, which is what the hierarchy's extremes need ([`super::tree`]). The frame
+//! is renormalised (O(N), every ~10²/λ_V seconds) before its factor underflows. A clamped
+//! neuron's voltage is its held value; at the end of its period its `w` is set so that it
+//! resumes from there. The filtered spike trains are kept in a frame the same way (decaying at
+//! λ_d), for a later switch to the per-neuron layout.
+//!
+//! Voltage noise, per-neuron offsets of a learned current, a basis on the spike trains and
+//! explicit N×N weights give every neuron its own input: the kernel then switches to the
+//! per-neuron layout (`super`), and back when they are gone.
+
+use super::tree::{DecoderTree, Scratch};
+use super::{Kernel, STRIDE};
+use crate::closed_form::expo::{BasisValues, Trajectory};
+
+/// The frame is renormalised before its factor drops below this.
+const FRAME_FLOOR: f64 = 1e-100;
+
+/// The shared state and the hierarchy over the neurons.
+#[derive(Clone, Debug)]
+pub(super) struct Shared {
+    /// `y` at the kernel's origin.
+    pub(super) y: Vec<f64>,
+    /// `w_i` in the frame: `w_i(t) = w[i] · e^{−λ_V (t − t_ref)}`.
+    pub(super) w: Vec<f64>,
+    /// Filtered spike trains in the frame: `r_i(t) = r[i] · e^{−λ_d (t − t_ref)}`.
+    r: Vec<f64>,
+    t_ref: f64,
+    /// The frame factors at the origin: `e^{−λ_V (origin − t_ref)}`, `e^{−λ_d (origin − t_ref)}`.
+    pub(super) g: f64,
+    gd: f64,
+    pub(super) tree: DecoderTree,
+    /// Scratch: `y` at a search point, the hierarchy's stack, a band of neurons.
+    pub(super) ya: Vec<f64>,
+    pub(super) scratch: Scratch,
+}
+
+#[inline]
+pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+impl Kernel {
+    /// Whether the shared-state layout can hold this kernel's state now.
+    pub(super) fn shared_allowed(&self) -> bool {
+        self.layout == super::Layout::Auto
+            && self.net.is_low_rank()
+            && self.noise.is_empty()
+            && self
+                .learned
+                .as_ref()
+                .is_none_or(|l| !l.basis().on_trains() && l.offsets().is_none())
+    }
+
+    /// Switches to the layout the kernel's state allows (at the origin, which must be `now`):
+    /// O(N·d) when it changes, nothing otherwise. The next [`Kernel::refresh_interval`]
+    /// recomputes what the new layout needs.
+    pub(super) fn choose_layout(&mut self) {
+        debug_assert_eq!(self.origin, self.now);
+        let want = self.shared_allowed();
+        if want == self.shared.is_some() {
+            return;
+        }
+        self.search = None;
+        self.drive_segment = None;
+        let (n, d) = (self.n, self.d);
+        if want {
+            // y: the least-squares fit of the voltages by the decoders (so the w's are small
+            // residuals); w: the rest.
+            let v = std::mem::take(&mut self.v);
+            let y = least_squares(self.net.decoders(), d, &v);
+            let w: Vec<f64> = v
+                .iter()
+                .zip(self.net.decoders().chunks_exact(d))
+                .map(|(vi, di)| vi - dot(di, &y))
+                .collect();
+            let mut sh = Shared::new(self, y, w);
+            sh.r = std::mem::take(&mut self.trains);
+            self.slow = Vec::new();
+            self.drive = Vec::new();
+            self.shared = Some(Box::new(sh));
+        } else {
+            let mut v = vec![0.0; n];
+            for (i, vi) in v.iter_mut().enumerate() {
+                *vi = self.voltage(i);
+            }
+            let sh = self.shared.take().expect("shared layout");
+            self.trains = sh.r.iter().map(|r| r * sh.gd).collect();
+            self.v = v;
+            self.slow = vec![0.0; n];
+            self.drive = vec![0.0; n * STRIDE];
+        }
+    }
+
+    /// Neuron i's voltage at the origin (a clamped neuron's held value).
+    #[inline]
+    pub(super) fn voltage(&self, i: usize) -> f64 {
+        match &self.shared {
+            None => self.v[i],
+            Some(sh) => self.shared_voltage(sh, i),
+        }
+    }
+
+    /// Neuron i's voltage at the origin from the shared state `sh` (which may be out of
+    /// `self` during a search).
+    #[inline]
+    pub(super) fn shared_voltage(&self, sh: &Shared, i: usize) -> f64 {
+        self.refractory
+            .held(i)
+            .unwrap_or_else(|| dot(self.net.decoder(i), &sh.y) + sh.w[i] * sh.g)
+    }
+
+    /// Component j of `y` as a trajectory on the current interval.
+    #[inline]
+    pub(super) fn component(&self, sh: &Shared, j: usize) -> Trajectory {
+        let d = self.d;
+        let mut drive = [0.0; STRIDE];
+        for (k, b) in drive.iter_mut().enumerate().take(self.degree + 1) {
+            *b = self.cpoly[k * d + j];
+        }
+        Trajectory {
+            v0: sh.y[j],
+            drive,
+            slow: self.mx[j],
+            degree: self.degree,
+        }
+    }
+
+    /// Neuron i's trajectory on the current interval, from the shared state.
+    #[inline]
+    pub(super) fn shared_trajectory(&self, sh: &Shared, i: usize) -> Trajectory {
+        let d = self.d;
+        let di = self.net.decoder(i);
+        let mut drive = [0.0; STRIDE];
+        for (k, b) in drive.iter_mut().enumerate().take(self.degree + 1) {
+            *b = dot(di, &self.cpoly[k * d..(k + 1) * d]);
+        }
+        Trajectory {
+            v0: self.shared_voltage(sh, i),
+            drive,
+            slow: dot(di, &self.mx),
+            degree: self.degree,
+        }
+    }
+
+    /// `y` at the local time the basis `bv` was evaluated at, into `out`.
+    pub(super) fn shared_y_at(&self, sh: &Shared, bv: &BasisValues, out: &mut [f64]) {
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = self.component(sh, j).value(bv);
+        }
+    }
+
+    /// Moves the shared state to the new origin `t` (`bv`: the basis at `t − origin`).
+    pub(super) fn shared_advance(&mut self, t: f64, bv: &BasisValues) {
+        let Some(mut sh) = self.shared.take() else {
+            return;
+        };
+        let mut y = std::mem::take(&mut sh.ya);
+        self.shared_y_at(&sh, bv, &mut y);
+        std::mem::swap(&mut sh.y, &mut y);
+        sh.ya = y;
+        sh.g = (-self.net.lambda_v() * (t - sh.t_ref)).exp();
+        sh.gd = (-self.net.lambda_d() * (t - sh.t_ref)).exp();
+        if sh.g < FRAME_FLOOR || sh.gd < FRAME_FLOOR {
+            let (g, gd) = (sh.g, sh.gd);
+            sh.w.iter_mut().for_each(|w| *w *= g);
+            sh.r.iter_mut().for_each(|r| *r *= gd);
+            sh.tree.scale_w(g);
+            sh.t_ref = t;
+            sh.g = 1.0;
+            sh.gd = 1.0;
+        }
+        self.shared = Some(sh);
+    }
+
+    /// Adds `dv` to neuron j's voltage through its `w` (at the origin).
+    fn shared_shift(&mut self, j: usize, dv: f64) {
+        if let Some(sh) = &mut self.shared {
+            sh.w[j] = (sh.w[j] * sh.g + dv) / sh.g;
+            sh.tree.update_w(j, &self.alive, &sh.w);
+        }
+    }
+
+    /// j's spike at the origin, shared layout: its reset and its spike train.
+    pub(super) fn shared_fire(&mut self, j: usize, reset: f64) {
+        self.shared_shift(j, -reset);
+        if let Some(sh) = &mut self.shared {
+            sh.r[j] += 1.0 / sh.gd;
+        }
+    }
+
+    /// j's fast input reaches every neuron, shared layout: `y −= D_j`, and j exempts itself.
+    pub(super) fn shared_deliver(&mut self, j: usize) {
+        let dj = self.net.decoder(j);
+        let own = dot(dj, dj);
+        if let Some(sh) = &mut self.shared {
+            for (y, x) in sh.y.iter_mut().zip(dj) {
+                *y -= x;
+            }
+        }
+        self.shared_shift(j, own);
+    }
+
+    /// j's clamp ends at the origin: it resumes from its held value.
+    pub(super) fn shared_release(&mut self, j: usize) {
+        if let (Some(h), Some(sh)) = (self.refractory.held(j), &self.shared) {
+            let free = dot(self.net.decoder(j), &sh.y) + sh.w[j] * sh.g;
+            self.shared_shift(j, h - free);
+        }
+    }
+
+    /// Every voltage set to 0 at the origin (placing the readout).
+    pub(super) fn shared_zero(&mut self) {
+        if let Some(sh) = &mut self.shared {
+            sh.y.fill(0.0);
+            sh.w.fill(0.0);
+            sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
+        }
+    }
+
+    /// The living set changed (kills): the hierarchy's extremes are recomputed.
+    pub(super) fn shared_refresh_tree(&mut self) {
+        if let Some(sh) = &mut self.shared {
+            sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
+        }
+    }
+
+    /// Voltages at `now` (`bv`: the basis at `now − origin`), shared layout.
+    pub(super) fn shared_voltages(&self, sh: &Shared, bv: &BasisValues, out: &mut [f64]) {
+        let mut y = vec![0.0; self.d];
+        self.shared_y_at(sh, bv, &mut y);
+        let g = sh.g * bv.leak;
+        for (i, (o, di)) in out
+            .iter_mut()
+            .zip(self.net.decoders().chunks_exact(self.d))
+            .enumerate()
+        {
+            *o = dot(di, &y) + sh.w[i] * g;
+        }
+        self.refractory.hold(out);
+    }
+
+    /// The same-instant rule's query through the hierarchy: the neuron that can fire, strictly
+    /// above threshold by the most at the origin (ties: the lower index).
+    pub(super) fn shared_most_above(&self, sh: &Shared) -> Option<usize> {
+        let th = self.net.thresholds();
+        let mut stack = Vec::new();
+        sh.tree
+            .argmax(
+                &sh.y,
+                sh.g,
+                0.0,
+                |i| self.can_fire(i).then(|| self.voltage(i) - th[i]),
+                &mut stack,
+            )
+            .map(|(_, i)| i)
+    }
+
+    /// Whether neuron i can fire now (alive, not in a refractory period).
+    #[inline]
+    pub(super) fn can_fire(&self, i: usize) -> bool {
+        self.alive[i] && !self.refractory.blocks(i)
+    }
+}
+
+impl Shared {
+    /// The shared state `y` with frame values `w` (frame starting at the kernel's origin).
+    fn new(k: &Kernel, y: Vec<f64>, w: Vec<f64>) -> Shared {
+        let d = k.d;
+        let tree = DecoderTree::build(k.net.decoders(), d, k.net.thresholds(), &k.alive, &w);
+        Shared {
+            y,
+            w,
+            r: vec![0.0; k.n],
+            t_ref: k.origin,
+            g: 1.0,
+            gd: 1.0,
+            tree,
+            ya: vec![0.0; d],
+            scratch: Scratch::default(),
+        }
+    }
+}
+
+/// `argmin_y Σ_i (v_i − D_iᵀ y)²` by the normal equations with partial pivoting; 0 where they are
+/// singular (any `y` is exact: the `w`'s take the rest).
+fn least_squares(decoders: &[f64], d: usize, v: &[f64]) -> Vec<f64> {
+    let mut a = vec![0.0; d * d];
+    let mut b = vec![0.0; d];
+    for (di, vi) in decoders.chunks_exact(d).zip(v) {
+        for r in 0..d {
+            b[r] += di[r] * vi;
+            for c in 0..d {
+                a[r * d + c] += di[r] * di[c];
+            }
+        }
+    }
+    let scale = (0..d).map(|r| a[r * d + r]).fold(0.0_f64, f64::max);
+    for col in 0..d {
+        let p = (col..d)
+            .max_by(|&x, &y| a[x * d + col].abs().total_cmp(&a[y * d + col].abs()))
+            .unwrap_or(col);
+        if a[p * d + col].abs() <= 1e-12 * scale || !a[p * d + col].is_finite() {
+            return vec![0.0; d];
+        }
+        for c in 0..d {
+            a.swap(col * d + c, p * d + c);
+        }
+        b.swap(col, p);
+        for r in col + 1..d {
+            let f = a[r * d + col] / a[col * d + col];
+            for c in col..d {
+                a[r * d + c] -= f * a[col * d + c];
+            }
+            b[r] -= f * b[col];
+        }
+    }
+    let mut y = vec![0.0; d];
+    for r in (0..d).rev() {
+        let s: f64 = (r + 1..d).map(|c| a[r * d + c] * y[c]).sum();
+        y[r] = (b[r] - s) / a[r * d + r];
+    }
+    if y.iter().all(|x| x.is_finite()) {
+        y
+    } else {
+        vec![0.0; d]
+    }
+}

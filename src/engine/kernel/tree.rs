@@ -1,0 +1,598 @@
+//! The decoder hierarchy of the shared-state layout: neurons grouped by decoder direction, each
+//! group bounded by a cone, so that one test bounds a whole group's voltages.
+//!
+//! In the shared-state layout ([`super::shared`]) neuron i's voltage is `V_i = D_iᵀ y + w_i`, with
+//! `y` shared and `w_i` a per-neuron scalar that only decays (and jumps at i's own spikes). For a
+//! group of neurons whose decoders lie in the cone `{D : ∠(D, u) ≤ α, r_min ≤ ‖D‖ ≤ r_max}`,
+//!
+//! ```text
+//! max_i (V_i − T_i) ≤ r ‖y‖ cos(max(0, ∠(y, u) − α)) + max_i w_i − min_i T_i
+//! ```
+//!
+//! (`r = r_max` where the cosine is ≥ 0, `r_min` otherwise). Near the neuron a query is about —
+//! the one best aligned with `y` — the slack of the cone term is quadratic in the cone's angle, so
+//! a branch-and-bound descent opens only the few groups next to it: O(log N) nodes per query for
+//! decoders of similar norms and thresholds (the usual EBN), more when they vary a lot within a
+//! group (every bound stays valid; only pruning weakens).
+//!
+//! Nodes are built by recursive median splits (by angle for d = 2; otherwise along the unit-
+//! direction coordinate — or the norm — that varies most), leaves hold at most [`LEAF`] neurons.
+//! The `w` extremes are kept per node in the frame of [`super::shared`] (a common decay factor
+//! preserves their order), and updated along one leaf-to-root path when a neuron's `w` jumps.
+
+/// Most neurons in a leaf.
+pub(super) const LEAF: usize = 8;
+
+const NONE: u32 = u32::MAX;
+
+/// Relative allowance for the rounding of a cone bound (angles from dot products and square
+/// roots, a few ulps each, and the rounding of the leaves' own dot products).
+const CONE_SLACK: f64 = 1e-12;
+
+/// One group of neurons: a range of the tree order, its cone and its extremes.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    start: u32,
+    end: u32,
+    /// First child (the second is `left + 1`), or `NONE` for a leaf.
+    left: u32,
+    parent: u32,
+    cos_a: f64,
+    sin_a: f64,
+    rmax: f64,
+    rmin: f64,
+    /// Smallest threshold of the living members (+∞ when none lives).
+    tmin: f64,
+    /// Extremes of the living members' `w` in the shared frame (−∞/+∞ when none lives).
+    wmax: f64,
+    wmin: f64,
+}
+
+/// Reusable scratch space of the queries (so that they allocate nothing).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scratch {
+    /// The descent's stack: nodes and their bounds.
+    pub(super) stack: Vec<(u32, f64)>,
+    /// The neurons a band query found.
+    pub(super) band: Vec<u32>,
+}
+
+/// The hierarchy over all neurons.
+#[derive(Clone, Debug)]
+pub(super) struct DecoderTree {
+    d: usize,
+    /// Neurons in tree order: every node is a contiguous range of it.
+    order: Vec<u32>,
+    /// The leaf holding each neuron.
+    leaf_of: Vec<u32>,
+    nodes: Vec<Node>,
+    /// Cone axes (unit vectors), `axis[node * d..]`.
+    axis: Vec<f64>,
+    /// Largest decoder norm over all neurons, and largest |T|.
+    rmax: f64,
+    tabs: f64,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn norm(a: &[f64]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+impl Node {
+    fn new(start: usize, end: usize, parent: u32) -> Node {
+        Node {
+            start: start as u32,
+            end: end as u32,
+            left: NONE,
+            parent,
+            cos_a: -1.0,
+            sin_a: 0.0,
+            rmax: 0.0,
+            rmin: 0.0,
+            tmin: f64::INFINITY,
+            wmax: f64::NEG_INFINITY,
+            wmin: f64::INFINITY,
+        }
+    }
+}
+
+impl DecoderTree {
+    /// Builds the hierarchy over the neurons with decoders `decoders` (row i = `D_i`, length
+    /// d) and thresholds `thresholds`; `alive` says who can still fire, `w` is every neuron's `w`
+    /// in the shared frame.
+    pub(super) fn build(
+        decoders: &[f64],
+        d: usize,
+        thresholds: &[f64],
+        alive: &[bool],
+        w: &[f64],
+    ) -> DecoderTree {
+        let n = thresholds.len();
+        let norms: Vec<f64> = decoders.chunks_exact(d).map(norm).collect();
+        let rmax_all = norms.iter().fold(0.0_f64, |a, &b| a.max(b));
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        let unit = |i: usize, k: usize| {
+            let r = norms[i];
+            if r > 0.0 {
+                decoders[i * d + k] / r
+            } else {
+                0.0
+            }
+        };
+        if d == 2 {
+            // By angle: every node is an arc.
+            let angle = |i: u32| {
+                let i = i as usize;
+                decoders[i * 2 + 1].atan2(decoders[i * 2])
+            };
+            order.sort_by(|&a, &b| angle(a).total_cmp(&angle(b)).then(a.cmp(&b)));
+        }
+        let mut nodes = Vec::with_capacity(2 * n / LEAF + 2);
+        nodes.push(Node::new(0, n, NONE));
+        let mut leaf_of = vec![0u32; n];
+        let mut work = vec![0u32];
+        while let Some(id) = work.pop() {
+            let (start, end) = (
+                nodes[id as usize].start as usize,
+                nodes[id as usize].end as usize,
+            );
+            if end - start <= LEAF {
+                for &i in &order[start..end] {
+                    leaf_of[i as usize] = id;
+                }
+                continue;
+            }
+            let mid = start + (end - start) / 2;
+            if d != 2 {
+                // Along the unit-direction coordinate (or the relative norm) that varies most.
+                let members = &mut order[start..end];
+                let key = |i: u32, k: usize| {
+                    if k < d {
+                        unit(i as usize, k)
+                    } else {
+                        norms[i as usize] / rmax_all.max(f64::MIN_POSITIVE)
+                    }
+                };
+                let mut best = (0usize, -1.0f64);
+                for k in 0..=d {
+                    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                    for &i in members.iter() {
+                        let x = key(i, k);
+                        lo = lo.min(x);
+                        hi = hi.max(x);
+                    }
+                    if hi - lo > best.1 {
+                        best = (k, hi - lo);
+                    }
+                }
+                let k = best.0;
+                members.select_nth_unstable_by(mid - start, |&a, &b| {
+                    key(a, k).total_cmp(&key(b, k)).then(a.cmp(&b))
+                });
+            }
+            let left = nodes.len() as u32;
+            nodes.push(Node::new(start, mid, id));
+            nodes.push(Node::new(mid, end, id));
+            nodes[id as usize].left = left;
+            work.push(left + 1);
+            work.push(left);
+        }
+        let mut tree = DecoderTree {
+            d,
+            axis: vec![0.0; nodes.len() * d],
+            nodes,
+            order,
+            leaf_of,
+            rmax: rmax_all,
+            tabs: thresholds.iter().fold(0.0_f64, |a, &t| a.max(t.abs())),
+        };
+        tree.set_cones(decoders, &norms);
+        tree.refresh(thresholds, alive, w);
+        tree
+    }
+
+    /// Each node's cone: the axis (normalised mean direction of its members), the half-angle
+    /// that contains them all (widened by a few ulps), and the range of their norms.
+    fn set_cones(&mut self, decoders: &[f64], norms: &[f64]) {
+        let d = self.d;
+        let mut mean = vec![0.0; d];
+        for id in 0..self.nodes.len() {
+            let node = self.nodes[id];
+            let members = &self.order[node.start as usize..node.end as usize];
+            mean.fill(0.0);
+            let (mut rmax, mut rmin) = (0.0_f64, f64::INFINITY);
+            for &i in members {
+                let i = i as usize;
+                let r = norms[i];
+                rmax = rmax.max(r);
+                rmin = rmin.min(r);
+                if r > 0.0 {
+                    for (m, x) in mean.iter_mut().zip(&decoders[i * d..(i + 1) * d]) {
+                        *m += x / r;
+                    }
+                }
+            }
+            let len = norm(&mean);
+            let axis = &mut self.axis[id * d..(id + 1) * d];
+            let mut cos_a = -1.0;
+            if len > 1e-6 * members.len() as f64 {
+                for (a, m) in axis.iter_mut().zip(&mean) {
+                    *a = m / len;
+                }
+                cos_a = 1.0_f64;
+                for &i in members {
+                    let i = i as usize;
+                    if norms[i] > 0.0 {
+                        let c = dot(axis, &decoders[i * d..(i + 1) * d]) / norms[i];
+                        cos_a = cos_a.min(c);
+                    }
+                }
+                // Widen by more than the rounding of the dot products above.
+                cos_a -= 8.0 * (d as f64 + 2.0) * f64::EPSILON;
+            }
+            let node = &mut self.nodes[id];
+            if cos_a <= -1.0 + 1e-9 {
+                node.cos_a = -1.0;
+                node.sin_a = 0.0;
+            } else {
+                node.cos_a = cos_a;
+                node.sin_a = ((1.0 - cos_a * cos_a).max(0.0)).sqrt() * (1.0 + 1e-15) + 1e-300;
+            }
+            node.rmax = rmax;
+            node.rmin = if rmin.is_finite() { rmin } else { 0.0 };
+        }
+    }
+
+    /// Recomputes every node's threshold and `w` extremes from scratch (after kills, or when
+    /// every `w` changed).
+    pub(super) fn refresh(&mut self, thresholds: &[f64], alive: &[bool], w: &[f64]) {
+        for id in (0..self.nodes.len()).rev() {
+            let node = self.nodes[id];
+            let (tmin, wmax, wmin) = if node.left == NONE {
+                let mut acc = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
+                for &i in &self.order[node.start as usize..node.end as usize] {
+                    let i = i as usize;
+                    if alive[i] {
+                        acc.0 = acc.0.min(thresholds[i]);
+                        acc.1 = acc.1.max(w[i]);
+                        acc.2 = acc.2.min(w[i]);
+                    }
+                }
+                acc
+            } else {
+                let (a, b) = (
+                    self.nodes[node.left as usize],
+                    self.nodes[node.left as usize + 1],
+                );
+                (a.tmin.min(b.tmin), a.wmax.max(b.wmax), a.wmin.min(b.wmin))
+            };
+            let node = &mut self.nodes[id];
+            node.tmin = tmin;
+            node.wmax = wmax;
+            node.wmin = wmin;
+        }
+    }
+
+    /// Neuron `j`'s `w` changed: updates the extremes on its leaf-to-root path.
+    pub(super) fn update_w(&mut self, j: usize, alive: &[bool], w: &[f64]) {
+        let mut id = self.leaf_of[j] as usize;
+        let node = self.nodes[id];
+        let (mut wmax, mut wmin) = (f64::NEG_INFINITY, f64::INFINITY);
+        for &i in &self.order[node.start as usize..node.end as usize] {
+            let i = i as usize;
+            if alive[i] {
+                wmax = wmax.max(w[i]);
+                wmin = wmin.min(w[i]);
+            }
+        }
+        loop {
+            let node = &mut self.nodes[id];
+            if node.wmax == wmax && node.wmin == wmin {
+                return; // the ancestors are unchanged too
+            }
+            node.wmax = wmax;
+            node.wmin = wmin;
+            if node.parent == NONE {
+                return;
+            }
+            id = node.parent as usize;
+            let left = self.nodes[id].left as usize;
+            let (a, b) = (self.nodes[left], self.nodes[left + 1]);
+            wmax = a.wmax.max(b.wmax);
+            wmin = a.wmin.min(b.wmin);
+        }
+    }
+
+    /// Multiplies every stored `w` extreme by `factor > 0` (the frame was renormalised; rounding
+    /// is monotone, so the extremes of the scaled values are the scaled extremes).
+    pub(super) fn scale_w(&mut self, factor: f64) {
+        for node in &mut self.nodes {
+            node.wmax *= factor;
+            node.wmin *= factor;
+        }
+    }
+
+    /// Largest decoder norm.
+    pub(super) fn rmax(&self) -> f64 {
+        self.rmax
+    }
+
+    /// Smallest `w` (shared frame) over the living neurons.
+    pub(super) fn wmin(&self) -> f64 {
+        self.nodes[0].wmin
+    }
+
+    /// Largest `w` (shared frame) over the living neurons.
+    pub(super) fn wmax(&self) -> f64 {
+        self.nodes[0].wmax
+    }
+
+    /// Largest |T|.
+    pub(super) fn tabs(&self) -> f64 {
+        self.tabs
+    }
+
+    /// Upper bound of `max_i (D_iᵀ y + w_i − T_i)` over node `id`'s living members, where
+    /// `ny = ‖y‖` and `g` converts the frame's `w` to values now.
+    #[inline]
+    fn bound(&self, id: usize, y: &[f64], ny: f64, g: f64) -> f64 {
+        let node = &self.nodes[id];
+        let cone = if ny == 0.0 {
+            0.0
+        } else {
+            let axis = &self.axis[id * self.d..(id + 1) * self.d];
+            let ay = dot(axis, y);
+            let cb = ay / ny;
+            let c = if cb >= node.cos_a {
+                1.0
+            } else {
+                // sin∠(y, u) from the residual, not from 1 − cos² (no cancellation).
+                let res: f64 = axis
+                    .iter()
+                    .zip(y)
+                    .map(|(a, x)| {
+                        let r = x - ay * a;
+                        r * r
+                    })
+                    .sum();
+                let sb = (res.sqrt() / ny).min(1.0);
+                cb * node.cos_a + sb * node.sin_a
+            };
+            let r = if c >= 0.0 { node.rmax } else { node.rmin };
+            r * ny * c
+        };
+        let w = node.wmax * g;
+        cone + w - node.tmin
+            + CONE_SLACK * node.rmax * ny
+            + 64.0 * f64::EPSILON * (w.abs() + node.tmin.abs())
+    }
+
+    /// The living neuron with the largest `value(i)` (= `V_i − T_i` as the caller evaluates
+    /// it; `None` for a neuron that cannot fire now) above `floor`, ties to the lower index —
+    /// by branch and bound from the root at the point where the shared state is `y`.
+    /// `value` must not exceed [`DecoderTree::bound`]'s premise: `D_iᵀ y + w_i g − T_i` up to
+    /// rounding.
+    pub(super) fn argmax(
+        &self,
+        y: &[f64],
+        g: f64,
+        floor: f64,
+        mut value: impl FnMut(usize) -> Option<f64>,
+        stack: &mut Vec<(u32, f64)>,
+    ) -> Option<(f64, usize)> {
+        let ny = norm(y);
+        let mut best: Option<(f64, usize)> = None;
+        stack.clear();
+        stack.push((0, self.bound(0, y, ny, g)));
+        while let Some((id, b)) = stack.pop() {
+            match best {
+                Some((bv, _)) if b < bv => continue,
+                None if b <= floor => continue,
+                _ => {}
+            }
+            let node = self.nodes[id as usize];
+            if node.left == NONE {
+                for &i in &self.order[node.start as usize..node.end as usize] {
+                    let i = i as usize;
+                    if let Some(v) = value(i) {
+                        let better = match best {
+                            None => v > floor,
+                            Some((bv, bi)) => v > bv || (v == bv && i < bi),
+                        };
+                        if better {
+                            best = Some((v, i));
+                        }
+                    }
+                }
+            } else {
+                let (l, r) = (node.left as usize, node.left as usize + 1);
+                let (bl, br) = (self.bound(l, y, ny, g), self.bound(r, y, ny, g));
+                // The more promising child on top.
+                if bl >= br {
+                    stack.push((r as u32, br));
+                    stack.push((l as u32, bl));
+                } else {
+                    stack.push((l as u32, bl));
+                    stack.push((r as u32, br));
+                }
+            }
+        }
+        best
+    }
+
+    /// Appends to `out` every living neuron with `value(i) > floor` (see
+    /// [`DecoderTree::argmax`]); gives up, returning `false`, as soon as more than `limit` are
+    /// found.
+    pub(super) fn above(
+        &self,
+        y: &[f64],
+        g: f64,
+        floor: f64,
+        mut value: impl FnMut(usize) -> Option<f64>,
+        limit: usize,
+        scratch: &mut Scratch,
+    ) -> bool {
+        let ny = norm(y);
+        let Scratch { stack, band: out } = scratch;
+        out.clear();
+        stack.clear();
+        stack.push((0, 0.0));
+        while let Some((id, _)) = stack.pop() {
+            let id = id as usize;
+            if self.bound(id, y, ny, g) <= floor {
+                continue;
+            }
+            let node = self.nodes[id];
+            if node.left == NONE {
+                for &i in &self.order[node.start as usize..node.end as usize] {
+                    if value(i as usize).is_some_and(|v| v > floor) {
+                        if out.len() >= limit {
+                            return false;
+                        }
+                        out.push(i);
+                    }
+                }
+            } else {
+                stack.push((node.left + 1, 0.0));
+                stack.push((node.left, 0.0));
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random(n: usize, d: usize, seed: u64, equal_norms: bool) -> (Vec<f64>, Vec<f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut dec = vec![0.0; n * d];
+        for row in dec.chunks_exact_mut(d) {
+            for x in row.iter_mut() {
+                *x = rng.gen_range(-1.0..1.0);
+            }
+            if equal_norms {
+                let r = norm(row);
+                row.iter_mut().for_each(|x| *x *= 0.1 / r);
+            }
+        }
+        let th = dec
+            .chunks_exact(d)
+            .map(|r| {
+                0.5 * dot(r, r)
+                    + if equal_norms {
+                        0.0
+                    } else {
+                        rng.gen_range(0.0..1e-3)
+                    }
+            })
+            .collect();
+        (dec, th)
+    }
+
+    /// Brute force against the hierarchy: the same argmax and the same set above a floor, for
+    /// random points, decoders of equal and of random norms, d = 1..4, and random w.
+    #[test]
+    fn queries_equal_brute_force() {
+        for (d, n, equal) in [
+            (1, 50, false),
+            (2, 333, true),
+            (2, 200, false),
+            (3, 500, true),
+            (4, 77, false),
+        ] {
+            let (dec, th) = random(n, d, d as u64 + n as u64, equal);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+            let w: Vec<f64> = (0..n)
+                .map(|_| {
+                    if rng.gen_bool(0.3) {
+                        -rng.gen_range(0.0..0.02)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let alive: Vec<bool> = (0..n).map(|i| i % 7 != 3).collect();
+            let tree = DecoderTree::build(&dec, d, &th, &alive, &w);
+            let mut scratch = Scratch::default();
+            for _ in 0..200 {
+                let y: Vec<f64> = (0..d).map(|_| rng.gen_range(-0.2..0.2)).collect();
+                let g = rng.gen_range(0.5..2.0);
+                let value = |i: usize| {
+                    alive[i].then(|| dot(&dec[i * d..(i + 1) * d], &y) + w[i] * g - th[i])
+                };
+                let brute = (0..n).filter_map(|i| value(i).map(|v| (v, i))).fold(
+                    None,
+                    |b: Option<(f64, usize)>, (v, i)| match b {
+                        Some((bv, bi)) if bv > v || (bv == v && bi < i) => Some((bv, bi)),
+                        _ => Some((v, i)),
+                    },
+                );
+                assert_eq!(
+                    tree.argmax(&y, g, f64::NEG_INFINITY, value, &mut scratch.stack),
+                    brute
+                );
+                let above0 = brute.filter(|b| b.0 > 0.0);
+                assert_eq!(tree.argmax(&y, g, 0.0, value, &mut scratch.stack), above0);
+                let floor = brute.map_or(0.0, |b| b.0) - 0.01;
+                assert!(tree.above(&y, g, floor, value, n, &mut scratch));
+                let mut out = scratch.band.clone();
+                let mut want: Vec<u32> = (0..n as u32)
+                    .filter(|&i| value(i as usize).is_some_and(|v| v > floor))
+                    .collect();
+                out.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(out, want);
+            }
+        }
+    }
+
+    /// Updating one neuron's w keeps every node's extremes equal to a rebuild's.
+    #[test]
+    fn updates_equal_a_refresh() {
+        let (dec, th) = random(300, 2, 3, true);
+        let alive = vec![true; 300];
+        let mut w = vec![0.0; 300];
+        let mut tree = DecoderTree::build(&dec, 2, &th, &alive, &w);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        for _ in 0..500 {
+            let j = rng.gen_range(0..300);
+            w[j] = rng.gen_range(-1.0..1.0);
+            tree.update_w(j, &alive, &w);
+        }
+        let fresh = DecoderTree::build(&dec, 2, &th, &alive, &w);
+        for (a, b) in tree.nodes.iter().zip(&fresh.nodes) {
+            assert_eq!((a.wmax, a.wmin, a.tmin), (b.wmax, b.wmin, b.tmin));
+        }
+    }
+
+    /// For equal-norm decoders in 2-D, the descent opens few leaves (the point of the tree).
+    #[test]
+    fn a_query_visits_few_nodes() {
+        let n = 20_000;
+        let (dec, th) = random(n, 2, 5, true);
+        let alive = vec![true; n];
+        let w = vec![0.0; n];
+        let tree = DecoderTree::build(&dec, 2, &th, &alive, &w);
+        let mut stack = Vec::new();
+        let mut evaluated = 0;
+        let y = [0.03, 0.04];
+        let best = tree.argmax(
+            &y,
+            1.0,
+            f64::NEG_INFINITY,
+            |i| {
+                evaluated += 1;
+                Some(dot(&dec[i * 2..i * 2 + 2], &y) - th[i])
+            },
+            &mut stack,
+        );
+        assert!(best.is_some());
+        assert!(evaluated < 200, "{evaluated} neurons evaluated of {n}");
+    }
+}
