@@ -159,44 +159,6 @@ fn budgeted_end(c: &Case) -> f64 {
     0.3
 }
 
-/// Spike-for-spike agreement, up to `tol` in time. Comparison stops, legitimately, where
-/// (a) two spikes of one run are closer than `tol` — their order is not determined by the model
-/// to that precision — or (b) the runs have been drifting apart gradually: rounding differences
-/// (low-rank vs dense weights, one evaluation order vs another) grow in a sensitive network, and
-/// the spike before already differed by more than `tol / 1000`. A bug shows instead as a jump
-/// from agreement to disagreement. Returns the number of spikes compared.
-fn assert_same_spikes(a: &[Spike], b: &[Spike], tol: f64) -> usize {
-    let near_tie = |s: &[Spike], i: usize| {
-        (i > 0
-            && s.get(i)
-                .is_some_and(|x| (x.time.secs() - s[i - 1].time.secs()).abs() < tol))
-            || s.get(i + 1)
-                .is_some_and(|x| (x.time.secs() - s[i].time.secs()).abs() < tol)
-    };
-    let mut drift: f64 = 0.0;
-    for i in 0..a.len().max(b.len()) {
-        let (same, diff) = match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => {
-                let diff = (x.time.secs() - y.time.secs()).abs();
-                (x.neuron == y.neuron && diff <= tol, diff)
-            }
-            _ => (false, f64::INFINITY),
-        };
-        if !same {
-            assert!(
-                near_tie(a, i) || near_tie(b, i) || drift > tol / 1000.0,
-                "spike {i} differs without a near-tie or gradual drift (previous difference \
-                 {drift:e} s): {:?} vs {:?}",
-                a.get(i.saturating_sub(1)..(i + 2).min(a.len())),
-                b.get(i.saturating_sub(1)..(i + 2).min(b.len()))
-            );
-            return i;
-        }
-        drift = diff;
-    }
-    a.len()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -210,8 +172,8 @@ proptest! {
         prop_assert!(!dc.net.is_low_rank());
         let (dense, e2) = run_to_error(&mut kernel(&dc), until);
         let (actors, e3) = run_to_error(&mut actors(&dc), until);
-        let n1 = assert_same_spikes(&low, &actors, 1e-9);
-        let n2 = assert_same_spikes(&low, &dense, 1e-9);
+        let n1 = common::assert_same_spikes(&low, &actors, 1e-9);
+        let n2 = common::assert_same_spikes(&low, &dense, 1e-9);
         // Where all spikes were compared, the runs must also end the same way.
         if n1 == low.len() && n1 == actors.len() {
             prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
@@ -242,8 +204,8 @@ proptest! {
             .min(end_delivery_tie(&actors, periods, c.net.fast_delay(), 1e-9));
         let before = |s: &[Spike]| s.iter().take_while(|x| x.time.secs() < tie).count();
         let (l, a, d) = (&low[..before(&low)], &actors[..before(&actors)], &dense[..before(&dense)]);
-        let n1 = assert_same_spikes(l, a, 1e-9);
-        let n2 = assert_same_spikes(l, d, 1e-9);
+        let n1 = common::assert_same_spikes(l, a, 1e-9);
+        let n2 = common::assert_same_spikes(l, d, 1e-9);
         if tie.is_infinite() && n1 == low.len() && n1 == actors.len() {
             prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
         }
@@ -354,8 +316,8 @@ proptest! {
                 "killed neuron {} fired at {} (killed at {})", s.neuron, s.time.secs(), kill_at
             );
         }
-        let n1 = assert_same_spikes(&low, &act, 1e-9);
-        let n2 = assert_same_spikes(&low, &dense, 1e-9);
+        let n1 = common::assert_same_spikes(&low, &act, 1e-9);
+        let n2 = common::assert_same_spikes(&low, &dense, 1e-9);
         if n1 == low.len() && n1 == act.len() {
             prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
         }
@@ -375,7 +337,7 @@ fn engines_agree_on_most_spikes_overall() {
         let until = budgeted_end(&c);
         let (a, _) = run_to_error(&mut kernel(&c), until);
         let (b, _) = run_to_error(&mut actors(&c), until);
-        compared += assert_same_spikes(&a, &b, 1e-9);
+        compared += common::assert_same_spikes(&a, &b, 1e-9);
         total += a.len();
     }
     assert!(total > 1000, "cases should spike: {total}");

@@ -28,10 +28,16 @@ pub struct Counters {
     /// Polynomial fits of the learned slow current (one per event while learning).
     pub refits: u64,
     /// Certified steps of the exact kernel's shared-state crossing search (one hierarchy
-    /// descent each).
+    /// descent each); left out of `summary.json` while 0 (the per-neuron layout and the other
+    /// engines take none).
+    #[serde(skip_serializing_if = "is_zero")]
     pub bound_steps: u64,
     /// Time steps taken (dense stepper only).
     pub steps: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
 }
 
 impl Counters {

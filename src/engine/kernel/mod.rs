@@ -73,6 +73,8 @@ pub struct Kernel {
     shared: Option<Box<shared::Shared>>,
     /// Which layouts the kernel may use.
     layout: Layout,
+    /// The work ledger [`Layout::Auto`] uses to leave the shared-state layout when it costs more.
+    thrift: shared::Thrift,
     /// `(A + λ_d I) x̂` (low-rank slow currents).
     mx: Vec<f64>,
     queue: EventQueue,
@@ -130,11 +132,26 @@ pub struct Kernel {
 /// rounding (and then diverge only through near-ties or chaotic drift, as two exact engines do).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
-    /// The shared-state layout wherever the network allows it, the per-neuron one otherwise.
+    /// The shared-state layout where the network allows it and it pays: at least
+    /// [`Layout::AUTO_SHARED_MIN`] neurons, and only while its certified steps cost less than
+    /// per-neuron events would (a network whose steps per spike blow up — e.g. many neurons with
+    /// nearly the same decoder racing to threshold — moves to the per-neuron layout for the rest
+    /// of the run). The per-neuron layout otherwise. The choice depends only on the network and
+    /// on counts of work done, never on wall time, so a run is as deterministic as on one layout.
     #[default]
     Auto,
     /// Always the per-neuron layout.
     PerNeuron,
+    /// The shared-state layout wherever the network allows it, whatever its size or cost (for
+    /// tests and measurements).
+    Shared,
+}
+
+impl Layout {
+    /// The smallest network [`Layout::Auto`] runs in the shared-state layout: below it the
+    /// per-neuron layout's O(N·d) events are cheaper than the hierarchy's steps (measured by
+    /// `examples/compare_engines.rs`; see `BENCHMARKS.md`).
+    pub const AUTO_SHARED_MIN: usize = 1024;
 }
 
 /// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next
@@ -193,6 +210,7 @@ impl Kernel {
             trains: vec![0.0; n],
             shared: None,
             layout: Layout::Auto,
+            thrift: shared::Thrift::default(),
             mx: vec![0.0; d],
             queue: EventQueue::with_capacity(64),
             instant: Instant::new(n),
@@ -232,6 +250,7 @@ impl Kernel {
     pub fn set_layout(&mut self, layout: Layout) {
         self.advance_to(self.now);
         self.layout = layout;
+        self.thrift = shared::Thrift::default();
         self.choose_layout();
         self.refresh_interval();
     }
@@ -539,6 +558,8 @@ impl Engine for Kernel {
                     self.fire(i, spikes);
                     self.counters.crossing_spikes += 1;
                     self.cascade(Some(i), spikes)?;
+                    // (Leaves the shared-state layout if its search cost too much.)
+                    self.choose_layout();
                     self.refresh_interval();
                     continue;
                 }

@@ -24,11 +24,52 @@
 //! per-neuron layout (`super`), and back when they are gone.
 
 use super::tree::{DecoderTree, Scratch};
-use super::{Kernel, STRIDE};
+use super::{Kernel, Layout, STRIDE};
 use crate::closed_form::expo::{BasisValues, Trajectory};
 
 /// The frame is renormalised before its factor drops below this.
 const FRAME_FLOOR: f64 = 1e-100;
+
+/// Searches per ledger window of [`Thrift`].
+const THRIFT_WINDOW: u32 = 256;
+
+/// How many times the per-neuron layout's cost the shared-state search may spend over a window
+/// before [`Layout::Auto`] leaves it.
+const THRIFT_SLACK: f64 = 4.0;
+
+/// The work ledger of [`Layout::Auto`]: the shared-state search's cost against what the
+/// per-neuron layout would have spent on the same searches, in units of one neuron's bound
+/// check. A step costs one descent of the hierarchy (`16 ⌈log₂ N⌉`), a band member one certified
+/// search (4); the per-neuron layout spends about N per search (every voltage advanced, every
+/// bound checked). Over windows of [`THRIFT_WINDOW`] searches, a shared-state cost above
+/// [`THRIFT_SLACK`] times that gives up the shared-state layout for the rest of the run. Counts
+/// only, so the decision is deterministic.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Thrift {
+    searches: u32,
+    cost: f64,
+    /// Set once the shared-state layout has cost too much: [`Layout::Auto`] no longer uses it.
+    pub(super) gave_up: bool,
+}
+
+impl Thrift {
+    /// Books one shared-state search of `steps` steps and `band` band members in a network of
+    /// `n` neurons; true when the shared-state layout should be given up now.
+    pub(super) fn book(&mut self, n: usize, steps: u64, band: u64) -> bool {
+        let log2n = (usize::BITS - n.max(2).leading_zeros()) as f64;
+        self.cost += steps as f64 * 16.0 * log2n + band as f64 * 4.0;
+        self.searches += 1;
+        if self.searches < THRIFT_WINDOW {
+            return false;
+        }
+        let budget = THRIFT_SLACK * n as f64 * self.searches as f64;
+        let over = self.cost > budget;
+        self.searches = 0;
+        self.cost = 0.0;
+        self.gave_up |= over;
+        over
+    }
+}
 
 /// The shared state and the hierarchy over the neurons.
 #[derive(Clone, Debug)]
@@ -57,7 +98,12 @@ pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
 impl Kernel {
     /// Whether the shared-state layout can hold this kernel's state now.
     pub(super) fn shared_allowed(&self) -> bool {
-        self.layout == super::Layout::Auto
+        let wanted = match self.layout {
+            Layout::PerNeuron => false,
+            Layout::Shared => true,
+            Layout::Auto => self.n >= Layout::AUTO_SHARED_MIN && !self.thrift.gave_up,
+        };
+        wanted
             && self.net.is_low_rank()
             && self.noise.is_empty()
             && self
