@@ -1,22 +1,25 @@
 //! Criterion benchmarks of the engines on the Boerlin damped oscillator (d = 2).
 //!
-//! Run with `cargo bench --bench engines` (a few minutes; most of it is the N = 40000 exact run
-//! and the dt = 1e-6 dense runs). Filter with e.g. `cargo bench --bench engines -- exact_boerlin`.
-//! Every timed iteration builds a fresh engine outside the timing and simulates 1 s; the
-//! throughput is spikes per second of wall time. See BENCHMARKS.md for results and
-//! `examples/compare_engines.rs` for the one-run comparison table.
+//! Run with `cargo bench --bench engines` (about 1.5 minutes; most of it is the dense
+//! dt = 1e-6 runs, the per-neuron N = 1e4 runs and building the N = 1e6 kernel). Filter with e.g.
+//! `cargo bench --bench engines -- exact_per_spike`. Every timed iteration runs a freshly built
+//! (or cloned) engine, built outside the timing, for 1 s simulated; the throughput is spikes per
+//! second of wall time. See BENCHMARKS.md for results and `examples/compare_engines.rs` for the
+//! one-run comparison table.
 
 use criterion::{
     criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use ebnsim::engine::dense::{DenseConfig, DenseStepper, Integrator, SpikeRule};
-use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::kernel::{Kernel, Layout};
 use ebnsim::engine::{Engine, Spike};
+use ebnsim::io::model_file::{self, Model};
 use ebnsim::model::network::{random_decoder, Network, NetworkBuilder};
 use ebnsim::model::signal::Signal;
 use ebnsim::seed::{rng_stream, Stream};
 use ebnsim::time::Time;
 use std::hint::black_box;
+use std::path::Path;
 use std::time::Duration;
 
 /// Simulated time per iteration, s.
@@ -69,11 +72,11 @@ fn dense(net: &Network, dt: f64) -> DenseStepper {
     DenseStepper::new(net, input(), &X0, cfg).expect("valid stepper")
 }
 
-// Motivation: the exact kernel's cost per spike should be O(N·d) — one low-rank column update
-// and one bound check per neuron (docs/architecture.md §6) — so wall time per 1 s simulated should grow
-// linearly in N at a roughly constant spike count, and the throughput (spikes/s) should fall as
-// 1/N. Four decades of N expose any superlinear term (sorting, per-candidate root solves, cache
-// misses once the state leaves L2). Samples are few: one N = 40000 iteration takes seconds.
+// Motivation: the Boerlin oscillator with its kick at four decades of N (the default layout:
+// shared state for these low-rank networks, O(d) per event and a decoder-cone hierarchy for the
+// crossing search, about O(log N)). At N ≤ 400 the fixed per-event costs dominate; at larger N
+// the search's descent and cache misses once the hierarchy leaves L2. Its spike count (≈ 320)
+// is small; `exact_per_spike` is the fixed-spike-count scaling benchmark.
 fn exact_boerlin(c: &mut Criterion) {
     let mut group = c.benchmark_group("exact_boerlin");
     group.sampling_mode(SamplingMode::Flat);
@@ -82,9 +85,9 @@ fn exact_boerlin(c: &mut Criterion) {
         let net = network(n);
         let spikes = run(exact(&net));
         group.throughput(Throughput::Elements(spikes as u64));
-        // Criterion never takes fewer than one iteration per sample, so the slow sizes run
-        // 10 iterations (plus one warm-up) whatever the target and print a "unable to complete
-        // 10 samples" note; the short target caps the time once the kernel gets faster.
+        // Short warm-up and a 5 s target for the larger sizes (they took seconds per iteration
+        // in the O(N·d) per-neuron layout; criterion never takes fewer than one iteration per
+        // sample).
         let (warm, measure) = match n {
             40 | 400 => (Duration::from_millis(500), Duration::from_secs(3)),
             _ => (Duration::from_millis(1), Duration::from_secs(5)),
@@ -94,6 +97,72 @@ fn exact_boerlin(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &net, |b, net| {
             b.iter_batched(|| exact(net), run, BatchSize::PerIteration)
         });
+    }
+    group.finish();
+}
+
+/// The N = 1e6 scaling model; smaller N replace its `neurons`.
+const SMOOTH_1M: &str = include_str!("../models/smooth-random-2d-1m.toml");
+
+/// `models/smooth-random-2d-1m.toml` (decoder norm 0.03, smooth random input, 1 s) with `n`
+/// neurons.
+fn smooth_model(n: usize) -> Model {
+    let text = SMOOTH_1M.replacen("neurons = 1000000", &format!("neurons = {n}"), 1);
+    model_file::parse(&text, Path::new("models/smooth-random-2d-1m.toml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+// Motivation: the exact kernel's cost per spike against N at a fixed spike count. The model is
+// `models/smooth-random-2d-1m.toml` (Boerlin oscillator, smooth random input, decoder columns of
+// norm 0.03) with N = 1e2 … 1e6: with the decoder norm fixed each spike moves the readout by the
+// same amount, so the spike count stays at ≈ 1300–1500 whatever N, and spikes/s is the inverse
+// cost per spike. The shared-state layout (the default for this network) promises O(d) per
+// event and about O(log N) per crossing search: throughput should fall slowly with N (cache
+// misses in the hierarchy at large N). The per-neuron layout (`Layout::PerNeuron`, O(N·d) per
+// event) runs up to N = 1e4 as the comparison. The kernel is built (N = 1e6: about a second,
+// the hierarchy's construction) once per size outside the timing and cloned for every
+// iteration; N = 1e6 and per-neuron N = 1e4 take 10 samples of one iteration each.
+fn exact_per_spike(c: &mut Criterion) {
+    let mut group = c.benchmark_group("exact_per_spike");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    for n in [100usize, 1_000, 10_000, 100_000, 1_000_000] {
+        let model = smooth_model(n);
+        let layouts: &[Layout] = if n <= 10_000 {
+            &[Layout::Auto, Layout::PerNeuron]
+        } else {
+            &[Layout::Auto]
+        };
+        for &layout in layouts {
+            let mut kernel = Kernel::new(
+                model.network.clone(),
+                model.input.clone(),
+                &model.target.initial,
+            )
+            .expect("valid kernel");
+            if layout != Layout::Auto {
+                kernel.set_layout(layout);
+            }
+            assert_eq!(kernel.uses_shared_state(), layout == Layout::Auto);
+            let spikes = run(kernel.clone());
+            group.throughput(Throughput::Elements(spikes as u64));
+            let slow = n >= 1_000_000 || (layout == Layout::PerNeuron && n >= 10_000);
+            let (warm, measure) = if slow {
+                (Duration::from_millis(1), Duration::from_secs(1))
+            } else {
+                (Duration::from_millis(500), Duration::from_secs(3))
+            };
+            group.warm_up_time(warm);
+            group.measurement_time(measure);
+            let name = if layout == Layout::Auto {
+                "shared"
+            } else {
+                "per_neuron"
+            };
+            group.bench_with_input(BenchmarkId::new(name, n), &kernel, |b, k| {
+                b.iter_batched(|| k.clone(), run, BatchSize::PerIteration)
+            });
+        }
     }
     group.finish();
 }
@@ -129,5 +198,5 @@ fn dense_boerlin(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, exact_boerlin, dense_boerlin);
+criterion_group!(benches, exact_boerlin, exact_per_spike, dense_boerlin);
 criterion_main!(benches);

@@ -4,6 +4,9 @@
 # docs/validation.md, and exits non-zero if a case leaves its tolerance.
 #   tests/reference/run.sh               everything (timing included: it is reported, never fails)
 #   tests/reference/run.sh --no-timing   skip item 4's timing runs
+#   EBNSIM_TIMING_SIZES=100,400,1600,6400 tests/reference/run.sh timing
+#                                        the timing case alone with the opt-in N = 6400 (minutes;
+#                                        a partial run does not rewrite docs/validation.md)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
