@@ -129,9 +129,9 @@ fn exact_per_spike(c: &mut Criterion) {
     for n in [100usize, 1_000, 10_000, 100_000, 1_000_000] {
         let model = smooth_model(n);
         let layouts: &[Layout] = if n <= 10_000 {
-            &[Layout::Auto, Layout::PerNeuron]
+            &[Layout::Shared, Layout::PerNeuron]
         } else {
-            &[Layout::Auto]
+            &[Layout::Shared]
         };
         for &layout in layouts {
             let mut kernel = Kernel::new(
@@ -140,10 +140,10 @@ fn exact_per_spike(c: &mut Criterion) {
                 &model.target.initial,
             )
             .expect("valid kernel");
-            if layout != Layout::Auto {
+            if layout != Layout::Shared {
                 kernel.set_layout(layout);
             }
-            assert_eq!(kernel.uses_shared_state(), layout == Layout::Auto);
+            assert_eq!(kernel.uses_shared_state(), layout == Layout::Shared);
             let spikes = run(kernel.clone());
             group.throughput(Throughput::Elements(spikes as u64));
             let slow = n >= 1_000_000 || (layout == Layout::PerNeuron && n >= 10_000);
@@ -154,7 +154,7 @@ fn exact_per_spike(c: &mut Criterion) {
             };
             group.warm_up_time(warm);
             group.measurement_time(measure);
-            let name = if layout == Layout::Auto {
+            let name = if layout == Layout::Shared {
                 "shared"
             } else {
                 "per_neuron"

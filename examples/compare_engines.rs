@@ -18,7 +18,7 @@
 //!    at the community's dt = 0.1 ms and at dt = 1 µs (forward Euler and exact exponential
 //!    propagators, one spike per step) and prints the wall-time ratio dense(dt = 1 µs) / exact,
 //!    with each engine's readout RMSE against the exact target trajectory (the exact kernel in
-//!    both layouts: at this N the per-neuron one is the faster).
+//!    its default layout, per-neuron at this N, and forced into the shared-state one).
 //! 4. **Memory stays small at N = 1e6.** It re-invokes itself as a child process
 //!    (`--only-exact 1000000`) and reads the child's peak resident set (`VmHWM` in
 //!    `/proc/self/status`), so the number is not polluted by the other runs.
@@ -91,7 +91,7 @@ fn smooth_kernel(model: &Model, layout: Layout) -> Kernel {
         &model.target.initial,
     )
     .expect("valid kernel");
-    if layout != Layout::Auto {
+    if layout != Layout::Shared {
         k.set_layout(layout);
     }
     k
@@ -204,7 +204,7 @@ fn vm_hwm_kib() -> Option<u64> {
 fn only_exact(n: usize) {
     let before = vm_hwm_kib().unwrap_or(0);
     let model = smooth_model(n);
-    let run = time_once(smooth_kernel(&model, Layout::Auto));
+    let run = time_once(smooth_kernel(&model, Layout::Shared));
     let after = vm_hwm_kib().unwrap_or(0);
     println!(
         "spikes={} secs={} hwm_before_kib={before} hwm_kib={after}",
@@ -272,7 +272,7 @@ fn main() {
     let (mut shared_ref, mut per_neuron_ref) = (f64::NAN, f64::NAN);
     for &n in &SIZES {
         let model = smooth_model(n);
-        let mut layouts = vec![Layout::Auto];
+        let mut layouts = vec![Layout::Shared];
         if n <= PER_NEURON_MAX {
             layouts.push(Layout::PerNeuron);
         }
@@ -280,7 +280,7 @@ fn main() {
             let start = Instant::now();
             let kernel = smooth_kernel(&model, layout);
             let build = start.elapsed().as_secs_f64();
-            assert_eq!(kernel.uses_shared_state(), layout == Layout::Auto);
+            assert_eq!(kernel.uses_shared_state(), layout == Layout::Shared);
             let run = median_time(reps, || kernel.clone());
             let rmse = readout_rmse(
                 kernel.clone(),
@@ -291,7 +291,7 @@ fn main() {
             let ns_spike = run.secs * 1e9 / run.spikes as f64;
             let c = run.counters;
             let per = |x: u64| x as f64 / run.spikes as f64;
-            let name = if layout == Layout::Auto {
+            let name = if layout == Layout::Shared {
                 "shared"
             } else {
                 "per-neuron"
@@ -306,12 +306,12 @@ fn main() {
                 per(c.bound_steps),
             );
             match layout {
-                Layout::Auto => shared_ns.push((n, ns_spike)),
+                Layout::Shared => shared_ns.push((n, ns_spike)),
                 Layout::PerNeuron => {}
             }
             if n == REF_N {
                 match layout {
-                    Layout::Auto => shared_ref = run.secs,
+                    Layout::Shared => shared_ref = run.secs,
                     Layout::PerNeuron => per_neuron_ref = run.secs,
                 }
             }
@@ -319,8 +319,9 @@ fn main() {
     }
 
     println!(
-        "\nDense stepper vs exact kernel (shared layout), Boerlin oscillator with its kick \
-         (decoder norm 0.1), N = {DENSE_N}, one spike per step"
+        "\nDense stepper vs exact kernel (default layout: per-neuron below N = {}), Boerlin \
+         oscillator with its kick (decoder norm 0.1), N = {DENSE_N}, one spike per step",
+        Layout::AUTO_SHARED_MIN
     );
     println!(
         "{:>7} {:>12} {:>10} {:>7} {:>8} {:>13}",
@@ -338,19 +339,19 @@ fn main() {
         exact_run.spikes,
         1.0
     );
-    let per_neuron_run = median_time(reps, || {
+    let shared_run = median_time(reps, || {
         let mut k = exact(net.clone());
-        k.set_layout(Layout::PerNeuron);
+        k.set_layout(Layout::Shared);
         k
     });
     println!(
         "{:>7} {:>12} {:>10.2} {:>7} {:>8} {:>13.1}",
         "-",
-        "per-neuron",
-        per_neuron_run.secs * 1e3,
-        per_neuron_run.spikes,
+        "exact shared",
+        shared_run.secs * 1e3,
+        shared_run.spikes,
         "",
-        per_neuron_run.secs / exact_run.secs
+        shared_run.secs / exact_run.secs
     );
     let mut fine_ratios = Vec::new();
     for dt in [1e-4, 1e-6] {

@@ -6,7 +6,7 @@
 mod common;
 
 use ebnsim::engine::actors::ActorEngine;
-use ebnsim::engine::kernel::Kernel;
+use ebnsim::engine::kernel::{Kernel, Layout};
 use ebnsim::engine::Control;
 use ebnsim::engine::{Engine, Spike};
 use ebnsim::error::SimError;
@@ -24,6 +24,7 @@ const LIMIT: usize = 1000;
 fn kernel(c: &Case) -> Kernel {
     let mut k = Kernel::new(c.net.clone(), c.input.clone(), &c.x0).unwrap();
     k.set_cascade_limit(LIMIT);
+    k.set_layout(c.layout);
     k
 }
 
@@ -39,6 +40,9 @@ struct Case {
     net: Network,
     input: Signal,
     x0: Vec<f64>,
+    /// The kernel's layout: the default (per-neuron at these sizes) or the shared-state one
+    /// forced, so both are held to the oracle on small networks.
+    layout: Layout,
 }
 
 fn random_case(seed: u64, delay: bool) -> Case {
@@ -127,7 +131,18 @@ fn random_case_with(seed: u64, delay: bool, refractory: bool) -> Case {
     } else {
         (0..d).map(|_| rng.gen_range(-0.2..0.2)).collect()
     };
-    Case { net, input, x0 }
+    // (Drawn last: the other draws do not depend on it.)
+    let layout = if rng.gen_bool(0.5) {
+        Layout::Shared
+    } else {
+        Layout::Auto
+    };
+    Case {
+        net,
+        input,
+        x0,
+        layout,
+    }
 }
 
 fn run(engine: &mut dyn Engine, until: f64) -> Result<Vec<Spike>, SimError> {
@@ -374,13 +389,23 @@ proptest! {
 }
 
 /// The first spike of [`common::parabola`]'s grazing neuron, if any.
+/// Both layouts must give the same answer.
 fn parabola_first_spike(delta: f64, a: f64, t_star: f64) -> Option<f64> {
-    let (net, input, p0) = common::parabola(delta, a, t_star);
-    let mut k = Kernel::new(net, input, &[p0]).unwrap();
-    let mut spikes = Vec::new();
-    k.run_until(Time::from_secs(2.0 * t_star), &mut spikes)
-        .unwrap();
-    spikes.first().map(|s| s.time.secs())
+    let first = |layout| {
+        let (net, input, p0) = common::parabola(delta, a, t_star);
+        let mut k = Kernel::new(net, input, &[p0]).unwrap();
+        k.set_layout(layout);
+        let mut spikes = Vec::new();
+        k.run_until(Time::from_secs(2.0 * t_star), &mut spikes)
+            .unwrap();
+        spikes.first().map(|s| s.time.secs())
+    };
+    let (per_neuron, shared) = (first(Layout::PerNeuron), first(Layout::Shared));
+    assert_eq!(per_neuron.is_some(), shared.is_some(), "δ = {delta}");
+    if let (Some(p), Some(s)) = (per_neuron, shared) {
+        assert!((p - s).abs() <= 1e-9, "δ = {delta}: {p} vs {s}");
+    }
+    per_neuron
 }
 
 #[test]
@@ -494,10 +519,12 @@ fn identical_neurons_tie_to_the_lower_index() {
     // exactly at threshold, where they wait for their dynamics (falling here): one spike.
     let rows = vec![vec![0.1, 0.1, 0.1]];
     let net = NetworkBuilder::new(rows).lambda_d(10.0).build().unwrap();
-    for engine in 0..2 {
+    for engine in 0..3 {
         let input = Signal::piecewise_constant(1, &[0.0, 0.05], &[vec![2.0], vec![0.0]]).unwrap();
-        let mut e: Box<dyn Engine> = if engine == 0 {
-            Box::new(Kernel::new(net.clone(), input, &[0.0]).unwrap())
+        let mut e: Box<dyn Engine> = if engine < 2 {
+            let mut k = Kernel::new(net.clone(), input, &[0.0]).unwrap();
+            k.set_layout([Layout::PerNeuron, Layout::Shared][engine]);
+            Box::new(k)
         } else {
             Box::new(ActorEngine::new(net.clone(), input, &[0.0]).unwrap())
         };

@@ -261,6 +261,7 @@ proptest! {
             .build()
             .unwrap();
         let mut k = Kernel::new(many, input, &[p0]).unwrap();
+        k.set_layout(Layout::Shared);
         prop_assert!(k.uses_shared_state());
         let mut spikes = Vec::new();
         k.run_until(Time::from_secs(2.0 * t_star), &mut spikes).unwrap();

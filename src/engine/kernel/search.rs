@@ -157,9 +157,8 @@ impl Kernel {
 /// Most neurons the shared-state search hands to the certified per-neuron search at once.
 const BAND: usize = 32;
 
-/// Halvings of a step's horizon before the band is taken whatever its size (when the free step
-/// is much shorter) or the free step is taken.
-const MAX_HALVINGS: usize = 10;
+/// Halvings of a stalled step before the band is taken whatever its size.
+const MAX_HALVINGS: usize = 40;
 
 /// The scratch and the counts of one shared-state search.
 struct Work {
@@ -280,57 +279,48 @@ impl Kernel {
             (b, &bvb),
             &mut work.stats,
         );
-        // The free step: nobody crosses before a + h. Capped at the leader's crossing.
-        let first = tc.unwrap_or(b);
-        let h = (-f - margin) / rate;
-        let mut free = if h.is_finite() && h > 0.0 {
-            h.min(first - a)
-        } else if rate == 0.0 && f + margin < 0.0 {
-            first - a // nothing moves: below threshold up to the horizon
-        } else {
-            0.0
-        };
-        if a + free <= a {
-            free = 0.0; // below the time resolution at a: no step
+        let mut decided = false;
+        if let Some(tc) = tc {
+            let delta = rate * (tc - a) * (1.0 + 1e-9) + 2.0 * margin;
+            if sh.tree.above(&ya, ga, -delta, value, BAND, &mut scratch) {
+                s.found = Some(self.band_search(sh, &scratch.band, (a, &bva), (tc, lead), work));
+                decided = true;
+            }
         }
-        // Horizons from the leader's crossing (or b) down, halved while the band of neurons
-        // within `rate · horizon` of threshold is too big; the first that fits is searched.
-        let mut horizon = first - a;
-        let mut halvings = 0;
-        // (A leader crossing at a itself has horizon 0: its band is searched at a.)
-        while horizon > free || horizon == 0.0 {
-            let last = halvings >= MAX_HALVINGS || a + 0.5 * horizon <= a || horizon == 0.0;
-            // Take any band once halving has stopped paying: the free step is under 1/64 of
-            // the horizon (or zero: stalled at threshold).
-            let limit = if last && free < horizon / 64.0 {
-                usize::MAX
+        if !decided {
+            let h = (-f - margin) / rate;
+            if h.is_finite() && a + h > a {
+                s.lo = (a + h).min(b);
+            } else if rate == 0.0 && f + margin < 0.0 {
+                s.lo = b; // nothing moves: below threshold up to b
             } else {
-                BAND
-            };
-            let delta = rate * horizon * (1.0 + 1e-9) + 2.0 * margin;
-            if sh.tree.above(&ya, ga, -delta, value, limit, &mut scratch) {
-                let hi = a + horizon;
-                let found = if tc == Some(hi) {
-                    Some(self.band_search(sh, &scratch.band, (a, &bva), (hi, lead), work))
-                } else {
-                    let bvh = m.values(hi - origin, deg);
-                    self.band_first(sh, &scratch.band, (a, &bva), (hi, &bvh), work)
-                };
-                match found {
-                    Some(x) => s.found = Some(x),
-                    None => s.lo = hi,
+                // Stalled at threshold (grazing, or a neuron resting there): certify a piece by
+                // the band's per-neuron search, as long as its band stays small.
+                let mut hs = b - a;
+                let mut halvings = 0;
+                loop {
+                    let delta = rate * hs * (1.0 + 1e-9) + 2.0 * margin;
+                    let limit = if halvings >= MAX_HALVINGS || a + 0.5 * hs <= a {
+                        usize::MAX
+                    } else {
+                        BAND
+                    };
+                    if sh.tree.above(&ya, ga, -delta, value, limit, &mut scratch) {
+                        break;
+                    }
+                    hs *= 0.5;
+                    halvings += 1;
                 }
-                sh.ya = ya;
-                sh.scratch = scratch;
-                return;
+                let hi = a + hs;
+                let bvh = m.values(hi - origin, deg);
+                if let Some(found) = self.band_first(sh, &scratch.band, (a, &bva), (hi, &bvh), work)
+                {
+                    s.found = Some(found);
+                } else {
+                    s.lo = hi;
+                }
             }
-            if last {
-                break;
-            }
-            horizon *= 0.5;
-            halvings += 1;
         }
-        s.lo = a + free;
         sh.ya = ya;
         sh.scratch = scratch;
     }

@@ -124,12 +124,11 @@ impl DecoderTree {
         };
         if d == 2 {
             // By angle: every node is an arc.
-            let angles: Vec<f64> = decoders.chunks_exact(2).map(|x| x[1].atan2(x[0])).collect();
-            order.sort_unstable_by(|&a, &b| {
-                angles[a as usize]
-                    .total_cmp(&angles[b as usize])
-                    .then(a.cmp(&b))
-            });
+            let angle = |i: u32| {
+                let i = i as usize;
+                decoders[i * 2 + 1].atan2(decoders[i * 2])
+            };
+            order.sort_by(|&a, &b| angle(a).total_cmp(&angle(b)).then(a.cmp(&b)));
         }
         let mut nodes = Vec::with_capacity(2 * n / LEAF + 2);
         nodes.push(Node::new(0, n, NONE));
@@ -195,94 +194,55 @@ impl DecoderTree {
         tree
     }
 
-    /// Each node's cone: the axis (normalised mean direction of its members), a half-angle
-    /// that contains them all (widened by a few ulps), and the range of their norms. Bottom-up:
-    /// small nodes from their members exactly, larger ones from their children's cones (a cone
-    /// holding both child cones), so the build costs O(N) after the sort.
+    /// Each node's cone: the axis (normalised mean direction of its members), the half-angle
+    /// that contains them all (widened by a few ulps), and the range of their norms.
     fn set_cones(&mut self, decoders: &[f64], norms: &[f64]) {
-        const EXACT: usize = 64;
         let d = self.d;
-        // Unnormalised sums of the members' unit directions, per node.
-        let mut sums = vec![0.0; self.nodes.len() * d];
-        for id in (0..self.nodes.len()).rev() {
+        let mut mean = vec![0.0; d];
+        for id in 0..self.nodes.len() {
             let node = self.nodes[id];
-            let count = (node.end - node.start) as usize;
-            let (rmax, rmin);
-            if node.left == NONE || count <= EXACT {
-                let (mut hi, mut lo) = (0.0_f64, f64::INFINITY);
-                let sum = &mut sums[id * d..(id + 1) * d];
-                for &i in &self.order[node.start as usize..node.end as usize] {
-                    let i = i as usize;
-                    let r = norms[i];
-                    hi = hi.max(r);
-                    lo = lo.min(r);
-                    if r > 0.0 {
-                        for (m, x) in sum.iter_mut().zip(&decoders[i * d..(i + 1) * d]) {
-                            *m += x / r;
-                        }
+            let members = &self.order[node.start as usize..node.end as usize];
+            mean.fill(0.0);
+            let (mut rmax, mut rmin) = (0.0_f64, f64::INFINITY);
+            for &i in members {
+                let i = i as usize;
+                let r = norms[i];
+                rmax = rmax.max(r);
+                rmin = rmin.min(r);
+                if r > 0.0 {
+                    for (m, x) in mean.iter_mut().zip(&decoders[i * d..(i + 1) * d]) {
+                        *m += x / r;
                     }
                 }
-                (rmax, rmin) = (hi, if lo.is_finite() { lo } else { 0.0 });
-            } else {
-                let l = node.left as usize;
-                for k in 0..d {
-                    sums[id * d + k] = sums[l * d + k] + sums[(l + 1) * d + k];
-                }
-                let (a, b) = (self.nodes[l], self.nodes[l + 1]);
-                (rmax, rmin) = (a.rmax.max(b.rmax), a.rmin.min(b.rmin));
             }
-            let sum = &sums[id * d..(id + 1) * d];
-            let len = norm(sum);
-            let (mut cos_a, mut sin_a) = (-1.0, 0.0);
-            if len > 1e-6 * count as f64 {
-                let axis = &mut self.axis[id * d..(id + 1) * d];
-                for (a, m) in axis.iter_mut().zip(sum) {
+            let len = norm(&mean);
+            let axis = &mut self.axis[id * d..(id + 1) * d];
+            let mut cos_a = -1.0;
+            if len > 1e-6 * members.len() as f64 {
+                for (a, m) in axis.iter_mut().zip(&mean) {
                     *a = m / len;
                 }
-                let axis = &self.axis[id * d..(id + 1) * d];
-                if node.left == NONE || count <= EXACT {
-                    let mut c = 1.0_f64;
-                    for &i in &self.order[node.start as usize..node.end as usize] {
-                        let i = i as usize;
-                        if norms[i] > 0.0 {
-                            c = c.min(dot(axis, &decoders[i * d..(i + 1) * d]) / norms[i]);
-                        }
+                cos_a = 1.0_f64;
+                for &i in members {
+                    let i = i as usize;
+                    if norms[i] > 0.0 {
+                        let c = dot(axis, &decoders[i * d..(i + 1) * d]) / norms[i];
+                        cos_a = cos_a.min(c);
                     }
-                    // Widen by more than the rounding of the dot products above.
-                    cos_a = c - 8.0 * (d as f64 + 2.0) * f64::EPSILON;
-                } else {
-                    // The widest child cone seen from this axis: ∠(u, u_c) + α_c.
-                    let l = node.left as usize;
-                    let mut angle = 0.0_f64;
-                    for c in [l, l + 1] {
-                        let child = self.nodes[c];
-                        let a_c = if child.cos_a <= -1.0 {
-                            std::f64::consts::PI
-                        } else {
-                            child.sin_a.atan2(child.cos_a)
-                        };
-                        let cu = dot(axis, &self.axis[c * d..(c + 1) * d]).clamp(-1.0, 1.0);
-                        angle = angle.max(cu.acos() + a_c);
-                    }
-                    // acos/atan2 are accurate to an ulp or two; widen by far more.
-                    let angle = angle * (1.0 + 1e-12) + 1e-12;
-                    cos_a = if angle >= std::f64::consts::PI {
-                        -1.0
-                    } else {
-                        angle.cos()
-                    };
                 }
-                if cos_a > -1.0 + 1e-9 {
-                    sin_a = ((1.0 - cos_a * cos_a).max(0.0)).sqrt() * (1.0 + 1e-15) + 1e-300;
-                } else {
-                    cos_a = -1.0;
-                }
+                // Widen by more than the rounding of the dot products above.
+                cos_a -= 8.0 * (d as f64 + 2.0) * f64::EPSILON;
             }
             let node = &mut self.nodes[id];
-            node.cos_a = cos_a;
-            node.sin_a = sin_a;
+            if cos_a <= -1.0 + 1e-9 {
+                node.cos_a = -1.0;
+                node.sin_a = 0.0;
+            } else {
+                node.cos_a = cos_a;
+                node.sin_a = ((1.0 - cos_a * cos_a).max(0.0)).sqrt() * (1.0 + 1e-15) + 1e-300;
+            }
             node.rmax = rmax;
-            node.rmin = rmin;
+            node.rmin = if rmin.is_finite() { rmin } else { 0.0 };
         }
     }
 
