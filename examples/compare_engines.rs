@@ -305,14 +305,13 @@ fn main() {
                 per(c.root_solves),
                 per(c.bound_steps),
             );
-            match layout {
-                Layout::Shared => shared_ns.push((n, ns_spike)),
-                Layout::PerNeuron => {}
+            if layout == Layout::Shared {
+                shared_ns.push((n, ns_spike));
             }
             if n == REF_N {
                 match layout {
                     Layout::Shared => shared_ref = run.secs,
-                    Layout::PerNeuron => per_neuron_ref = run.secs,
+                    _ => per_neuron_ref = run.secs,
                 }
             }
         }

@@ -5,6 +5,8 @@
 //! current, frame renormalisation and switches of layout; no missed crossing under dense
 //! sampling; grazing crossings among many neurons.
 
+#![allow(clippy::needless_range_loop)] // matrix-building loops read better with indices
+
 mod common;
 
 use common::assert_same_spikes;

@@ -10,8 +10,10 @@
 //! 2. runs the certified search (`closed_form::crossing`) on the few candidates, nearest to threshold
 //!    first, shrinking the horizon to the earliest crossing found so far.
 //!
-//! With low-rank weights a spike costs O(N·d) (`V_k −= D_kᵀD_j`), the slow currents are
-//! `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Known events — delayed deliveries and input
+//! That is the per-neuron layout: with low-rank weights a spike costs O(N·d)
+//! (`V_k −= D_kᵀD_j`), the slow currents are `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Large
+//! low-rank networks use the shared-state layout instead (module `shared`, [`Layout`]): a spike
+//! costs O(d) and the arg-min is a descent of a hierarchy of decoder cones (module `tree`). Known events — delayed deliveries and input
 //! knots — live in the event queue (`engine::queue`). The results equal the one-message-at-a-time semantics of
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
