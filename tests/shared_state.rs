@@ -390,3 +390,69 @@ fn dense_weights_use_the_per_neuron_layout() {
     };
     assert!(!kernel(&dense, Layout::Shared).uses_shared_state());
 }
+
+/// The default layout: per neuron below `Layout::AUTO_SHARED_MIN`; shared state above it on a
+/// 2-D network whose steps are cheap; and on a 1-D network of positive decoders with delayed
+/// inhibition (many neurons racing to threshold, steps shrinking geometrically) it leaves the
+/// shared state once its steps cost more than per-neuron events — with the spikes of a run that
+/// was per-neuron throughout.
+#[test]
+fn auto_layout_follows_size_and_cost() {
+    let small = big_case(1, (200, 201), false, false);
+    assert!(!kernel(&small, Layout::Auto).uses_shared_state());
+
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let n = 2000;
+    let net = NetworkBuilder::new(random_decoder(2, n, 0.03, true, &mut rng))
+        .lambda_v(20.0)
+        .lambda_d(10.0)
+        .mu(1e-6)
+        .linear_dynamics(vec![vec![-4.8, -22.4], vec![40.0, 0.0]])
+        .build()
+        .unwrap();
+    let input = Signal::smooth_random(&[0.0, 0.0], 10.0, 0.05, 0.5, &mut rng).unwrap();
+    let cheap = Case {
+        net,
+        input,
+        x0: vec![0.0, 0.0],
+    };
+    let mut k = kernel(&cheap, Layout::Auto);
+    let mut spikes = Vec::new();
+    k.run_until(Time::from_secs(0.5), &mut spikes).unwrap();
+    assert!(spikes.len() > 100, "{} spikes", spikes.len());
+    assert!(
+        k.uses_shared_state(),
+        "the 2-D network stays in the shared state"
+    );
+
+    let n = 1100;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let d: Vec<f64> = (0..n)
+        .map(|_| rng.gen_range(0.05..0.15) * (20.0 / n as f64).sqrt())
+        .collect();
+    let net = NetworkBuilder::new(vec![d])
+        .lambda_v(10.0)
+        .lambda_d(10.0)
+        .mu(1e-4)
+        .fast_delay(1e-4)
+        .linear_dynamics(vec![vec![-10.0]])
+        .build()
+        .unwrap();
+    let racing = Case {
+        net,
+        input: Signal::constant(&[20.0]),
+        x0: vec![0.0],
+    };
+    let mut runs = Vec::new();
+    for layout in [Layout::Auto, Layout::PerNeuron] {
+        let mut k = kernel(&racing, layout);
+        assert_eq!(k.uses_shared_state(), layout == Layout::Auto);
+        let mut spikes = Vec::new();
+        k.run_until(Time::from_secs(0.3), &mut spikes).unwrap();
+        assert!(!k.uses_shared_state(), "{layout:?}: per neuron at the end");
+        assert!(k.counters().bound_steps > 0 || layout == Layout::PerNeuron);
+        runs.push(spikes);
+    }
+    assert!(runs[0].len() > 300, "{} spikes", runs[0].len());
+    assert_same_spikes(&runs[0], &runs[1], 1e-9);
+}
