@@ -13,8 +13,9 @@
 //! That is the per-neuron layout: with low-rank weights a spike costs O(N·d)
 //! (`V_k −= D_kᵀD_j`), the slow currents are `D_kᵀ (A + λ_d I) x̂`, and memory is O(N·d). Large
 //! low-rank networks use the shared-state layout instead (module `shared`, [`Layout`]): a spike
-//! costs O(d) and the arg-min is a descent of a hierarchy of decoder cones (module `tree`). Known events — delayed deliveries and input
-//! knots — live in the event queue (`engine::queue`). The results equal the one-message-at-a-time semantics of
+//! costs O(d) and the arg-min is a descent of a hierarchy of decoder cones (module `tree`).
+//! Known events — delayed deliveries and input knots — live in the event queue
+//! (`engine::queue`). The results equal the one-message-at-a-time semantics of
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 mod control;
