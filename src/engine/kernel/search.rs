@@ -279,12 +279,21 @@ impl Kernel {
             (b, &bvb),
             &mut work.stats,
         );
-        let mut decided = false;
-        if let Some(tc) = tc {
-            let delta = rate * (tc - a) * (1.0 + 1e-9) + 2.0 * margin;
-            if sh.tree.above(&ya, ga, -delta, value, BAND, &mut scratch) {
-                s.found = Some(self.band_search(sh, &scratch.band, (a, &bva), (tc, lead), work));
-                decided = true;
+        // If the neurons within reach of threshold over [a, t_c] (or [a, b] when the leader does
+        // not cross) form a small band, their certified search decides the whole piece.
+        let horizon = tc.unwrap_or(b);
+        let delta = rate * (horizon - a) * (1.0 + 1e-9) + 2.0 * margin;
+        let decided = sh.tree.above(&ya, ga, -delta, value, BAND, &mut scratch);
+        if decided {
+            match tc {
+                Some(tc) => {
+                    s.found =
+                        Some(self.band_search(sh, &scratch.band, (a, &bva), (tc, lead), work));
+                }
+                None => match self.band_first(sh, &scratch.band, (a, &bva), (b, &bvb), work) {
+                    Some(found) => s.found = Some(found),
+                    None => s.lo = b,
+                },
             }
         }
         if !decided {
@@ -320,6 +329,10 @@ impl Kernel {
                     s.lo = hi;
                 }
             }
+        }
+        if s.found.is_none() && s.lo >= b {
+            // The whole window was certified: the next one may be wider.
+            s.width *= 2.0;
         }
         sh.ya = ya;
         sh.scratch = scratch;

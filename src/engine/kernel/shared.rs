@@ -386,3 +386,37 @@ fn least_squares(decoders: &[f64], d: usize, v: &[f64]) -> Vec<f64> {
         vec![0.0; d]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Thrift, THRIFT_WINDOW};
+
+    /// The ledger gives up only after a whole window whose cost exceeds the per-neuron budget,
+    /// and then for good.
+    #[test]
+    fn the_ledger_gives_up_only_on_expensive_windows() {
+        let n = 1600;
+        let mut cheap = Thrift::default();
+        for _ in 0..4 * THRIFT_WINDOW {
+            // A few steps and a small band per search: far below 4·N.
+            assert!(!cheap.book(n, 3, 10));
+        }
+        assert!(!cheap.gave_up);
+
+        let mut dear = Thrift::default();
+        // 11 = ⌈log₂ 1600⌉; 40 steps a search cost 40·16·11 = 7040 > 4·1600.
+        for k in 1..THRIFT_WINDOW {
+            assert!(
+                !dear.book(n, 40, 0),
+                "decided before the window's end ({k})"
+            );
+        }
+        assert!(dear.book(n, 40, 0));
+        assert!(dear.gave_up);
+        // Sticky: cheap searches afterwards do not bring the shared state back.
+        for _ in 0..THRIFT_WINDOW {
+            dear.book(n, 0, 0);
+        }
+        assert!(dear.gave_up);
+    }
+}
