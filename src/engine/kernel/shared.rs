@@ -88,6 +88,8 @@ pub(super) struct Shared {
     /// Scratch: `y` at a search point, the hierarchy's stack, a band of neurons.
     pub(super) ya: Vec<f64>,
     pub(super) scratch: Scratch,
+    /// The same-instant query's stack (that query has only `&self`).
+    stack: std::cell::RefCell<Vec<(u32, f64)>>,
 }
 
 #[inline]
@@ -304,14 +306,14 @@ impl Kernel {
     /// above threshold by the most at the origin (ties: the lower index).
     pub(super) fn shared_most_above(&self, sh: &Shared) -> Option<usize> {
         let th = self.net.thresholds();
-        let mut stack = Vec::new();
+        let mut stack = sh.stack.borrow_mut();
         sh.tree
             .argmax(
                 &sh.y,
                 sh.g,
                 0.0,
                 |i| self.can_fire(i).then(|| self.voltage(i) - th[i]),
-                &mut stack,
+                &mut *stack,
             )
             .map(|(_, i)| i)
     }
@@ -338,6 +340,7 @@ impl Shared {
             tree,
             ya: vec![0.0; d],
             scratch: Scratch::default(),
+            stack: Default::default(),
         }
     }
 }
