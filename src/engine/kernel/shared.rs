@@ -313,7 +313,7 @@ impl Kernel {
                 sh.g,
                 0.0,
                 |i| self.can_fire(i).then(|| self.voltage(i) - th[i]),
-                &mut *stack,
+                &mut stack,
             )
             .map(|(_, i)| i)
     }
