@@ -91,9 +91,7 @@ fn smooth_kernel(model: &Model, layout: Layout) -> Kernel {
         &model.target.initial,
     )
     .expect("valid kernel");
-    if layout != Layout::Shared {
-        k.set_layout(layout);
-    }
+    k.set_layout(layout);
     k
 }
 

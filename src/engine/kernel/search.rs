@@ -8,7 +8,7 @@
 //! an event or a change of the network (which re-bases every trajectory) starts a new search.
 //! So sampling, at any interval, never moves a root by an ulp.
 
-use super::shared::{dot, Shared};
+use super::shared::Shared;
 use super::{Kernel, Layout, MIN_WINDOW};
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::BasisValues;
@@ -238,10 +238,7 @@ impl Kernel {
         let mut scratch = std::mem::take(&mut sh.scratch);
         self.shared_y_at(sh, &bva, &mut ya);
         let ga = sh.g * bva.leak;
-        let value = |i: usize| {
-            self.can_fire(i)
-                .then(|| dot(self.net.decoder(i), &ya) + sh.w[i] * ga - th[i])
-        };
+        let value = |i: usize| self.can_fire(i);
         let lead = sh
             .tree
             .argmax(&ya, ga, f64::NEG_INFINITY, value, &mut scratch.stack);

@@ -305,16 +305,9 @@ impl Kernel {
     /// The same-instant rule's query through the hierarchy: the neuron that can fire, strictly
     /// above threshold by the most at the origin (ties: the lower index).
     pub(super) fn shared_most_above(&self, sh: &Shared) -> Option<usize> {
-        let th = self.net.thresholds();
         let mut stack = sh.stack.borrow_mut();
         sh.tree
-            .argmax(
-                &sh.y,
-                sh.g,
-                0.0,
-                |i| self.can_fire(i).then(|| self.voltage(i) - th[i]),
-                &mut stack,
-            )
+            .argmax(&sh.y, sh.g, 0.0, |i| self.can_fire(i), &mut stack)
             .map(|(_, i)| i)
     }
 
