@@ -58,6 +58,8 @@ struct Node {
     /// Extremes of the living members' `w` in the shared frame (−∞/+∞ when none lives).
     wmax: f64,
     wmin: f64,
+    /// The envelope along the axis (next to the cone: one query reads both).
+    env: Envelope,
 }
 
 /// Breakpoints of a node's envelope table.
@@ -129,8 +131,6 @@ pub(super) struct DecoderTree {
     nodes: Vec<Node>,
     /// Cone axes (unit vectors), `axis[node * d..]`.
     axis: Vec<f64>,
-    /// Each node's envelope along its axis.
-    env: Vec<Envelope>,
     /// Largest decoder norm over all neurons, and largest |T|.
     rmax: f64,
     tabs: f64,
@@ -158,6 +158,14 @@ impl Node {
             tmin: f64::INFINITY,
             wmax: f64::NEG_INFINITY,
             wmin: f64::INFINITY,
+            env: Envelope {
+                amin: 0.0,
+                amax: 0.0,
+                rho: f64::INFINITY,
+                s: [0.0; KNOTS],
+                e: [f64::INFINITY; KNOTS],
+                mag: 0.0,
+            },
         }
     }
 }
@@ -266,7 +274,6 @@ impl DecoderTree {
             evaluated: Default::default(),
             d,
             axis: vec![0.0; nodes.len() * d],
-            env: Vec::with_capacity(nodes.len()),
             nodes,
             order,
             leaf_of,
@@ -377,7 +384,7 @@ impl DecoderTree {
                 }
             }
             let mag = e.iter().fold(tabs, |m, x| m.max(x.abs()));
-            self.env.push(Envelope {
+            self.nodes[id].env = Envelope {
                 amin,
                 amax,
                 // Widened for the rounding of the residuals.
@@ -385,7 +392,7 @@ impl DecoderTree {
                 s,
                 e,
                 mag,
-            });
+            };
         }
     }
 
@@ -492,7 +499,7 @@ impl DecoderTree {
         if node.tmin == f64::INFINITY {
             return f64::NEG_INFINITY; // nobody alive
         }
-        let env = &self.env[id];
+        let env = &node.env;
         let (cone, along) = if ny == 0.0 {
             (0.0, env.at(0.0))
         } else {
