@@ -379,8 +379,7 @@ impl Kernel {
             {
                 for (k, bk) in b.iter_mut().enumerate() {
                     // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
-                    let ck = &self.cpoly[k * d..(k + 1) * d];
-                    *bk = di.iter().zip(ck).map(|(a, c)| a * c).sum();
+                    *bk = shared::dot(di, &self.cpoly[k * d..(k + 1) * d]);
                 }
             }
             if let Some(l) = &self.learned {
@@ -396,12 +395,12 @@ impl Kernel {
         }
         if let Weights::LowRank { core } = self.net.weights() {
             for r in 0..d {
-                self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
+                self.mx[r] = shared::dot(&core[r * d..(r + 1) * d], &self.xhat);
             }
             let decoders = self.net.decoders();
             // (Per-neuron layout only; empty otherwise.)
             for (s, di) in self.slow.iter_mut().zip(decoders.chunks_exact(d)) {
-                *s = di.iter().zip(&self.mx).map(|(a, b)| a * b).sum();
+                *s = shared::dot(di, &self.mx);
             }
         }
     }
@@ -419,7 +418,7 @@ impl Kernel {
                 let dj = &decoders[j * d..(j + 1) * d];
                 let vj = self.v[j];
                 for (v, di) in self.v.iter_mut().zip(decoders.chunks_exact(d)) {
-                    *v -= di.iter().zip(dj).map(|(a, b)| a * b).sum::<f64>();
+                    *v -= shared::dot(di, dj);
                 }
                 self.v[j] = vj;
             }
