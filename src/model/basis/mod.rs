@@ -326,6 +326,13 @@ impl Basis {
                             *w = powi(a, p as u32);
                         }
                     }
+                    if d == 2 {
+                        let (p0, p1) = powers.split_at(POW_LEN);
+                        for (o, e) in out.iter_mut().zip(exponents.chunks_exact(2)) {
+                            *o = [p0[e[0] as usize], p1[e[1] as usize]].into_iter().product();
+                        }
+                        return;
+                    }
                     for (o, e) in out.iter_mut().zip(exponents.chunks_exact(d)) {
                         *o = e
                             .iter()
