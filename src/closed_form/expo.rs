@@ -144,6 +144,16 @@ impl Membrane {
 
     /// All basis functions at `tau ≥ 0`, up to drive degree `degree`.
     pub(crate) fn values(&self, tau: f64, degree: usize) -> BasisValues {
+        if tau.to_bits() == 0 {
+            // τ = +0 (every search starts there): the values below give exactly these.
+            return BasisValues {
+                tau,
+                leak: 1.0,
+                decay: 1.0,
+                drive: [0.0; MAX_DEGREE + 1],
+                slow: 0.0,
+            };
+        }
         let lv = self.lambda_v;
         let x = lv * tau;
         let leak = (-x).exp();

@@ -116,6 +116,8 @@ impl Learner {
         let (d, nb) = (self.d, self.nb);
         let on_trains = self.basis.on_trains();
         let stride = 2 + d + if on_trains { self.basis.input_len() } else { 0 };
+        // The teacher's segment of the last node (nodes come in time order).
+        let mut hint = 0;
         for iv in intervals.chunks_exact(stride) {
             let (t0, t1, xhat0) = (iv[0], iv[1], &iv[2..2 + d]);
             let arg0 = if on_trains { &iv[2 + d..] } else { xhat0 };
@@ -132,7 +134,7 @@ impl Learner {
                         for (a, a0) in self.arg.iter_mut().zip(arg0) {
                             *a = a0 * z;
                         }
-                        teacher.state_at(t, &mut self.x);
+                        teacher.state_at_hinted(t, &mut self.x, &mut hint);
                         self.basis.eval(&self.arg, &mut self.psi);
                         let weight = 0.5 * h * w;
                         for (j, row) in self.accum.chunks_exact_mut(nb).enumerate() {

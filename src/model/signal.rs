@@ -40,7 +40,10 @@ fn check_times(field: &str, times: &[f64]) -> Result<(), BuildError> {
         ));
     }
     for (i, &t) in times.iter().enumerate() {
-        check_finite(&format!("{field}[{i}]"), t)?;
+        if !t.is_finite() {
+            // (The field's name is formatted only for the error.)
+            check_finite(&format!("{field}[{i}]"), t)?;
+        }
     }
     if times[0] != 0.0 {
         return Err(BuildError::new(
@@ -84,7 +87,9 @@ fn check_values(
             ));
         }
         for (j, &x) in v.iter().enumerate() {
-            check_finite(&format!("{field}[{i}][{j}]"), x)?;
+            if !x.is_finite() {
+                check_finite(&format!("{field}[{i}][{j}]"), x)?;
+            }
         }
     }
     Ok(())
@@ -336,10 +341,10 @@ impl Signal {
             }
         }
         check_times("input.times", &sig.starts)?;
-        for (i, &x) in sig.coeffs.iter().enumerate() {
+        if let Some(i) = sig.coeffs.iter().position(|x| !x.is_finite()) {
             check_finite(
                 &format!("input.coefficients[{}]", i / (STRIDE * dims.max(1))),
-                x,
+                sig.coeffs[i],
             )?;
         }
         Ok(sig)
@@ -366,9 +371,10 @@ impl Signal {
             degrees: Vec::new(),
             coeffs: Vec::new(),
         };
+        let (mut hp, mut hq) = (0, 0);
         for &t in &knots {
-            let dp = self.local_polynomial(t, &mut p);
-            let dq = other.local_polynomial(t, &mut q);
+            let dp = self.local_polynomial_in(self.segment_near(t, &mut hp), t, &mut p);
+            let dq = other.local_polynomial_in(other.segment_near(t, &mut hq), t, &mut q);
             out.starts.push(t);
             out.degrees.push(dp.max(dq));
             out.coeffs
@@ -398,6 +404,37 @@ impl Signal {
         self.starts.partition_point(|&s| s <= t).saturating_sub(1)
     }
 
+    /// [`Signal::segment_at`] starting the look-up at `*hint` (the segment of a nearby earlier
+    /// call; updated): the same segment, without a binary search when `t` lies in that segment
+    /// or the next one.
+    #[inline]
+    pub(crate) fn segment_near(&self, t: f64, hint: &mut usize) -> usize {
+        let n = self.starts.len();
+        let fits = |i: usize| {
+            i < n && (i == 0 || self.starts[i] <= t) && (i + 1 == n || t < self.starts[i + 1])
+        };
+        let seg = if fits(*hint) {
+            *hint
+        } else if fits(*hint + 1) {
+            *hint + 1
+        } else {
+            self.segment_at(t)
+        };
+        *hint = seg;
+        seg
+    }
+
+    /// [`Signal::next_knot_after`] with the look-up of [`Signal::segment_near`].
+    #[inline]
+    pub(crate) fn next_knot_near(&self, t: f64, hint: &mut usize) -> f64 {
+        let seg = self.segment_near(t, hint);
+        if self.starts[seg] <= t {
+            self.starts.get(seg + 1).copied().unwrap_or(f64::INFINITY)
+        } else {
+            self.starts[0]
+        }
+    }
+
     /// The first knot strictly after `t`, or +∞.
     pub(crate) fn next_knot_after(&self, t: f64) -> f64 {
         let i = self.starts.partition_point(|&s| s <= t);
@@ -423,7 +460,11 @@ impl Signal {
     /// the next knot; returns the segment's degree. `out` is `(MAX_DEGREE+1) × d`, flattened
     /// `out[k * d + j]`; entries above the degree are set to 0.
     pub(crate) fn local_polynomial(&self, t0: f64, out: &mut [f64]) -> usize {
-        let seg = self.segment_at(t0);
+        self.local_polynomial_in(self.segment_at(t0), t0, out)
+    }
+
+    /// [`Signal::local_polynomial`] in segment `seg`, which must be `segment_at(t0)`.
+    pub(crate) fn local_polynomial_in(&self, seg: usize, t0: f64, out: &mut [f64]) -> usize {
         let deg = self.degrees[seg];
         let s0 = t0 - self.starts[seg];
         let d = self.dims;

@@ -48,6 +48,14 @@ pub trait Target {
 
     /// The state `x(t)` into `out` (length [`Target::dims`]); `t ≥ 0` in seconds.
     fn state_at(&self, t: f64, out: &mut [f64]);
+
+    /// [`Target::state_at`] for a caller that evaluates many nearby times: `hint` is a position
+    /// the target may keep between such calls (start it at 0) to find `t` faster. The values are
+    /// those of `state_at`; the default ignores the hint.
+    fn state_at_hinted(&self, t: f64, out: &mut [f64], hint: &mut usize) {
+        let _ = hint;
+        self.state_at(t, out);
+    }
 }
 
 /// The linear target `ẋ = A x + c(t)`, `x(0) = x0`, with a piecewise-polynomial input `c`,

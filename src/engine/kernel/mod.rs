@@ -67,6 +67,8 @@ pub struct Kernel {
     cpoly: Vec<f64>,
     /// The segment whose polynomial `drive` holds (piecewise-constant input needs no refresh).
     drive_segment: Option<usize>,
+    /// The input segment of the last look-up (a hint: events come in time order).
+    input_hint: usize,
     /// Readout `x̂` at `origin`.
     xhat: Vec<f64>,
     /// Filtered spike trains `r` at `origin` (for a learned basis on spike trains; per-neuron
@@ -209,6 +211,7 @@ impl Kernel {
             degree: 0,
             cpoly: vec![0.0; STRIDE * d],
             drive_segment: None,
+            input_hint: 0,
             xhat: vec![0.0; d],
             trains: vec![0.0; n],
             shared: None,
@@ -343,10 +346,12 @@ impl Kernel {
         // Every trajectory is re-based: a new search.
         self.search = None;
         let d = self.d;
-        let seg = self.input.segment_at(self.origin);
+        let seg = self.input.segment_near(self.origin, &mut self.input_hint);
         let noisy = !self.noise.is_empty();
         if noisy || self.learned.is_some() || self.drive_segment != Some(seg) || self.degree > 0 {
-            self.degree = self.input.local_polynomial(self.origin, &mut self.cpoly);
+            self.degree = self
+                .input
+                .local_polynomial_in(seg, self.origin, &mut self.cpoly);
             if let Some(l) = &mut self.learned {
                 let next = self.queue.next_time().secs();
                 let max_window = (next - self.origin).clamp(1e-6, 0.05);
@@ -374,8 +379,7 @@ impl Kernel {
             {
                 for (k, bk) in b.iter_mut().enumerate() {
                     // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
-                    let ck = &self.cpoly[k * d..(k + 1) * d];
-                    *bk = di.iter().zip(ck).map(|(a, c)| a * c).sum();
+                    *bk = shared::dot(di, &self.cpoly[k * d..(k + 1) * d]);
                 }
             }
             if let Some(l) = &self.learned {
@@ -391,12 +395,12 @@ impl Kernel {
         }
         if let Weights::LowRank { core } = self.net.weights() {
             for r in 0..d {
-                self.mx[r] = (0..d).map(|c| core[r * d + c] * self.xhat[c]).sum();
+                self.mx[r] = shared::dot(&core[r * d..(r + 1) * d], &self.xhat);
             }
             let decoders = self.net.decoders();
             // (Per-neuron layout only; empty otherwise.)
             for (s, di) in self.slow.iter_mut().zip(decoders.chunks_exact(d)) {
-                *s = di.iter().zip(&self.mx).map(|(a, b)| a * b).sum();
+                *s = shared::dot(di, &self.mx);
             }
         }
     }
@@ -414,7 +418,7 @@ impl Kernel {
                 let dj = &decoders[j * d..(j + 1) * d];
                 let vj = self.v[j];
                 for (v, di) in self.v.iter_mut().zip(decoders.chunks_exact(d)) {
-                    *v -= di.iter().zip(dj).map(|(a, b)| a * b).sum::<f64>();
+                    *v -= shared::dot(di, dj);
                 }
                 self.v[j] = vj;
             }
@@ -589,7 +593,7 @@ impl Engine for Kernel {
                     }
                     Event::InputKnot => {
                         self.counters.input_knots += 1;
-                        let next = self.input.next_knot_after(tq);
+                        let next = self.input.next_knot_near(tq, &mut self.input_hint);
                         if next.is_finite() {
                             self.queue.schedule(Event::InputKnot, Time::from_secs(next));
                         }

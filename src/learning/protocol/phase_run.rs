@@ -124,7 +124,7 @@ fn take_samples<E: Plastic>(
         )?;
         if tr == ts {
             engine.readout(&mut st.xhat);
-            teacher.eval(ts, &mut st.x);
+            teacher.eval_hinted(ts, &mut st.x, &mut st.teacher_hint);
             st.readout.push(ts, &st.xhat, Some(&st.x));
             st.next_sample += 1;
         }

@@ -38,6 +38,8 @@ pub(super) struct State {
     pub(super) teacher_end: Vec<f64>,
     pub(super) xhat: Vec<f64>,
     pub(super) x: Vec<f64>,
+    /// The teacher's segment at the last readout sample (a look-up hint).
+    pub(super) teacher_hint: usize,
     pub(super) next_sample: u64,
     pub(super) next_report: f64,
     pub(super) log: Vec<f64>,
@@ -148,6 +150,7 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         teacher_end: model.target.initial.clone(),
         xhat: vec![0.0; d],
         x: vec![0.0; d],
+        teacher_hint: 0,
         next_sample: 0,
         next_report: 0.0,
         log: Vec::new(),

@@ -312,8 +312,38 @@ impl Basis {
                 }
             }
             Basis::Monomials { dims, exponents } => {
-                for (o, e) in out.iter_mut().zip(exponents.chunks_exact(*dims)) {
-                    *o = x.iter().zip(e).map(|(a, &p)| a.powi(p as i32)).product();
+                let d = *dims;
+                let top = exponents.iter().copied().max().unwrap_or(0) as usize;
+                if d <= POW_DIMS && top < POW_LEN {
+                    // Each power once (`powers[j * POW_LEN + p] = x_j^p`, the same bits as
+                    // `powi`), then the same products in the same order as below.
+                    let mut powers = [0.0; POW_DIMS * POW_LEN];
+                    for (j, &a) in x.iter().enumerate().take(d) {
+                        for (p, w) in powers[j * POW_LEN..j * POW_LEN + top + 1]
+                            .iter_mut()
+                            .enumerate()
+                        {
+                            *w = powi(a, p as u32);
+                        }
+                    }
+                    if d == 2 {
+                        let (p0, p1) = powers.split_at(POW_LEN);
+                        for (o, e) in out.iter_mut().zip(exponents.chunks_exact(2)) {
+                            *o = [p0[e[0] as usize], p1[e[1] as usize]].into_iter().product();
+                        }
+                        return;
+                    }
+                    for (o, e) in out.iter_mut().zip(exponents.chunks_exact(d)) {
+                        *o = e
+                            .iter()
+                            .enumerate()
+                            .map(|(j, &p)| powers[j * POW_LEN + p as usize])
+                            .product();
+                    }
+                } else {
+                    for (o, e) in out.iter_mut().zip(exponents.chunks_exact(d)) {
+                        *o = x.iter().zip(e).map(|(a, &p)| a.powi(p as i32)).product();
+                    }
                 }
             }
             Basis::TanhOnTrains {
@@ -334,9 +364,53 @@ impl Basis {
     }
 }
 
+/// Most dimensions whose powers [`Basis::eval`] tabulates for monomials.
+const POW_DIMS: usize = 8;
+/// Powers tabulated per dimension (exponents 0 to 8, the highest degree allowed).
+const POW_LEN: usize = 9;
+
+/// `a^p` by binary powering in the order of `f64::powi` (compiler-builtins `__powidf2`: the
+/// same products, so the same bits), inlined.
+#[inline]
+fn powi(mut a: f64, mut p: u32) -> f64 {
+    let mut r = 1.0;
+    loop {
+        if p & 1 != 0 {
+            r *= a;
+        }
+        p >>= 1;
+        if p == 0 {
+            return r;
+        }
+        a *= a;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tabulated_powers_equal_powi_bit_for_bit() {
+        let mut x = 0.123_456_789_f64;
+        for _ in 0..2000 {
+            x = (x * 3.7 + 0.31).fract() * 4.0 - 2.0;
+            for p in 0..=16u32 {
+                assert_eq!(powi(x, p).to_bits(), x.powi(p as i32).to_bits(), "{x}^{p}");
+            }
+        }
+        let b = Basis::monomials(3, 8).unwrap();
+        let Basis::Monomials { dims, exponents } = &b else {
+            unreachable!()
+        };
+        let mut out = vec![0.0; b.len()];
+        let pt = [0.731_f64, -1.37, 0.0271];
+        b.eval(&pt, &mut out);
+        for (o, e) in out.iter().zip(exponents.chunks_exact(*dims)) {
+            let want: f64 = pt.iter().zip(e).map(|(a, &p)| a.powi(p as i32)).product();
+            assert_eq!(o.to_bits(), want.to_bits());
+        }
+    }
 
     #[test]
     fn monomials_are_graded_and_complete() {

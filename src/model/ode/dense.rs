@@ -180,6 +180,37 @@ impl DenseSolution {
             out[..d].copy_from_slice(&self.x0[..d]);
             return;
         };
+        self.eval_in(i, t, d, out);
+    }
+
+    /// [`DenseSolution::eval`] starting the segment look-up at `*hint` (the segment of a nearby
+    /// earlier call; updated): the same values, without a binary search when `t` lies in that
+    /// segment or the next one.
+    pub fn eval_hinted(&self, t: f64, out: &mut [f64], hint: &mut usize) {
+        let d = self.dims.min(out.len());
+        let n = self.steps();
+        if t.is_nan() || t >= self.end_time() || n == 0 {
+            self.eval(t, out);
+            return;
+        }
+        // `segment_index`: the last segment starting at or before `t`, clamped to 0.
+        let fits = |i: usize| {
+            i < n && (i == 0 || self.times[i] <= t) && (i + 1 == n || t < self.times[i + 1])
+        };
+        let i = if fits(*hint) {
+            *hint
+        } else if fits(*hint + 1) {
+            *hint + 1
+        } else {
+            self.segment_index(t).unwrap_or(0)
+        };
+        *hint = i;
+        self.eval_in(i, t, d, out);
+    }
+
+    /// The state in segment `i` at `t` (d components of `out`).
+    #[inline]
+    fn eval_in(&self, i: usize, t: f64, d: usize, out: &mut [f64]) {
         let u = (t - self.times[i]).max(0.0);
         let dd = self.dims;
         let c = &self.coeffs[i * STRIDE * dd..(i + 1) * STRIDE * dd];
@@ -225,6 +256,10 @@ impl Target for DenseSolution {
 
     fn state_at(&self, t: f64, out: &mut [f64]) {
         self.eval(t, out)
+    }
+
+    fn state_at_hinted(&self, t: f64, out: &mut [f64], hint: &mut usize) {
+        self.eval_hinted(t, out, hint)
     }
 }
 
