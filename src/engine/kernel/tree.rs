@@ -136,9 +136,8 @@ pub(super) struct DecoderTree {
     tabs: f64,
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
+/// (The kernel's own, so that a leaf evaluates a voltage to the bit as the kernel does.)
+use super::shared::dot;
 
 fn norm(a: &[f64]) -> f64 {
     dot(a, a).sqrt()
