@@ -238,10 +238,10 @@ impl Kernel {
         let mut scratch = std::mem::take(&mut sh.scratch);
         self.shared_y_at(sh, &bva, &mut ya);
         let ga = sh.g * bva.leak;
-        let value = |i: usize| self.can_fire(i);
+        let can_fire = |i: usize| self.can_fire(i);
         let lead = sh
             .tree
-            .argmax(&ya, ga, f64::NEG_INFINITY, value, &mut scratch.stack);
+            .argmax(&ya, ga, f64::NEG_INFINITY, can_fire, &mut scratch.stack);
         let Some((f, lead)) = lead else {
             // Nobody can fire until the next event.
             s.exhausted = true;
@@ -280,7 +280,7 @@ impl Kernel {
         // not cross) form a small band, their certified search decides the whole piece.
         let horizon = tc.unwrap_or(b);
         let delta = rate * (horizon - a) * (1.0 + 1e-9) + 2.0 * margin;
-        let decided = sh.tree.above(&ya, ga, -delta, value, BAND, &mut scratch);
+        let decided = sh.tree.above(&ya, ga, -delta, can_fire, BAND, &mut scratch);
         if decided {
             match tc {
                 Some(tc) => {
@@ -311,7 +311,10 @@ impl Kernel {
                     } else {
                         BAND
                     };
-                    if sh.tree.above(&ya, ga, -delta, value, limit, &mut scratch) {
+                    if sh
+                        .tree
+                        .above(&ya, ga, -delta, can_fire, limit, &mut scratch)
+                    {
                         break;
                     }
                     hs *= 0.5;
@@ -327,9 +330,16 @@ impl Kernel {
                 }
             }
         }
-        if s.found.is_none() && s.lo >= b {
-            // The whole window was certified: the next one may be wider.
-            s.width *= 2.0;
+        if s.found.is_none() {
+            if s.lo >= b {
+                // The whole window was certified: the next one may be wider.
+                s.width *= 2.0;
+            } else if !s.exhausted {
+                // A step short of the window's end: the rate bound over the window is loose
+                // against the gap, so the next window is narrower (else a window grown wide
+                // over a quiet stretch could keep the steps tiny for ever).
+                s.width = (0.5 * (b - a)).max(s.lo - a);
+            }
         }
         sh.ya = ya;
         sh.scratch = scratch;
