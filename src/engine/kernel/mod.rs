@@ -19,6 +19,7 @@
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 mod control;
+mod envelope;
 mod search;
 mod shared;
 mod tree;

@@ -32,6 +32,8 @@
 //! The `w` extremes are kept per node in the frame of [`super::shared`] (a common decay factor
 //! preserves their order), and updated along one leaf-to-root path when a neuron's `w` jumps.
 
+use super::envelope::{Envelope, KNOTS};
+
 /// Most neurons in a leaf.
 pub(super) const LEAF: usize = 8;
 
@@ -60,45 +62,6 @@ struct Node {
     wmin: f64,
     /// The envelope along the axis (next to the cone: one query reads both).
     env: Envelope,
-}
-
-/// Breakpoints of a node's envelope table.
-const KNOTS: usize = 4;
-
-/// The upper envelope of a node's members along its axis (see the module docs), over all its
-/// members (kills only loosen it).
-#[derive(Clone, Copy, Debug)]
-struct Envelope {
-    /// Smallest and largest `a_i = D_iᵀ u`: the envelope's slopes below and above the table.
-    amin: f64,
-    amax: f64,
-    /// Largest `‖D_i − a_i u‖`.
-    rho: f64,
-    /// Breakpoints (non-decreasing) and `E` there.
-    s: [f64; KNOTS],
-    e: [f64; KNOTS],
-    /// Magnitude of the table and of the thresholds, for the rounding allowance.
-    mag: f64,
-}
-
-impl Envelope {
-    /// `max_i (a_i s − T_i)` over the members, bounded from the table.
-    #[inline]
-    fn at(&self, s: f64) -> f64 {
-        let (k, e) = (&self.s, &self.e);
-        if s <= k[0] {
-            e[0] + self.amin * (s - k[0])
-        } else if s >= k[KNOTS - 1] {
-            e[KNOTS - 1] + self.amax * (s - k[KNOTS - 1])
-        } else {
-            let mut j = 0;
-            while s >= k[j + 1] {
-                j += 1;
-            }
-            // k[j] <= s < k[j + 1]: the chord.
-            e[j] + (s - k[j]) * ((e[j + 1] - e[j]) / (k[j + 1] - k[j]))
-        }
-    }
 }
 
 /// Reusable scratch space of the queries (so that they allocate nothing).
