@@ -9,6 +9,7 @@
 //! So sampling, at any interval, never moves a root by an ulp.
 
 use super::shared::Shared;
+use super::tree::Scratch;
 use super::{Kernel, Layout, MIN_WINDOW};
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::BasisValues;
@@ -229,7 +230,6 @@ impl Kernel {
     /// [`Kernel::next_crossing_shared`]).
     fn shared_step(&self, sh: &mut Shared, s: &mut Search, end: f64, work: &mut Work) {
         let (m, origin, deg, d) = (self.membrane, self.origin, self.degree, self.d);
-        let th = self.net.thresholds();
         let a = s.lo;
         let b = if end - a <= s.width { end } else { a + s.width };
         let bva = m.values(a - origin, deg);
@@ -239,16 +239,6 @@ impl Kernel {
         self.shared_y_at(sh, &bva, &mut ya);
         let ga = sh.g * bva.leak;
         let can_fire = |i: usize| self.can_fire(i);
-        let lead = sh
-            .tree
-            .argmax(&ya, ga, f64::NEG_INFINITY, can_fire, &mut scratch.stack);
-        let Some((f, lead)) = lead else {
-            // Nobody can fire until the next event.
-            s.exhausted = true;
-            sh.ya = ya;
-            sh.scratch = scratch;
-            return;
-        };
         // The bound on every voltage's rate over [a, b], and the rounding allowance.
         let ranges = m.ranges(&bva, &bvb, deg);
         let (mut rate2, mut ymag) = (0.0, 0.0);
@@ -264,71 +254,20 @@ impl Kernel {
         let margin = (32.0 + 8.0 * d as f64)
             * f64::EPSILON
             * (sh.tree.rmax() * ymag + wabs + sh.tree.tabs());
+        let reach = |h: f64| rate * h * (1.0 + 1e-9) + 2.0 * margin;
         work.steps += 1;
-        // The leader's own crossing, and the band it leaves.
-        let tr = self.shared_trajectory(sh, lead);
-        let tc = work.searcher.first_crossing_between(
-            &m,
-            &tr,
-            th[lead],
-            origin,
-            (a, &bva),
-            (b, &bvb),
-            &mut work.stats,
-        );
-        // If the neurons within reach of threshold over [a, t_c] (or [a, b] when the leader does
-        // not cross) form a small band, their certified search decides the whole piece.
-        let horizon = tc.unwrap_or(b);
-        let delta = rate * (horizon - a) * (1.0 + 1e-9) + 2.0 * margin;
-        let decided = sh.tree.above(&ya, ga, -delta, can_fire, BAND, &mut scratch);
-        if decided {
-            match tc {
-                Some(tc) => {
-                    s.found =
-                        Some(self.band_search(sh, &scratch.band, (a, &bva), (tc, lead), work));
-                }
-                None => match self.band_first(sh, &scratch.band, (a, &bva), (b, &bvb), work) {
-                    Some(found) => s.found = Some(found),
-                    None => s.lo = b,
-                },
+        // The whole window at once: when only a small band of neurons is within reach of
+        // threshold over [a, b], their certified search decides it (the usual case: one query).
+        if sh
+            .tree
+            .above(&ya, ga, -reach(b - a), can_fire, BAND, &mut scratch)
+        {
+            match self.band_first(sh, &scratch.band, (a, &bva), (b, &bvb), None, work) {
+                Some(found) => s.found = Some(found),
+                None => s.lo = b,
             }
-        }
-        if !decided {
-            let h = (-f - margin) / rate;
-            if h.is_finite() && a + h > a {
-                s.lo = (a + h).min(b);
-            } else if rate == 0.0 && f + margin < 0.0 {
-                s.lo = b; // nothing moves: below threshold up to b
-            } else {
-                // Stalled at threshold (grazing, or a neuron resting there): certify a piece by
-                // the band's per-neuron search, as long as its band stays small.
-                let mut hs = b - a;
-                let mut halvings = 0;
-                loop {
-                    let delta = rate * hs * (1.0 + 1e-9) + 2.0 * margin;
-                    let limit = if halvings >= MAX_HALVINGS || a + 0.5 * hs <= a {
-                        usize::MAX
-                    } else {
-                        BAND
-                    };
-                    if sh
-                        .tree
-                        .above(&ya, ga, -delta, can_fire, limit, &mut scratch)
-                    {
-                        break;
-                    }
-                    hs *= 0.5;
-                    halvings += 1;
-                }
-                let hi = a + hs;
-                let bvh = m.values(hi - origin, deg);
-                if let Some(found) = self.band_first(sh, &scratch.band, (a, &bva), (hi, &bvh), work)
-                {
-                    s.found = Some(found);
-                } else {
-                    s.lo = hi;
-                }
-            }
+        } else {
+            self.leader_step(sh, s, (a, &bva), (b, &bvb), &ya, ga, (rate, margin), &mut scratch, work);
         }
         if s.found.is_none() {
             if s.lo >= b {
@@ -345,41 +284,134 @@ impl Kernel {
         sh.scratch = scratch;
     }
 
-    /// The earliest crossing among `band` in `[a, t]` given that `lead` crosses at `t` (ties:
-    /// the lower index).
-    fn band_search(
+    /// The rest of a step whose window holds too many neurons within reach of threshold: the
+    /// leading neuron's own crossing `t_c` narrows the piece to `[a, t_c]`, whose band may be
+    /// small; otherwise the step is `|F(a)|/L` (or, stalled at threshold, the longest piece
+    /// whose band is small).
+    #[allow(clippy::too_many_arguments)] // one step's state, passed on as it stands
+    fn leader_step(
         &self,
         sh: &Shared,
-        band: &[u32],
+        s: &mut Search,
         (a, bva): (f64, &BasisValues),
-        (t, lead): (f64, usize),
+        (b, bvb): (f64, &BasisValues),
+        ya: &[f64],
+        ga: f64,
+        (rate, margin): (f64, f64),
+        scratch: &mut Scratch,
         work: &mut Work,
-    ) -> (f64, usize) {
-        let bvt = self.membrane.values(t - self.origin, self.degree);
-        let first = self.band_first(sh, band, (a, bva), (t, &bvt), work);
-        match first {
-            Some((ft, fi)) if ft < t || (ft == t && fi < lead) => (ft, fi),
-            _ => (t, lead),
+    ) {
+        let (m, origin, deg) = (self.membrane, self.origin, self.degree);
+        let th = self.net.thresholds();
+        let can_fire = |i: usize| self.can_fire(i);
+        let reach = |h: f64| rate * h * (1.0 + 1e-9) + 2.0 * margin;
+        let lead = sh
+            .tree
+            .argmax(ya, ga, f64::NEG_INFINITY, can_fire, &mut scratch.stack);
+        let Some((f, lead)) = lead else {
+            // Nobody can fire until the next event.
+            s.exhausted = true;
+            return;
+        };
+        let tr = self.shared_trajectory(sh, lead);
+        let tc = work.searcher.first_crossing_between(
+            &m,
+            &tr,
+            th[lead],
+            origin,
+            (a, bva),
+            (b, bvb),
+            &mut work.stats,
+        );
+        // (Without a crossing of the leader the piece is [a, b], whose band is too large.)
+        if let Some(tc) = tc {
+            if sh.tree.above(ya, ga, -reach(tc - a), can_fire, BAND, scratch) {
+                let bvt = m.values(tc - origin, deg);
+                let known = Some((tc, lead));
+                s.found = self.band_first(sh, &scratch.band, (a, bva), (tc, &bvt), known, work);
+                return;
+            }
+        }
+        let h = (-f - margin) / rate;
+        if h.is_finite() && a + h > a {
+            s.lo = (a + h).min(b);
+        } else if rate == 0.0 && f + margin < 0.0 {
+            s.lo = b; // nothing moves: below threshold up to b
+        } else {
+            // Stalled at threshold (grazing, or a neuron resting there): certify a piece by
+            // the band's per-neuron search, as long as its band stays small.
+            let mut hs = b - a;
+            let mut halvings = 0;
+            loop {
+                let limit = if halvings >= MAX_HALVINGS || a + 0.5 * hs <= a {
+                    usize::MAX
+                } else {
+                    BAND
+                };
+                if sh.tree.above(ya, ga, -reach(hs), can_fire, limit, scratch) {
+                    break;
+                }
+                hs *= 0.5;
+                halvings += 1;
+            }
+            let hi = a + hs;
+            let bvh = m.values(hi - origin, deg);
+            match self.band_first(sh, &scratch.band, (a, bva), (hi, &bvh), None, work) {
+                Some(found) => s.found = Some(found),
+                None => s.lo = hi,
+            }
         }
     }
 
     /// The earliest crossing among `band` in `[a, hi]` by the certified per-neuron search
-    /// (ties: the lower index), shrinking the horizon as crossings are found.
+    /// (ties: the lower index), shrinking the horizon as crossings are found; `known` is a
+    /// crossing already found at `hi` (its neuron is not searched again).
     fn band_first(
         &self,
         sh: &Shared,
         band: &[u32],
         (a, bva): (f64, &BasisValues),
         (hi, bvh): (f64, &BasisValues),
+        known: Option<(f64, usize)>,
         work: &mut Work,
     ) -> Option<(f64, usize)> {
         let m = self.membrane;
         let th = self.net.thresholds();
-        let mut best: Option<(f64, usize)> = None;
+        let mut best = known;
         let (mut end, mut bv_end) = (hi, *bvh);
         let mut ranges = m.ranges(bva, &bv_end, self.degree);
-        for &i in band {
+        // Likely-first first (linear extrapolation from `a`), so that the horizon shrinks to
+        // the earliest crossing at once and the others are excluded by one bound.
+        let mut by_guess = [(0.0, 0u32); BAND];
+        let ordered = band.len() > 1 && band.len() <= BAND;
+        if ordered {
+            for (slot, &i) in by_guess.iter_mut().zip(band) {
+                let tr = self.shared_trajectory(sh, i as usize);
+                let (f, slope) = (tr.value(bva) - th[i as usize], tr.derivative(&m, bva));
+                let guess = if f >= 0.0 {
+                    0.0
+                } else if slope > 0.0 {
+                    -f / slope
+                } else {
+                    f64::INFINITY
+                };
+                *slot = (guess, i);
+            }
+            by_guess[..band.len()]
+                .sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        }
+        let members = (0..band.len()).map(|k| {
+            if ordered {
+                by_guess[k].1
+            } else {
+                band[k]
+            }
+        });
+        for i in members {
             let i = i as usize;
+            if known.is_some_and(|(_, k)| k == i) {
+                continue;
+            }
             let tr = self.shared_trajectory(sh, i);
             let (ub, mag) = tr.upper_bound(&ranges);
             if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {

@@ -32,7 +32,7 @@
 //! The `w` extremes are kept per node in the frame of [`super::shared`] (a common decay factor
 //! preserves their order), and updated along one leaf-to-root path when a neuron's `w` jumps.
 
-use super::envelope::{Envelope, KNOTS};
+use super::envelope::Envelope;
 
 /// Most neurons in a leaf.
 pub(super) const LEAF: usize = 8;
@@ -120,14 +120,7 @@ impl Node {
             tmin: f64::INFINITY,
             wmax: f64::NEG_INFINITY,
             wmin: f64::INFINITY,
-            env: Envelope {
-                amin: 0.0,
-                amax: 0.0,
-                rho: f64::INFINITY,
-                s: [0.0; KNOTS],
-                e: [f64::INFINITY; KNOTS],
-                mag: 0.0,
-            },
+            env: Envelope::EMPTY,
         }
     }
 }
@@ -300,61 +293,26 @@ impl DecoderTree {
         }
     }
 
-    /// Each node's envelope along its axis: slopes, distance from the axis, and `E` tabulated
-    /// at [`KNOTS`] points evenly spanning the members' threshold points `T_i / a_i` (`a_i > 0`).
+    /// Each node's envelope along its axis ([`Envelope::new`]): its members as lines
+    /// `a_i s − T_i` (`a_i = D_iᵀu`) and their largest distance from the axis.
     fn set_envelopes(&mut self, decoders: &[f64], thresholds: &[f64]) {
         let d = self.d;
+        let mut lines = Vec::new();
         for id in 0..self.nodes.len() {
             let node = self.nodes[id];
             let members = &self.order[node.start as usize..node.end as usize];
             let axis = &self.axis[id * d..(id + 1) * d];
-            let (mut amin, mut amax, mut rho2) = (f64::INFINITY, f64::NEG_INFINITY, 0.0_f64);
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            let mut tabs = 0.0_f64;
+            let mut rho2 = 0.0_f64;
+            lines.clear();
             for &i in members {
                 let i = i as usize;
                 let di = &decoders[i * d..(i + 1) * d];
                 let a = dot(axis, di);
-                amin = amin.min(a);
-                amax = amax.max(a);
                 let p2: f64 = axis.iter().zip(di).map(|(u, x)| (x - a * u).powi(2)).sum();
                 rho2 = rho2.max(p2);
-                tabs = tabs.max(thresholds[i].abs());
-                if a > 0.0 {
-                    let st = thresholds[i] / a;
-                    lo = lo.min(st);
-                    hi = hi.max(st);
-                }
+                lines.push((a, thresholds[i]));
             }
-            if !(lo <= hi && hi.is_finite()) {
-                (lo, hi) = (0.0, 0.0);
-            }
-            let mut s = [0.0; KNOTS];
-            let mut e = [f64::NEG_INFINITY; KNOTS];
-            for (k, sk) in s.iter_mut().enumerate() {
-                *sk = if k + 1 == KNOTS {
-                    hi
-                } else {
-                    lo + (hi - lo) * (k as f64 / (KNOTS - 1) as f64)
-                };
-            }
-            for &i in members {
-                let i = i as usize;
-                let a = dot(axis, &decoders[i * d..(i + 1) * d]);
-                for (ek, sk) in e.iter_mut().zip(&s) {
-                    *ek = ek.max(a * sk - thresholds[i]);
-                }
-            }
-            let mag = e.iter().fold(tabs, |m, x| m.max(x.abs()));
-            self.nodes[id].env = Envelope {
-                amin,
-                amax,
-                // Widened for the rounding of the residuals.
-                rho: rho2.sqrt() * (1.0 + 1e-12),
-                s,
-                e,
-                mag,
-            };
+            self.nodes[id].env = Envelope::new(&lines, rho2.sqrt());
         }
     }
 
