@@ -346,6 +346,7 @@ impl Kernel {
     fn refresh_interval(&mut self) {
         // Every trajectory is re-based: a new search.
         self.search = None;
+        self.forget_certificate();
         let d = self.d;
         let seg = self.input.segment_near(self.origin, &mut self.input_hint);
         let noisy = !self.noise.is_empty();
@@ -563,6 +564,7 @@ impl Engine for Kernel {
                             continue;
                         }
                     }
+                    self.certify_crossing();
                     self.fire(i, spikes);
                     self.counters.crossing_spikes += 1;
                     self.cascade(Some(i), spikes)?;

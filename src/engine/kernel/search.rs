@@ -267,18 +267,31 @@ impl Kernel {
                 None => s.lo = b,
             }
         } else {
-            self.leader_step(sh, s, (a, &bva), (b, &bvb), &ya, ga, (rate, margin), &mut scratch, work);
+            self.leader_step(
+                sh,
+                s,
+                (a, &bva),
+                (b, &bvb),
+                &ya,
+                ga,
+                (rate, margin),
+                &mut scratch,
+                work,
+            );
         }
-        if s.found.is_none() {
-            if s.lo >= b {
-                // The whole window was certified: the next one may be wider.
-                s.width *= 2.0;
-            } else if !s.exhausted {
-                // A step short of the window's end: the rate bound over the window is loose
-                // against the gap, so the next window is narrower (else a window grown wide
-                // over a quiet stretch could keep the steps tiny for ever).
-                s.width = (0.5 * (b - a)).max(s.lo - a);
-            }
+        if let Some((_, i)) = s.found {
+            // Who can be at threshold with it: the band (see `Kernel::shared_most_above`).
+            sh.found_band.clear();
+            sh.found_band.extend_from_slice(&scratch.band);
+            sh.found_band.push(i as u32);
+        } else if s.lo >= b {
+            // The whole window was certified: the next one may be wider.
+            s.width *= 2.0;
+        } else if !s.exhausted {
+            // A step short of the window's end: the rate bound over the window is loose against
+            // the gap, so the next window is narrower (else a window grown wide over a quiet
+            // stretch could keep the steps tiny for ever).
+            s.width = (0.5 * (b - a)).max(s.lo - a);
         }
         sh.ya = ya;
         sh.scratch = scratch;
@@ -325,10 +338,14 @@ impl Kernel {
         );
         // (Without a crossing of the leader the piece is [a, b], whose band is too large.)
         if let Some(tc) = tc {
-            if sh.tree.above(ya, ga, -reach(tc - a), can_fire, BAND, scratch) {
+            if sh
+                .tree
+                .above(ya, ga, -reach(tc - a), can_fire, BAND, scratch)
+            {
                 let bvt = m.values(tc - origin, deg);
                 let known = Some((tc, lead));
                 s.found = self.band_first(sh, &scratch.band, (a, bva), (tc, &bvt), known, work);
+                scratch.band.push(lead as u32); // (at threshold at t_c: part of the band)
                 return;
             }
         }
@@ -397,16 +414,9 @@ impl Kernel {
                 };
                 *slot = (guess, i);
             }
-            by_guess[..band.len()]
-                .sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            by_guess[..band.len()].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         }
-        let members = (0..band.len()).map(|k| {
-            if ordered {
-                by_guess[k].1
-            } else {
-                band[k]
-            }
-        });
+        let members = (0..band.len()).map(|k| if ordered { by_guess[k].1 } else { band[k] });
         for i in members {
             let i = i as usize;
             if known.is_some_and(|(_, k)| k == i) {

@@ -90,6 +90,13 @@ pub(super) struct Shared {
     pub(super) scratch: Scratch,
     /// The same-instant query's stack (that query has only `&self`).
     stack: std::cell::RefCell<Vec<(u32, f64)>>,
+    /// The band that decided the search's crossing, with its neuron: everyone else was proven
+    /// below threshold there by a margin.
+    pub(super) found_band: Vec<u32>,
+    /// Whether [`Shared::found_band`] holds every neuron that can be above threshold at the
+    /// origin: set when the found crossing fires, cleared by anything that moves a voltage but
+    /// a spike's own reset (a delivery, a release, a new interval, a change of the network).
+    certified: bool,
 }
 
 /// `Σ a_j b_j` over the shorter of the two, in index order (d = 2 unrolled, the same sum).
@@ -260,6 +267,7 @@ impl Kernel {
         let dj = self.net.decoder(j);
         let own = dot(dj, dj);
         if let Some(sh) = &mut self.shared {
+            sh.certified = false;
             for (y, x) in sh.y.iter_mut().zip(dj) {
                 *y -= x;
             }
@@ -269,6 +277,7 @@ impl Kernel {
 
     /// j's clamp ends at the origin: it resumes from its held value.
     pub(super) fn shared_release(&mut self, j: usize) {
+        self.forget_certificate();
         if let (Some(h), Some(sh)) = (self.refractory.held(j), &self.shared) {
             let free = dot(self.net.decoder(j), &sh.y) + sh.w[j] * sh.g;
             self.shared_shift(j, h - free);
@@ -278,6 +287,7 @@ impl Kernel {
     /// Every voltage set to 0 at the origin (placing the readout).
     pub(super) fn shared_zero(&mut self) {
         if let Some(sh) = &mut self.shared {
+            sh.certified = false;
             sh.y.fill(0.0);
             sh.w.fill(0.0);
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
@@ -287,6 +297,7 @@ impl Kernel {
     /// The living set changed (kills): the hierarchy's extremes are recomputed.
     pub(super) fn shared_refresh_tree(&mut self) {
         if let Some(sh) = &mut self.shared {
+            sh.certified = false;
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
         }
     }
@@ -307,12 +318,44 @@ impl Kernel {
     }
 
     /// The same-instant rule's query through the hierarchy: the neuron that can fire, strictly
-    /// above threshold by the most at the origin (ties: the lower index).
+    /// above threshold by the most at the origin (ties: the lower index). Right after a found
+    /// crossing fires, only the band that decided it can be above threshold (the search proved
+    /// everyone else below by a margin; a spike's reset only lowers its own voltage), so only
+    /// the band is evaluated — the same values, so the same answer as the whole query.
     pub(super) fn shared_most_above(&self, sh: &Shared) -> Option<usize> {
+        let can_fire = |i: usize| self.can_fire(i);
+        if sh.certified {
+            let found = sh
+                .tree
+                .argmax_among(&sh.found_band, &sh.y, sh.g, 0.0, can_fire);
+            debug_assert_eq!(
+                found,
+                sh.tree
+                    .argmax(&sh.y, sh.g, 0.0, can_fire, &mut sh.stack.borrow_mut()),
+                "the band of a found crossing missed a neuron above threshold"
+            );
+            return found.map(|(_, i)| i);
+        }
         let mut stack = sh.stack.borrow_mut();
         sh.tree
-            .argmax(&sh.y, sh.g, 0.0, |i| self.can_fire(i), &mut stack)
+            .argmax(&sh.y, sh.g, 0.0, can_fire, &mut stack)
             .map(|(_, i)| i)
+    }
+
+    /// The crossing the search found fires now: its band certifies the same-instant rule's
+    /// query until a voltage moves otherwise ([`Kernel::shared_most_above`]).
+    pub(super) fn certify_crossing(&mut self) {
+        if let Some(sh) = &mut self.shared {
+            sh.certified = true;
+        }
+    }
+
+    /// The found crossing's band no longer certifies anything (a new interval or a voltage
+    /// moved).
+    pub(super) fn forget_certificate(&mut self) {
+        if let Some(sh) = &mut self.shared {
+            sh.certified = false;
+        }
     }
 
     /// Whether neuron i can fire now (alive, not in a refractory period).
@@ -338,6 +381,8 @@ impl Shared {
             ya: vec![0.0; d],
             scratch: Scratch::default(),
             stack: Default::default(),
+            found_band: Vec::new(),
+            certified: false,
         }
     }
 }

@@ -512,6 +512,31 @@ impl DecoderTree {
         best
     }
 
+    /// [`DecoderTree::argmax`] over `members` only (evaluated as the whole query evaluates
+    /// them, so among them it gives the same answer).
+    pub(super) fn argmax_among(
+        &self,
+        members: &[u32],
+        y: &[f64],
+        g: f64,
+        floor: f64,
+        mut can_fire: impl FnMut(usize) -> bool,
+    ) -> Option<(f64, usize)> {
+        let mut best: Option<(f64, usize)> = None;
+        for &i in members {
+            let i = i as usize;
+            let v = self.value_at(self.pos_of[i] as usize, y, g);
+            let better = match best {
+                None => v > floor,
+                Some((bv, bi)) => v > bv || (v == bv && i < bi),
+            };
+            if better && can_fire(i) {
+                best = Some((v, i));
+            }
+        }
+        best
+    }
+
     /// Appends to `out` every neuron `can_fire` admits with `V_i − T_i > floor` (see
     /// [`DecoderTree::argmax`]); gives up, returning `false`, as soon as more than `limit` are
     /// found.
