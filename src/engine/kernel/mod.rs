@@ -19,7 +19,6 @@
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
 mod control;
-mod envelope;
 mod search;
 mod shared;
 mod tree;

@@ -9,7 +9,7 @@
 //! So sampling, at any interval, never moves a root by an ulp.
 
 use super::shared::Shared;
-use super::tree::Scratch;
+use super::tree::{Reach, Scratch};
 use super::{Kernel, Layout, MIN_WINDOW};
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::BasisValues;
@@ -172,15 +172,17 @@ struct Work {
 impl Kernel {
     /// [`Kernel::next_crossing`] in the shared-state layout: certified steps instead of windows.
     ///
-    /// From a point `a` proven crossing-free so far, one descent of the hierarchy gives the
-    /// largest overshoot `F(a) = max_i (V_i(a) − T_i) < 0` and its neuron; an enclosure of `ẏ`
-    /// over `[a, b]` gives `L ≥ max_i V̇_i` there (`‖D‖_max ‖ẏ‖_max + λ_V max(0, −w_min)`). Then
-    /// nobody crosses before `a + |F(a)|/L`: a step. Steps shrink as the leading neuron
-    /// approaches threshold; as soon as its own crossing `t_c` (certified search) leaves only a
-    /// small *band* of neurons within `L (t_c − a)` of threshold at `a` — everyone else is proven
-    /// below up to `t_c` by the same bound — the band gets the certified per-neuron search over
-    /// `[a, t_c]`, which decides (earliest, ties to the lower index). Every skipped piece is proven
-    /// crossing-free with margins for rounding, as in the per-neuron layout.
+    /// From a point `a` proven crossing-free so far, over a window `[a, b]`: the hierarchy
+    /// collects the *band* of neurons that can reach threshold there (`V_i(a) − T_i` plus how
+    /// far `y`'s enclosure over the window and the decay of negative `w`'s can raise it,
+    /// [`super::tree::DecoderTree::within_reach`]). A small band gets the certified per-neuron
+    /// search, which decides the window (earliest, ties to the lower index) — everyone else is
+    /// proven below threshold there. Otherwise one descent gives the largest overshoot
+    /// `F(a) = max_i (V_i(a) − T_i) < 0` and its neuron: if that leader's own crossing `t_c`
+    /// leaves a small band over `[a, t_c]`, that band decides; else, with `L ≥ max_i V̇_i` from an
+    /// enclosure of `ẏ` (`‖D‖_max ‖ẏ‖_max + λ_V max(0, −w_min)`), nobody crosses before
+    /// `a + |F(a)|/L`: a step. Every skipped piece is proven crossing-free with margins for
+    /// rounding, as in the per-neuron layout.
     pub(super) fn next_crossing_shared(&mut self, end: f64, stop: f64) -> Option<(f64, usize)> {
         let mut s = self.search.take().unwrap_or(Search {
             start: self.now,
@@ -229,7 +231,7 @@ impl Kernel {
     /// One certified step of the shared-state search from `s.lo` (see
     /// [`Kernel::next_crossing_shared`]).
     fn shared_step(&self, sh: &mut Shared, s: &mut Search, end: f64, work: &mut Work) {
-        let (m, origin, deg, d) = (self.membrane, self.origin, self.degree, self.d);
+        let (m, origin, deg) = (self.membrane, self.origin, self.degree);
         let a = s.lo;
         let b = if end - a <= s.width { end } else { a + s.width };
         let bva = m.values(a - origin, deg);
@@ -239,41 +241,29 @@ impl Kernel {
         self.shared_y_at(sh, &bva, &mut ya);
         let ga = sh.g * bva.leak;
         let can_fire = |i: usize| self.can_fire(i);
-        // The bound on every voltage's rate over [a, b], and the rounding allowance.
-        let ranges = m.ranges(&bva, &bvb, deg);
-        let (mut rate2, mut ymag) = (0.0, 0.0);
-        for (j, yj) in ya.iter().enumerate() {
-            let (_, dv, mag) = self.component(sh, j).enclose(&m, &ranges);
-            rate2 += dv.mag() * dv.mag();
-            ymag += mag + yj.abs();
-        }
-        let wmin = sh.tree.wmin() * ga;
-        let wabs = wmin.abs().max((sh.tree.wmax() * ga).abs());
-        let rate = (sh.tree.rmax() * rate2.sqrt() + self.net.lambda_v() * (-wmin).max(0.0))
-            * (1.0 + 1e-12);
-        let margin = (32.0 + 8.0 * d as f64)
-            * f64::EPSILON
-            * (sh.tree.rmax() * ymag + wabs + sh.tree.tabs());
-        let reach = |h: f64| rate * h * (1.0 + 1e-9) + 2.0 * margin;
         work.steps += 1;
         // The whole window at once: when only a small band of neurons is within reach of
         // threshold over [a, b], their certified search decides it (the usual case: one query).
-        if sh
+        let (mut dlo, mut dhi) = std::mem::take(&mut sh.dy);
+        let (within, rate) = self.reach_over(sh, &ya, (a, &bva), (b, &bvb), (&mut dlo, &mut dhi));
+        let margin = 0.5 * within.slack;
+        let decided = sh
             .tree
-            .above(&ya, ga, -reach(b - a), can_fire, BAND, &mut scratch)
-        {
+            .within_reach(&ya, ga, &within, can_fire, BAND, &mut scratch);
+        sh.dy = (dlo, dhi);
+        if decided {
             match self.band_first(sh, &scratch.band, (a, &bva), (b, &bvb), None, work) {
                 Some(found) => s.found = Some(found),
                 None => s.lo = b,
             }
         } else {
+            let (at_a, at_b) = ((a, &bva), (b, &bvb));
             self.leader_step(
                 sh,
                 s,
-                (a, &bva),
-                (b, &bvb),
-                &ya,
-                ga,
+                at_a,
+                at_b,
+                (&ya, ga),
                 (rate, margin),
                 &mut scratch,
                 work,
@@ -304,12 +294,11 @@ impl Kernel {
     #[allow(clippy::too_many_arguments)] // one step's state, passed on as it stands
     fn leader_step(
         &self,
-        sh: &Shared,
+        sh: &mut Shared,
         s: &mut Search,
         (a, bva): (f64, &BasisValues),
         (b, bvb): (f64, &BasisValues),
-        ya: &[f64],
-        ga: f64,
+        (ya, ga): (&[f64], f64),
         (rate, margin): (f64, f64),
         scratch: &mut Scratch,
         work: &mut Work,
@@ -317,7 +306,6 @@ impl Kernel {
         let (m, origin, deg) = (self.membrane, self.origin, self.degree);
         let th = self.net.thresholds();
         let can_fire = |i: usize| self.can_fire(i);
-        let reach = |h: f64| rate * h * (1.0 + 1e-9) + 2.0 * margin;
         let lead = sh
             .tree
             .argmax(ya, ga, f64::NEG_INFINITY, can_fire, &mut scratch.stack);
@@ -336,13 +324,16 @@ impl Kernel {
             (b, bvb),
             &mut work.stats,
         );
+        let (mut dlo, mut dhi) = std::mem::take(&mut sh.dy);
         // (Without a crossing of the leader the piece is [a, b], whose band is too large.)
         if let Some(tc) = tc {
+            let bvt = m.values(tc - origin, deg);
+            let (within, _) = self.reach_over(sh, ya, (a, bva), (tc, &bvt), (&mut dlo, &mut dhi));
             if sh
                 .tree
-                .above(ya, ga, -reach(tc - a), can_fire, BAND, scratch)
+                .within_reach(ya, ga, &within, can_fire, BAND, scratch)
             {
-                let bvt = m.values(tc - origin, deg);
+                sh.dy = (dlo, dhi);
                 let known = Some((tc, lead));
                 s.found = self.band_first(sh, &scratch.band, (a, bva), (tc, &bvt), known, work);
                 scratch.band.push(lead as u32); // (at threshold at t_c: part of the band)
@@ -357,27 +348,79 @@ impl Kernel {
         } else {
             // Stalled at threshold (grazing, or a neuron resting there): certify a piece by
             // the band's per-neuron search, as long as its band stays small.
-            let mut hs = b - a;
+            let mut hi = b;
+            let mut bvh = *bvb;
             let mut halvings = 0;
             loop {
-                let limit = if halvings >= MAX_HALVINGS || a + 0.5 * hs <= a {
+                let limit = if halvings >= MAX_HALVINGS || a + 0.5 * (hi - a) <= a {
                     usize::MAX
                 } else {
                     BAND
                 };
-                if sh.tree.above(ya, ga, -reach(hs), can_fire, limit, scratch) {
+                let (within, _) =
+                    self.reach_over(sh, ya, (a, bva), (hi, &bvh), (&mut dlo, &mut dhi));
+                if sh
+                    .tree
+                    .within_reach(ya, ga, &within, can_fire, limit, scratch)
+                {
                     break;
                 }
-                hs *= 0.5;
+                hi = a + 0.5 * (hi - a);
+                bvh = m.values(hi - origin, deg);
                 halvings += 1;
             }
-            let hi = a + hs;
-            let bvh = m.values(hi - origin, deg);
             match self.band_first(sh, &scratch.band, (a, bva), (hi, &bvh), None, work) {
                 Some(found) => s.found = Some(found),
                 None => s.lo = hi,
             }
         }
+        sh.dy = (dlo, dhi);
+    }
+
+    /// The rounding allowance of the voltages at a point where the basis is `bv`, for
+    /// components of `y` of summed magnitude `ymag`.
+    fn shared_margin(&self, sh: &Shared, ymag: f64, bv: &BasisValues) -> f64 {
+        let g = sh.g * bv.leak;
+        let wabs = (sh.tree.wmin() * g).abs().max((sh.tree.wmax() * g).abs());
+        (32.0 + 8.0 * self.d as f64)
+            * f64::EPSILON
+            * (sh.tree.rmax() * ymag + wabs + sh.tree.tabs())
+    }
+
+    /// How far the voltages can rise over `[a, t]` ([`Reach`]: `y`'s enclosure there, less
+    /// `y(a)` (`ya`), into `dy`; the decay of negative `w`'s; the rounding allowance), and a
+    /// bound on every voltage's rate there (`‖D‖_max ‖ẏ‖_max + λ_V max(0, −w_min)`).
+    fn reach_over<'a>(
+        &self,
+        sh: &Shared,
+        ya: &[f64],
+        (a, bva): (f64, &BasisValues),
+        (t, bvt): (f64, &BasisValues),
+        (dlo, dhi): (&'a mut Vec<f64>, &'a mut Vec<f64>),
+    ) -> (Reach<'a>, f64) {
+        let m = self.membrane;
+        let ranges = m.ranges(bva, bvt, self.degree);
+        let (mut rate2, mut ymag) = (0.0, 0.0);
+        for (j, yj) in ya.iter().enumerate() {
+            let (v, dv, mag) = self.component(sh, j).enclose(&m, &ranges);
+            rate2 += dv.mag() * dv.mag();
+            ymag += mag + yj.abs();
+            // y(t) − y(a) lies in the enclosure less y(a), and in (t − a)·ẏ's enclosure (mean
+            // value theorem; the tighter one near equilibrium, where the terms of y cancel).
+            let h = t - a;
+            dlo[j] = (v.lo - yj).max(h * dv.lo).min(0.0);
+            dhi[j] = (v.hi - yj).min(h * dv.hi).max(0.0);
+        }
+        let wmin = sh.tree.wmin() * sh.g * bva.leak;
+        let rate = (sh.tree.rmax() * rate2.sqrt() + self.net.lambda_v() * (-wmin).max(0.0))
+            * (1.0 + 1e-12);
+        let within = Reach {
+            lo: dlo,
+            hi: dhi,
+            wgrow: (self.net.lambda_v() * (t - a)).min(1.0),
+            slack: 2.0 * self.shared_margin(sh, ymag, bva),
+        };
+        (within, rate)
     }
 
     /// The earliest crossing among `band` in `[a, hi]` by the certified per-neuron search

@@ -88,6 +88,8 @@ pub(super) struct Shared {
     /// Scratch: `y` at a search point, the hierarchy's stack, a band of neurons.
     pub(super) ya: Vec<f64>,
     pub(super) scratch: Scratch,
+    /// Scratch: the ends of `y(t) − y(a)` over a search piece.
+    pub(super) dy: (Vec<f64>, Vec<f64>),
     /// The same-instant query's stack (that query has only `&self`).
     stack: std::cell::RefCell<Vec<(u32, f64)>>,
     /// The band that decided the search's crossing, with its neuron: everyone else was proven
@@ -380,6 +382,7 @@ impl Shared {
             tree,
             ya: vec![0.0; d],
             scratch: Scratch::default(),
+            dy: (vec![0.0; d], vec![0.0; d]),
             stack: Default::default(),
             found_band: Vec::new(),
             certified: false,

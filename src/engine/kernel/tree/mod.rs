@@ -18,21 +18,28 @@
 //! A second bound couples decoders and thresholds, which the cone alone cannot: along the
 //! node's axis `u`, with `s = uᵀy`, every member's `D_iᵀ y − T_i` is at most
 //! `a_i s − T_i + ρ ‖y − s u‖` (`a_i = D_iᵀu`, `ρ` the largest distance of a decoder from the
-//! axis), and the upper envelope `E(s) = max_i (a_i s − T_i)` is convex: below its chords between
-//! breakpoints where it is tabulated, and below its end slopes outside them. The breakpoints
-//! span the members' threshold points `T_i / a_i` — where `y` is when a member is about to fire
-//! — so the bound is nearly exact where it matters. For EBN thresholds `(‖D_i‖² + μ)/2` members
-//! of different norms are near threshold at different `s`, which the cone bound (largest norm,
-//! smallest threshold) ignores; in one dimension, where every cone is trivial, this is the
-//! difference between opening a few leaves and opening most of them. Each query takes the
-//! smaller of the two bounds.
+//! axis), and the upper envelope `E(s) = max_i (a_i s − T_i)` is convex and piecewise linear: it
+//! is tabulated at knots spanning its outermost breakpoints ([`envelope`]), below its chords
+//! between them and exactly its extreme lines outside. For EBN thresholds `(‖D_i‖² + μ)/2`
+//! members of different norms are near threshold at different `s`, which the cone bound
+//! (largest norm, smallest threshold) ignores; in one dimension, where every cone is trivial,
+//! this is the difference between opening a few leaves and opening most of them. Each query
+//! takes the smaller of the two bounds.
+//!
+//! The search asks which neurons can reach threshold over a piece of time
+//! ([`DecoderTree::within_reach`]): each node adds to its bound how far its members' voltages
+//! can rise while `y` moves within a box — by its *decoder box* (the componentwise extremes of
+//! its members' decoders), so a group whose decoders point away from the way `y` moves is
+//! excluded however fast `y` moves — and while negative `w`'s decay.
 //!
 //! Nodes are built by recursive median splits (by angle for d = 2; otherwise along the unit-
 //! direction coordinate — or the norm — that varies most), leaves hold at most [`LEAF`] neurons.
 //! The `w` extremes are kept per node in the frame of [`super::shared`] (a common decay factor
 //! preserves their order), and updated along one leaf-to-root path when a neuron's `w` jumps.
 
-use super::envelope::Envelope;
+mod envelope;
+
+use envelope::Envelope;
 
 /// Most neurons in a leaf.
 pub(super) const LEAF: usize = 8;
@@ -73,6 +80,18 @@ pub(super) struct Scratch {
     pub(super) band: Vec<u32>,
 }
 
+/// How far the voltages can rise over a piece `[a, b]` of the shared-state search.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Reach<'a> {
+    /// Componentwise ends of `y(t) − y(a)` over the piece (`lo ≤ 0 ≤ hi`).
+    pub(super) lo: &'a [f64],
+    pub(super) hi: &'a [f64],
+    /// A negative `w` decays towards 0 by at most this fraction of itself (`≥ 1 − e^{−λ_V (b − a)}`).
+    pub(super) wgrow: f64,
+    /// The rounding allowance of the voltages.
+    pub(super) slack: f64,
+}
+
 /// The hierarchy over all neurons.
 #[derive(Clone, Debug)]
 pub(super) struct DecoderTree {
@@ -94,6 +113,10 @@ pub(super) struct DecoderTree {
     nodes: Vec<Node>,
     /// Cone axes (unit vectors), `axis[node * d..]`.
     axis: Vec<f64>,
+    /// Each node's decoder box: the smallest and the largest of each decoder component over its
+    /// members, `dbox[node * 2d..]` (lower ends, then upper ends): bounds how far a shift of
+    /// `y` moves the members' voltages, direction by direction ([`DecoderTree::within_reach`]).
+    dbox: Vec<f64>,
     /// Largest decoder norm over all neurons, and largest |T|.
     rmax: f64,
     tabs: f64,
@@ -229,6 +252,7 @@ impl DecoderTree {
             evaluated: Default::default(),
             d,
             axis: vec![0.0; nodes.len() * d],
+            dbox: vec![0.0; nodes.len() * 2 * d],
             nodes,
             order,
             leaf_of,
@@ -290,6 +314,18 @@ impl DecoderTree {
             }
             node.rmax = rmax;
             node.rmin = if rmin.is_finite() { rmin } else { 0.0 };
+            let bx = &mut self.dbox[id * 2 * d..(id + 1) * 2 * d];
+            bx[..d].fill(f64::INFINITY);
+            bx[d..].fill(f64::NEG_INFINITY);
+            for &i in members {
+                for (k, &x) in decoders[i as usize * d..(i as usize + 1) * d]
+                    .iter()
+                    .enumerate()
+                {
+                    bx[k] = bx[k].min(x);
+                    bx[d + k] = bx[d + k].max(x);
+                }
+            }
         }
     }
 
@@ -537,18 +573,48 @@ impl DecoderTree {
         best
     }
 
-    /// Appends to `out` every neuron `can_fire` admits with `V_i − T_i > floor` (see
-    /// [`DecoderTree::argmax`]); gives up, returning `false`, as soon as more than `limit` are
-    /// found.
-    pub(super) fn above(
+    /// How much node `id`'s members' `V − T` can rise under `r` (an upper bound).
+    #[inline]
+    fn node_reach(&self, id: usize, r: &Reach, g: f64) -> f64 {
+        let d = self.d;
+        let bx = &self.dbox[id * 2 * d..(id + 1) * 2 * d];
+        let mut s = 0.0;
+        for k in 0..d {
+            let (dl, dh) = (bx[k], bx[d + k]);
+            s += (dl * r.lo[k])
+                .max(dl * r.hi[k])
+                .max(dh * r.lo[k])
+                .max(dh * r.hi[k]);
+        }
+        s + r.wgrow * (-self.nodes[id].wmin * g).max(0.0)
+    }
+
+    /// How much the `V − T` of the neuron at place `p` of the tree order can rise under `r`.
+    #[inline]
+    fn leaf_reach(&self, p: usize, r: &Reach, g: f64) -> f64 {
+        let d = self.d;
+        let mut s = 0.0;
+        for (k, &x) in self.dec[p * d..(p + 1) * d].iter().enumerate() {
+            s += (x * r.lo[k]).max(x * r.hi[k]);
+        }
+        s + r.wgrow * (-self.wt[p] * g).max(0.0)
+    }
+
+    /// Appends to `out` every neuron `can_fire` admits that can reach threshold over a piece
+    /// (`V_i − T_i` at its start, where the shared state is `y`, plus its reach under `r`, is
+    /// above `−r.slack`); gives up, returning `false`, as soon as more than `limit` are found.
+    /// Each node's reach is bounded by its decoder box, so neurons whose decoders point away
+    /// from the way `y` moves are excluded even where `‖ẏ‖` is large.
+    pub(super) fn within_reach(
         &self,
         y: &[f64],
         g: f64,
-        floor: f64,
+        r: &Reach,
         mut can_fire: impl FnMut(usize) -> bool,
         limit: usize,
         scratch: &mut Scratch,
     ) -> bool {
+        const SLACK: f64 = 1.0 + 1e-12; // the rounding of the reach sums
         let ny = norm(y);
         let Scratch { stack, band: out } = scratch;
         out.clear();
@@ -556,14 +622,16 @@ impl DecoderTree {
         stack.push((0, 0.0));
         while let Some((id, _)) = stack.pop() {
             let id = id as usize;
-            if self.bound(id, y, ny, g) <= floor {
+            let reach = self.node_reach(id, r, g) * SLACK + r.slack;
+            if self.bound(id, y, ny, g) + reach <= 0.0 {
                 continue;
             }
             let node = self.nodes[id];
             if node.left == NONE {
                 for p in node.start as usize..node.end as usize {
                     let i = self.order[p];
-                    if self.value_at(p, y, g) > floor && can_fire(i as usize) {
+                    let v = self.value_at(p, y, g) + self.leaf_reach(p, r, g) * SLACK + r.slack;
+                    if v > 0.0 && can_fire(i as usize) {
                         if out.len() >= limit {
                             return false;
                         }
@@ -580,171 +648,4 @@ impl DecoderTree {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{Rng, SeedableRng};
-
-    fn random(n: usize, d: usize, seed: u64, equal_norms: bool) -> (Vec<f64>, Vec<f64>) {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let mut dec = vec![0.0; n * d];
-        for row in dec.chunks_exact_mut(d) {
-            for x in row.iter_mut() {
-                *x = rng.gen_range(-1.0..1.0);
-            }
-            if equal_norms {
-                let r = norm(row);
-                row.iter_mut().for_each(|x| *x *= 0.1 / r);
-            }
-        }
-        let th = dec
-            .chunks_exact(d)
-            .map(|r| {
-                0.5 * dot(r, r)
-                    + if equal_norms {
-                        0.0
-                    } else {
-                        rng.gen_range(0.0..1e-3)
-                    }
-            })
-            .collect();
-        (dec, th)
-    }
-
-    /// Brute force against the hierarchy: the same argmax and the same set above a floor, for
-    /// random points, decoders of equal and of random norms, d = 1..4, and random w.
-    #[test]
-    fn queries_equal_brute_force() {
-        for (d, n, equal) in [
-            (1, 50, false),
-            (2, 333, true),
-            (2, 200, false),
-            (3, 500, true),
-            (4, 77, false),
-        ] {
-            let (dec, th) = random(n, d, d as u64 + n as u64, equal);
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
-            let w: Vec<f64> = (0..n)
-                .map(|_| {
-                    if rng.gen_bool(0.3) {
-                        -rng.gen_range(0.0..0.02)
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            let alive: Vec<bool> = (0..n).map(|i| i % 7 != 3).collect();
-            let tree = DecoderTree::build(&dec, d, &th, &alive, &w);
-            let mut scratch = Scratch::default();
-            for _ in 0..200 {
-                let y: Vec<f64> = (0..d).map(|_| rng.gen_range(-0.2..0.2)).collect();
-                let g = rng.gen_range(0.5..2.0);
-                let can_fire = |i: usize| alive[i];
-                let value = |i: usize| {
-                    alive[i].then(|| dot(&dec[i * d..(i + 1) * d], &y) + w[i] * g - th[i])
-                };
-                let brute = (0..n).filter_map(|i| value(i).map(|v| (v, i))).fold(
-                    None,
-                    |b: Option<(f64, usize)>, (v, i)| match b {
-                        Some((bv, bi)) if bv > v || (bv == v && bi < i) => Some((bv, bi)),
-                        _ => Some((v, i)),
-                    },
-                );
-                assert_eq!(
-                    tree.argmax(&y, g, f64::NEG_INFINITY, can_fire, &mut scratch.stack),
-                    brute
-                );
-                let above0 = brute.filter(|b| b.0 > 0.0);
-                assert_eq!(
-                    tree.argmax(&y, g, 0.0, can_fire, &mut scratch.stack),
-                    above0
-                );
-                let floor = brute.map_or(0.0, |b| b.0) - 0.01;
-                assert!(tree.above(&y, g, floor, can_fire, n, &mut scratch));
-                let mut out = scratch.band.clone();
-                let mut want: Vec<u32> = (0..n as u32)
-                    .filter(|&i| value(i as usize).is_some_and(|v| v > floor))
-                    .collect();
-                out.sort_unstable();
-                want.sort_unstable();
-                assert_eq!(out, want);
-            }
-        }
-    }
-
-    /// Updating one neuron's w keeps every node's extremes equal to a rebuild's.
-    #[test]
-    fn updates_equal_a_refresh() {
-        let (dec, th) = random(300, 2, 3, true);
-        let alive = vec![true; 300];
-        let mut w = vec![0.0; 300];
-        let mut tree = DecoderTree::build(&dec, 2, &th, &alive, &w);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
-        for _ in 0..500 {
-            let j = rng.gen_range(0..300);
-            w[j] = rng.gen_range(-1.0..1.0);
-            tree.update_w(j, &alive, &w);
-        }
-        let fresh = DecoderTree::build(&dec, 2, &th, &alive, &w);
-        for (a, b) in tree.nodes.iter().zip(&fresh.nodes) {
-            assert_eq!((a.wmax, a.wmin, a.tmin), (b.wmax, b.wmin, b.tmin));
-        }
-    }
-
-    /// For equal-norm decoders in 2-D, the descent opens few leaves (the point of the tree).
-    #[test]
-    fn a_query_visits_few_nodes() {
-        let n = 20_000;
-        let (dec, th) = random(n, 2, 5, true);
-        let alive = vec![true; n];
-        let w = vec![0.0; n];
-        let tree = DecoderTree::build(&dec, 2, &th, &alive, &w);
-        let mut stack = Vec::new();
-        let y = [0.03, 0.04];
-        let best = tree.argmax(&y, 1.0, f64::NEG_INFINITY, |_| true, &mut stack);
-        assert!(best.is_some());
-        let evaluated = tree.evaluated.get();
-        assert!(evaluated < 200, "{evaluated} neurons evaluated of {n}");
-    }
-
-    /// One dimension, positive decoders of different norms, EBN thresholds `(D² + μ)/2`: every
-    /// cone is trivial, and only the envelope tells the nodes apart (members near threshold at
-    /// `y ≈ T_i / D_i`). The descent opens fewer leaves, and finds what brute force finds.
-    #[test]
-    fn the_envelope_prunes_in_one_dimension() {
-        let n = 1600;
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let scale = (20.0 / n as f64).sqrt();
-        let dec: Vec<f64> = (0..n).map(|_| rng.gen_range(0.05..0.15) * scale).collect();
-        let mu = 1e-4;
-        let th: Vec<f64> = dec.iter().map(|x| 0.5 * (x * x + mu)).collect();
-        // Most neurons rested (w = 0), a tenth spiked recently.
-        let w: Vec<f64> = (0..n)
-            .map(|_| {
-                if rng.gen_bool(0.1) {
-                    -rng.gen_range(0.0..mu)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let alive = vec![true; n];
-        let tree = DecoderTree::build(&dec, 1, &th, &alive, &w);
-        let mut stack = Vec::new();
-        for y in [0.008, 0.0099, 0.0105, 0.0112] {
-            let value = |i: usize| dec[i] * y + w[i] - th[i];
-            let brute = (0..n).fold(None, |b: Option<(f64, usize)>, i| match b {
-                Some((bv, bi)) if bv > value(i) || (bv == value(i) && bi < i) => Some((bv, bi)),
-                _ => Some((value(i), i)),
-            });
-            tree.evaluated.set(0);
-            let best = tree.argmax(&[y], 1.0, f64::NEG_INFINITY, |_| true, &mut stack);
-            assert_eq!(best, brute);
-            let evaluated = tree.evaluated.get();
-            // (The cone bound alone evaluates 230–360 here.)
-            assert!(
-                evaluated < 160,
-                "y = {y}: {evaluated} neurons evaluated of {n}"
-            );
-        }
-    }
-}
+mod tests;
