@@ -181,7 +181,7 @@ fn refine(
     stats: &mut CrossingStats,
 ) -> f64 {
     stats.root_solves += 1;
-    let f = |t: f64| tr.value(&m.values(t - origin, tr.degree)) - threshold;
+    let f = |t: f64| m.value_of(tr, t - origin) - threshold;
     let mut side = 0i8;
     let mut width_ref = b - a;
     for iter in 0..300 {
