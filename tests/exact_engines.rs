@@ -206,36 +206,73 @@ proptest! {
     /// delays) the batched kernel (low-rank and dense) still equals the actors spike for spike.
     #[test]
     fn kernel_equals_actors_with_refractoriness(seed in any::<u64>(), delay in any::<bool>()) {
-        let c = random_case_with(seed, delay, true);
-        prop_assert!(c.net.refractory().is_some());
-        let until = budgeted_end(&c);
-        let (low, e1) = run_to_error(&mut kernel(&c), until);
-        let dc = Case { net: c.net.to_dense(), ..c.clone() };
-        let (dense, e2) = run_to_error(&mut kernel(&dc), until);
-        let (actors, e3) = run_to_error(&mut actors(&dc), until);
-        // Up to the first period end that meets a delivery (then rounding picks the order).
-        let periods = c.net.refractory().unwrap().periods();
-        let tie = end_delivery_tie(&low, periods, c.net.fast_delay(), 1e-9)
-            .min(end_delivery_tie(&actors, periods, c.net.fast_delay(), 1e-9));
-        let before = |s: &[Spike]| s.iter().take_while(|x| x.time.secs() < tie).count();
-        let (l, a, d) = (&low[..before(&low)], &actors[..before(&actors)], &dense[..before(&dense)]);
-        let n1 = common::assert_same_spikes(l, a, 1e-9);
-        let n2 = common::assert_same_spikes(l, d, 1e-9);
-        if tie.is_infinite() && n1 == low.len() && n1 == actors.len() {
-            prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
-        }
-        if tie.is_infinite() && n2 == low.len() && n2 == dense.len() {
-            prop_assert_eq!(e1.is_some(), e2.is_some(), "{:?} vs {:?}", e1, e2);
-        }
-        // No neuron fires twice within its period.
-        let mut last = vec![f64::NEG_INFINITY; c.net.neurons()];
-        for s in &low {
-            let (i, t) = (s.neuron as usize, s.time.secs());
-            // (t_s + τ is rounded: allow a few ulps of t.)
-            prop_assert!(t - last[i] >= periods[i] - 4.0 * f64::EPSILON * t, "neuron {} fired {} s after its last spike (period {})", i, t - last[i], periods[i]);
-            last[i] = t;
-        }
+        refractory_case_agrees(seed, delay)?;
     }
+}
+
+/// A case whose lattice tie (a period end meeting a delivery, hold mode) is itself a spike
+/// time, which the dense-weight kernel rounds one ulp earlier than the other two runs: the
+/// comparisons must stop before it in every run (proptest found it; kept by name as well as in
+/// the regression file).
+#[test]
+fn a_period_end_delivery_tie_cuts_every_run_alike() {
+    refractory_case_agrees(3030193368053510308, true).unwrap();
+}
+
+/// The body of [`kernel_equals_actors_with_refractoriness`] for one case.
+fn refractory_case_agrees(seed: u64, delay: bool) -> Result<(), TestCaseError> {
+    let c = random_case_with(seed, delay, true);
+    prop_assert!(c.net.refractory().is_some());
+    let until = budgeted_end(&c);
+    let (low, e1) = run_to_error(&mut kernel(&c), until);
+    let dc = Case {
+        net: c.net.to_dense(),
+        ..c.clone()
+    };
+    let (dense, e2) = run_to_error(&mut kernel(&dc), until);
+    let (actors, e3) = run_to_error(&mut actors(&dc), until);
+    // Up to the first period end that meets a delivery (then rounding picks the order), as any
+    // of the three runs sees it, and a tolerance before it. The tie instant is typically a spike
+    // time itself (the neuron whose period ends fires there, lifted by the delivery), and each
+    // run computes it with its own rounding (the dense weights' chain of spike times can sit an
+    // ulp earlier): cut at one run's tie, another run's spike at that instant an ulp earlier
+    // would stay in and be compared against nothing. A tolerance before the earliest tie, such
+    // a spike is out of every run, however each rounds it.
+    let tol = 1e-9;
+    let periods = c.net.refractory().unwrap().periods();
+    let tie = [&low, &dense, &actors]
+        .iter()
+        .map(|s| end_delivery_tie(s, periods, c.net.fast_delay(), tol))
+        .fold(f64::INFINITY, f64::min);
+    let before = |s: &[Spike]| s.iter().take_while(|x| x.time.secs() < tie - tol).count();
+    let (l, a, d) = (
+        &low[..before(&low)],
+        &actors[..before(&actors)],
+        &dense[..before(&dense)],
+    );
+    let n1 = common::assert_same_spikes(l, a, tol);
+    let n2 = common::assert_same_spikes(l, d, tol);
+    if tie.is_infinite() && n1 == low.len() && n1 == actors.len() {
+        prop_assert_eq!(e1.is_some(), e3.is_some(), "{:?} vs {:?}", e1, e3);
+    }
+    if tie.is_infinite() && n2 == low.len() && n2 == dense.len() {
+        prop_assert_eq!(e1.is_some(), e2.is_some(), "{:?} vs {:?}", e1, e2);
+    }
+    // No neuron fires twice within its period.
+    let mut last = vec![f64::NEG_INFINITY; c.net.neurons()];
+    for s in &low {
+        let (i, t) = (s.neuron as usize, s.time.secs());
+        // (t_s + τ is rounded: allow a few ulps of t.)
+        prop_assert!(
+            t - last[i] >= periods[i] - 4.0 * f64::EPSILON * t,
+            "neuron {} fired {} s after its last spike (period {})",
+            i,
+            t - last[i],
+            periods[i]
+        );
+        last[i] = t;
+    }
+    Ok(())
 }
 
 /// The first time at which a refractory period ends within `tol` of a delayed delivery, or +∞.
@@ -244,7 +281,8 @@ proptest! {
 /// (neurons fire when a delivery arrives, or as their period ends), so a period end and a
 /// delivery can coincide in real arithmetic: `(t + δ) + τ` against `(t + τ) + δ`. Which comes
 /// first is then decided by rounding, in each engine by its own (both are right: the model does
-/// not order them beyond the precision of the times); comparisons stop there.
+/// not order them beyond the precision of the times); comparisons stop a tolerance before the
+/// earliest such time any of the compared runs sees.
 fn end_delivery_tie(spikes: &[Spike], periods: &[f64], delay: f64, tol: f64) -> f64 {
     if delay == 0.0 {
         return f64::INFINITY;
