@@ -27,6 +27,8 @@ pub(super) struct Search {
     found: Option<(f64, usize)>,
     /// Whether the search reached its end (the next known event) without a crossing.
     exhausted: bool,
+    /// Whether the last step's window held too many neurons within reach of threshold.
+    crowded: bool,
 }
 
 impl Kernel {
@@ -48,6 +50,7 @@ impl Kernel {
             width: self.window,
             found: None,
             exhausted: false,
+            crowded: false,
         });
         while s.found.is_none() && !s.exhausted && s.lo <= stop {
             let mut hi = if end - s.lo <= s.width {
@@ -190,6 +193,7 @@ impl Kernel {
             width: self.window,
             found: None,
             exhausted: false,
+            crowded: false,
         });
         let mut sh = self.shared.take().expect("shared layout");
         let mut work = Work {
@@ -247,9 +251,14 @@ impl Kernel {
         let (mut dlo, mut dhi) = std::mem::take(&mut sh.dy);
         let (within, rate) = self.reach_over(sh, &ya, (a, &bva), (b, &bvb), (&mut dlo, &mut dhi));
         let margin = 0.5 * within.slack;
-        let decided = sh
-            .tree
-            .within_reach(&ya, ga, &within, can_fire, BAND, &mut scratch);
+        // (Skipped while the leader is closing in: the band of the whole window was too large
+        // at the last step, and the leader's piece is tried instead.)
+        let tried = !s.crowded;
+        let decided = tried
+            && sh
+                .tree
+                .within_reach(&ya, ga, &within, can_fire, BAND, &mut scratch);
+        s.crowded = !decided;
         sh.dy = (dlo, dhi);
         if decided {
             match self.band_first(sh, &scratch.band, (a, &bva), (b, &bvb), None, work) {
@@ -261,8 +270,7 @@ impl Kernel {
             self.leader_step(
                 sh,
                 s,
-                at_a,
-                at_b,
+                (at_a, at_b, tried),
                 (&ya, ga),
                 (rate, margin),
                 &mut scratch,
@@ -296,8 +304,7 @@ impl Kernel {
         &self,
         sh: &mut Shared,
         s: &mut Search,
-        (a, bva): (f64, &BasisValues),
-        (b, bvb): (f64, &BasisValues),
+        ((a, bva), (b, bvb), tried): ((f64, &BasisValues), (f64, &BasisValues), bool),
         (ya, ga): (&[f64], f64),
         (rate, margin): (f64, f64),
         scratch: &mut Scratch,
@@ -325,18 +332,27 @@ impl Kernel {
             &mut work.stats,
         );
         let (mut dlo, mut dhi) = std::mem::take(&mut sh.dy);
-        // (Without a crossing of the leader the piece is [a, b], whose band is too large.)
-        if let Some(tc) = tc {
-            let bvt = m.values(tc - origin, deg);
-            let (within, _) = self.reach_over(sh, ya, (a, bva), (tc, &bvt), (&mut dlo, &mut dhi));
+        // The leader's piece: [a, t_c], or [a, b] when it does not cross there (unless that
+        // was just tried).
+        if tc.is_some() || !tried {
+            let (hi, bvh) = match tc {
+                Some(tc) => (tc, m.values(tc - origin, deg)),
+                None => (b, *bvb),
+            };
+            let (within, _) = self.reach_over(sh, ya, (a, bva), (hi, &bvh), (&mut dlo, &mut dhi));
             if sh
                 .tree
                 .within_reach(ya, ga, &within, can_fire, BAND, scratch)
             {
                 sh.dy = (dlo, dhi);
-                let known = Some((tc, lead));
-                s.found = self.band_first(sh, &scratch.band, (a, bva), (tc, &bvt), known, work);
-                scratch.band.push(lead as u32); // (at threshold at t_c: part of the band)
+                let known = tc.map(|tc| (tc, lead));
+                match self.band_first(sh, &scratch.band, (a, bva), (hi, &bvh), known, work) {
+                    Some(found) => {
+                        s.found = Some(found);
+                        scratch.band.push(lead as u32); // (the leader is at threshold at t_c)
+                    }
+                    None => s.lo = hi,
+                }
                 return;
             }
         }
