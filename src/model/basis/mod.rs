@@ -503,4 +503,52 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn monomial_series_is_held_to_the_tolerance_over_its_window() {
+        // Monomials on the readout are fitted by their exact Taylor series: the window is the
+        // one the remainder bound allows (over a millisecond here, beyond the interpolating
+        // fit's), and current and offsets are within FIT_TOLERANCE (plus rounding) over it.
+        let basis = Basis::monomials(2, 3).unwrap();
+        let nb = basis.len();
+        let u: Vec<f64> = (0..2 * nb).map(|i| ((i * 37) % 9) as f64 - 4.0).collect();
+        let p: Vec<f64> = (0..2 * nb).map(|i| ((i * 13) % 5) as f64 - 2.0).collect();
+        let mut lc = LearnedCurrent::new(basis, u).unwrap();
+        lc.set_offsets(Some(p)).unwrap();
+        let (xhat0, lambda_d) = ([0.9, -0.6], 10.0);
+        let mut poly = vec![0.0; (MAX_DEGREE + 1) * 2];
+        let (h, deg) = lc.fit_into(&xhat0, lambda_d, 1e-5, &mut poly);
+        assert!(h > 1e-3 && h <= 0.05, "window {h}");
+        let stride = MAX_DEGREE + 1;
+        let mut drive = vec![0.0; 2 * stride];
+        lc.add_offset_drive(&mut drive, stride);
+        let mut truth = [0.0; 2];
+        lc.current(&xhat0, &mut truth);
+        let scale = truth[0].abs().max(truth[1].abs());
+        for j in 0..=200 {
+            let tau = h * j as f64 / 200.0;
+            let z = (-lambda_d * tau).exp();
+            lc.current(&[xhat0[0] * z, xhat0[1] * z], &mut truth);
+            for c in 0..2 {
+                let approx = (0..=deg)
+                    .rev()
+                    .fold(0.0, |acc, k| acc * tau + poly[k * 2 + c]);
+                let err = (approx - truth[c]).abs();
+                assert!(
+                    err <= 1.1e-12 * scale + 1e-15,
+                    "{tau}: {approx} vs {}",
+                    truth[c]
+                );
+            }
+            for i in 0..2 {
+                let b = &drive[i * stride..(i + 1) * stride];
+                let approx = (0..=deg).rev().fold(0.0, |acc, k| acc * tau + b[k]);
+                let want = lc.offset_current(i);
+                assert!(
+                    (approx - want).abs() <= 1e-11 * (1.0 + want.abs()),
+                    "offset {i}"
+                );
+            }
+        }
+    }
 }
