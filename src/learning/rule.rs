@@ -220,6 +220,7 @@ pub fn train<E: Plastic>(
     let mut core = vec![0.0; d * d];
     for e in 1..=epochs {
         let t = start + (e as f64 * schedule.epoch).min(schedule.duration);
+        engine.boundary_at(t);
         engine.run_until(Time::from_secs(t), &mut spikes)?;
         engine.flush();
         engine.take_intervals(&mut log);

@@ -261,9 +261,9 @@ impl LearnedCurrent {
     /// adds its coefficients (in τ, `out[k * d + j]`) to `out` and returns `(h, degree)`.
     ///
     /// For monomials on the readout (and the linear basis) the polynomial is the exact Taylor
-    /// series of the current, whose remainder is proven within [`FIT_TOLERANCE`] of the current's
-    /// magnitude over the returned window (`fit_series`; `max_window` is not needed: the
-    /// polynomial does not depend on the window). Otherwise it interpolates at Chebyshev nodes
+    /// series of the current, of the lowest degree ≥ `min_degree` whose remainder is proven
+    /// within [`FIT_TOLERANCE`] of the current's magnitude up to `max_window` (`fit_series`; a
+    /// shorter window at degree [`FIT_DEGREE`] if none is). Otherwise it interpolates at Chebyshev nodes
     /// on a window `h ≤ max_window`, halving `h` until the fit is within [`FIT_TOLERANCE`] of the
     /// current's magnitude at check points between the nodes.
     ///
@@ -276,21 +276,31 @@ impl LearnedCurrent {
         xhat0: &[f64],
         lambda_d: f64,
         max_window: f64,
+        min_degree: usize,
         out: &mut [f64],
     ) -> (f64, usize) {
         if self.powers.is_empty() {
             self.fit_chebyshev(xhat0, lambda_d, max_window, out)
         } else {
-            (self.fit_series(xhat0, lambda_d, out), FIT_DEGREE)
+            self.fit_series(xhat0, lambda_d, max_window, min_degree, out)
         }
     }
 
     /// The exact Taylor series of `U Ψ(x̂0 e^{−λ_d τ}) = Σ_m c_m e^{−m λ_d τ}` (monomials of
-    /// total degree m) to degree [`FIT_DEGREE`], added to `out`; returns the longest window
-    /// (≤ 0.05 s, ≥ 1e-6 s as for the interpolating fit) on which the remainder,
-    /// `≤ Σ_m |c_m| (m λ_d h)^{p} / p!` with `p = FIT_DEGREE + 1`, is within [`FIT_TOLERANCE`] of
-    /// the current's magnitude at τ = 0 (and, with offsets, that of `Ψ` too).
-    fn fit_series(&mut self, xhat0: &[f64], lambda_d: f64, out: &mut [f64]) -> f64 {
+    /// total degree m) to the lowest degree `K ∈ [min_degree, FIT_DEGREE]` whose window reaches
+    /// `max_window` (else [`FIT_DEGREE`]), added to `out`; returns `(h, K)`, `h` the longest
+    /// window (≤ 0.05 s, ≥ 1e-6 s as for the interpolating fit) on which the remainder,
+    /// `≤ Σ_m |c_m| (m λ_d h)^{K+1} / (K+1)!`, is within [`FIT_TOLERANCE`] of the current's
+    /// magnitude at τ = 0 (and, with offsets, that of `Ψ` too). A low degree where the next
+    /// event is near costs the engine less per neuron.
+    fn fit_series(
+        &mut self,
+        xhat0: &[f64],
+        lambda_d: f64,
+        max_window: f64,
+        min_degree: usize,
+        out: &mut [f64],
+    ) -> (f64, usize) {
         const MAX_WINDOW: f64 = 0.05;
         const MIN_WINDOW: f64 = 1e-6;
         let d = self.basis.dims();
@@ -305,42 +315,75 @@ impl LearnedCurrent {
                 self.by_power[m * d + c] += self.u[c * nb + b] * psi;
             }
         }
-        // g[m][k] = (−m λ_d)^k / k!, k = 0..=p (k = p for the remainder).
+        // g[m][k] = |(−m λ_d)^k / k!|, k = 0..=p (k = K + 1 for the remainder of degree K).
         let mut g = [[0.0; FIT_DEGREE + 2]; MAX_POWER + 1];
         for (m, gm) in g.iter_mut().enumerate().take(top + 1) {
             gm[0] = 1.0;
             for k in 1..=p {
-                gm[k] = gm[k - 1] * (-(m as f64) * lambda_d) / k as f64;
+                gm[k] = gm[k - 1] * (m as f64 * lambda_d) / k as f64;
             }
         }
-        // Remainder coefficient and magnitude, worst component.
-        let (mut rem, mut scale): (f64, f64) = (0.0, 0.0);
+        // Remainder coefficients of every degree and the magnitude, worst component.
+        let mut rem = [0.0_f64; FIT_DEGREE + 2];
+        let mut scale: f64 = 0.0;
         for c in 0..d {
-            let (mut r, mut f0) = (0.0, 0.0);
+            let mut r = [0.0; FIT_DEGREE + 2];
+            let mut f0 = 0.0;
             for (m, gm) in g.iter().enumerate().take(top + 1) {
                 let cm = self.by_power[m * d + c];
-                r += cm.abs() * gm[p].abs();
                 f0 += cm;
-                for k in 0..p {
-                    out[k * d + c] += cm * gm[k];
+                for (rk, gk) in r.iter_mut().zip(gm) {
+                    *rk += cm.abs() * gk;
                 }
             }
-            rem = rem.max(r);
+            for (w, rk) in rem.iter_mut().zip(r) {
+                *w = w.max(rk);
+            }
             scale = scale.max(f0.abs());
         }
-        let mut h = window_for(rem, scale, p, MAX_WINDOW);
+        let (mut psi_rem, mut psi_scale) = ([0.0_f64; FIT_DEGREE + 2], 0.0_f64);
         if self.offsets.is_some() {
-            let (mut rem, mut scale): (f64, f64) = (0.0, 0.0);
-            for (b, (&m, &psi)) in self.powers.iter().zip(&self.psi).enumerate() {
-                for k in 0..p {
-                    self.psi_poly[k * nb + b] = psi * g[m][k];
+            for (&m, &psi) in self.powers.iter().zip(&self.psi) {
+                for (w, gk) in psi_rem.iter_mut().zip(&g[m]) {
+                    *w = w.max(psi.abs() * gk);
                 }
-                rem = rem.max(psi.abs() * g[m][p].abs());
-                scale = scale.max(psi.abs());
+                psi_scale = psi_scale.max(psi.abs());
             }
-            h = h.min(window_for(rem, scale, p, MAX_WINDOW));
         }
-        h.max(MIN_WINDOW)
+        let window = |k: usize| {
+            let h = window_for(rem[k + 1], scale, k + 1, MAX_WINDOW);
+            if self.offsets.is_some() {
+                h.min(window_for(psi_rem[k + 1], psi_scale, k + 1, MAX_WINDOW))
+            } else {
+                h
+            }
+        };
+        let mut degree = min_degree.min(FIT_DEGREE);
+        let mut h = window(degree);
+        while h < max_window && degree < FIT_DEGREE {
+            degree += 1;
+            h = window(degree);
+        }
+        // Coefficients: c_m (−m λ_d)^k / k! (the sign of g restored).
+        for c in 0..d {
+            for (m, gm) in g.iter().enumerate().take(top + 1) {
+                let cm = self.by_power[m * d + c];
+                for (k, gk) in gm.iter().enumerate().take(degree + 1) {
+                    let sign = if k % 2 == 1 { -1.0 } else { 1.0 };
+                    out[k * d + c] += sign * cm * gk;
+                }
+            }
+        }
+        if self.offsets.is_some() {
+            self.psi_poly.fill(0.0);
+            for (b, (&m, &psi)) in self.powers.iter().zip(&self.psi).enumerate() {
+                for (k, gk) in g[m].iter().enumerate().take(degree + 1) {
+                    let sign = if k % 2 == 1 { -1.0 } else { 1.0 };
+                    self.psi_poly[k * nb + b] = sign * psi * gk;
+                }
+            }
+        }
+        (h.max(MIN_WINDOW), degree)
     }
 
     /// The Chebyshev-interpolating fit of [`LearnedCurrent::fit_into`] (bases other than
