@@ -399,8 +399,8 @@ impl Kernel {
                 .chunks_exact(d)
                 .zip(self.drive.chunks_exact_mut(STRIDE))
             {
-                for (k, bk) in b.iter_mut().enumerate() {
-                    // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
+                // (Coefficients above the degree are ignored by every trajectory.)
+                for (k, bk) in b.iter_mut().enumerate().take(self.degree + 1) {
                     *bk = shared::dot(di, &self.cpoly[k * d..(k + 1) * d]);
                 }
             }

@@ -350,19 +350,26 @@ impl LearnedCurrent {
                 psi_scale = psi_scale.max(psi.abs());
             }
         }
-        let window = |k: usize| {
-            let h = window_for(rem[k + 1], scale, k + 1, MAX_WINDOW);
-            if self.offsets.is_some() {
-                h.min(window_for(psi_rem[k + 1], psi_scale, k + 1, MAX_WINDOW))
-            } else {
-                h
-            }
-        };
+        // The lowest degree whose remainder over `max_window` is within the tolerance (no
+        // root taken: `rem · max_window^{K+1} ≤ tol · scale`), then its window.
+        let with_psi = self.offsets.is_some();
         let mut degree = min_degree.min(FIT_DEGREE);
-        let mut h = window(degree);
-        while h < max_window && degree < FIT_DEGREE {
+        let mut wk = max_window.powi(degree as i32 + 1);
+        while degree < FIT_DEGREE
+            && (rem[degree + 1] * wk > FIT_TOLERANCE * scale
+                || (with_psi && psi_rem[degree + 1] * wk > FIT_TOLERANCE * psi_scale))
+        {
             degree += 1;
-            h = window(degree);
+            wk *= max_window;
+        }
+        let mut h = window_for(rem[degree + 1], scale, degree + 1, MAX_WINDOW);
+        if with_psi {
+            h = h.min(window_for(
+                psi_rem[degree + 1],
+                psi_scale,
+                degree + 1,
+                MAX_WINDOW,
+            ));
         }
         // Coefficients: c_m (−m λ_d)^k / k! (the sign of g restored).
         for c in 0..d {
@@ -374,7 +381,7 @@ impl LearnedCurrent {
                 }
             }
         }
-        if self.offsets.is_some() {
+        if with_psi {
             self.psi_poly.fill(0.0);
             for (b, (&m, &psi)) in self.powers.iter().zip(&self.psi).enumerate() {
                 for (k, gk) in g[m].iter().enumerate().take(degree + 1) {
