@@ -96,19 +96,10 @@ impl LearnedCurrent {
         for r in 0..p {
             inverse[r * p..(r + 1) * p].copy_from_slice(&a[r * 2 * p + p..r * 2 * p + 2 * p]);
         }
-        let powers: Vec<usize> = match &basis {
-            Basis::Linear { dims } => vec![1; *dims],
-            Basis::Monomials { dims, exponents } => exponents
-                .chunks_exact(*dims)
-                .map(|e| e.iter().sum::<u32>() as usize)
-                .collect(),
-            _ => Vec::new(),
-        };
         // (A monomial of higher degree than `Basis::monomials` makes uses the interpolating fit.)
-        let powers = if powers.iter().any(|&m| m > MAX_POWER) {
-            Vec::new()
-        } else {
-            powers
+        let powers = match basis.readout_powers() {
+            Some(p) if p.iter().all(|&m| m <= MAX_POWER) => p,
+            _ => Vec::new(),
         };
         let by_power = vec![0.0; (powers.iter().copied().max().unwrap_or(0) + 1) * d];
         Ok(LearnedCurrent {

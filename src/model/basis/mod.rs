@@ -267,6 +267,22 @@ impl Basis {
         Ok(())
     }
 
+    /// For monomials (and the linear basis), each function's total degree `m_b`, so that
+    /// `ψ_b(x z) = ψ_b(x) z^{m_b}`: between events, where `x̂` only decays, `Ψ(x̂(t))` follows
+    /// from `Ψ(x̂(t₀))` exactly. `None` for the other bases.
+    pub(crate) fn readout_powers(&self) -> Option<Vec<usize>> {
+        match self {
+            Basis::Linear { dims } => Some(vec![1; *dims]),
+            Basis::Monomials { dims, exponents } => Some(
+                exponents
+                    .chunks_exact(*dims)
+                    .map(|e| e.iter().sum::<u32>() as usize)
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether Ψ reads the filtered spike trains `r` rather than the readout `x̂`.
     pub fn on_trains(&self) -> bool {
         matches!(self, Basis::TanhOnTrains { .. })
