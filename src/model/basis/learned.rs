@@ -279,11 +279,11 @@ impl LearnedCurrent {
 
     /// The exact Taylor series of `U Ψ(x̂0 e^{−λ_d τ}) = Σ_m c_m e^{−m λ_d τ}` (monomials of
     /// total degree m) to the lowest degree `K ∈ [min_degree, FIT_DEGREE]` whose window reaches
-    /// `max_window` (else [`FIT_DEGREE`]), added to `out`; returns `(h, K)`, `h` the longest
-    /// window (≤ 0.05 s, ≥ 1e-6 s as for the interpolating fit) on which the remainder,
-    /// `≤ Σ_m |c_m| (m λ_d h)^{K+1} / (K+1)!`, is within [`FIT_TOLERANCE`] of the current's
-    /// magnitude at τ = 0 (and, with offsets, that of `Ψ` too). A low degree where the next
-    /// event is near costs the engine less per neuron.
+    /// `max_window` (else [`FIT_DEGREE`]), added to `out`; returns `(h, K)`, `h` = `max_window`
+    /// when reached, else the longest window (≥ 1e-6 s as for the interpolating fit) on which
+    /// the remainder, `≤ Σ_m |c_m| (m λ_d h)^{K+1} / (K+1)!`, is within [`FIT_TOLERANCE`] of
+    /// the current's magnitude at τ = 0 (and, with offsets, that of `Ψ` too). A low degree
+    /// where the next event is near costs the engine less per neuron.
     fn fit_series(
         &mut self,
         xhat0: &[f64],
@@ -353,15 +353,24 @@ impl LearnedCurrent {
             degree += 1;
             wk *= max_window;
         }
-        let mut h = window_for(rem[degree + 1], scale, degree + 1, MAX_WINDOW);
-        if with_psi {
-            h = h.min(window_for(
-                psi_rem[degree + 1],
-                psi_scale,
-                degree + 1,
-                MAX_WINDOW,
-            ));
-        }
+        let reached = rem[degree + 1] * wk <= FIT_TOLERANCE * scale
+            && !(with_psi && psi_rem[degree + 1] * wk > FIT_TOLERANCE * psi_scale);
+        let h = if reached {
+            // Certified up to the next event, where the engine refits anyway (no root taken).
+            max_window
+        } else {
+            let h = window_for(rem[degree + 1], scale, degree + 1, MAX_WINDOW);
+            if with_psi {
+                h.min(window_for(
+                    psi_rem[degree + 1],
+                    psi_scale,
+                    degree + 1,
+                    MAX_WINDOW,
+                ))
+            } else {
+                h
+            }
+        };
         // Coefficients: c_m (−m λ_d)^k / k! (the sign of g restored).
         for c in 0..d {
             for (m, gm) in g.iter().enumerate().take(top + 1) {

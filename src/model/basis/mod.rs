@@ -3,7 +3,9 @@
 //! The learned slow current of neuron i is `D_iᵀ U Ψ(x̂)`: rank d like every other current of
 //! the network. Between events `x̂(t) = x̂(t₀) e^{−λ_d (t − t₀)}`, so the current is a smooth
 //! function of time that [`LearnedCurrent`] fits by a polynomial to near machine precision over
-//! a short window, which the exact engine then treats like any other polynomial drive.
+//! a short window, which the exact engine then treats like any other polynomial drive. For
+//! monomials (and the linear basis) that polynomial is the current's exact Taylor series, since
+//! `ψ_b(x̂₀ z) = ψ_b(x̂₀) z^{m_b}` with `z = e^{−λ_d τ}`, with a proven remainder bound.
 //!
 //! # Offsets: slow weights that are not of the low-rank form
 //!
