@@ -49,8 +49,7 @@ impl Envelope {
         if lines.is_empty() {
             return Envelope::EMPTY;
         }
-        let lowest =
-            |x: &&(f64, f64), y: &&(f64, f64)| x.0.total_cmp(&y.0).then(y.1.total_cmp(&x.1));
+        let lowest = |x: &&(f64, f64), y: &&(f64, f64)| x.0.total_cmp(&y.0).then(y.1.total_cmp(&x.1));
         // The line of smallest slope (of those, the smallest threshold) leads as s → −∞, the
         // one of largest slope as s → +∞.
         let first = *lines
@@ -87,9 +86,7 @@ impl Envelope {
         };
         for j in 0..KNOTS {
             let s = env.knot(j);
-            env.e[j] = lines
-                .iter()
-                .fold(f64::NEG_INFINITY, |m, &(a, t)| m.max(a * s - t));
+            env.e[j] = lines.iter().fold(f64::NEG_INFINITY, |m, &(a, t)| m.max(a * s - t));
         }
         env.mag = env.e.iter().fold(tabs, |m, x| m.max(x.abs()));
         env
@@ -166,10 +163,7 @@ mod tests {
                 let (b, x) = (env.at(s), exact(&lines, s));
                 assert!(b >= x - 1e-13 * scale, "case {case}, s = {s}: {b} < {x}");
                 if s < env.k0 || s > env.knot(KNOTS - 1) {
-                    assert!(
-                        b - x <= 1e-12 * (scale + s.abs()),
-                        "case {case}, s = {s}: {b} vs {x}"
-                    );
+                    assert!(b - x <= 1e-12 * (scale + s.abs()), "case {case}, s = {s}: {b} vs {x}");
                 }
             }
         }

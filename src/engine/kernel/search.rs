@@ -267,17 +267,7 @@ impl Kernel {
                 None => s.lo = b,
             }
         } else {
-            self.leader_step(
-                sh,
-                s,
-                (a, &bva),
-                (b, &bvb),
-                &ya,
-                ga,
-                (rate, margin),
-                &mut scratch,
-                work,
-            );
+            self.leader_step(sh, s, (a, &bva), (b, &bvb), &ya, ga, (rate, margin), &mut scratch, work);
         }
         if s.found.is_none() {
             if s.lo >= b {
@@ -335,10 +325,7 @@ impl Kernel {
         );
         // (Without a crossing of the leader the piece is [a, b], whose band is too large.)
         if let Some(tc) = tc {
-            if sh
-                .tree
-                .above(ya, ga, -reach(tc - a), can_fire, BAND, scratch)
-            {
+            if sh.tree.above(ya, ga, -reach(tc - a), can_fire, BAND, scratch) {
                 let bvt = m.values(tc - origin, deg);
                 let known = Some((tc, lead));
                 s.found = self.band_first(sh, &scratch.band, (a, bva), (tc, &bvt), known, work);
@@ -410,9 +397,16 @@ impl Kernel {
                 };
                 *slot = (guess, i);
             }
-            by_guess[..band.len()].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            by_guess[..band.len()]
+                .sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         }
-        let members = (0..band.len()).map(|k| if ordered { by_guess[k].1 } else { band[k] });
+        let members = (0..band.len()).map(|k| {
+            if ordered {
+                by_guess[k].1
+            } else {
+                band[k]
+            }
+        });
         for i in members {
             let i = i as usize;
             if known.is_some_and(|(_, k)| k == i) {
