@@ -50,6 +50,10 @@ pub trait Plastic: Control {
     fn take_intervals(&mut self, out: &mut Vec<f64>);
     /// Makes the current time an interval boundary.
     fn flush(&mut self);
+    /// Announces that the run will stop at `t` and make it an interval boundary ([`Plastic::flush`]):
+    /// the end of a learning epoch, after which the network changes. An engine may use it to
+    /// stop its work there (the kernel ends its crossing search there); the results stay exact.
+    fn boundary_at(&mut self, t: f64);
     /// Replaces the low-rank slow core.
     fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError>;
     /// Adds a learned current.

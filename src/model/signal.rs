@@ -488,18 +488,31 @@ impl Signal {
 pub(crate) fn taylor_shift(p: &[f64; STRIDE], degree: usize, s: f64) -> [f64; STRIDE] {
     let mut out = [0.0; STRIDE];
     for (m, o) in out.iter_mut().enumerate().take(degree + 1) {
-        // C(k, m) by the recurrence C(k, m) = C(k−1, m)·k/(k−m).
-        let (mut binom, mut pow) = (1.0, 1.0);
+        let mut pow = 1.0;
         for (k, pk) in p.iter().enumerate().take(degree + 1).skip(m) {
-            if k > m {
-                binom = binom * k as f64 / (k - m) as f64;
-            }
-            *o += binom * pk * pow;
+            *o += BINOMIAL[k][m] * pk * pow;
             pow *= s;
         }
     }
     out
 }
+
+/// `C(k, m)` for `k, m ≤ MAX_DEGREE` (small integers: exact in f64, the same values the
+/// recurrence `C(k, m) = C(k−1, m)·k/(k−m)` gives, without its divisions on a hot path).
+const BINOMIAL: [[f64; STRIDE]; STRIDE] = {
+    let mut t = [[0.0; STRIDE]; STRIDE];
+    let mut k = 0;
+    while k < STRIDE {
+        t[k][0] = 1.0;
+        let mut m = 1;
+        while m <= k {
+            t[k][m] = t[k - 1][m - 1] + if m < k { t[k - 1][m] } else { 0.0 };
+            m += 1;
+        }
+        k += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {

@@ -104,6 +104,9 @@ impl Plastic for DenseStepper {
     /// Steps are the intervals: epochs should be whole numbers of steps.
     fn flush(&mut self) {}
 
+    /// Nothing to stop: every step is its own interval.
+    fn boundary_at(&mut self, _t: f64) {}
+
     /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the next step on.
     fn set_slow_core(&mut self, core: &[f64]) -> Result<(), BuildError> {
         let d = self.d;

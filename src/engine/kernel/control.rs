@@ -152,7 +152,18 @@ impl Plastic for Kernel {
     /// intervals reach it. The spikes that follow are unchanged up to rounding.
     fn flush(&mut self) {
         self.advance_to(self.now);
-        self.refresh_interval();
+        // (Refreshed by the next call that needs it: a learning epoch changes the weights next.)
+        self.stale = true;
+    }
+
+    /// Announces the boundary at `t` (> now): the crossing search of the interval that reaches it
+    /// ends there instead of at the next event beyond, where the epoch's change of the weights
+    /// would discard it. The boundary is an interval boundary (as `flush` there).
+    fn boundary_at(&mut self, t: f64) {
+        if t > self.now && t < self.timers.boundary {
+            // (A search in progress stays valid: what it proved or found beyond `t` holds.)
+            self.timers.boundary = t;
+        }
     }
 
     /// Replaces the low-rank slow core `M` (`Ω_s = Dᵀ M D`) from the current time on: the way

@@ -117,8 +117,14 @@ pub struct Kernel {
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
     /// is held for `delay` seconds ([`Kernel::delay_next_spike`]).
     delay_request: Option<(f64, f64)>,
-    /// The pending-event times kept outside the queue (refit, noise piece, held spike).
+    /// The pending-event times kept outside the queue (refit, noise piece, held spike,
+    /// announced boundary).
     timers: Timers,
+    /// Whether the per-neuron coefficients still refer to an earlier origin: a stop at an event
+    /// or a [`Plastic::flush`](crate::engine::control::Plastic::flush) defers
+    /// `refresh_interval` to the next call that needs it, since a learning epoch's change of the
+    /// network refreshes right after (deferring changes nothing: the refresh is the same then).
+    stale: bool,
 }
 
 /// How the kernel stores its neurons' state.
@@ -169,6 +175,9 @@ struct Timers {
     noise_at: f64,
     /// A held spike `(release time, neuron)`: the neuron fires then (+∞ time without one).
     held: (f64, usize),
+    /// An interval boundary announced by the learning actor (`Plastic::boundary_at`; +∞
+    /// without one): the searches end there.
+    boundary: f64,
 }
 
 impl Timers {
@@ -176,6 +185,7 @@ impl Timers {
         refit_at: f64::INFINITY,
         noise_at: f64::INFINITY,
         held: (f64::INFINITY, 0),
+        boundary: f64::INFINITY,
     };
 }
 
@@ -230,6 +240,7 @@ impl Kernel {
             learned: None,
             delay_request: None,
             timers: Timers::NONE,
+            stale: false,
             alive: vec![true; n],
             noise: Vec::new(),
             noise_sigma: 0.0,
@@ -346,6 +357,7 @@ impl Kernel {
         // Every trajectory is re-based: a new search.
         self.search = None;
         self.forget_certificate();
+        self.stale = false;
         let d = self.d;
         let seg = self.input.segment_near(self.origin, &mut self.input_hint);
         let noisy = !self.noise.is_empty();
@@ -354,7 +366,15 @@ impl Kernel {
                 .input
                 .local_polynomial_in(seg, self.origin, &mut self.cpoly);
             if let Some(l) = &mut self.learned {
-                let next = self.queue.next_time().secs();
+                // The next known event but a refit (the fit sets that).
+                let t = &self.timers;
+                let next = self
+                    .queue
+                    .next_time()
+                    .secs()
+                    .min(t.noise_at)
+                    .min(t.held.0)
+                    .min(t.boundary);
                 let max_window = (next - self.origin).clamp(1e-6, 0.05);
                 let presynaptic = if l.basis().on_trains() {
                     &self.trains
@@ -365,6 +385,7 @@ impl Kernel {
                     presynaptic,
                     self.net.lambda_d(),
                     max_window,
+                    self.degree,
                     &mut self.cpoly,
                 );
                 self.degree = self.degree.max(degree);
@@ -378,8 +399,8 @@ impl Kernel {
                 .chunks_exact(d)
                 .zip(self.drive.chunks_exact_mut(STRIDE))
             {
-                for (k, bk) in b.iter_mut().enumerate() {
-                    // Coefficients above the degree are 0 in `cpoly`, so they are reset here too.
+                // (Coefficients above the degree are ignored by every trajectory.)
+                for (k, bk) in b.iter_mut().enumerate().take(self.degree + 1) {
                     *bk = shared::dot(di, &self.cpoly[k * d..(k + 1) * d]);
                 }
             }
@@ -504,6 +525,7 @@ impl Kernel {
             .min(t.refit_at)
             .min(t.noise_at)
             .min(t.held.0)
+            .min(t.boundary)
     }
 }
 
@@ -542,6 +564,9 @@ impl Engine for Kernel {
 
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let t_stop = super::check_target(self.now, t)?;
+        if self.stale {
+            self.refresh_interval();
+        }
         loop {
             let tq = self.next_event();
             if let Some((tc, i)) = self.next_crossing(tq, t_stop) {
@@ -612,6 +637,9 @@ impl Engine for Kernel {
             if tq == self.timers.noise_at {
                 self.draw_noise();
             }
+            if tq == self.timers.boundary {
+                self.timers.boundary = f64::INFINITY;
+            }
             if tq == self.timers.held.0 {
                 let j = self.timers.held.1;
                 self.timers.held = (f64::INFINITY, 0);
@@ -621,6 +649,11 @@ impl Engine for Kernel {
                 self.cascade(Some(j), spikes)?;
             } else if delivered {
                 self.cascade(None, spikes)?;
+            }
+            if tq >= t_stop {
+                // The refresh waits for the next call (`stale`).
+                self.stale = true;
+                return Ok(());
             }
             self.refresh_interval();
         }

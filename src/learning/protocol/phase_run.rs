@@ -176,6 +176,7 @@ pub(super) fn run<E: Plastic>(
         let mut window_start = st.readout.len();
         for e in 1..=epochs {
             let t = t_s + (e as f64 * phase.epoch).min(duration);
+            engine.boundary_at(t);
             take_samples(engine, ctx, st, teacher, t, false)?;
             engine.run_until(Time::from_secs(t), &mut st.spikes)?;
             engine.flush();

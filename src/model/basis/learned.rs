@@ -33,6 +33,12 @@ pub struct LearnedCurrent {
     pub(super) psi_values: Vec<f64>,
     pub(super) psi_coeffs: Vec<f64>,
     pub(super) psi_poly: Vec<f64>,
+    /// For monomials on the readout (and the linear basis), each function's total degree
+    /// `m_b`: then `ψ_b(x̂₀ z) = ψ_b(x̂₀) z^{m_b}` with `z = e^{−λ_d τ}`, and the fit is the
+    /// exact Taylor series in τ with a proven remainder bound (`fit_series`). Empty otherwise.
+    pub(super) powers: Vec<usize>,
+    /// Scratch of `fit_series`: `Σ_{b: m_b = m} U_{cb} ψ_b(x̂₀)` at `[m * d + c]`.
+    pub(super) by_power: Vec<f64>,
 }
 
 /// Relative accuracy the fits are held to (against the current's magnitude).
@@ -90,7 +96,15 @@ impl LearnedCurrent {
         for r in 0..p {
             inverse[r * p..(r + 1) * p].copy_from_slice(&a[r * 2 * p + p..r * 2 * p + 2 * p]);
         }
+        // (A monomial of higher degree than `Basis::monomials` makes uses the interpolating fit.)
+        let powers = match basis.readout_powers() {
+            Some(p) if p.iter().all(|&m| m <= MAX_POWER) => p,
+            _ => Vec::new(),
+        };
+        let by_power = vec![0.0; (powers.iter().copied().max().unwrap_or(0) + 1) * d];
         Ok(LearnedCurrent {
+            powers,
+            by_power,
             psi: vec![0.0; nb],
             values: vec![0.0; p * d],
             xs: vec![0.0; basis.input_len()],
@@ -234,16 +248,154 @@ impl LearnedCurrent {
         }
     }
 
-    /// Fits `U Ψ(x̂0 e^{−λ_d τ})` (or `U Ψ(r0 e^{−λ_d τ})`) on `τ ∈ [0, h]` with `h ≤ max_window`, by interpolation at
-    /// Chebyshev nodes, halving `h` until the fit is within [`FIT_TOLERANCE`] of the current's
-    /// magnitude at check points between the nodes; adds the polynomial's coefficients (in τ,
-    /// `out[k * d + j]`) to `out` and returns `(h, degree)`.
+    /// Fits `U Ψ(x̂0 e^{−λ_d τ})` (or `U Ψ(r0 e^{−λ_d τ})`) by a polynomial in τ on `τ ∈ [0, h]`;
+    /// adds its coefficients (in τ, `out[k * d + j]`) to `out` and returns `(h, degree)`.
+    ///
+    /// For monomials on the readout (and the linear basis) the polynomial is the exact Taylor
+    /// series of the current, of the lowest degree ≥ `min_degree` whose remainder is proven
+    /// within [`FIT_TOLERANCE`] of the current's magnitude up to `max_window` (`fit_series`; a
+    /// shorter window at degree [`FIT_DEGREE`] if none is). Otherwise it interpolates at Chebyshev nodes
+    /// on a window `h ≤ max_window`, halving `h` until the fit is within [`FIT_TOLERANCE`] of the
+    /// current's magnitude at check points between the nodes.
     ///
     /// With offsets ([`LearnedCurrent::set_offsets`]) `Ψ` itself (N_b outputs) is fitted over
-    /// the same window from the same node values and held to the same tolerance (against `Ψ`'s
-    /// magnitude), so both fits are certified together; [`LearnedCurrent::add_offset_drive`]
-    /// then adds `P Ψ` to the neurons' drives.
+    /// the same window and held to the same tolerance (against `Ψ`'s magnitude), so both fits
+    /// are certified together; [`LearnedCurrent::add_offset_drive`] then adds `P Ψ` to the
+    /// neurons' drives.
     pub(crate) fn fit_into(
+        &mut self,
+        xhat0: &[f64],
+        lambda_d: f64,
+        max_window: f64,
+        min_degree: usize,
+        out: &mut [f64],
+    ) -> (f64, usize) {
+        if self.powers.is_empty() {
+            self.fit_chebyshev(xhat0, lambda_d, max_window, out)
+        } else {
+            self.fit_series(xhat0, lambda_d, max_window, min_degree, out)
+        }
+    }
+
+    /// The exact Taylor series of `U Ψ(x̂0 e^{−λ_d τ}) = Σ_m c_m e^{−m λ_d τ}` (monomials of
+    /// total degree m) to the lowest degree `K ∈ [min_degree, FIT_DEGREE]` whose window reaches
+    /// `max_window` (else [`FIT_DEGREE`]), added to `out`; returns `(h, K)`, `h` = `max_window`
+    /// when reached, else the longest window (≥ 1e-6 s as for the interpolating fit) on which
+    /// the remainder, `≤ Σ_m |c_m| (m λ_d h)^{K+1} / (K+1)!`, is within [`FIT_TOLERANCE`] of
+    /// the current's magnitude at τ = 0 (and, with offsets, that of `Ψ` too). A low degree
+    /// where the next event is near costs the engine less per neuron.
+    fn fit_series(
+        &mut self,
+        xhat0: &[f64],
+        lambda_d: f64,
+        max_window: f64,
+        min_degree: usize,
+        out: &mut [f64],
+    ) -> (f64, usize) {
+        const MAX_WINDOW: f64 = 0.05;
+        const MIN_WINDOW: f64 = 1e-6;
+        let d = self.basis.dims();
+        let nb = self.basis.len();
+        let p = FIT_DEGREE + 1;
+        self.fits += 1;
+        self.basis.eval(xhat0, &mut self.psi);
+        let top = self.by_power.len() / d - 1;
+        self.by_power.fill(0.0);
+        for (b, (&m, &psi)) in self.powers.iter().zip(&self.psi).enumerate() {
+            for c in 0..d {
+                self.by_power[m * d + c] += self.u[c * nb + b] * psi;
+            }
+        }
+        // g[m][k] = |(−m λ_d)^k / k!|, k = 0..=p (k = K + 1 for the remainder of degree K).
+        let mut g = [[0.0; FIT_DEGREE + 2]; MAX_POWER + 1];
+        for (m, gm) in g.iter_mut().enumerate().take(top + 1) {
+            gm[0] = 1.0;
+            for k in 1..=p {
+                gm[k] = gm[k - 1] * (m as f64 * lambda_d) / k as f64;
+            }
+        }
+        // Remainder coefficients of every degree and the magnitude, worst component.
+        let mut rem = [0.0_f64; FIT_DEGREE + 2];
+        let mut scale: f64 = 0.0;
+        for c in 0..d {
+            let mut r = [0.0; FIT_DEGREE + 2];
+            let mut f0 = 0.0;
+            for (m, gm) in g.iter().enumerate().take(top + 1) {
+                let cm = self.by_power[m * d + c];
+                f0 += cm;
+                for (rk, gk) in r.iter_mut().zip(gm) {
+                    *rk += cm.abs() * gk;
+                }
+            }
+            for (w, rk) in rem.iter_mut().zip(r) {
+                *w = w.max(rk);
+            }
+            scale = scale.max(f0.abs());
+        }
+        let (mut psi_rem, mut psi_scale) = ([0.0_f64; FIT_DEGREE + 2], 0.0_f64);
+        if self.offsets.is_some() {
+            for (&m, &psi) in self.powers.iter().zip(&self.psi) {
+                for (w, gk) in psi_rem.iter_mut().zip(&g[m]) {
+                    *w = w.max(psi.abs() * gk);
+                }
+                psi_scale = psi_scale.max(psi.abs());
+            }
+        }
+        // The lowest degree whose remainder over `max_window` is within the tolerance (no
+        // root taken: `rem · max_window^{K+1} ≤ tol · scale`), then its window.
+        let with_psi = self.offsets.is_some();
+        let mut degree = min_degree.min(FIT_DEGREE);
+        let mut wk = max_window.powi(degree as i32 + 1);
+        while degree < FIT_DEGREE
+            && (rem[degree + 1] * wk > FIT_TOLERANCE * scale
+                || (with_psi && psi_rem[degree + 1] * wk > FIT_TOLERANCE * psi_scale))
+        {
+            degree += 1;
+            wk *= max_window;
+        }
+        let reached = rem[degree + 1] * wk <= FIT_TOLERANCE * scale
+            && !(with_psi && psi_rem[degree + 1] * wk > FIT_TOLERANCE * psi_scale);
+        let h = if reached {
+            // Certified up to the next event, where the engine refits anyway (no root taken).
+            max_window
+        } else {
+            let h = window_for(rem[degree + 1], scale, degree + 1, MAX_WINDOW);
+            if with_psi {
+                h.min(window_for(
+                    psi_rem[degree + 1],
+                    psi_scale,
+                    degree + 1,
+                    MAX_WINDOW,
+                ))
+            } else {
+                h
+            }
+        };
+        // Coefficients: c_m (−m λ_d)^k / k! (the sign of g restored).
+        for c in 0..d {
+            for (m, gm) in g.iter().enumerate().take(top + 1) {
+                let cm = self.by_power[m * d + c];
+                for (k, gk) in gm.iter().enumerate().take(degree + 1) {
+                    let sign = if k % 2 == 1 { -1.0 } else { 1.0 };
+                    out[k * d + c] += sign * cm * gk;
+                }
+            }
+        }
+        if with_psi {
+            self.psi_poly.fill(0.0);
+            for (b, (&m, &psi)) in self.powers.iter().zip(&self.psi).enumerate() {
+                for (k, gk) in g[m].iter().enumerate().take(degree + 1) {
+                    let sign = if k % 2 == 1 { -1.0 } else { 1.0 };
+                    self.psi_poly[k * nb + b] = sign * psi * gk;
+                }
+            }
+        }
+        (h.max(MIN_WINDOW), degree)
+    }
+
+    /// The Chebyshev-interpolating fit of [`LearnedCurrent::fit_into`] (bases other than
+    /// monomials on the readout).
+    fn fit_chebyshev(
         &mut self,
         xhat0: &[f64],
         lambda_d: f64,
@@ -367,6 +519,18 @@ impl LearnedCurrent {
         (self.xs, self.truth, self.coeffs) = (xs, truth, coeffs);
         (h, FIT_DEGREE)
     }
+}
+
+/// Highest total degree of a monomial basis ([`Basis::monomials`]).
+const MAX_POWER: usize = 8;
+
+/// The longest window `h ≤ max` with `rem · h^p ≤ FIT_TOLERANCE · scale` (`max` when
+/// `rem = 0`: the series is then exact).
+fn window_for(rem: f64, scale: f64, p: usize, max: f64) -> f64 {
+    if rem == 0.0 {
+        return max;
+    }
+    (FIT_TOLERANCE * scale / rem).powf(1.0 / p as f64).min(max)
 }
 
 /// Checks that an engine with learned current `learned` and `n` neurons can take `offsets`

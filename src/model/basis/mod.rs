@@ -3,7 +3,9 @@
 //! The learned slow current of neuron i is `D_iᵀ U Ψ(x̂)`: rank d like every other current of
 //! the network. Between events `x̂(t) = x̂(t₀) e^{−λ_d (t − t₀)}`, so the current is a smooth
 //! function of time that [`LearnedCurrent`] fits by a polynomial to near machine precision over
-//! a short window, which the exact engine then treats like any other polynomial drive.
+//! a short window, which the exact engine then treats like any other polynomial drive. For
+//! monomials (and the linear basis) that polynomial is the current's exact Taylor series, since
+//! `ψ_b(x̂₀ z) = ψ_b(x̂₀) z^{m_b}` with `z = e^{−λ_d τ}`, with a proven remainder bound.
 //!
 //! # Offsets: slow weights that are not of the low-rank form
 //!
@@ -267,6 +269,22 @@ impl Basis {
         Ok(())
     }
 
+    /// For monomials (and the linear basis), each function's total degree `m_b`, so that
+    /// `ψ_b(x z) = ψ_b(x) z^{m_b}`: between events, where `x̂` only decays, `Ψ(x̂(t))` follows
+    /// from `Ψ(x̂(t₀))` exactly. `None` for the other bases.
+    pub(crate) fn readout_powers(&self) -> Option<Vec<usize>> {
+        match self {
+            Basis::Linear { dims } => Some(vec![1; *dims]),
+            Basis::Monomials { dims, exponents } => Some(
+                exponents
+                    .chunks_exact(*dims)
+                    .map(|e| e.iter().sum::<u32>() as usize)
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether Ψ reads the filtered spike trains `r` rather than the readout `x̂`.
     pub fn on_trains(&self) -> bool {
         matches!(self, Basis::TanhOnTrains { .. })
@@ -440,7 +458,7 @@ mod tests {
         let xhat0 = [0.7, -0.4];
         let lambda_d = 10.0;
         let mut poly = vec![0.0; (MAX_DEGREE + 1) * 2];
-        let (h, deg) = lc.fit_into(&xhat0, lambda_d, 0.05, &mut poly);
+        let (h, deg) = lc.fit_into(&xhat0, lambda_d, 0.05, 0, &mut poly);
         assert!(h > 1e-4, "window {h}");
         let stride = MAX_DEGREE + 1;
         let mut drive = vec![0.0; rows * stride];
@@ -463,7 +481,7 @@ mod tests {
         // Without offsets nothing is added.
         lc.set_offsets(None).unwrap();
         let mut drive = vec![0.0; rows * stride];
-        lc.fit_into(&xhat0, lambda_d, 0.05, &mut poly);
+        lc.fit_into(&xhat0, lambda_d, 0.05, 0, &mut poly);
         lc.add_offset_drive(&mut drive, stride);
         assert!(drive.iter().all(|&x| x == 0.0));
     }
@@ -483,7 +501,7 @@ mod tests {
             let xhat0 = [0.7, -0.4];
             let lambda_d = 10.0;
             let mut poly = vec![0.0; (MAX_DEGREE + 1) * 2];
-            let (h, deg) = lc.fit_into(&xhat0, lambda_d, 0.05, &mut poly);
+            let (h, deg) = lc.fit_into(&xhat0, lambda_d, 0.05, 0, &mut poly);
             assert!(h > 1e-4, "window {h}");
             for i in 0..=100 {
                 let tau = h * i as f64 / 100.0;
@@ -502,5 +520,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn monomial_series_is_held_to_the_tolerance_over_its_window() {
+        // Monomials on the readout are fitted by their exact Taylor series: the window is the
+        // one the remainder bound allows at the lowest degree that reaches the window asked
+        // for, and current and offsets are within FIT_TOLERANCE (plus rounding) over it.
+        let basis = Basis::monomials(2, 3).unwrap();
+        let nb = basis.len();
+        let u: Vec<f64> = (0..2 * nb).map(|i| ((i * 37) % 9) as f64 - 4.0).collect();
+        let p: Vec<f64> = (0..2 * nb).map(|i| ((i * 13) % 5) as f64 - 2.0).collect();
+        let mut lc = LearnedCurrent::new(basis, u).unwrap();
+        lc.set_offsets(Some(p)).unwrap();
+        let (xhat0, lambda_d) = ([0.9, -0.6], 10.0);
+        let stride = MAX_DEGREE + 1;
+        // The full degree (its longest window, over a millisecond here), then the lowest degree
+        // that reaches half a millisecond.
+        let mut windows = Vec::new();
+        for max_window in [0.05, 5e-4] {
+            let mut poly = vec![0.0; stride * 2];
+            let (h, deg) = lc.fit_into(&xhat0, lambda_d, max_window, 0, &mut poly);
+            windows.push((h, deg));
+            let mut drive = vec![0.0; 2 * stride];
+            lc.add_offset_drive(&mut drive, stride);
+            let mut truth = [0.0; 2];
+            lc.current(&xhat0, &mut truth);
+            let scale = truth[0].abs().max(truth[1].abs());
+            for j in 0..=200 {
+                let tau = h * j as f64 / 200.0;
+                let z = (-lambda_d * tau).exp();
+                lc.current(&[xhat0[0] * z, xhat0[1] * z], &mut truth);
+                for c in 0..2 {
+                    let approx = (0..=deg)
+                        .rev()
+                        .fold(0.0, |acc, k| acc * tau + poly[k * 2 + c]);
+                    let err = (approx - truth[c]).abs();
+                    assert!(
+                        err <= 1.1e-12 * scale + 1e-15,
+                        "{tau}: {approx} vs {}",
+                        truth[c]
+                    );
+                }
+                for i in 0..2 {
+                    let b = &drive[i * stride..(i + 1) * stride];
+                    let approx = (0..=deg).rev().fold(0.0, |acc, k| acc * tau + b[k]);
+                    let want = lc.offset_current(i);
+                    assert!(
+                        (approx - want).abs() <= 1e-11 * (1.0 + want.abs()),
+                        "offset {i}"
+                    );
+                }
+            }
+        }
+        let [(h_full, deg_full), (h, deg)] = windows[..] else {
+            unreachable!()
+        };
+        assert!(
+            h_full > 1e-3 && deg_full == MAX_DEGREE,
+            "{h_full} {deg_full}"
+        );
+        assert!(h >= 5e-4 && h < h_full && deg < MAX_DEGREE, "{h} {deg}");
     }
 }
