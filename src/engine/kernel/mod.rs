@@ -365,16 +365,9 @@ impl Kernel {
             self.degree = self
                 .input
                 .local_polynomial_in(seg, self.origin, &mut self.cpoly);
+            // The next known event but a refit (the fit sets that).
+            let next = self.next_event_but_refit();
             if let Some(l) = &mut self.learned {
-                // The next known event but a refit (the fit sets that).
-                let t = &self.timers;
-                let next = self
-                    .queue
-                    .next_time()
-                    .secs()
-                    .min(t.noise_at)
-                    .min(t.held.0)
-                    .min(t.boundary);
                 let max_window = (next - self.origin).clamp(1e-6, 0.05);
                 let presynaptic = if l.basis().on_trains() {
                     &self.trains
@@ -518,11 +511,16 @@ impl Kernel {
     /// piece or a held spike's release (+∞ without one).
     #[inline]
     fn next_event(&self) -> f64 {
+        self.next_event_but_refit().min(self.timers.refit_at)
+    }
+
+    /// [`Kernel::next_event`] without the refit (what a refit's window may reach).
+    #[inline]
+    fn next_event_but_refit(&self) -> f64 {
         let t = &self.timers;
         self.queue
             .next_time()
             .secs()
-            .min(t.refit_at)
             .min(t.noise_at)
             .min(t.held.0)
             .min(t.boundary)

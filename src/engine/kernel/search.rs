@@ -12,7 +12,7 @@ use super::shared::Shared;
 use super::tree::{Reach, Scratch};
 use super::{Kernel, Layout, MIN_WINDOW};
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
-use crate::closed_form::expo::BasisValues;
+use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
 
 /// Where the current interval's crossing search stands.
 #[derive(Clone, Copy, Debug)]
@@ -98,16 +98,7 @@ impl Kernel {
             if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
                 continue;
             }
-            // Linear extrapolation of the crossing: a cheap guess of who crosses first.
-            let (f, slope) = (tr.value(&bva) - t, tr.derivative(&m, &bva));
-            let guess = if f >= 0.0 {
-                0.0
-            } else if slope > 0.0 {
-                -f / slope
-            } else {
-                f64::INFINITY
-            };
-            candidates.push((guess, i as u32));
+            candidates.push((crossing_guess(&m, &tr, t, &bva), i as u32));
         }
         self.counters.proven_absent += (self.n - dead - candidates.len()) as u64;
         // Likely-first first, so the horizon shrinks fast and later candidates are excluded by
@@ -155,6 +146,19 @@ impl Kernel {
         self.counters.add_search(&stats);
         self.candidates = candidates;
         best
+    }
+}
+
+/// Linear extrapolation of `tr`'s crossing of `threshold` from where the basis is `bv`: a cheap
+/// guess of who crosses first (0 when already at or above it, +∞ when not rising).
+fn crossing_guess(m: &Membrane, tr: &Trajectory, threshold: f64, bv: &BasisValues) -> f64 {
+    let (f, slope) = (tr.value(bv) - threshold, tr.derivative(m, bv));
+    if f >= 0.0 {
+        0.0
+    } else if slope > 0.0 {
+        -f / slope
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -463,15 +467,7 @@ impl Kernel {
         if ordered {
             for (slot, &i) in by_guess.iter_mut().zip(band) {
                 let tr = self.shared_trajectory(sh, i as usize);
-                let (f, slope) = (tr.value(bva) - th[i as usize], tr.derivative(&m, bva));
-                let guess = if f >= 0.0 {
-                    0.0
-                } else if slope > 0.0 {
-                    -f / slope
-                } else {
-                    f64::INFINITY
-                };
-                *slot = (guess, i);
+                *slot = (crossing_guess(&m, &tr, th[i as usize], bva), i);
             }
             by_guess[..band.len()].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         }
