@@ -2,6 +2,8 @@
 //! on a regular grid, and summarise — what `ebnsim run` does, as a library call.
 
 use crate::analysis::metrics;
+use crate::engine::counters::Counters;
+use crate::engine::dense::DenseConfig;
 use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, SimError};
 use crate::io::model_file::Model;
@@ -49,14 +51,10 @@ pub struct RunOutput {
     pub summary: Summary,
 }
 
-/// Runs `model` to its duration. `progress` is called with the simulated time now and then
-/// (about every 1 % of the run).
-pub fn run_model(
-    model: &Model,
-    opts: &RunOptions,
-    mut progress: impl FnMut(f64),
-) -> Result<RunOutput, RunError> {
-    let setup = tracing::info_span!("setup", model = %model.name).entered();
+/// Builds the simulation `ebnsim run` runs for `model` under `opts` (engine, time step and
+/// cascade limit overrides; the readout sampled every `record.readout_dt`, the file's state
+/// monitor), refusing a readout interval that would record more than 2·10⁷ samples.
+pub fn simulation_for(model: &Model, opts: &RunOptions) -> Result<Simulation, RunError> {
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
     let samples = (duration / dt).floor();
@@ -68,7 +66,6 @@ pub fn run_model(
         )
         .into());
     }
-    let samples = samples as usize;
     let kind = opts.engine.unwrap_or(model.simulate.engine);
     let mut builder = Simulation::from_model(model);
     if kind == EngineKind::Dense {
@@ -83,7 +80,93 @@ pub fn run_model(
     if let Some(l) = opts.cascade_limit {
         builder = builder.cascade_limit(l);
     }
-    let mut sim = builder.build()?;
+    Ok(builder.build()?)
+}
+
+/// `summary.json` of a run of `model` under `opts` up to `duration` (s): the spike statistics,
+/// the readout's error against the target, the engine's counters and `wall` seconds.
+pub fn summarize(
+    model: &Model,
+    opts: &RunOptions,
+    duration: f64,
+    data: (&[Spike], &Readout, Counters),
+    wall: f64,
+) -> Summary {
+    let dense = (opts.engine.unwrap_or(model.simulate.engine) == EngineKind::Dense).then(|| {
+        let mut cfg = model.simulate.dense;
+        cfg.dt = opts.dt.unwrap_or(cfg.dt);
+        cfg
+    });
+    summarize_network(
+        (&model.name, model.seed()),
+        &model.network,
+        dense,
+        duration,
+        data,
+        wall,
+    )
+}
+
+/// [`summarize`] for any network: `(name, seed)` of the model, `dense` the stepper's settings
+/// when the run was on the dense engine (`None`: the exact one).
+pub fn summarize_network(
+    (name, seed): (&str, u64),
+    network: &crate::model::network::Network,
+    dense: Option<DenseConfig>,
+    duration: f64,
+    (spikes, readout, counters): (&[Spike], &Readout, Counters),
+    wall: f64,
+) -> Summary {
+    let n = network.neurons();
+    let mut summary = Summary {
+        model: name.to_string(),
+        engine: if dense.is_some() { "dense" } else { "exact" }.into(),
+        seed,
+        neurons: n,
+        dims: network.dims(),
+        duration,
+        spikes: spikes.len() as u64,
+        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, duration),
+        cv_isi: metrics::isi_cv(spikes, n, 3),
+        readout_rmse: readout.rmse(),
+        readout_nrmse: readout.nrmse(),
+        wall_seconds: wall,
+        counters,
+        ..Summary::default()
+    };
+    let weights = if network.is_low_rank() {
+        "low_rank"
+    } else {
+        "dense"
+    };
+    summary.extra.insert("weights".into(), weights.into());
+    if let Some(cfg) = dense {
+        summary.extra.insert("dt".into(), cfg.dt.into());
+        summary.extra.insert(
+            "integrator".into(),
+            serde_json::to_value(cfg.integrator).unwrap_or_default(),
+        );
+        summary.extra.insert(
+            "spike_rule".into(),
+            serde_json::to_value(cfg.spike_rule).unwrap_or_default(),
+        );
+    }
+    summary
+}
+
+/// Runs `model` to its duration. `progress` is called with the simulated time now and then
+/// (about every 1 % of the run).
+pub fn run_model(
+    model: &Model,
+    opts: &RunOptions,
+    mut progress: impl FnMut(f64),
+) -> Result<RunOutput, RunError> {
+    let setup = tracing::info_span!("setup", model = %model.name).entered();
+    let duration = model.simulate.duration;
+    let dt = model.record.readout_dt;
+    let mut sim = simulation_for(model, opts)?;
+    let samples = (duration / dt).floor() as usize;
+    let kind = opts.engine.unwrap_or(model.simulate.engine);
     drop(setup);
 
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
@@ -103,47 +186,8 @@ pub fn run_model(
     let recorded = sim.finish();
     let (spikes, counters) = (recorded.spikes, recorded.counters);
     let readout = recorded.readout.unwrap_or_else(|| Readout::new(d, true));
-
-    let n = model.network.neurons();
     tracing::info!(?counters, wall_seconds = wall, "run finished");
-    let mut summary = Summary {
-        model: model.name.clone(),
-        engine: match kind {
-            EngineKind::Exact => "exact".into(),
-            EngineKind::Dense => "dense".into(),
-        },
-        seed: model.seed(),
-        neurons: n,
-        dims: d,
-        duration,
-        spikes: spikes.len() as u64,
-        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, duration),
-        cv_isi: metrics::isi_cv(&spikes, n, 3),
-        readout_rmse: readout.rmse(),
-        readout_nrmse: readout.nrmse(),
-        wall_seconds: wall,
-        counters,
-        ..Summary::default()
-    };
-    let weights = if model.network.is_low_rank() {
-        "low_rank"
-    } else {
-        "dense"
-    };
-    summary.extra.insert("weights".into(), weights.into());
-    if kind == EngineKind::Dense {
-        let cfg = model.simulate.dense;
-        let dt = opts.dt.unwrap_or(cfg.dt);
-        summary.extra.insert("dt".into(), dt.into());
-        summary.extra.insert(
-            "integrator".into(),
-            serde_json::to_value(cfg.integrator).unwrap_or_default(),
-        );
-        summary.extra.insert(
-            "spike_rule".into(),
-            serde_json::to_value(cfg.spike_rule).unwrap_or_default(),
-        );
-    }
+    let summary = summarize(model, opts, duration, (&spikes, &readout, counters), wall);
     Ok(RunOutput {
         spikes,
         readout,
