@@ -25,8 +25,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Pieces a long `run_until` is cut into, so that Ctrl-C is seen while the engine runs (stops
-/// never change the spikes).
+/// Batches a long `run_until` is cut into, so that Ctrl-C is seen while the engine runs. Stops
+/// never change the spikes; a run stops at every readout sample time, as `ebnsim run` does, so
+/// that even the engine's work counters equal the command line's.
 const SLICES: u32 = 100;
 
 /// What a simulation runs.
@@ -37,6 +38,8 @@ enum Run {
         model: Option<Box<Model>>,
         opts: RunOptions,
         network: Network,
+        /// The readout interval (pieces of a run end on its sample times).
+        sample_dt: Option<f64>,
         /// The dense stepper's settings of a network built in code on it.
         dense: Option<DenseConfig>,
         wall: f64,
@@ -193,6 +196,7 @@ impl PySimulation {
             Run::Plain {
                 sim: Box::new(sim),
                 network: model.network.clone(),
+                sample_dt: Some(model.record.readout_dt),
                 model: Some(Box::new(model)),
                 opts,
                 dense: None,
@@ -304,6 +308,7 @@ impl PySimulation {
                     cascade_limit,
                 },
                 network: net,
+                sample_dt: readout_dt,
                 dense,
                 wall: 0.0,
             }),
@@ -340,7 +345,12 @@ impl PySimulation {
     fn run_until(&self, py: Python<'_>, t: f64) -> PyResult<()> {
         let mut guard = self.lock();
         match &mut *guard {
-            Run::Plain { sim, wall, .. } => {
+            Run::Plain {
+                sim,
+                wall,
+                sample_dt,
+                ..
+            } => {
                 let now = sim.time();
                 if !(t.is_finite() && t >= now) {
                     return Err(build_error(format!(
@@ -348,19 +358,45 @@ impl PySimulation {
                          got {t}"
                     )));
                 }
-                let step = (t - now) / f64::from(SLICES);
-                for k in 1..=SLICES {
-                    let until = if k == SLICES {
-                        t
-                    } else {
-                        now + step * f64::from(k)
-                    };
+                // The stops: every readout sample time in (now, t) (where the run stops
+                // anyway, as `ebnsim run` calls it), then t; run in SLICES batches.
+                let stops = |k: u64| -> f64 {
+                    match *sample_dt {
+                        Some(dt) => {
+                            let first = (now / dt).floor() as u64 + 1;
+                            let s = (first + k) as f64 * dt;
+                            if s < t {
+                                s
+                            } else {
+                                t
+                            }
+                        }
+                        None => now + (t - now) * (k + 1) as f64 / f64::from(SLICES),
+                    }
+                };
+                let count = match *sample_dt {
+                    Some(dt) => ((t / dt).ceil() - (now / dt).floor()).max(1.0) as u64,
+                    None => u64::from(SLICES),
+                };
+                let per_batch = count.div_ceil(u64::from(SLICES)).max(1);
+                let mut k = 0;
+                while k < count {
+                    let batch = k..(k + per_batch).min(count);
+                    k = batch.end;
                     let sim: &mut Simulation = sim;
                     let started = Instant::now();
-                    let result = py.detach(|| sim.run_until(until));
+                    let result = py.detach(|| -> Result<(), ebnsim::error::SimError> {
+                        for j in batch {
+                            sim.run_until(stops(j))?;
+                        }
+                        if k == count {
+                            sim.run_until(t)?;
+                        }
+                        Ok(())
+                    });
                     *wall += started.elapsed().as_secs_f64();
                     result.map_err(|e| self.run_failed(e))?;
-                    // Ctrl-C: the simulation stays consistent at `until`.
+                    // Ctrl-C: the simulation stays consistent where it stopped.
                     py.check_signals()?;
                 }
                 Ok(())
@@ -480,6 +516,7 @@ impl PySimulation {
                 network,
                 dense,
                 wall,
+                ..
             } => {
                 let empty = Readout::new(network.dims(), true);
                 let readout = sim.readout().unwrap_or(&empty);
