@@ -465,24 +465,48 @@ def learn(path, seed: Optional[int] = None, engine: Optional[str] = None, *, dt=
     return sim
 
 
-def sweep(path, seeds: Iterable[int], *, engine: Optional[str] = None, table: str = "auto"):
-    """Runs a model file once per seed and returns a table of their summaries: one row per run
-    with ``seed``, ``spikes``, ``mean_rate_hz``, ``cv_isi``, ``readout_rmse``, ``readout_nrmse``
-    and ``wall_seconds``. ``table="pandas"`` (or ``"auto"`` when pandas is installed) gives a
-    DataFrame, ``"dict"`` a dict of numpy arrays."""
-    keys = ["seed", "spikes", "mean_rate_hz", "cv_isi", "readout_rmse", "readout_nrmse", "wall_seconds"]
-    rows = []
-    for s in seeds:
-        sim = Simulation.from_file(path, seed=int(s), engine=engine)
-        sim.run(sim.duration)
-        summary = sim.summary()
-        rows.append([summary.get(k) for k in keys])
-    cols = {
-        k: np.asarray([np.nan if r[j] is None else r[j] for r in rows], dtype=np.int64 if k in ("seed", "spikes") else np.float64)
-        for j, k in enumerate(keys)
-    }
+def _toml_value(v) -> str:
+    """A number or string as a TOML value (floats in Python's shortest round-trip form)."""
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a TOML basic string
+    if isinstance(v, (bool, np.bool_)):
+        raise BuildError(f"field `vary`: expected numbers, got {v!r}")
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    return repr(float(v)) if np.isfinite(v) else json.dumps(str(v))
+
+
+def sweep(
+    path,
+    seeds: Iterable[int],
+    vary: Optional[Dict[str, Sequence[float]]] = None,
+    *,
+    threads: int = 1,
+    table: str = "auto",
+):
+    """Runs a model file over ``seeds`` × the values of each varied field, as ``ebnsim sweep``
+    (docs/sweep.md): ``vary`` maps a field's path (``"network.mu"``, ``"input.amplitude"``,
+    ``"phase.1.kill_fraction"``) to its values; runs are the product, the last field fastest,
+    ``threads`` at once (results do not depend on it). Returns the table of ``table.csv``: one
+    row per run with ``run``, ``seed``, the varied fields and the metrics — a pandas DataFrame
+    (``table="pandas"``, or ``"auto"`` when pandas is installed) or a dict of numpy arrays
+    (``"dict"``; absent values NaN)."""
     if table not in ("auto", "pandas", "dict"):
         raise BuildError(f'field `table`: expected "auto", "pandas" or "dict", got {table!r}')
+    model = os.path.abspath(os.fspath(path))
+    lines = [f"model = {_toml_value(model)}", "seeds = [" + ", ".join(_toml_value(int(s)) for s in seeds) + "]"]
+    for field, values in (vary or {}).items():
+        lines += ["", "[[vary]]", f"field = {_toml_value(str(field))}"]
+        lines.append("values = [" + ", ".join(_toml_value(v) for v in np.ravel(values).tolist()) + "]")
+    spec_file = os.path.join(os.path.dirname(model), "<python sweep>")
+    columns, rows = _ebnsim.sweep("\n".join(lines) + "\n", spec_file, threads=int(threads))
+    cols: Dict[str, np.ndarray] = {}
+    for j, name in enumerate(columns):
+        cells = [r[j] for r in rows]
+        if cells and all(isinstance(c, int) for c in cells):
+            cols[name] = np.asarray(cells, dtype=np.int64)
+        else:
+            cols[name] = np.asarray([np.nan if c is None else c for c in cells], dtype=np.float64)
     if table != "dict":
         try:
             import pandas as pd

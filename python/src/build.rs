@@ -131,8 +131,8 @@ impl PyInput {
     ) -> PyResult<PyInput> {
         let v = rows(&values);
         let d = values.as_array().ncols();
-        let inner = Signal::piecewise_constant(d, &times.as_array().to_vec(), &v)
-            .map_err(build_error)?;
+        let inner =
+            Signal::piecewise_constant(d, &times.as_array().to_vec(), &v).map_err(build_error)?;
         Ok(PyInput { inner })
     }
 
@@ -171,14 +171,8 @@ impl PyInput {
             )));
         }
         let mut rng = rng_stream(seed, Stream::Input);
-        let inner = Signal::smooth_random(
-            &mean,
-            amplitude,
-            correlation_time,
-            duration,
-            &mut rng,
-        )
-        .map_err(build_error)?;
+        let inner = Signal::smooth_random(&mean, amplitude, correlation_time, duration, &mut rng)
+            .map_err(build_error)?;
         Ok(PyInput { inner })
     }
 

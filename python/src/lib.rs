@@ -9,6 +9,7 @@
 
 mod build;
 mod simulation;
+mod sweep;
 
 use pyo3::prelude::*;
 
@@ -42,5 +43,6 @@ fn _ebnsim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<build::PyInput>()?;
     m.add_class::<simulation::PySimulation>()?;
     m.add_function(wrap_pyfunction!(simulation::is_learning_model, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
     Ok(())
 }

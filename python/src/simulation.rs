@@ -17,8 +17,8 @@ use ebnsim::io::weights_file;
 use ebnsim::learning::protocol::{run_phases, LearnOutput, PhaseOptions};
 use ebnsim::model::network::Network;
 use ebnsim::monitor::{NeuronSelection, StateMonitorSpec, StateVariable};
-use ebnsim::run::{simulation_for, summarize, summarize_network, RunOptions};
 use ebnsim::prelude::{EngineChoice, Simulation};
+use ebnsim::run::{simulation_for, summarize, summarize_network, RunOptions};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ enum Run {
         sim: Box<Simulation>,
         model: Option<Box<Model>>,
         opts: RunOptions,
-        network: Network,
+        network: Box<Network>,
         /// The readout interval (pieces of a run end on its sample times).
         sample_dt: Option<f64>,
         /// The dense stepper's settings of a network built in code on it.
@@ -171,7 +171,8 @@ impl PySimulation {
                      `cascade_limit` in the file)",
                 ));
             }
-            let (model, opts) = learning_from(&text, &path, seed, (engine, dt), weights.as_deref())?;
+            let (model, opts) =
+                learning_from(&text, &path, seed, (engine, dt), weights.as_deref())?;
             Run::Learning {
                 model: Box::new(model),
                 opts: Box::new(opts),
@@ -195,7 +196,7 @@ impl PySimulation {
             let sim = simulation_for(&model, &opts).map_err(build_error)?;
             Run::Plain {
                 sim: Box::new(sim),
-                network: model.network.clone(),
+                network: Box::new(model.network.clone()),
                 sample_dt: Some(model.record.readout_dt),
                 model: Some(Box::new(model)),
                 opts,
@@ -307,7 +308,7 @@ impl PySimulation {
                     dt,
                     cascade_limit,
                 },
-                network: net,
+                network: Box::new(net),
                 sample_dt: readout_dt,
                 dense,
                 wall: 0.0,
@@ -500,7 +501,9 @@ impl PySimulation {
         let guard = self.lock();
         let counters = match &*guard {
             Run::Plain { sim, .. } => sim.counters(),
-            Run::Learning { out, .. } => out.as_ref().map(|o| o.summary.counters).unwrap_or_default(),
+            Run::Learning { out, .. } => {
+                out.as_ref().map(|o| o.summary.counters).unwrap_or_default()
+            }
         };
         serde_json::to_string(&counters).map_err(build_error)
     }
@@ -551,11 +554,16 @@ impl PySimulation {
     /// `None` before the run or for a plain model.
     fn weights<'py>(&self, py: Python<'py>) -> Option<(Bound<'py, PyArray1<f64>>, usize, usize)> {
         let guard = self.lock();
-        let Run::Learning { out: Some(o), model, .. } = &*guard else {
+        let Run::Learning {
+            out: Some(o),
+            model,
+            ..
+        } = &*guard
+        else {
             return None;
         };
         let d = model.network.dims();
-        let nb = if d == 0 { 0 } else { o.weights.len() / d };
+        let nb = o.weights.len().checked_div(d).unwrap_or(0);
         Some((PyArray1::from_slice(py, &o.weights), d, nb))
     }
 
@@ -578,4 +586,3 @@ impl PySimulation {
 fn phases_total(model: &LearningModel) -> f64 {
     model.phases.iter().map(|p| p.duration).sum()
 }
-

@@ -163,13 +163,33 @@ def test_smooth_random_input_equals_the_model_files(tmp_path):
     assert np.array_equal(sim.spikes()[0], ref.spikes()[0])
 
 
-def test_sweep_over_seeds_equals_single_runs():
+def test_sweep_over_seeds_and_values_equals_single_runs(cli, tmp_path):
     model = MODELS / "smooth-random-2d.toml"
-    table = ebnsim.sweep(model, seeds=[3, 4], table="dict")
-    assert list(table["seed"]) == [3, 4]
-    for k, seed in enumerate([3, 4]):
-        sim = ebnsim.Simulation.from_file(model, seed=seed)
-        sim.run(sim.duration)
-        s = sim.summary()
-        assert table["spikes"][k] == s["spikes"] and table["readout_rmse"][k] == s["readout_rmse"]
+    table = ebnsim.sweep(model, seeds=[3, 4], vary={"network.mu": [1e-6, 1e-3]}, threads=2, table="dict")
+    assert list(table["run"]) == [0, 1, 2, 3] and list(table["seed"]) == [3, 3, 4, 4]
+    assert list(table["network.mu"]) == [1e-6, 1e-3, 1e-6, 1e-3]
+    # Run 3 alone, as docs/sweep.md says: the field set in the file, the seed on the CLI.
+    text = model.read_text().replace("mu = 1e-6", "mu = 1e-3", 1)
+    alone = tmp_path / "run3.toml"
+    alone.write_text(text)
+    sim = ebnsim.Simulation.from_file(alone, seed=4)
+    sim.run(sim.duration)
+    s = sim.summary()
+    assert table["spikes"][3] == s["spikes"] and table["readout_rmse"][3] == s["readout_rmse"]
     assert table["spikes"][0] != table["spikes"][1]
+    # The same table as `ebnsim sweep` writes (all but the wall times).
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'model = "{model}"\nseeds = [3, 4]\n[[vary]]\nfield = "network.mu"\nvalues = [1e-6, 1e-3]\n')
+    done = __import__("subprocess").run([str(cli), "sweep", str(spec), "--out", str(tmp_path / "sw"), "--quiet"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    header, data = read_csv_matrix(tmp_path / "sw" / "table.csv")
+    for j, name in enumerate(header):
+        if name != "wall_seconds":
+            assert np.array_equal(np.asarray(table[name], dtype=np.float64), data[:, j], equal_nan=True), name
+
+
+def test_sweep_errors_name_the_field():
+    with pytest.raises(ebnsim.ModelError, match="network.mu"):
+        ebnsim.sweep(MODELS / "smooth-random-2d.toml", seeds=[1], vary={"network.mu": [-1.0]})
+    with pytest.raises(ebnsim.ModelError, match="seeds"):
+        ebnsim.sweep(MODELS / "smooth-random-2d.toml", seeds=[])

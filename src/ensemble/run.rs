@@ -34,6 +34,17 @@ pub struct Row {
     pub wall_seconds: f64,
 }
 
+/// One cell of a row of `table.csv`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell {
+    /// An exact integer (run number, seed, spike count).
+    Int(u64),
+    /// A number.
+    Float(f64),
+    /// An absent value (a metric that does not apply).
+    Empty,
+}
+
 /// How to run an ensemble.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnsembleOptions {
@@ -240,26 +251,40 @@ impl Ensemble {
         })
     }
 
+    /// The cells of `row` in the order of [`Ensemble::columns`].
+    pub fn cells(&self, r: &Row) -> Vec<Cell> {
+        let opt = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Float);
+        let mut cells = vec![Cell::Int(r.run.index as u64), Cell::Int(r.run.seed)];
+        cells.extend(r.run.values.iter().map(|&v| Cell::Float(v)));
+        cells.push(Cell::Int(r.spikes));
+        cells.push(Cell::Float(r.mean_rate_hz));
+        cells.push(opt(r.cv_isi));
+        if self.spec.learning {
+            cells.push(opt(r.readout_nrmse));
+            cells.push(opt(r.field_error));
+        } else {
+            cells.push(opt(r.readout_rmse));
+            cells.push(opt(r.readout_nrmse));
+        }
+        cells.push(Cell::Float(r.wall_seconds));
+        cells
+    }
+
     /// Writes `rows` as `path` (atomically): a header of [`Ensemble::columns`], one line per
     /// row, floats in shortest round-trip form, absent values empty.
     pub fn write_table(&self, path: &Path, rows: &[Row]) -> Result<(), SweepError> {
         let mut text = self.columns().join(",");
         text.push('\n');
-        let opt = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
         for r in rows {
-            let mut cells = vec![r.run.index.to_string(), r.run.seed.to_string()];
-            cells.extend(r.run.values.iter().map(f64::to_string));
-            cells.push(r.spikes.to_string());
-            cells.push(r.mean_rate_hz.to_string());
-            cells.push(opt(r.cv_isi));
-            if self.spec.learning {
-                cells.push(opt(r.readout_nrmse));
-                cells.push(opt(r.field_error));
-            } else {
-                cells.push(opt(r.readout_rmse));
-                cells.push(opt(r.readout_nrmse));
-            }
-            cells.push(r.wall_seconds.to_string());
+            let cells: Vec<String> = self
+                .cells(r)
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Int(v) => v.to_string(),
+                    Cell::Float(v) => v.to_string(),
+                    Cell::Empty => String::new(),
+                })
+                .collect();
             text.push_str(&cells.join(","));
             text.push('\n');
         }
