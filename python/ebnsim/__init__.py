@@ -393,10 +393,13 @@ class Simulation:
 
     def stream(self, until: Optional[float] = None, every: float = 0.1) -> Iterator[Dict[str, Any]]:
         """Runs to ``until`` (default: the model's duration) in pieces of ``every`` seconds,
-        yielding after each ``{"time": t, "t": ..., "i": ...}`` with the spikes of that piece.
+        yielding after each piece a batch ``{"time": end of the piece, "t", "i": its spikes,
+        "readout": its readout samples (the dict of :meth:`readout`) or None, "state": its
+        state samples (``{"t", "values"}``) or None}``.
 
-        The spikes are the run's own: cutting a run into pieces never moves a spike. Stop
-        iterating to stop the run (the simulation stays at the last piece's end)."""
+        The batches are the run's own: cutting a run into pieces never moves a spike or a
+        sample. Stop iterating to stop the run (the simulation stays at the last piece's end).
+        A learning model runs its phases as a whole, so it cannot be streamed piece by piece."""
         if self.is_learning:
             raise BuildError(
                 "field `stream`: expected a plain model (a learning model runs its phases as a whole)"
@@ -407,7 +410,14 @@ class Simulation:
         every = float(every)
         if not (every > 0 and np.isfinite(every)):
             raise BuildError(f"field `every`: expected a finite positive interval in seconds, got {every}")
-        seen = len(self.spikes()[0])
+        if not (np.isfinite(end) and end >= self.time):
+            raise BuildError(f"field `until`: expected a finite time not before t = {self.time} s, got {end}")
+
+        def counts():
+            r, s = self._sim.readout(), self._sim.state()
+            return len(self._sim.spikes()[0]), 0 if r is None else len(r[0]), 0 if s is None else len(s[1])
+
+        seen = counts()
         k = 0
         start = self.time
         while self.time < end:
@@ -415,8 +425,15 @@ class Simulation:
             t = min(end, start + k * every)
             self.run_until(t)
             st, si = self.spikes()
-            yield {"time": t, "t": st[seen:], "i": si[seen:]}
-            seen = len(st)
+            r, s = self.readout(), self.state()
+            yield {
+                "time": t,
+                "t": st[seen[0] :],
+                "i": si[seen[0] :],
+                "readout": None if r is None else {key: None if v is None else v[seen[1] :] for key, v in r.items()},
+                "state": None if s is None else {"t": s["t"][seen[2] :], "values": s["values"][seen[2] :]},
+            }
+            seen = counts()
 
     # -- interchange -----------------------------------------------------------------------
 

@@ -110,6 +110,8 @@ def test_a_run_in_pieces_equals_one_run():
     i = np.concatenate([b["i"] for b in batches])
     assert np.array_equal(t, whole.spikes()[0]) and np.array_equal(i, whole.spikes()[1])
     assert all(np.all(b["t"] <= b["time"]) for b in batches)
+    xhat = np.concatenate([b["readout"]["xhat"] for b in batches])
+    assert np.array_equal(xhat, whole.readout()["xhat"])
 
 
 def test_learning_models_run_their_phases_whole():
