@@ -136,12 +136,17 @@ class Network:
 class Input:
     """A command input c(t) of d components (the model format's ``[input]``), in absolute time.
 
-    Build one with :meth:`constant`, :meth:`piecewise_constant`, :meth:`piecewise_linear` or
+    Build one with :meth:`zero`, :meth:`constant`, :meth:`piecewise_constant`, :meth:`piecewise_linear` or
     :meth:`smooth_random`.
     """
 
     def __init__(self, inner):
         self._inner = inner
+
+    @staticmethod
+    def zero(dims: int) -> "Input":
+        """No input (d components), the model format's ``kind = "zero"``."""
+        return Input(_ebnsim.Input.constant(np.zeros(int(dims))))
 
     @staticmethod
     def constant(values: Sequence[float]) -> "Input":
