@@ -14,13 +14,16 @@ use ebnsim::error::ModelError;
 use ebnsim::io::model_file::{self, LearningModel, Model};
 use ebnsim::io::record::Readout;
 use ebnsim::io::weights_file;
-use ebnsim::learning::protocol::{run_phases, LearnOutput, PhaseOptions};
+use ebnsim::learning::protocol::{
+    run_phases_with, LearnError, LearnOutput, LearnProgress, PhaseOptions,
+};
 use ebnsim::model::network::Network;
 use ebnsim::monitor::{NeuronSelection, StateMonitorSpec, StateVariable};
 use ebnsim::prelude::{EngineChoice, Simulation};
 use ebnsim::run::{simulation_for, summarize, summarize_network, RunOptions};
 use numpy::PyArray1;
 use pyo3::prelude::*;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -411,9 +414,29 @@ impl PySimulation {
                     )));
                 }
                 let (m, o): (&LearningModel, &PhaseOptions) = (model, opts);
-                let result = py.detach(|| run_phases(m, o, |_| {}));
-                *out = Some(Box::new(result.map_err(|e| self.run_failed(e))?));
-                Ok(())
+                // Ctrl-C is looked for at the phases' time reports (about every 0.1 %): the
+                // run stops there and nothing is kept (a learning run is whole or nothing).
+                let mut interrupted: Option<PyErr> = None;
+                let result = py.detach(|| {
+                    run_phases_with(m, o, |message| {
+                        if let LearnProgress::Time(_) = message {
+                            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                                interrupted = Some(e);
+                                return ControlFlow::Break(());
+                            }
+                        }
+                        ControlFlow::Continue(())
+                    })
+                });
+                match result {
+                    Ok(o) => {
+                        *out = Some(Box::new(o));
+                        Ok(())
+                    }
+                    Err(LearnError::Stopped { at }) => Err(interrupted
+                        .unwrap_or_else(|| self.run_failed(format!("stopped at t = {at} s")))),
+                    Err(LearnError::Run(e)) => Err(self.run_failed(e)),
+                }
             }
         }
     }

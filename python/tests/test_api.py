@@ -193,3 +193,37 @@ def test_sweep_errors_name_the_field():
         ebnsim.sweep(MODELS / "smooth-random-2d.toml", seeds=[1], vary={"network.mu": [-1.0]})
     with pytest.raises(ebnsim.ModelError, match="seeds"):
         ebnsim.sweep(MODELS / "smooth-random-2d.toml", seeds=[])
+
+
+def _interrupt_after(seconds):
+    import os
+    import signal
+    import threading
+
+    timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_ctrl_c_stops_a_long_run_where_it_stands():
+    sim = ebnsim.Simulation.from_file(MODELS / "boerlin-oscillator.toml")
+    timer = _interrupt_after(0.2)
+    with pytest.raises(KeyboardInterrupt):
+        sim.run(1e5)  # far longer than the test waits
+    timer.join()
+    # Stopped at a consistent time: going on from there gives the uninterrupted spikes.
+    stopped = sim.time
+    assert 0 < stopped < 1e5
+    sim.run_until(stopped + 1.0)
+    ref = ebnsim.Simulation.from_file(MODELS / "boerlin-oscillator.toml")
+    ref.run_until(stopped + 1.0)
+    assert np.array_equal(sim.spikes()[0], ref.spikes()[0])
+
+
+def test_ctrl_c_stops_learning_and_keeps_nothing():
+    sim = ebnsim.Simulation.from_file(MODELS / "double-well-2d-learn.toml")
+    timer = _interrupt_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        sim.run(sim.duration)
+    timer.join()
+    assert sim.weights() is None and sim.time == 0.0
