@@ -196,7 +196,8 @@ impl PySimulation {
                 dt,
                 cascade_limit,
             };
-            let sim = simulation_for(&model, &opts).map_err(build_error)?;
+            let sim = simulation_for(&model, &opts)
+                .map_err(|e| build_error(format!("{}: {e}", path.display())))?;
             Run::Plain {
                 sim: Box::new(sim),
                 network: Box::new(model.network.clone()),

@@ -227,3 +227,14 @@ def test_ctrl_c_stops_learning_and_keeps_nothing():
         sim.run(sim.duration)
     timer.join()
     assert sim.weights() is None and sim.time == 0.0
+
+
+def test_too_many_readout_samples_is_refused_like_the_cli(cli, tmp_path):
+    text = (MODELS / "boerlin-oscillator.toml").read_text().replace("readout_dt = 1e-3", "readout_dt = 1e-9", 1)
+    model = tmp_path / "dense-samples.toml"
+    model.write_text(text)
+    done = run_cli(cli, ["run", str(model)], tmp_path / "out")
+    assert done.returncode != 0
+    with pytest.raises(ebnsim.BuildError, match="record.readout_dt") as err:
+        ebnsim.Simulation.from_file(model)
+    assert done.stderr.strip() == f"error: {err.value}"
