@@ -136,6 +136,29 @@ fn bad_monitor_specs_are_errors_naming_the_field() {
     assert!(e.to_string().contains("record.state.dt"), "{e}");
 }
 
+#[test]
+fn inputs_and_initial_states_that_are_not_finite_are_refused() {
+    let (_, net) = network(4, 1);
+    for bad in [f64::NAN, f64::INFINITY] {
+        let e = Simulation::builder(net.clone(), Signal::constant(&[bad, 0.0]))
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field, "input", "{e}");
+        let e = Simulation::builder(net.clone(), Signal::constant(&[0.0, 0.0]))
+            .initial_state(&[0.0, bad])
+            .build()
+            .unwrap_err();
+        assert_eq!(e.field, "target.initial", "{e}");
+        let mut sim = Simulation::builder(net.clone(), Signal::constant(&[1.0, 0.0]))
+            .build()
+            .unwrap();
+        sim.run_until(0.1).unwrap();
+        let e = sim.set_input(Signal::constant(&[bad, 0.0])).unwrap_err();
+        assert_eq!(e.field, "input", "{e}");
+        sim.run_until(0.2).unwrap(); // the run goes on with the input it had
+    }
+}
+
 /// `V_i` and `r_i` of the perfect integrator of [`network`] at `t`, from the `spikes` given (all
 /// at or before `t`), term by term as in the module doc.
 fn closed_form(d: &[Vec<f64>], c: [f64; 2], i: usize, t: f64, spikes: &[Spike]) -> (f64, f64) {

@@ -56,6 +56,15 @@ def _f64(x, ndim: int, name: str) -> np.ndarray:
     return a
 
 
+def _count(v, name: str) -> int:
+    """A non-negative integer (a seed, a neuron index, a limit), or a BuildError naming it."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or int(v) < 0:
+        raise BuildError(f"field `{name}`: expected a non-negative integer, got {v!r}")
+    if int(v) >= 2**64:
+        raise BuildError(f"field `{name}`: expected an integer below 2^64, got {v!r}")
+    return int(v)
+
+
 def _network_dict(text: str) -> Dict[str, Any]:
     """``network.json`` as a dict of numpy arrays (decoder d × N, thresholds N, core d × d)."""
     raw = json.loads(text)
@@ -184,7 +193,7 @@ class Input:
                 float(amplitude),
                 float(correlation_time),
                 float(duration),
-                int(seed),
+                _count(seed, "seed"),
             )
         )
 
@@ -246,12 +255,12 @@ class Simulation:
             spike_rule=spike_rule,
             x0=None if x0 is None else [float(v) for v in np.ravel(x0)],
             a=None if A is None else [float(v) for v in np.ravel(_f64(A, 2, "A"))],
-            cascade_limit=cascade_limit,
-            state_neurons=None if neurons is None else [int(n) for n in neurons],
+            cascade_limit=None if cascade_limit is None else _count(cascade_limit, "cascade_limit"),
+            state_neurons=None if neurons is None else [_count(n, "state.neurons") for n in neurons],
             state_dt=None if state.get("dt") is None else float(state["dt"]),
             state_variables=None if variables is None else [str(v) for v in variables],
             state_at_spikes=bool(state.get("at_spikes", False)),
-            spike_neurons=None if record_spikes is None else [int(n) for n in record_spikes],
+            spike_neurons=None if record_spikes is None else [_count(n, "record_spikes") for n in record_spikes],
         )
 
     @classmethod
@@ -275,10 +284,10 @@ class Simulation:
         self = cls.__new__(cls)
         self._sim = _ebnsim.Simulation.from_file(
             os.fspath(path),
-            seed=None if seed is None else int(seed),
+            seed=None if seed is None else _count(seed, "seed"),
             engine=engine,
             dt=None if dt is None else float(dt),
-            cascade_limit=cascade_limit,
+            cascade_limit=None if cascade_limit is None else _count(cascade_limit, "cascade_limit"),
             weights=None if weights is None else os.fspath(weights),
         )
         return self
@@ -516,12 +525,12 @@ def sweep(
     if table not in ("auto", "pandas", "dict"):
         raise BuildError(f'field `table`: expected "auto", "pandas" or "dict", got {table!r}')
     model = os.path.abspath(os.fspath(path))
-    lines = [f"model = {_toml_value(model)}", "seeds = [" + ", ".join(_toml_value(int(s)) for s in seeds) + "]"]
+    lines = [f"model = {_toml_value(model)}", "seeds = [" + ", ".join(_toml_value(_count(s, "seeds")) for s in seeds) + "]"]
     for field, values in (vary or {}).items():
         lines += ["", "[[vary]]", f"field = {_toml_value(str(field))}"]
         lines.append("values = [" + ", ".join(_toml_value(v) for v in np.ravel(values).tolist()) + "]")
     spec_file = os.path.join(os.path.dirname(model), "<python sweep>")
-    columns, rows = _ebnsim.sweep("\n".join(lines) + "\n", spec_file, threads=int(threads))
+    columns, rows = _ebnsim.sweep("\n".join(lines) + "\n", spec_file, threads=_count(threads, "threads"))
     cols: Dict[str, np.ndarray] = {}
     for j, name in enumerate(columns):
         cells = [r[j] for r in rows]

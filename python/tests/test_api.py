@@ -120,6 +120,15 @@ def test_bad_parameters_raise_build_errors_naming_the_field():
         ebnsim.Simulation.from_file(MODELS / "boerlin-oscillator.toml", dt=0.0)
     with pytest.raises(ebnsim.BuildError, match="correlation_time"):
         ebnsim.Input.smooth_random([0.0], 1.0, 1e-12, 1e6, seed=1)
+    with pytest.raises(ebnsim.BuildError, match="seed"):
+        ebnsim.Simulation.from_file(MODELS / "boerlin-oscillator.toml", seed=-3)
+    with pytest.raises(ebnsim.BuildError, match="state.neurons"):
+        ebnsim.Simulation(
+            ebnsim.Network([[0.1, -0.1]]), ebnsim.Input.constant([1.0]), state={"dt": 0.1, "neurons": [-1]}
+        )
+    # A NaN input would make every trajectory undefined: refused before anything runs.
+    with pytest.raises(ebnsim.BuildError, match="field `input`"):
+        ebnsim.Simulation(ebnsim.Network([[0.1, -0.1]]), ebnsim.Input.constant([float("nan")]))
     sim = ebnsim.Simulation.from_file(MODELS / "boerlin-oscillator.toml")
     sim.run(0.1)
     for t in (float("nan"), float("inf"), 0.05):

@@ -394,6 +394,24 @@ impl Signal {
         self.degrees.iter().copied().max().unwrap_or(0)
     }
 
+    /// Refuses a signal with a coefficient that is not finite (a NaN or infinite input would
+    /// make every trajectory undefined): the error names `field`, what was `expected`, and the
+    /// coefficient and segment.
+    pub fn check_finite(&self, field: &str, expected: &str) -> Result<(), BuildError> {
+        if let Some(k) = self.coeffs.iter().position(|x| !x.is_finite()) {
+            let segment = k / (STRIDE * self.dims.max(1));
+            return Err(BuildError::new(
+                field,
+                expected,
+                format!(
+                    "a coefficient {} in the segment starting at {} s",
+                    self.coeffs[k], self.starts[segment]
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Segment start times (the knots); the first is 0.
     pub fn knots(&self) -> &[f64] {
         &self.starts

@@ -163,8 +163,19 @@ impl SimulationBuilder {
             self.network = model.network;
             self.input = model.input;
         }
+        self.input.check_finite(
+            "input",
+            "finite values (a finite polynomial on every segment)",
+        )?;
         let (n, d) = (self.network.neurons(), self.network.dims());
         let x0 = self.initial.unwrap_or_else(|| vec![0.0; d]);
+        if let Some(x) = x0.iter().find(|x| !x.is_finite()) {
+            return Err(BuildError::new(
+                "target.initial",
+                "finite numbers",
+                format!("{x}"),
+            ));
+        }
         let core = match self.engine {
             EngineChoice::Exact => {
                 let mut k = Kernel::new(self.network.clone(), self.input.clone(), &x0)?;

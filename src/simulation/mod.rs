@@ -170,8 +170,12 @@ impl Simulation {
     /// and the run stays exact across the change (the closed forms are re-based at the switch,
     /// so later spikes may differ by rounding, a few ulps, from a run without it — even a switch
     /// to the same input; tested in `tests/stream.rs`). A readout target, if any, keeps following
-    /// the input the simulation was built with. Errors name a wrong number of components.
+    /// the input the simulation was built with. Errors name a wrong number of components or a value that is not finite.
     pub fn set_input(&mut self, input: crate::model::signal::Signal) -> Result<(), BuildError> {
+        input.check_finite(
+            "input",
+            "finite values (a finite polynomial on every segment)",
+        )?;
         self.core.control_mut().set_input(input)
     }
 
