@@ -10,6 +10,7 @@ use crate::io::model_file::Model;
 use crate::io::record::{Readout, Summary};
 use crate::monitor::StateRecord;
 use crate::simulation::{EngineChoice, Simulation};
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 /// Most readout samples a run records (`duration / readout_dt`).
@@ -25,6 +26,13 @@ pub enum RunError {
     /// The simulation stopped.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The progress callback of [`run_model_with`] returned [`ControlFlow::Break`]: the run
+    /// stopped cleanly at `at`, without an output.
+    #[error("the run was stopped at t = {at} s by its progress callback")]
+    Stopped {
+        /// The simulated time reached, s.
+        at: f64,
+    },
 }
 
 /// Overrides of the model file's choices (the CLI's `--engine` and `--dt`).
@@ -154,12 +162,27 @@ pub fn summarize_network(
     summary
 }
 
-/// Runs `model` to its duration. `progress` is called with the simulated time now and then
-/// (about every 1 % of the run).
+/// Runs `model` to its duration. `progress` is called with the simulated time at every readout
+/// sample.
 pub fn run_model(
     model: &Model,
     opts: &RunOptions,
     mut progress: impl FnMut(f64),
+) -> Result<RunOutput, RunError> {
+    run_model_with(model, opts, |t| {
+        progress(t);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Runs `model` to its duration as [`run_model`] does, calling `progress` with the simulated
+/// time at every readout sample; when it returns [`ControlFlow::Break`] the run stops there with
+/// [`RunError::Stopped`] (how `ebnsim run` stops on Ctrl-C). Stopping never changes what a run
+/// that goes on computes.
+pub fn run_model_with(
+    model: &Model,
+    opts: &RunOptions,
+    mut progress: impl FnMut(f64) -> ControlFlow<()>,
 ) -> Result<RunOutput, RunError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let duration = model.simulate.duration;
@@ -172,16 +195,17 @@ pub fn run_model(
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
     let d = model.network.dims();
     let started = Instant::now();
-    let report_every = (samples / 100).max(1);
     for k in 0..=samples {
         let t = k as f64 * dt;
         sim.run_until(t)?;
-        if k % report_every == 0 {
-            progress(t);
+        if progress(t).is_break() {
+            return Err(RunError::Stopped { at: t });
         }
     }
     sim.run_until(duration)?;
-    progress(duration);
+    if progress(duration).is_break() {
+        return Err(RunError::Stopped { at: duration });
+    }
     let wall = started.elapsed().as_secs_f64();
     let recorded = sim.finish();
     let (spikes, counters) = (recorded.spikes, recorded.counters);

@@ -1,12 +1,13 @@
 //! Files in and out: model files ([`model_file`]), run outputs and their atomic writers
 //! ([`record`], `state_csv`), learned weights ([`weights_file`]), the network that ran
-//! ([`network_file`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
+//! ([`network_file`]), a run directory replaced as a whole ([`output_dir`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
 //! with the `plot` feature).
 
 #[cfg(feature = "plot")]
 pub mod figures;
 pub mod model_file;
 pub mod network_file;
+pub mod output_dir;
 pub mod record;
 pub mod run_dir;
 pub(crate) mod state_csv;

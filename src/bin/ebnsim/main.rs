@@ -6,9 +6,15 @@ use ebnsim::engine::EngineKind;
 use ebnsim::io::model_file;
 use ebnsim::io::record::write_run;
 use ebnsim::io::weights_file;
-use ebnsim::learning::protocol::{run_phases, write_learn_run, PhaseOptions};
-use ebnsim::run::{run_model, RunOptions};
+use ebnsim::learning::protocol::{
+    run_phases_with, write_learn_run, LearnError, LearnProgress, PhaseOptions,
+};
+use ebnsim::run::{run_model_with, RunError, RunOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::ops::ControlFlow;
+
+mod interrupt;
+use interrupt::{commit_out, prepare_out, tick, Interrupt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,12 +29,13 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a model file and write spikes.csv, readout.csv, network.json and summary.json into
-    /// --out, removing other ebnsim outputs left there by an earlier run (a learning
-    /// model file runs its phases as `learn` does; with --weights, with learning off).
+    /// --out, which the run replaces as a whole when every file is complete (a learning model
+    /// file runs its phases as `learn` does; with --weights, with learning off). Ctrl-C stops
+    /// the run and leaves --out as it was.
     Run {
         /// The model file (TOML; see docs/model-format.md).
         model: PathBuf,
-        /// Output directory (created if missing; files are replaced atomically).
+        /// Output directory (created if missing; replaced as a whole when the run is complete).
         #[arg(long)]
         out: PathBuf,
         /// Engine to use instead of the model file's `simulate.engine`.
@@ -58,7 +65,7 @@ enum Command {
     Learn {
         /// The learning model file (TOML with [basis] and [[phase]]; see docs/model-format.md).
         model: PathBuf,
-        /// Output directory (created if missing; files are replaced atomically).
+        /// Output directory (created if missing; replaced as a whole when the run is complete).
         #[arg(long)]
         out: PathBuf,
         /// Continue learning from these weights (weights.json of an earlier `ebnsim learn` of
@@ -144,6 +151,7 @@ struct LearnArgs<'a> {
     dt: Option<f64>,
     seed: Option<u64>,
     quiet: bool,
+    stop: &'a Interrupt,
 }
 
 /// `ebnsim learn`, and `ebnsim run` of a learning model.
@@ -157,6 +165,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         dt,
         seed,
         quiet,
+        stop,
     } = args;
     if let Some(dt) = dt {
         if !(dt.is_finite() && dt > 0.0) {
@@ -204,35 +213,50 @@ fn learn(args: LearnArgs) -> ExitCode {
         opts.initial_weights = Some(w.u);
         opts.initial_offsets = w.offsets;
     }
+    let mut dir = match prepare_out(out, stop) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
     let bar = progress_bar(quiet, total);
-    let result = run_phases(&m, &opts, |t| bar.set_position((t * 1e3) as u64));
+    let result = run_phases_with(&m, &opts, |message| match message {
+        LearnProgress::Time(t) => tick(&bar, stop, t),
+        _ if stop.requested() => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
     bar.finish_and_clear();
     let output = match result {
         Ok(o) => o,
-        Err(e) => {
+        Err(LearnError::Stopped { at }) => {
+            drop(dir);
+            return stop.exit(&format!(
+                "at t = {at} s: nothing written, {} left as it was",
+                out.display()
+            ));
+        }
+        Err(LearnError::Run(e)) => {
             eprintln!("error: {}: {e}", model.display());
             return ExitCode::from(1);
         }
     };
-    if let Err(e) = write_learn_run(out, &m, &output, !frozen) {
-        eprintln!("error: {e}");
+    if let Err(e) = write_learn_run(dir.path(), &m, &output, !frozen) {
+        eprintln!("error: {e}; {} left as it was", out.display());
         return ExitCode::from(1);
     }
     if frozen {
-        // write_learn_run keeps an existing weights.json when it writes none; remove it unless
-        // it is the --weights file this run read, so the directory holds this run only.
-        let stale = out.join(weights_file::WEIGHTS_JSON);
+        // A frozen run writes no weights.json: keep the directory's own when it is the --weights
+        // file this run read (else it goes with the old run).
+        let old = out.join(weights_file::WEIGHTS_JSON);
         let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         };
-        if stale.is_file() && !weights.is_some_and(|w| same(w, &stale)) {
-            if let Err(e) = std::fs::remove_file(&stale) {
-                eprintln!("error: {}: cannot remove: {e}", stale.display());
-                return ExitCode::from(1);
-            }
+        if weights.is_some_and(|w| same(w, &old)) {
+            dir.keep(weights_file::WEIGHTS_JSON);
         }
+    }
+    if let Err(code) = commit_out(dir, out, stop) {
+        return code;
     }
     if !quiet {
         let s = &output.summary;
@@ -308,16 +332,16 @@ fn sweep(args: SweepArgs) -> ExitCode {
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!(
-            "error: {}: cannot create the directory: {e}",
-            args.out.display()
-        );
-        return ExitCode::from(1);
-    }
+    // The whole sweep (table.csv and the run directories) replaces --out as one run does.
+    // Interrupted (default signal handling: the runs in flight cannot stop early), it leaves
+    // --out as it was and a staging directory the next sweep or run into it removes.
+    let dir = match prepare_out(&args.out, &Interrupt::none()) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
     let opts = EnsembleOptions {
         threads,
-        run_dirs: args.runs.then(|| args.out.clone()),
+        run_dirs: args.runs.then(|| dir.path().to_path_buf()),
     };
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -343,11 +367,15 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let table = args.out.join(TABLE_CSV);
-    if let Err(e) = ensemble.write_table(&table, &rows) {
-        eprintln!("error: {e}");
+    if let Err(e) = ensemble.write_table(&dir.path().join(TABLE_CSV), &rows) {
+        eprintln!("error: {e}; {} left as it was", args.out.display());
         return ExitCode::from(1);
     }
+    if let Err(e) = dir.commit() {
+        eprintln!("error: {e}; {} left as it was", args.out.display());
+        return ExitCode::from(1);
+    }
+    let table = args.out.join(TABLE_CSV);
     if !args.quiet {
         println!(
             "{}: {} of {} runs (shard {shard}), {threads} at once -> {}",
@@ -405,6 +433,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let stop = match cli.command {
+        Command::Run { .. } | Command::Learn { .. } => Interrupt::install(),
+        _ => Interrupt::none(),
+    };
     match cli.command {
         Command::Run {
             model,
@@ -435,6 +467,7 @@ fn main() -> ExitCode {
                     dt,
                     seed,
                     quiet,
+                    stop: &stop,
                 });
             }
             if let Some(w) = &weights {
@@ -469,26 +502,40 @@ fn main() -> ExitCode {
                 dt,
                 cascade_limit,
             };
+            let dir = match prepare_out(&out, &stop) {
+                Ok(d) => d,
+                Err(code) => return code,
+            };
             let bar = progress_bar(quiet, m.simulate.duration);
-            let result = run_model(&m, &opts, |t| bar.set_position((t * 1e3) as u64));
+            let result = run_model_with(&m, &opts, |t| tick(&bar, &stop, t));
             bar.finish_and_clear();
             let output = match result {
                 Ok(o) => o,
+                Err(RunError::Stopped { at }) => {
+                    drop(dir);
+                    return stop.exit(&format!(
+                        "at t = {at} s: nothing written, {} left as it was",
+                        out.display()
+                    ));
+                }
                 Err(e) => {
                     eprintln!("error: {}: {e}", model.display());
                     return ExitCode::from(1);
                 }
             };
             if let Err(e) = write_run(
-                &out,
+                dir.path(),
                 &m.network,
                 &output.spikes,
                 &output.readout,
                 output.state.as_ref(),
                 &output.summary,
             ) {
-                eprintln!("error: {e}");
+                eprintln!("error: {e}; {} left as it was", out.display());
                 return ExitCode::from(1);
+            }
+            if let Err(code) = commit_out(dir, &out, &stop) {
+                return code;
             }
             if !quiet {
                 let s = &output.summary;
@@ -524,6 +571,7 @@ fn main() -> ExitCode {
             dt,
             seed,
             quiet,
+            stop: &stop,
         }),
         Command::Sweep {
             spec,

@@ -1,0 +1,150 @@
+//! Ctrl-C (SIGINT) and SIGTERM for `run` and `learn`, and the staging of `--out` around them.
+//!
+//! The first signal asks the run to stop at its next readout sample, or before its outputs are
+//! put in place when it comes during the writes: `--out` keeps the old run, the staging
+//! directory is removed, and the exit code is the shell's 128 + signal. When the process has not
+//! ended [`GRACE`] later (stuck in a long model check or a huge write), or on a second signal,
+//! it removes its temporaries and exits at once — never during a commit, which holds the lock
+//! of the temporaries' list.
+
+use ebnsim::io::output_dir::OutputDir;
+use indicatif::ProgressBar;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How long a run may take to stop by itself after the first signal.
+const GRACE: Duration = Duration::from_secs(3);
+
+/// Whether a stop was asked, by which signal, and what to remove when ending at once.
+pub(crate) struct Interrupt {
+    requested: Arc<AtomicBool>,
+    signal: Arc<AtomicI32>,
+    temporaries: Arc<Mutex<Vec<PathBuf>>>,
+}
+
+fn name(sig: i32) -> &'static str {
+    if sig == SIGTERM {
+        "SIGTERM"
+    } else {
+        "SIGINT"
+    }
+}
+
+/// Removes the temporaries (waiting for a commit in progress) and exits with 128 + `sig`.
+fn end_now(temporaries: &Mutex<Vec<PathBuf>>, sig: i32) -> ! {
+    let list = temporaries.lock().unwrap_or_else(PoisonError::into_inner);
+    for p in list.iter() {
+        let _ = std::fs::remove_dir_all(p).or_else(|_| std::fs::remove_file(p));
+    }
+    eprintln!(
+        "error: interrupted by {}: ended at once, --out left as it was",
+        name(sig)
+    );
+    std::process::exit(128 + sig);
+}
+
+impl Interrupt {
+    /// Handles SIGINT and SIGTERM on a thread of their own (the default action when that is
+    /// not possible).
+    pub(crate) fn install() -> Interrupt {
+        let me = Interrupt::none();
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot handle signals; Ctrl-C ends the run at once");
+                return me;
+            }
+        };
+        let (requested, signal, temporaries) = (
+            Arc::clone(&me.requested),
+            Arc::clone(&me.signal),
+            Arc::clone(&me.temporaries),
+        );
+        std::thread::spawn(move || {
+            for sig in signals.forever() {
+                if requested.swap(true, Ordering::SeqCst) {
+                    end_now(&temporaries, sig);
+                }
+                signal.store(sig, Ordering::SeqCst);
+                let t = Arc::clone(&temporaries);
+                std::thread::spawn(move || {
+                    std::thread::sleep(GRACE);
+                    end_now(&t, sig);
+                });
+            }
+        });
+        me
+    }
+
+    /// For commands that keep the default signal handling.
+    pub(crate) fn none() -> Interrupt {
+        Interrupt {
+            requested: Arc::new(AtomicBool::new(false)),
+            signal: Arc::new(AtomicI32::new(SIGINT)),
+            temporaries: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    pub(crate) fn requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    /// Reports the interruption and gives the shell's exit code for the signal.
+    pub(crate) fn exit(&self, what: &str) -> ExitCode {
+        let sig = self.signal.load(Ordering::SeqCst);
+        eprintln!("error: interrupted by {} {what}", name(sig));
+        ExitCode::from(128 + sig.clamp(0, 127) as u8)
+    }
+}
+
+/// Checks `--out` and prepares its staging directory before any simulation: a path that
+/// cannot hold a run fails in milliseconds.
+pub(crate) fn prepare_out(out: &Path, stop: &Interrupt) -> Result<OutputDir, ExitCode> {
+    let dir = OutputDir::prepare(out).map_err(|e| {
+        eprintln!("error: --out: {e}");
+        ExitCode::from(if e.is_input() { 2 } else { 1 })
+    })?;
+    *stop
+        .temporaries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = dir.temporaries();
+    Ok(dir)
+}
+
+/// Puts the written run in place, unless a stop was asked during the writes.
+pub(crate) fn commit_out(dir: OutputDir, out: &Path, stop: &Interrupt) -> Result<(), ExitCode> {
+    let mut temporaries = stop
+        .temporaries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    temporaries.clear();
+    if stop.requested() {
+        drop(dir);
+        return Err(stop.exit(&format!(
+            "while writing the outputs: {} left as it was",
+            out.display()
+        )));
+    }
+    dir.commit().map_err(|e| {
+        eprintln!("error: {e}; {} left as it was", out.display());
+        ExitCode::from(1)
+    })
+}
+
+/// Updates the progress bar (in whole milliseconds simulated) and asks to stop on a signal.
+pub(crate) fn tick(bar: &ProgressBar, stop: &Interrupt, t: f64) -> ControlFlow<()> {
+    let ms = (t * 1e3) as u64;
+    if ms != bar.position() {
+        bar.set_position(ms);
+    }
+    if stop.requested() {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    }
+}
