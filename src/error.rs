@@ -29,10 +29,50 @@ impl BuildError {
     ) -> Self {
         BuildError {
             field: field.into(),
-            expected: expected.into(),
-            got: got.into(),
+            expected: short_numbers(expected.into()),
+            got: short_numbers(got.into()),
         }
     }
+}
+
+/// A number in a message: Rust's shortest round-trip form, in scientific notation when plain
+/// decimals would be long (`1e-300`, not three hundred zeros).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Num(pub f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a == 0.0 || !a.is_finite() || (1e-5..1e16).contains(&a) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
+/// Rewrites the long plain decimals in `s` (more than 24 characters, as `{}` prints tiny and
+/// huge f64s) in the short form of [`Num`].
+pub(crate) fn short_numbers(s: String) -> String {
+    let is_num = |c: char| c.is_ascii_digit() || c == '.';
+    if s.len() < 25 {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let (head, tail) = rest.split_at(start);
+        out.push_str(head);
+        let end = tail.find(|c: char| !is_num(c)).unwrap_or(tail.len());
+        let token = &tail[..end];
+        match token.parse::<f64>() {
+            Ok(x) if token.len() > 24 && !token.ends_with('.') => out.push_str(&Num(x).to_string()),
+            _ => out.push_str(token),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A model file that could not be read, parsed or turned into a run.
@@ -71,17 +111,25 @@ pub enum ModelError {
 pub enum SimError {
     /// More same-instant spikes than the limit (N): the network is ping-ponging at one instant.
     #[error(
-        "same-instant cascade at t = {time} s exceeded {limit} spikes among neurons {} \
+        "same-instant cascade at t = {} s{} exceeded {limit} spikes among neurons {} \
          (neurons keep pushing each other over threshold without time advancing). An absolute \
          refractory period (`network.refractory_period`, e.g. 0.002 s) stops such volleys, as \
          in NEST and Brian2; otherwise check for zero or negative resets (mu, decoder norms) or \
          explicit fast weights that excite; a legitimately long volley (large initial error, \
          delayed fast connections) needs a larger `simulate.cascade_limit`",
+        Num(*time),
+        if since < time {
+            format!(" (spikes less than a picosecond apart since t = {} s)", Num(*since))
+        } else {
+            String::new()
+        },
         neuron_list(neurons)
     )]
     Cascade {
         /// Time of the cascade, s.
         time: f64,
+        /// When it began, s: `time`, or earlier for spikes less than a picosecond apart.
+        since: f64,
         /// The limit that was exceeded.
         limit: usize,
         /// The first distinct neurons that fired in the cascade (at most 12), in firing order.
@@ -95,7 +143,9 @@ pub enum SimError {
     },
     /// A run was asked to go backwards in time, or to an infinite time.
     #[error(
-        "cannot run to t = {target} s: expected a finite time not before the current t = {now} s"
+        "cannot run to t = {} s: expected a finite time not before the current t = {} s",
+        Num(*target),
+        Num(*now)
     )]
     InvalidTarget {
         /// Current time, s.
@@ -127,4 +177,23 @@ fn neuron_list(neurons: &[u32]) -> String {
         s.push_str(", …");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_numbers_are_shortened() {
+        let tiny = format!("{}", 1e-300);
+        let huge = format!("{}", 1.5e300);
+        let e = BuildError::new("simulate.dt", "a step", format!("{tiny} s, then {huge}"));
+        assert_eq!(e.got, "1e-300 s, then 1.5e300");
+        // Short numbers, indices and versions stay as written.
+        let s = "neurons 0, 3, 7 at t = 0.012779196556193959 s, version 0.1.0, 12345678";
+        assert_eq!(short_numbers(s.to_string()), s);
+        assert_eq!(Num(0.25).to_string(), "0.25");
+        assert_eq!(Num(-2e-7).to_string(), "-2e-7");
+        assert_eq!(Num(f64::NAN).to_string(), "NaN");
+    }
 }

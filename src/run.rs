@@ -59,6 +59,61 @@ pub struct RunOutput {
     pub summary: Summary,
 }
 
+/// Most steps the dense stepper may take in one run (`duration / dt`).
+pub(crate) const MAX_DENSE_STEPS: f64 = 1e10;
+
+/// Whether `step` still advances time by itself (to 1 %) at `horizon`: a step below the time
+/// resolution there would freeze the run.
+pub(crate) fn advances(step: f64, horizon: f64) -> bool {
+    ((horizon + step) - horizon - step).abs() <= 0.01 * step
+}
+
+/// Refuses time scales a run of `duration` seconds cannot use: a dense `dt` longer than the
+/// run, below the time resolution at its end, or of more than [`MAX_DENSE_STEPS`] steps; a
+/// fast delay longer than the run (no fast connection would ever act).
+pub(crate) fn check_schedule(
+    network: &crate::model::network::Network,
+    duration: f64,
+    dense_dt: Option<f64>,
+) -> Result<(), BuildError> {
+    use crate::error::Num;
+    if let Some(dt) = dense_dt {
+        if duration > 0.0 && dt > duration {
+            return Err(BuildError::new(
+                "simulate.dt",
+                format!(
+                    "a dense time step at most the run's duration ({} s)",
+                    Num(duration)
+                ),
+                format!("{} s", Num(dt)),
+            ));
+        }
+        if !advances(dt, duration) || duration / dt > MAX_DENSE_STEPS {
+            return Err(BuildError::new(
+                "simulate.dt",
+                format!(
+                    "a dense time step that advances time at t = {} s and takes at most \
+                     {MAX_DENSE_STEPS:e} steps",
+                    Num(duration)
+                ),
+                format!("{} s ({} steps)", Num(dt), Num((duration / dt).ceil())),
+            ));
+        }
+    }
+    let delay = network.fast_delay();
+    if duration > 0.0 && delay > duration {
+        return Err(BuildError::new(
+            "network.fast_delay",
+            format!(
+                "a delay at most the run's duration ({} s); a longer one never delivers",
+                Num(duration)
+            ),
+            format!("{} s", Num(delay)),
+        ));
+    }
+    Ok(())
+}
+
 /// Builds the simulation `ebnsim run` runs for `model` under `opts` (engine, time step and
 /// cascade limit overrides; the readout sampled every `record.readout_dt`, the file's state
 /// monitor), refusing a readout interval that would record more than 2·10⁷ samples.
@@ -81,8 +136,10 @@ pub fn simulation_for(model: &Model, opts: &RunOptions) -> Result<Simulation, Ru
         if let Some(dt) = opts.dt {
             cfg.dt = dt;
         }
+        check_schedule(&model.network, duration, Some(cfg.dt))?;
         builder = builder.engine(EngineChoice::Dense(cfg));
     } else {
+        check_schedule(&model.network, duration, None)?;
         builder = builder.engine(EngineChoice::Exact);
     }
     if let Some(l) = opts.cascade_limit {

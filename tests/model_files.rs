@@ -427,7 +427,11 @@ fn whole_file_errors() {
         "name",
         "expected a string",
     );
-    syntax(&edit(BASE, "seed = 4", "seed = -1"), "seed", "expected u64");
+    syntax(
+        &edit(BASE, "seed = 4", "seed = -1"),
+        "seed",
+        "expected a non-negative integer",
+    );
     syntax(
         &edit(BASE, "seed = 4", "seed = 4\ncolour = \"red\""),
         "colour",
@@ -489,17 +493,17 @@ fn network_shape_errors() {
     syntax(
         &edit(BASE, "neurons = 3", "neurons = \"three\""),
         "network.neurons",
-        "expected usize",
+        "expected a non-negative integer",
     );
     syntax(
         &edit(BASE, "neurons = 3", "neurons = 3.5"),
         "network.neurons",
-        "expected usize",
+        "expected a non-negative integer",
     );
     syntax(
         &edit(BASE, "neurons = 3", "neurons = -3"),
         "network.neurons",
-        "expected usize",
+        "expected a non-negative integer",
     );
     syntax(
         &edit(BASE, "dims = 2\n", ""),
@@ -569,7 +573,7 @@ fn network_value_errors() {
     syntax(
         &edit(BASE, "-0.08]", "\"x\"]"),
         "network.decoder",
-        "expected f64",
+        "expected a number",
     );
     syntax(
         &edit(
@@ -943,7 +947,7 @@ fn simulate_and_record_errors() {
     syntax(
         &edit(BASE, "duration = 1.0", "duration = \"1 s\""),
         "simulate.duration",
-        "expected f64",
+        "expected a number",
     );
     syntax(
         &edit(BASE, "engine = \"exact\"", "engine = \"fast\""),

@@ -244,6 +244,6 @@ def test_too_many_readout_samples_is_refused_like_the_cli(cli, tmp_path):
     model.write_text(text)
     done = run_cli(cli, ["run", str(model)], tmp_path / "out")
     assert done.returncode != 0
-    with pytest.raises(ebnsim.BuildError, match="record.readout_dt") as err:
+    with pytest.raises(ebnsim.ModelError, match="record.readout_dt") as err:
         ebnsim.Simulation.from_file(model)
     assert done.stderr.strip() == f"error: {err.value}"

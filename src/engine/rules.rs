@@ -7,7 +7,9 @@
 //! the exact engines, the next step of the stepper).
 //!
 //! **Cascade limit** ([`Instant`], [`cascade`]): spikes at one instant are counted, continuous
-//! crossings included (so that neurons resting at threshold cannot ping-pong forever either). A
+//! crossings included (so that neurons resting at threshold cannot ping-pong forever either);
+//! a spike within a few ulps or a picosecond of the previous instant with spikes continues its
+//! count (a ping-pong advancing time by rounding-level steps would otherwise never end). A
 //! spike that would make the count exceed the limit is *refused*: the run stops with
 //! [`SimError::Cascade`] before emitting it, so at most `limit` spikes are ever emitted at one
 //! instant by the same-instant rule (a continuous crossing that arrives when the count is already
@@ -46,12 +48,24 @@ pub(crate) fn most_above(overshoots: impl IntoIterator<Item = (f64, bool)>) -> O
 /// How many of the neurons of a cascade its error names.
 const NAMED: usize = 12;
 
+/// Spikes closer than this (relative to the time, about 8 ulps) to the previous instant with
+/// spikes count as the same instant for the cascade limit.
+const NEAR: f64 = 4.0 * f64::EPSILON;
+
+/// … and so do spikes less than a picosecond after it: far below any time scale of a network
+/// (membrane and readout rates, delays, refractory periods), but the interval of a ping-pong
+/// whose spikes undo each other up to rounding (an antipodal pair with thresholds far below its
+/// resets) — which would otherwise advance time a femtosecond per spike and never end.
+const PING_PONG: f64 = 1e-12;
+
 /// The cascade bookkeeping: the limit, and the last instant with spikes, their count there and
 /// the first distinct neurons that fired in it (for the error).
 #[derive(Clone, Debug)]
 pub(crate) struct Instant {
     limit: usize,
     time: f64,
+    /// When the cascade that ends at `time` began (later than `time` never).
+    start: f64,
     length: usize,
     neurons: Vec<u32>,
 }
@@ -62,6 +76,7 @@ impl Instant {
         Instant {
             limit: limit.max(1),
             time: f64::NAN,
+            start: f64::NAN,
             length: 0,
             neurons: Vec::with_capacity(NAMED),
         }
@@ -75,9 +90,16 @@ impl Instant {
     fn error(&self, time: f64) -> SimError {
         SimError::Cascade {
             time,
+            since: if self.start < time { self.start } else { time },
             limit: self.limit,
             neurons: self.neurons.clone(),
         }
+    }
+
+    /// Whether a spike at `t` continues the cascade of the last instant: at that instant, or
+    /// within a few ulps ([`NEAR`]) or a picosecond ([`PING_PONG`]) of it.
+    fn continues(&self, t: f64) -> bool {
+        self.time == t || (t > self.time && t - self.time <= NEAR * t.abs() + PING_PONG)
     }
 
     /// Notes that `j` fired at this instant.
@@ -112,10 +134,12 @@ pub(crate) fn cascade<E: SameInstant>(
     spikes: &mut Vec<Spike>,
 ) -> Result<(), SimError> {
     let inst = e.instant();
-    if inst.time != t {
+    let continues = inst.continues(t);
+    if !continues {
         inst.neurons.clear();
+        inst.start = t;
     }
-    let mut length = usize::from(fired.is_some()) + if inst.time == t { inst.length } else { 0 };
+    let mut length = usize::from(fired.is_some()) + if continues { inst.length } else { 0 };
     if let Some(j) = fired {
         inst.note(j);
     }

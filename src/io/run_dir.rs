@@ -370,6 +370,14 @@ pub(crate) fn read_summary(path: &Path) -> Result<RunSummary, RunDirError> {
             .ok_or_else(|| err(field, "a finite number", show(v))),
     };
     let neurons = count("neurons")?;
+    let most = crate::io::model_file::MAX_NEURONS;
+    if neurons > most {
+        return Err(err(
+            "neurons",
+            &format!("at most {most} neurons (the largest network a model file may ask for)"),
+            show(doc.get("neurons")),
+        ));
+    }
     let dims = count("dims")?;
     let duration = num(&doc, "duration", "duration", None)?;
     let mut phases = Vec::new();

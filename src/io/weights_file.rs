@@ -237,7 +237,8 @@ fn matrix_f64(field: &str, m: &[Vec<f64>], r: usize, c: usize) -> Result<Vec<f64
             format!("{} rows", m.len()),
         ));
     }
-    let mut flat = Vec::with_capacity(r * c);
+    // Every row checked before anything is reserved: a short file claiming a huge basis.size
+    // must not allocate for it.
     for (i, row) in m.iter().enumerate() {
         if row.len() != c {
             return Err(BuildError::new(
@@ -253,9 +254,22 @@ fn matrix_f64(field: &str, m: &[Vec<f64>], r: usize, c: usize) -> Result<Vec<f64
                 format!("{x}"),
             ));
         }
-        flat.extend_from_slice(row);
     }
-    Ok(flat)
+    Ok(m.concat())
+}
+
+/// Checks that learned weights (`u`, `offsets`) are small enough for the currents they make to
+/// stay finite.
+fn bounded(field: &str, flat: Vec<f64>, cols: usize) -> Result<Vec<f64>, BuildError> {
+    use crate::model::basis::MAX_WEIGHT;
+    match flat.iter().position(|x| x.abs() > MAX_WEIGHT) {
+        None => Ok(flat),
+        Some(k) => Err(BuildError::new(
+            format!("{field}[{}][{}]", k / cols.max(1), k % cols.max(1)),
+            format!("a learned weight of magnitude at most {MAX_WEIGHT:e} (larger ones overflow the network's currents)"),
+            format!("{}", flat[k]),
+        )),
+    }
 }
 
 fn validate(raw: RawFile) -> Result<Weights, BuildError> {
@@ -376,7 +390,7 @@ fn validate(raw: RawFile) -> Result<Weights, BuildError> {
             ))
         }
     };
-    let u = matrix_f64("u", &raw.u, d, nb)?;
+    let u = bounded("u", matrix_f64("u", &raw.u, d, nb)?, nb)?;
     let offsets = match &raw.offsets {
         None => None,
         Some(p) if p.is_empty() => {
@@ -386,7 +400,11 @@ fn validate(raw: RawFile) -> Result<Weights, BuildError> {
                 "no rows",
             ))
         }
-        Some(p) => Some(matrix_f64("offsets", p, p.len(), nb)?),
+        Some(p) => Some(bounded(
+            "offsets",
+            matrix_f64("offsets", p, p.len(), nb)?,
+            nb,
+        )?),
     };
     Ok(Weights {
         model: raw.model,

@@ -141,6 +141,16 @@ fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
     b
 }
 
+/// 2 for a run refused before it started (parameters that cannot make an engine: the caller's
+/// input, as for a bad model file), 1 for a simulation that failed.
+fn exit_code(e: &RunError) -> ExitCode {
+    ExitCode::from(if matches!(e, RunError::Build(_)) {
+        2
+    } else {
+        1
+    })
+}
+
 /// What `learn` runs: `ebnsim learn`, or `ebnsim run` of a learning model (then `frozen`).
 struct LearnArgs<'a> {
     model: &'a Path,
@@ -206,7 +216,7 @@ fn learn(args: LearnArgs) -> ExitCode {
                  by model `{}`): expected the basis and lambda_d of the model file",
                 weights.map_or(String::new(), |p| p.display().to_string()),
                 model.display(),
-                w.model
+                printable(&w.model)
             );
             return ExitCode::from(2);
         }
@@ -236,7 +246,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         }
         Err(LearnError::Run(e)) => {
             eprintln!("error: {}: {e}", model.display());
-            return ExitCode::from(1);
+            return exit_code(&e);
         }
     };
     if let Err(e) = write_learn_run(dir.path(), &m, &output, !frozen) {
@@ -262,7 +272,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         let s = &output.summary;
         println!(
             "{}: {} engine, {} phases, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), field error {}, {:.3} s wall -> {}",
-            s.model,
+            printable(&s.model),
             s.engine,
             output.phases.len(),
             s.neurons,
@@ -424,6 +434,20 @@ impl EngineArg {
     }
 }
 
+/// `s` for a terminal: control characters (escape sequences in a model's `name`) shown as
+/// `\u{1b}` escapes instead of acting on the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -448,6 +472,10 @@ fn main() -> ExitCode {
             seed,
             quiet,
         } => {
+            if cascade_limit == Some(0) {
+                eprintln!("error: --cascade-limit: expected at least 1 spike per instant, got 0");
+                return ExitCode::from(2);
+            }
             let text = std::fs::read_to_string(&model).unwrap_or_default();
             if model_file::is_learning_model(&text) {
                 // A learning model: its phases, as `ebnsim learn` (frozen, with --weights).
@@ -520,7 +548,7 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("error: {}: {e}", model.display());
-                    return ExitCode::from(1);
+                    return exit_code(&e);
                 }
             };
             if let Err(e) = write_run(
@@ -541,7 +569,7 @@ fn main() -> ExitCode {
                 let s = &output.summary;
                 println!(
                     "{}: {} engine, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), readout RMSE {}, {:.3} s wall -> {}",
-                    s.model,
+                    printable(&s.model),
                     s.engine,
                     s.neurons,
                     s.duration,

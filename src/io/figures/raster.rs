@@ -23,17 +23,19 @@ pub fn raster_figure(
         .max(neurons)
         .max(1);
     let stride = n.div_ceil(MAX_RASTER_NEURONS);
-    let mut trains: Vec<Vec<f64>> = vec![Vec::new(); n];
+    // Only the neurons that fired in the window hold memory (a file may name neuron 4294967295
+    // in two lines).
+    let mut trains: std::collections::BTreeMap<usize, Vec<f64>> = Default::default();
     for s in spikes {
         let t = s.time.secs();
         if w.contains(t) {
-            trains[s.neuron as usize].push(t);
+            trains.entry(s.neuron as usize).or_default().push(t);
         }
     }
-    let count: usize = trains.iter().map(Vec::len).sum();
+    let count: usize = trains.values().map(Vec::len).sum();
     let mut isis_ms = Vec::new();
     let mut zero_isis = 0usize;
-    for train in &mut trains {
+    for train in trains.values_mut() {
         train.sort_by(f64::total_cmp);
         for pair in train.windows(2) {
             let isi = (pair[1] - pair[0]) * 1e3;
@@ -73,17 +75,13 @@ pub fn raster_figure(
         )?;
         let half = 0.4 * stride as f64;
         let style = TICK.stroke_width(1);
-        chart.draw_series(
-            trains
-                .iter()
-                .enumerate()
-                .step_by(stride)
-                .flat_map(|(i, train)| {
-                    train.iter().map(move |&t| {
-                        PathElement::new(vec![(t, i as f64 - half), (t, i as f64 + half)], style)
-                    })
-                }),
-        )?;
+        chart.draw_series(trains.iter().filter(|(i, _)| *i % stride == 0).flat_map(
+            |(&i, train)| {
+                train.iter().map(move |&t| {
+                    PathElement::new(vec![(t, i as f64 - half), (t, i as f64 + half)], style)
+                })
+            },
+        ))?;
         draw_isi_histogram(&right, &hist_caption, &isis_ms)
     })
 }

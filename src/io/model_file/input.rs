@@ -126,7 +126,8 @@ impl RawInput {
 ///   strictly increasing) and `values` (one d-vector per time), held or interpolated;
 /// - `smooth_random`: `amplitude` (≥ 0), `correlation_time` (> 0 s), `mean` (d numbers,
 ///   default zeros): [`Signal::smooth_random`], whose knots are drawn from `rng` — at most
-///   [`MAX_INPUT_SAMPLES`] knot values;
+///   `budget` knot values (what is left of [`MAX_INPUT_SAMPLES`] for the whole model, which
+///   this input then uses up by its own);
 /// - `ou`: `smooth_random` with `sigma` for `amplitude` and `tau` for `correlation_time`.
 ///
 /// `ou` is **not** an Ornstein–Uhlenbeck process (the name is historical): it is the same signal
@@ -145,6 +146,7 @@ pub(super) fn build_signal<R: rand::Rng>(
     d: usize,
     duration: f64,
     rng: &mut R,
+    budget: &mut f64,
 ) -> Result<Signal, BuildError> {
     let f = |name: &str| format!("{prefix}{name}");
     let duration_field = match prefix.strip_suffix("input.") {
@@ -249,17 +251,24 @@ pub(super) fn build_signal<R: rand::Rng>(
             finite_vector(&f("mean"), &mean, d, "one per dimension, network.dims")?;
             // ceil(duration / h) + 1 knots, each with d values; compared in f64 (no overflow).
             let knots = (duration / h).ceil() + 1.0;
-            if knots * d as f64 > MAX_INPUT_SAMPLES as f64 {
+            if knots * d as f64 > *budget {
+                let others = MAX_INPUT_SAMPLES as f64 - *budget;
                 return Err(BuildError::new(
                     f(h_field),
                     format!(
                         "at most {MAX_INPUT_SAMPLES} random knot values \
-                         (({duration_field} / {} + 1) × network.dims)",
-                        f(h_field)
+                         (({duration_field} / {} + 1) × network.dims){}",
+                        f(h_field),
+                        if others > 0.0 {
+                            format!(" over all inputs, {others} taken by earlier phases")
+                        } else {
+                            String::new()
+                        }
                     ),
                     format!("{h} s over {duration} s: {knots} knots × {d} dims"),
                 ));
             }
+            *budget -= knots * d as f64;
             check_finite_signal(
                 Signal::smooth_random(&mean, amplitude, h, duration, rng).map_err(rename)?,
                 &f(amplitude_field),

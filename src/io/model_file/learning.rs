@@ -219,6 +219,9 @@ pub fn parse_learning_seeded(
     })
 }
 
+/// Most noise kicks one phase may ask for (`duration / noise.interval`).
+const MAX_NOISE_EVENTS: f64 = 1e9;
+
 fn validate_learning(raw: RawLearningModel, source: Source) -> Result<LearningModel, BuildError> {
     if raw.name.trim().is_empty() {
         return Err(BuildError::new(
@@ -278,7 +281,7 @@ fn validate_learning(raw: RawLearningModel, source: Source) -> Result<LearningMo
     }
     let a: Vec<Vec<f64>> = (0..d.min(MAX_DIMS))
         .map(|i| {
-            (0..d)
+            (0..d.min(MAX_DIMS))
                 .map(|k| if i == k { -lambda_d } else { 0.0 })
                 .collect()
         })
@@ -303,8 +306,32 @@ fn validate_learning(raw: RawLearningModel, source: Source) -> Result<LearningMo
     }
     let mut input_rng = rng_stream(seed, Stream::Input);
     let mut phases = Vec::with_capacity(raw.phase.len());
+    // One budget of random input knots for all phases together.
+    let mut budget = MAX_INPUT_SAMPLES as f64;
     for (i, p) in raw.phase.into_iter().enumerate() {
-        phases.push(build_phase(p, i, d, n, &mut input_rng)?);
+        phases.push(build_phase(p, i, d, n, &mut input_rng, &mut budget)?);
+    }
+    let mut end = 0.0;
+    for (i, p) in phases.iter().enumerate() {
+        end += p.duration;
+        if let Some(noise) = &p.noise {
+            let events = p.duration / noise.interval;
+            if !crate::run::advances(noise.interval, end) || events > MAX_NOISE_EVENTS {
+                return Err(BuildError::new(
+                    format!("phase[{i}].noise.interval"),
+                    format!(
+                        "an interval that advances time at the phase's end (t = {} s) and \
+                         gives at most {MAX_NOISE_EVENTS:e} noise kicks in the phase",
+                        crate::error::Num(end)
+                    ),
+                    format!(
+                        "{} s ({} kicks)",
+                        crate::error::Num(noise.interval),
+                        crate::error::Num(events.ceil())
+                    ),
+                ));
+            }
+        }
     }
     let total: f64 = phases.iter().map(|p| p.duration).sum();
     let record = build_record(raw.record, n, total)?;

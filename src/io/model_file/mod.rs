@@ -260,12 +260,68 @@ fn syntax_message(text: &str, e: &toml::de::Error) -> String {
 
 /// [`syntax_message`] for the document type `T`.
 fn syntax_message_for<T: serde::de::DeserializeOwned>(text: &str, e: &toml::de::Error) -> String {
-    let shown = e.to_string();
-    let shown = shown.trim_end();
-    match field_path::<T>(text, e) {
-        Some(path) => format!("field `{path}`: {shown}"),
-        None => shown.to_owned(),
+    // serde names the crate's own types ("expected struct RawSimulate"): a struct is a table.
+    let mut shown = e.to_string().trim_end().to_owned();
+    while let Some(at) = shown.find("struct Raw") {
+        let end = shown[at + 7..]
+            .find(|c: char| !c.is_alphanumeric())
+            .map_or(shown.len(), |k| at + 7 + k);
+        shown.replace_range(at..end, "a table");
     }
+    for (rust, toml) in [
+        (
+            "wanted string or table",
+            "expected a string (the kind's name) or a table",
+        ),
+        ("expected usize", "expected a non-negative integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected f64", "expected a number"),
+    ] {
+        if shown.ends_with(rust) {
+            let cut = shown.len() - rust.len();
+            shown.replace_range(cut.., toml);
+        }
+    }
+    let shown = crate::error::short_numbers(shown);
+    match field_path::<T>(text, e).or_else(|| key_at(text, e.span()?.start)) {
+        Some(path) => format!("field `{path}`: {shown}"),
+        None => shown,
+    }
+}
+
+/// The dotted path of the `key = value` line holding byte `at` of `text`, from the table header
+/// above it (`[input]` → `input.kind`; the k-th `[[phase]]` → `phase[k].input`): the field of a
+/// type error the deserializer reports without its path.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |k| k + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split('=').next()?.trim();
+    if key.is_empty() || key.starts_with('[') || !line.contains('=') {
+        return None;
+    }
+    let above = &text[..start];
+    let header = above
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['));
+    let path = match header {
+        None => key.to_owned(),
+        Some(h) if h.starts_with("[[") => {
+            let name = h.trim_start_matches('[').split(']').next()?.trim();
+            let k = above
+                .lines()
+                .filter(|l| l.trim().starts_with("[[") && l.contains(name))
+                .count();
+            format!("{name}[{}].{key}", k.saturating_sub(1))
+        }
+        Some(h) => format!(
+            "{}.{key}",
+            h.trim_start_matches('[').split(']').next()?.trim()
+        ),
+    };
+    Some(path)
 }
 
 /// The dotted path of the field a deserialization error is about.
@@ -586,6 +642,7 @@ fn validate(raw: RawModel, source: Source) -> Result<Model, BuildError> {
             d,
             duration,
             &mut rng_stream(seed, Stream::Input),
+            &mut (MAX_INPUT_SAMPLES as f64),
         )?,
     };
 

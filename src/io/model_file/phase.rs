@@ -134,6 +134,7 @@ pub(super) fn build_phase<R: rand::Rng>(
     d: usize,
     n: usize,
     rng: &mut R,
+    budget: &mut f64,
 ) -> Result<Phase, BuildError> {
     let f = |name: &str| format!("phase[{i}].{name}");
     let duration = p.duration;
@@ -225,14 +226,14 @@ pub(super) fn build_phase<R: rand::Rng>(
     let (input, zero_input) = match p.input {
         None => (Signal::zero(d), true),
         Some(t) => (
-            build_signal(&t, &format!("phase[{i}].input."), d, duration, rng)?,
+            build_signal(&t, &format!("phase[{i}].input."), d, duration, rng, budget)?,
             t.get("kind").and_then(toml::Value::as_str) == Some("zero"),
         ),
     };
     let noise = match p.noise {
         None => None,
         Some(RawNoise { sigma, interval }) => {
-            let sigma = non_negative("noise.sigma", sigma, "amplitude in V/√s")?;
+            let sigma = non_negative(&f("noise.sigma"), sigma, "amplitude in V/√s")?;
             let interval = match interval {
                 None => DEFAULT_NOISE_INTERVAL,
                 Some(x) => positive(&f("noise.interval"), x, "time in seconds")?,
@@ -261,11 +262,26 @@ pub(super) fn build_phase<R: rand::Rng>(
     };
     let weight_noise = match p.weight_noise {
         None => None,
-        Some(RawWeightNoise { sigma }) => Some(non_negative(
-            "weight_noise.sigma",
-            sigma,
-            "standard deviation per synapse",
-        )?),
+        Some(RawWeightNoise { sigma }) => {
+            let sigma = non_negative(
+                &f("weight_noise.sigma"),
+                sigma,
+                "standard deviation per synapse",
+            )?;
+            // Noise draws reach ~6σ: keep them under the learned weights' bound.
+            let most = crate::model::basis::MAX_WEIGHT / 10.0;
+            if sigma > most {
+                return Err(BuildError::new(
+                    f("weight_noise.sigma"),
+                    format!(
+                        "a standard deviation at most {most:e} (larger noise overflows the \
+                         network's currents)"
+                    ),
+                    format!("{sigma}"),
+                ));
+            }
+            Some(sigma)
+        }
     };
     let basins = match p.basins {
         None => None,

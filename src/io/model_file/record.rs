@@ -20,6 +20,22 @@ pub(super) fn build_record(
         None => DEFAULT_READOUT_DT,
         Some(x) => positive("record.readout_dt", x, "sampling interval in seconds")?,
     };
+    let samples = (duration / readout_dt).floor();
+    if samples > crate::run::MAX_READOUT_SAMPLES {
+        return Err(BuildError::new(
+            "record.readout_dt",
+            format!(
+                "at most {} readout samples over the run's {} s",
+                crate::run::MAX_READOUT_SAMPLES,
+                crate::error::Num(duration)
+            ),
+            format!(
+                "{} s ({} samples)",
+                crate::error::Num(readout_dt),
+                crate::error::Num(samples)
+            ),
+        ));
+    }
     let state = match state {
         None => None,
         Some(s) => Some(build_state(s, n, duration)?),

@@ -529,7 +529,11 @@ pub fn run_phases_with(
 ) -> Result<LearnOutput, LearnError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let d = model.network.dims();
-    match opts.engine.unwrap_or(model.engine) {
+    let kind = opts.engine.unwrap_or(model.engine);
+    let total: f64 = model.phases.iter().map(|p| p.duration).sum();
+    let dense_dt = (kind == EngineKind::Dense).then(|| opts.dt.unwrap_or(model.dense.dt));
+    crate::run::check_schedule(&model.network, total, dense_dt)?;
+    match kind {
         EngineKind::Exact => {
             let mut kernel = Kernel::new(
                 model.network.clone(),

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// Largest magnitude of a learned weight or offset: beyond it the learned currents (and the
+/// exponential polynomials of the crossing search) overflow, and no trained network gets near
+/// it.
+pub(crate) const MAX_WEIGHT: f64 = 1e12;
+
 /// Degree of the polynomial fits of the learned current.
 pub(super) const FIT_DEGREE: usize = MAX_DEGREE;
 
@@ -53,6 +58,13 @@ impl LearnedCurrent {
                 "weights",
                 format!("{d}×{nb} finite learned weights"),
                 format!("{} entries", u.len()),
+            ));
+        }
+        if let Some(x) = u.iter().find(|x| x.abs() > MAX_WEIGHT) {
+            return Err(BuildError::new(
+                "weights",
+                format!("learned weights of magnitude at most {MAX_WEIGHT:e} (larger ones overflow the network's currents)"),
+                format!("{x}"),
             ));
         }
         let p = FIT_DEGREE + 1;
@@ -129,6 +141,13 @@ impl LearnedCurrent {
     pub fn set_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError> {
         let nb = self.basis.len();
         if let Some(p) = &offsets {
+            if let Some(x) = p.iter().find(|x| x.abs() > MAX_WEIGHT) {
+                return Err(BuildError::new(
+                    "offsets",
+                    format!("offsets of magnitude at most {MAX_WEIGHT:e} (larger ones overflow the network's currents)"),
+                    format!("{x}"),
+                ));
+            }
             if p.is_empty() || p.len() % nb != 0 || p.iter().any(|x| !x.is_finite()) {
                 return Err(BuildError::new(
                     "offsets",

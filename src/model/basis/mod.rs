@@ -21,6 +21,7 @@ use crate::error::BuildError;
 use rand::Rng;
 
 mod learned;
+pub(crate) use learned::MAX_WEIGHT;
 pub use learned::*;
 
 /// A basis `Ψ: R^d → R^{N_b}`.
@@ -128,30 +129,23 @@ impl Basis {
                 format!("{degree}"),
             ));
         }
-        let mut exponents = Vec::new();
+        let count = monomial_count(dims, degree);
+        if count > MAX_BASIS_FUNCTIONS as u128 {
+            return Err(BuildError::new(
+                "basis.degree",
+                format!(
+                    "at most {MAX_BASIS_FUNCTIONS} monomials (C(d + degree, degree)); a lower \
+                     degree"
+                ),
+                format!("degree {degree} in {dims} dimensions: {count} monomials"),
+            ));
+        }
+        // Graded order; within one total degree, ascending in e[d-1], then e[d-2], …, e[0]
+        // taking what is left — every vector visited once, O(output).
+        let mut exponents = Vec::with_capacity(count as usize * dims);
+        let mut e = vec![0u32; dims];
         for total in 0..=degree {
-            // Every exponent vector with this total, in lexicographic order.
-            let mut e = vec![0u32; dims];
-            loop {
-                if e.iter().sum::<u32>() == total {
-                    exponents.extend_from_slice(&e);
-                }
-                let mut j = 0;
-                loop {
-                    if j == dims {
-                        break;
-                    }
-                    e[j] += 1;
-                    if e[j] <= total {
-                        break;
-                    }
-                    e[j] = 0;
-                    j += 1;
-                }
-                if j == dims {
-                    break;
-                }
-            }
+            fill_monomials(&mut e, dims - 1, total, &mut exponents);
         }
         Ok(Basis::Monomials { dims, exponents })
     }
@@ -171,6 +165,13 @@ impl Basis {
                 "basis",
                 "count ≥ 1 and ordered gain and offset ranges",
                 format!("{count}, {gains:?}, {offsets:?}"),
+            ));
+        }
+        if count.saturating_mul(dims) > MAX_PROJECTION_ENTRIES {
+            return Err(BuildError::new(
+                "basis.count",
+                format!("at most {MAX_PROJECTION_ENTRIES} projection entries (count × d)"),
+                format!("{count} features × {dims} dimensions"),
             ));
         }
         let mut m = Vec::with_capacity(count * dims);
@@ -216,6 +217,16 @@ impl Basis {
                 "basis",
                 "count ≥ 1, N ≥ 1, a finite gain and an ordered finite offset range",
                 format!("count {count}, N {neurons}, gain {gain}, offsets {offsets:?}"),
+            ));
+        }
+        if count.saturating_mul(neurons) > MAX_PROJECTION_ENTRIES {
+            return Err(BuildError::new(
+                "basis.count",
+                format!(
+                    "at most {MAX_PROJECTION_ENTRIES} projection entries (count × N) for \
+                     on = \"r\"; fewer features"
+                ),
+                format!("{count} features × {neurons} neurons"),
             ));
         }
         let scale = gain / (neurons as f64).sqrt();
@@ -384,6 +395,38 @@ impl Basis {
 
 /// Most dimensions whose powers [`Basis::eval`] tabulates for monomials.
 const POW_DIMS: usize = 8;
+/// Most functions a basis may have (the learned weights are d × this).
+pub(crate) const MAX_BASIS_FUNCTIONS: usize = 100_000;
+
+/// Most entries of a random projection (`count × N` of `tanh_random` on spike trains, or
+/// `count × d`), 400 MB of f64.
+pub(crate) const MAX_PROJECTION_ENTRIES: usize = 50_000_000;
+
+/// C(dims + degree, degree), the number of monomials of total degree ≤ `degree` (saturating).
+fn monomial_count(dims: usize, degree: u32) -> u128 {
+    let mut c: u128 = 1;
+    for k in 1..=u128::from(degree) {
+        // C(d + k, k) = C(d + k − 1, k − 1) · (d + k) / k, exact at every step.
+        c = c.saturating_mul(dims as u128 + k) / k;
+    }
+    c
+}
+
+/// Appends every exponent vector of `e[..=j]` with total `left` (the higher entries already
+/// set), `e[j]` ascending, `e[0]` taking the rest.
+fn fill_monomials(e: &mut [u32], j: usize, left: u32, out: &mut Vec<u32>) {
+    if j == 0 {
+        e[0] = left;
+        out.extend_from_slice(e);
+        return;
+    }
+    for v in 0..=left {
+        e[j] = v;
+        fill_monomials(e, j - 1, left - v, out);
+    }
+    e[j] = 0;
+}
+
 /// Powers tabulated per dimension (exponents 0 to 8, the highest degree allowed).
 const POW_LEN: usize = 9;
 
@@ -442,6 +485,45 @@ mod tests {
         let mut want = vec![1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 8.0, 12.0, 18.0, 27.0];
         want.sort_by(f64::total_cmp);
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn monomials_keep_their_order_and_refuse_huge_bases() {
+        // The order of the odometer enumeration the model files were recorded with.
+        #[allow(clippy::needless_range_loop)]
+        fn odometer(dims: usize, degree: u32) -> Vec<u32> {
+            let mut out = Vec::new();
+            for total in 0..=degree {
+                let mut e = vec![0u32; dims];
+                'all: loop {
+                    if e.iter().sum::<u32>() == total {
+                        out.extend_from_slice(&e);
+                    }
+                    for j in 0..=dims {
+                        if j == dims {
+                            break 'all;
+                        }
+                        e[j] += 1;
+                        if e[j] <= total {
+                            break;
+                        }
+                        e[j] = 0;
+                    }
+                }
+            }
+            out
+        }
+        for (d, p) in [(1, 0), (1, 8), (2, 3), (3, 3), (4, 5), (5, 2)] {
+            let Basis::Monomials { exponents, .. } = Basis::monomials(d, p).unwrap() else {
+                unreachable!()
+            };
+            assert_eq!(exponents, odometer(d, p), "d = {d}, degree = {p}");
+            assert_eq!(exponents.len() as u128, monomial_count(d, p) * d as u128);
+        }
+        // C(25, 8) = 1,081,575 monomials: refused at once, naming the count.
+        let e = Basis::monomials(17, 8).unwrap_err();
+        assert!(e.to_string().contains("1081575 monomials"), "{e}");
+        assert_eq!(monomial_count(1000, 8), 25_708_099_169_553_626_826);
     }
 
     #[test]
