@@ -141,6 +141,24 @@ pub enum SimError {
         /// What went wrong.
         message: String,
     },
+    /// A readout sample or the target (teacher) is not finite: the network's state or the
+    /// target's dynamics overflowed. Stopping here keeps `inf` and `NaN` out of the outputs.
+    #[error(
+        "{what} is not finite at t = {} s (component {component}: {value}): {hint}",
+        Num(*time)
+    )]
+    NonFinite {
+        /// Sample time, s.
+        time: f64,
+        /// `the readout x̂` or `the target x`.
+        what: &'static str,
+        /// The first component that is not finite.
+        component: usize,
+        /// Its value.
+        value: f64,
+        /// What to check.
+        hint: &'static str,
+    },
     /// A run was asked to go backwards in time, or to an infinite time.
     #[error(
         "cannot run to t = {} s: expected a finite time not before the current t = {} s",
@@ -164,6 +182,40 @@ pub struct OutputError {
     pub path: PathBuf,
     /// The underlying error.
     pub source: std::io::Error,
+}
+
+impl SimError {
+    /// [`SimError::NonFinite`] unless the readout sample `xhat` and the target `x` (if any)
+    /// taken at `time` are finite.
+    pub(crate) fn check_sample(time: f64, xhat: &[f64], x: Option<&[f64]>) -> Result<(), SimError> {
+        if let Some((component, &value)) = x
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite())
+        {
+            return Err(SimError::NonFinite {
+                time,
+                what: "the target x",
+                component,
+                value,
+                hint: "its dynamics overflow over the run (check `target` and the input, or a \
+                       shorter duration)",
+            });
+        }
+        if let Some((component, &value)) = xhat.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(SimError::NonFinite {
+                time,
+                what: "the readout x̂",
+                component,
+                value,
+                hint: "the network's state overflowed (an unstable network: check the weights, \
+                       `target.a` and the input; the dense stepper also diverges when dt is too \
+                       long)",
+            });
+        }
+        Ok(())
+    }
 }
 
 /// `0, 3, 7` (and `…` when the list was cut at its bound).

@@ -216,6 +216,7 @@ pub fn summarize_network(
             serde_json::to_value(cfg.spike_rule).unwrap_or_default(),
         );
     }
+    summary.add_warnings();
     summary
 }
 

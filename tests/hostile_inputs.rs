@@ -171,6 +171,18 @@ fn model_files_that_hung_or_exhausted_memory_are_refused_at_once() {
                 + "[record]\nreadout_dt = 10.0\n",
             &["ou-phases.toml", "input.tau", "over all inputs"],
         ),
+        // Both N×N matrices (4 GB at N = 16384) were built before the shape check.
+        (
+            "dense-shape.toml",
+            plain(
+                "neurons = 16384\ndims = 1\n\
+                 decoder = { random = \"normal\", scale = 0.1, normalize = true }\n\
+                 fast_weights = [[0.0, 1.0], [1.0, 0.0]]",
+                DRIVE,
+                "duration = 0.1",
+            ),
+            &["dense-shape.toml", "network.fast_weights", "16384 rows"],
+        ),
         // The readout cap: exit 2 (the file's input), not 1.
         (
             "readout.toml",
@@ -421,4 +433,56 @@ fn messages_name_the_field_in_plain_words() {
     assert!(o.status.success());
     assert!(shown.starts_with("\\u{1b}[31mred: exact engine"), "{shown}");
     assert!(!shown.contains('\u{1b}'));
+}
+
+#[test]
+fn no_silent_wrong_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // A teacher growing as e^{100 t}: inf in readout.csv and "RMSE inf" with exit 0, before.
+    let text = plain(
+        ONE_D,
+        "kind = \"zero\"",
+        "duration = 10.0\nengine = \"dense\"",
+    )
+    .replace("a = [[-10.0]]", "a = [[100.0]]\ninitial = [1.0]");
+    let out = run_model(dir, "overflow.toml", &text);
+    refused(
+        "overflow",
+        &out,
+        1,
+        &["overflow.toml", "the target x is not finite at t = ", "inf"],
+    );
+    assert!(!dir.join("out-overflow.toml").join("readout.csv").exists());
+    // The dense stepper says when its spike rule deferred spikes; the exact engine has nothing
+    // to say.
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/boerlin-oscillator.toml");
+    for (engine, warned) in [("dense", true), ("exact", false)] {
+        let out = dir.join(engine);
+        let (o, _) = ebnsim(&[
+            "run".as_ref(),
+            model.as_os_str(),
+            "--engine".as_ref(),
+            engine.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--quiet".as_ref(),
+        ]);
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let summary: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        if warned {
+            let saturated = summary["counters"]["saturated_steps"].as_u64().unwrap();
+            assert!(saturated > 0);
+            let w = summary["warnings"][0].as_str().unwrap();
+            assert!(
+                w.contains(&format!("deferred spikes in {saturated} of 10000 steps")),
+                "{w}"
+            );
+            assert!(err.contains(&format!("warning: {w}")), "{err}");
+        } else {
+            assert!(summary.get("warnings").is_none() && err.is_empty(), "{err}");
+        }
+    }
 }

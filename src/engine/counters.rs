@@ -34,6 +34,11 @@ pub struct Counters {
     pub bound_steps: u64,
     /// Time steps taken (dense stepper only).
     pub steps: u64,
+    /// Dense steps that ended with a neuron still above threshold after the spike rule fired
+    /// (`one_per_step`: a second one waiting; `greedy`: more than N): spikes deferred by the
+    /// grid. Left out of `summary.json` while 0; when not, the summary carries a warning.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub saturated_steps: u64,
 }
 
 fn is_zero(x: &u64) -> bool {

@@ -218,16 +218,21 @@ impl Readout {
     }
 
     /// [`metrics::rmse`] of `x̂` against `x` over all samples and dimensions; `None` without a
-    /// target or without samples.
+    /// target or without samples (or when it is not finite).
     pub fn rmse(&self) -> Option<f64> {
         let x = self.x.as_ref()?;
-        (!self.is_empty()).then(|| metrics::rmse(&self.xhat, x))
+        (!self.is_empty())
+            .then(|| metrics::rmse(&self.xhat, x))
+            .filter(|v| v.is_finite())
     }
 
-    /// [`metrics::nrmse`] of `x̂` against `x`; `None` without a target or without samples.
+    /// [`metrics::nrmse`] of `x̂` against `x`; `None` without a target or without samples (or
+    /// when it is not finite: what `summary.json` writes as `null` and the CLI as `n/a`).
     pub fn nrmse(&self) -> Option<f64> {
         let x = self.x.as_ref()?;
-        (!self.is_empty() && self.dims > 0).then(|| metrics::nrmse(&self.xhat, x, self.dims))
+        (!self.is_empty() && self.dims > 0)
+            .then(|| metrics::nrmse(&self.xhat, x, self.dims))
+            .filter(|v| v.is_finite())
     }
 
     /// Whether the vectors have the lengths `dims` and `times` imply.
@@ -350,6 +355,39 @@ impl Default for Summary {
             counters: Counters::default(),
             extra: BTreeMap::new(),
         }
+    }
+}
+
+impl Summary {
+    /// Adds `warnings` (a list of sentences) for what the counters show went wrong without
+    /// stopping the run: dense steps whose spike rule deferred spikes. Absent when none.
+    pub(crate) fn add_warnings(&mut self) {
+        let c = &self.counters;
+        let mut warnings = Vec::new();
+        if c.saturated_steps > 0 {
+            warnings.push(format!(
+                "the dense stepper's spike rule deferred spikes in {} of {} steps (a neuron still \
+                 above threshold after the step's spike): the grid changes the spike times; a \
+                 smaller dt, spike_rule = \"greedy\" or the exact engine avoids it",
+                c.saturated_steps, c.steps
+            ));
+        }
+        if !warnings.is_empty() {
+            self.extra.insert("warnings".into(), warnings.into());
+        }
+    }
+
+    /// The sentences of `warnings` (see [`Summary::add_warnings`]), to show next to a run.
+    pub fn warnings(&self) -> Vec<String> {
+        self.extra
+            .get("warnings")
+            .and_then(|w| w.as_array())
+            .map(|w| {
+                w.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

@@ -360,6 +360,13 @@ impl NetworkBuilder {
                     format!("{n} neurons"),
                 ));
             }
+            // Shapes first: a wrong shape must not cost two N×N matrices.
+            if let Some(w) = &self.fast_weights {
+                square("network.fast_weights", w, n, "N×N, N = network.neurons")?;
+            }
+            if let Some(w) = &self.slow_weights {
+                square("network.slow_weights", w, n, "N×N, N = network.neurons")?;
+            }
             let mut fast = vec![0.0; n * n];
             let mut slow = vec![0.0; n * n];
             for j in 0..n {
@@ -376,7 +383,6 @@ impl NetworkBuilder {
                 }
             }
             if let Some(w) = self.fast_weights {
-                square("network.fast_weights", &w, n, "N×N, N = network.neurons")?;
                 for (i, row) in w.iter().enumerate() {
                     for (j, &x) in row.iter().enumerate() {
                         fast[j * n + i] = x;
@@ -384,7 +390,6 @@ impl NetworkBuilder {
                 }
             }
             if let Some(w) = self.slow_weights {
-                square("network.slow_weights", &w, n, "N×N, N = network.neurons")?;
                 for (i, row) in w.iter().enumerate() {
                     for (j, &x) in row.iter().enumerate() {
                         slow[j * n + i] = x;

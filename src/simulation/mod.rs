@@ -134,11 +134,10 @@ impl Simulation {
                 break;
             }
             self.advance(next)?;
-            self.take_samples(next);
+            self.take_samples(next)?;
         }
         self.advance(t)?;
-        self.take_samples(t);
-        Ok(())
+        self.take_samples(t)
     }
 
     /// The earliest sample time of any monitor.
@@ -152,9 +151,9 @@ impl Simulation {
     }
 
     /// Takes every sample due at `t` (the engine is at `t`).
-    fn take_samples(&mut self, t: f64) {
+    fn take_samples(&mut self, t: f64) -> Result<(), SimError> {
         if self.readout.as_ref().is_some_and(|r| r.next_time() == t) {
-            self.sample_readout();
+            self.sample_readout()?;
         }
         self.show_spikes();
         if self.state.as_ref().is_some_and(|s| s.next_time() == t) {
@@ -163,6 +162,7 @@ impl Simulation {
                 s.sample(|v| engine.voltages(v));
             }
         }
+        Ok(())
     }
 
     /// Replaces the input from the current time on (read in absolute time, d components): the
@@ -190,18 +190,25 @@ impl Simulation {
         self.core.engine_mut().run_until(time, &mut self.spikes)
     }
 
-    fn sample_readout(&mut self) {
-        let Some(r) = &mut self.readout else { return };
+    fn sample_readout(&mut self) -> Result<(), SimError> {
+        let Some(r) = &mut self.readout else {
+            return Ok(());
+        };
         let t = r.next_time();
         self.core.engine().readout(&mut r.xhat);
         match &r.teacher {
             Some(teacher) => {
                 teacher.state_at(t, &mut r.x);
+                SimError::check_sample(t, &r.xhat, Some(&r.x))?;
                 r.readout.push(t, &r.xhat, Some(&r.x));
             }
-            None => r.readout.push(t, &r.xhat, None),
+            None => {
+                SimError::check_sample(t, &r.xhat, None)?;
+                r.readout.push(t, &r.xhat, None);
+            }
         }
         r.next += 1;
+        Ok(())
     }
 
     /// Shows the spikes since the last call to the state monitor (with the probe's rows when it

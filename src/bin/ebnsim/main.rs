@@ -268,6 +268,9 @@ fn learn(args: LearnArgs) -> ExitCode {
     if let Err(code) = commit_out(dir, out, stop) {
         return code;
     }
+    for w in output.summary.warnings() {
+        eprintln!("warning: {w}");
+    }
     if !quiet {
         let s = &output.summary;
         println!(
@@ -564,6 +567,9 @@ fn main() -> ExitCode {
             }
             if let Err(code) = commit_out(dir, &out, &stop) {
                 return code;
+            }
+            for w in output.summary.warnings() {
+                eprintln!("warning: {w}");
             }
             if !quiet {
                 let s = &output.summary;

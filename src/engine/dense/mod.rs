@@ -547,6 +547,9 @@ impl DenseStepper {
                 } else if let Some(j) = self.most_above() {
                     self.fire(j, time, spikes);
                 }
+                if self.counters.spikes > before && self.most_above().is_some() {
+                    self.counters.saturated_steps += 1;
+                }
             }
             SpikeRule::Greedy => {
                 for _ in 0..self.n {
@@ -554,6 +557,9 @@ impl DenseStepper {
                         Some(j) => self.fire(j, time, spikes),
                         None => break,
                     }
+                }
+                if self.counters.spikes - before == self.n as u64 && self.most_above().is_some() {
+                    self.counters.saturated_steps += 1;
                 }
             }
             SpikeRule::All => {

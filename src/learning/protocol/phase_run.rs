@@ -125,6 +125,7 @@ fn take_samples<E: Plastic>(
         if tr == ts {
             engine.readout(&mut st.xhat);
             teacher.eval_hinted(ts, &mut st.x, &mut st.teacher_hint);
+            crate::error::SimError::check_sample(ts, &st.xhat, Some(&st.x))?;
             st.readout.push(ts, &st.xhat, Some(&st.x));
             st.next_sample += 1;
         }

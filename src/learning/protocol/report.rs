@@ -268,6 +268,7 @@ pub(super) fn finish<E: Plastic>(
         crate::io::weights_file::basis_kind(&basis).into(),
     );
     summary.extra.insert("basis_size".into(), nb.into());
+    summary.add_warnings();
     if let Some(f) = fixed {
         summary.extra.insert(
             "fixed_points".into(),
