@@ -377,7 +377,8 @@ impl Summary {
         }
     }
 
-    /// The sentences of `warnings` (see [`Summary::add_warnings`]), to show next to a run.
+    /// The sentences of `summary.json`'s `warnings` (what went wrong without stopping the run,
+    /// e.g. spikes the dense stepper deferred), to show next to a run.
     pub fn warnings(&self) -> Vec<String> {
         self.extra
             .get("warnings")
