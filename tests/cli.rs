@@ -328,3 +328,38 @@ fn a_runaway_cascade_is_reported_plainly_and_a_refractory_period_cures_it() {
     let network = std::fs::read_to_string(out.join("network.json")).unwrap();
     assert!(network.contains("\"refractory\": \"clamp\""), "{network}");
 }
+
+#[test]
+fn progress_goes_to_log_lines_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/smooth-random-2d.toml"),
+    )
+    .unwrap();
+    let model = dir.path().join("long.toml");
+    std::fs::write(
+        &model,
+        shipped.replace("duration = 2.0 ", "duration = 200.0 "),
+    )
+    .unwrap();
+    for (quiet, lines) in [(false, true), (true, false)] {
+        let mut c = ebnsim();
+        c.arg("run")
+            .arg(&model)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .env("EBNSIM_PROGRESS_SECONDS", "0.01");
+        if quiet {
+            c.arg("--quiet");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let shown = err
+            .lines()
+            .filter(|l| l.contains("INFO progress:") && l.contains(" of 200.000 s simulated ("))
+            .count();
+        assert_eq!(shown > 0, lines, "quiet = {quiet}: {err}");
+        assert!(!err.contains('\u{1b}'), "no colour codes in a log: {err}");
+    }
+}

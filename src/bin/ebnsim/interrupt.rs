@@ -7,8 +7,8 @@
 //! it removes its temporaries and exits at once — never during a commit, which holds the lock
 //! of the temporaries' list.
 
+use crate::progress::Progress;
 use ebnsim::io::output_dir::OutputDir;
-use indicatif::ProgressBar;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -136,12 +136,9 @@ pub(crate) fn commit_out(dir: OutputDir, out: &Path, stop: &Interrupt) -> Result
     })
 }
 
-/// Updates the progress bar (in whole milliseconds simulated) and asks to stop on a signal.
-pub(crate) fn tick(bar: &ProgressBar, stop: &Interrupt, t: f64) -> ControlFlow<()> {
-    let ms = (t * 1e3) as u64;
-    if ms != bar.position() {
-        bar.set_position(ms);
-    }
+/// Shows the progress and asks to stop on a signal.
+pub(crate) fn tick(progress: &Progress, stop: &Interrupt, t: f64) -> ControlFlow<()> {
+    progress.at(t);
     if stop.requested() {
         ControlFlow::Break(())
     } else {

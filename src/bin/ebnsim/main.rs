@@ -14,7 +14,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ops::ControlFlow;
 
 mod interrupt;
+mod progress;
 use interrupt::{commit_out, prepare_out, tick, Interrupt};
+use progress::Progress;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -124,23 +126,6 @@ enum Command {
     },
 }
 
-fn progress_bar(quiet: bool, seconds: f64) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::with_draw_target(
-        Some((seconds * 1e3).ceil() as u64),
-        ProgressDrawTarget::stderr(),
-    );
-    b.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} ms simulated  {elapsed} elapsed, ~{eta} left",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    b
-}
-
 /// 2 for a run refused before it started (parameters that cannot make an engine: the caller's
 /// input, as for a bad model file), 1 for a simulation that failed.
 fn exit_code(e: &RunError) -> ExitCode {
@@ -228,13 +213,13 @@ fn learn(args: LearnArgs) -> ExitCode {
         Err(code) => return code,
     };
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
-    let bar = progress_bar(quiet, total);
+    let bar = Progress::new(quiet, total);
     let result = run_phases_with(&m, &opts, |message| match message {
         LearnProgress::Time(t) => tick(&bar, stop, t),
         _ if stop.requested() => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
     });
-    bar.finish_and_clear();
+    bar.finish();
     let output = match result {
         Ok(o) => o,
         Err(LearnError::Stopped { at }) => {
@@ -372,7 +357,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         b
     };
     let result = ensemble.run(&opts, |_| bar.inc(1));
-    bar.finish_and_clear();
+    bar.finish();
     let rows = match result {
         Ok(r) => r,
         Err(e) => {
@@ -455,9 +440,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,progress=info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let stop = match cli.command {
@@ -537,9 +523,9 @@ fn main() -> ExitCode {
                 Ok(d) => d,
                 Err(code) => return code,
             };
-            let bar = progress_bar(quiet, m.simulate.duration);
+            let bar = Progress::new(quiet, m.simulate.duration);
             let result = run_model_with(&m, &opts, |t| tick(&bar, &stop, t));
-            bar.finish_and_clear();
+            bar.finish();
             let output = match result {
                 Ok(o) => o,
                 Err(RunError::Stopped { at }) => {
