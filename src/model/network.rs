@@ -328,6 +328,15 @@ impl NetworkBuilder {
         let a = match self.dynamics {
             Some(rows) => {
                 square("target.a", &rows, d, "d×d, d = network.dims")?;
+                for (i, row) in rows.iter().enumerate() {
+                    if let Some((k, x)) = row.iter().enumerate().find(|(_, x)| x.abs() > 1e12) {
+                        return Err(BuildError::new(
+                            format!("target.a[{i}][{k}]"),
+                            "a rate of magnitude at most 1e12 1/s",
+                            format!("{x}"),
+                        ));
+                    }
+                }
                 rows.concat()
             }
             None => vec![0.0; d * d],

@@ -189,6 +189,16 @@ impl LinearTeacher {
         for col in 0..p {
             m[(d + col, d + col + 1)] = tau;
         }
+        // nalgebra's scaling and squaring fails (a panic in its LU solve) on entries that are
+        // not finite or so large that the scaled matrix overflows: such a target has no finite
+        // state to give, and NaN makes the run stop with an error naming the time.
+        let norm = (0..n)
+            .map(|c| (0..n).map(|r| m[(r, c)].abs()).sum::<f64>())
+            .fold(0.0, f64::max);
+        if norm.is_nan() || norm > MAX_EXP_NORM {
+            out.fill(f64::NAN);
+            return;
+        }
         let e = m.exp();
         for (i, o) in out.iter_mut().enumerate().take(d) {
             let mut v = e[(i, d + p)];
@@ -199,6 +209,10 @@ impl LinearTeacher {
         }
     }
 }
+
+/// Largest one-norm of `τ M` whose exponential is computed (far beyond any state that stays
+/// finite: `e^{700}` already overflows).
+const MAX_EXP_NORM: f64 = 1e12;
 
 impl Target for LinearTeacher {
     fn dims(&self) -> usize {
