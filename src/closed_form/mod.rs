@@ -8,4 +8,6 @@ pub(crate) mod crossing;
 pub(crate) mod expo;
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
