@@ -1347,8 +1347,8 @@ fn overflowing_values_are_refused() {
             "[40.0, 0.0]",
             "[40.0, 1.7e308]",
         ),
-        "target.a",
-        "finite entries",
+        "target.a[1][1]",
+        "a rate of magnitude at most 1e12 1/s",
     );
     invalid(
         &with_input(
