@@ -24,7 +24,7 @@
 //! working directory is refused: replacing it would leave the shell in a deleted directory.
 
 use crate::error::OutputError;
-use crate::io::record::RUN_OUTPUTS;
+use crate::io::record::{sync_dir, RUN_OUTPUTS};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io;
@@ -383,16 +383,6 @@ fn rename_exchange(a: &Path, b: &Path) -> io::Result<()> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// Makes renames in `dir` durable where the platform allows it (best effort).
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 /// An exclusive advisory lock (`flock`) on `.NAME.ebnsim-lock`, holding the owner's pid. The

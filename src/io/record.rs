@@ -121,11 +121,18 @@ pub fn write_atomic(
     }
     // Make the rename itself durable where the platform allows it (best effort: some file
     // systems cannot sync a directory, and the data is already complete under its final name).
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Makes renames in `dir` durable where the platform allows it (best effort).
+pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Creates a new, empty temporary file `.NAME.PID.N.tmp` in `dir`.

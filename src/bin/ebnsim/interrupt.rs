@@ -94,6 +94,15 @@ impl Interrupt {
         self.requested.load(Ordering::SeqCst)
     }
 
+    /// A run stopped at `at` by a signal: drops the staged outputs, reports, gives the code.
+    pub(crate) fn stopped(&self, dir: OutputDir, out: &Path, at: f64) -> ExitCode {
+        drop(dir);
+        self.exit(&format!(
+            "at t = {at} s: nothing written, {} left as it was",
+            out.display()
+        ))
+    }
+
     /// Reports the interruption and gives the shell's exit code for the signal.
     pub(crate) fn exit(&self, what: &str) -> ExitCode {
         let sig = self.signal.load(Ordering::SeqCst);

@@ -136,6 +136,13 @@ fn exit_code(e: &RunError) -> ExitCode {
     })
 }
 
+/// Shows what the run warns about (also with `--quiet`: these are not progress).
+fn warn(summary: &ebnsim::io::record::Summary) {
+    for w in summary.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// What `learn` runs: `ebnsim learn`, or `ebnsim run` of a learning model (then `frozen`).
 struct LearnArgs<'a> {
     model: &'a Path,
@@ -222,13 +229,7 @@ fn learn(args: LearnArgs) -> ExitCode {
     bar.finish();
     let output = match result {
         Ok(o) => o,
-        Err(LearnError::Stopped { at }) => {
-            drop(dir);
-            return stop.exit(&format!(
-                "at t = {at} s: nothing written, {} left as it was",
-                out.display()
-            ));
-        }
+        Err(LearnError::Stopped { at }) => return stop.stopped(dir, out, at),
         Err(LearnError::Run(e)) => {
             eprintln!("error: {}: {e}", model.display());
             return exit_code(&e);
@@ -253,9 +254,7 @@ fn learn(args: LearnArgs) -> ExitCode {
     if let Err(code) = commit_out(dir, out, stop) {
         return code;
     }
-    for w in output.summary.warnings() {
-        eprintln!("warning: {w}");
-    }
+    warn(&output.summary);
     if !quiet {
         let s = &output.summary;
         println!(
@@ -357,7 +356,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         b
     };
     let result = ensemble.run(&opts, |_| bar.inc(1));
-    bar.finish();
+    bar.finish_and_clear();
     let rows = match result {
         Ok(r) => r,
         Err(e) => {
@@ -369,9 +368,8 @@ fn sweep(args: SweepArgs) -> ExitCode {
         eprintln!("error: {e}; {} left as it was", args.out.display());
         return ExitCode::from(1);
     }
-    if let Err(e) = dir.commit() {
-        eprintln!("error: {e}; {} left as it was", args.out.display());
-        return ExitCode::from(1);
+    if let Err(code) = commit_out(dir, &args.out, &Interrupt::none()) {
+        return code;
     }
     let table = args.out.join(TABLE_CSV);
     if !args.quiet {
@@ -528,13 +526,7 @@ fn main() -> ExitCode {
             bar.finish();
             let output = match result {
                 Ok(o) => o,
-                Err(RunError::Stopped { at }) => {
-                    drop(dir);
-                    return stop.exit(&format!(
-                        "at t = {at} s: nothing written, {} left as it was",
-                        out.display()
-                    ));
-                }
+                Err(RunError::Stopped { at }) => return stop.stopped(dir, &out, at),
                 Err(e) => {
                     eprintln!("error: {}: {e}", model.display());
                     return exit_code(&e);
@@ -554,9 +546,7 @@ fn main() -> ExitCode {
             if let Err(code) = commit_out(dir, &out, &stop) {
                 return code;
             }
-            for w in output.summary.warnings() {
-                eprintln!("warning: {w}");
-            }
+            warn(&output.summary);
             if !quiet {
                 let s = &output.summary;
                 println!(

@@ -33,40 +33,28 @@ pub(crate) struct Progress {
 impl Progress {
     /// Nothing shown with `quiet`.
     pub(crate) fn new(quiet: bool, total: f64) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = if quiet || !terminal {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(
+                Some((total * 1e3).ceil() as u64),
+                ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} ms simulated  {elapsed} elapsed, ~{eta} left",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        };
         let started = Instant::now();
-        if quiet {
-            return Progress {
-                bar: ProgressBar::hidden(),
-                total,
-                lines: None,
-                every: EVERY,
-                started,
-            };
-        }
-        if !std::io::stderr().is_terminal() {
-            return Progress {
-                bar: ProgressBar::hidden(),
-                total,
-                lines: Some(Cell::new(started)),
-                every: every(),
-                started,
-            };
-        }
-        let bar = ProgressBar::with_draw_target(
-            Some((total * 1e3).ceil() as u64),
-            ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} ms simulated  {elapsed} elapsed, ~{eta} left",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
         Progress {
             bar,
             total,
-            lines: None,
-            every: EVERY,
+            lines: (!quiet && !terminal).then(|| Cell::new(started)),
+            every: every(),
             started,
         }
     }
