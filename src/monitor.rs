@@ -90,6 +90,17 @@ impl StateRecord {
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
     }
+
+    /// Drops every sample (the columns stay), keeping the memory for the next ones.
+    pub(crate) fn clear(&mut self) {
+        self.times.clear();
+        self.values.clear();
+        if let Some(at) = &mut self.at_spikes {
+            at.times.clear();
+            at.neurons.clear();
+            at.values.clear();
+        }
+    }
 }
 
 /// Samples at spikes: one row per spike of a recorded neuron, in firing order, with the
@@ -256,6 +267,11 @@ impl StateMonitor {
     /// What was recorded so far.
     pub(crate) fn record(&self) -> &StateRecord {
         &self.record
+    }
+
+    /// Drops what was recorded so far; the monitor runs on.
+    pub(crate) fn forget(&mut self) {
+        self.record.clear();
     }
 
     /// The recorded data, consuming the monitor.

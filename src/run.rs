@@ -2,12 +2,14 @@
 //! on a regular grid, and summarise — what `ebnsim run` does, as a library call.
 
 use crate::analysis::metrics;
+use crate::analysis::metrics::{IsiCvStream, ReadoutErrorStream};
 use crate::engine::counters::Counters;
 use crate::engine::dense::DenseConfig;
 use crate::engine::{EngineKind, Spike};
-use crate::error::{BuildError, SimError};
+use crate::error::{BuildError, OutputError, SimError};
 use crate::io::model_file::Model;
 use crate::io::record::{Readout, Summary};
+use crate::io::run_writer::RunWriter;
 use crate::monitor::StateRecord;
 use crate::simulation::{EngineChoice, Simulation};
 use std::ops::ControlFlow;
@@ -26,6 +28,9 @@ pub enum RunError {
     /// The simulation stopped.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// A file of the run could not be written ([`run_model_into`]).
+    #[error(transparent)]
+    Output(#[from] OutputError),
     /// The progress callback of [`run_model_with`] returned [`ControlFlow::Break`]: the run
     /// stopped cleanly at `at`, without an output.
     #[error("the run was stopped at t = {at} s by its progress callback")]
@@ -157,19 +162,23 @@ pub fn summarize(
     data: (&[Spike], &Readout, Counters),
     wall: f64,
 ) -> Summary {
-    let dense = (opts.engine.unwrap_or(model.simulate.engine) == EngineKind::Dense).then(|| {
-        let mut cfg = model.simulate.dense;
-        cfg.dt = opts.dt.unwrap_or(cfg.dt);
-        cfg
-    });
     summarize_network(
         (&model.name, model.seed()),
         &model.network,
-        dense,
+        dense_config(model, opts),
         duration,
         data,
         wall,
     )
+}
+
+/// The dense stepper's settings of a run on the dense engine (`None`: the exact one).
+fn dense_config(model: &Model, opts: &RunOptions) -> Option<DenseConfig> {
+    (opts.engine.unwrap_or(model.simulate.engine) == EngineKind::Dense).then(|| {
+        let mut cfg = model.simulate.dense;
+        cfg.dt = opts.dt.unwrap_or(cfg.dt);
+        cfg
+    })
 }
 
 /// [`summarize`] for any network: `(name, seed)` of the model, `dense` the stepper's settings
@@ -182,6 +191,41 @@ pub fn summarize_network(
     (spikes, readout, counters): (&[Spike], &Readout, Counters),
     wall: f64,
 ) -> Summary {
+    let stats = Stats {
+        spikes: spikes.len() as u64,
+        cv_isi: metrics::isi_cv(spikes, network.neurons(), CV_MIN_SPIKES),
+        rmse: readout.rmse(),
+        nrmse: readout.nrmse(),
+    };
+    summary_of(
+        (name, seed),
+        network,
+        dense,
+        duration,
+        (stats, counters),
+        wall,
+    )
+}
+
+/// Least spikes of a neuron for its ISI CV in `summary.json`.
+const CV_MIN_SPIKES: usize = 3;
+
+/// The numbers of `summary.json` computed from the recorded data.
+struct Stats {
+    spikes: u64,
+    cv_isi: Option<f64>,
+    rmse: Option<f64>,
+    nrmse: Option<f64>,
+}
+
+fn summary_of(
+    (name, seed): (&str, u64),
+    network: &crate::model::network::Network,
+    dense: Option<DenseConfig>,
+    duration: f64,
+    (stats, counters): (Stats, Counters),
+    wall: f64,
+) -> Summary {
     let n = network.neurons();
     let mut summary = Summary {
         model: name.to_string(),
@@ -190,11 +234,11 @@ pub fn summarize_network(
         neurons: n,
         dims: network.dims(),
         duration,
-        spikes: spikes.len() as u64,
-        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, duration),
-        cv_isi: metrics::isi_cv(spikes, n, 3),
-        readout_rmse: readout.rmse(),
-        readout_nrmse: readout.nrmse(),
+        spikes: stats.spikes,
+        mean_rate_hz: metrics::mean_rate_hz(stats.spikes as usize, n, duration),
+        cv_isi: stats.cv_isi,
+        readout_rmse: stats.rmse,
+        readout_nrmse: stats.nrmse,
         wall_seconds: wall,
         counters,
         ..Summary::default()
@@ -240,8 +284,142 @@ pub fn run_model(
 pub fn run_model_with(
     model: &Model,
     opts: &RunOptions,
-    mut progress: impl FnMut(f64) -> ControlFlow<()>,
+    progress: impl FnMut(f64) -> ControlFlow<()>,
 ) -> Result<RunOutput, RunError> {
+    let (sim, wall) = drive(model, opts, progress, |_| Ok(()))?;
+    let d = model.network.dims();
+    let recorded = sim.finish();
+    let (spikes, counters) = (recorded.spikes, recorded.counters);
+    let readout = recorded.readout.unwrap_or_else(|| Readout::new(d, true));
+    tracing::info!(?counters, wall_seconds = wall, "run finished");
+    let summary = summarize(
+        model,
+        opts,
+        model.simulate.duration,
+        (&spikes, &readout, counters),
+        wall,
+    );
+    Ok(RunOutput {
+        spikes,
+        readout,
+        state: recorded.state,
+        summary,
+    })
+}
+
+/// Runs `model` to its duration as [`run_model_with`] does and writes its files into `dir`
+/// while it runs ([`RunWriter`]: `spikes.csv`, `readout.csv`, the state monitor's files, then
+/// `network.json` and `summary.json`), keeping only the current readout interval's records in
+/// memory: memory stays flat however long the run. The files and the returned summary are
+/// those [`run_model_with`] and [`crate::io::record::write_run`] give, byte for byte (but for
+/// `wall_seconds`, which here includes the writing). `dir` is best a fresh directory (`ebnsim
+/// run` gives its staging directory): files are written under temporary names, renamed when
+/// complete; a stopped or failed run removes them.
+pub fn run_model_into(
+    model: &Model,
+    opts: &RunOptions,
+    dir: &std::path::Path,
+    progress: impl FnMut(f64) -> ControlFlow<()>,
+) -> Result<Summary, RunError> {
+    let (n, d) = (model.network.neurons(), model.network.dims());
+    let mut out: Option<Streamed> = None;
+    let (sim, wall) = drive(model, opts, progress, |sim| {
+        let s = match &mut out {
+            Some(s) => s,
+            None => out.insert(Streamed::start(sim, dir, n, d)?),
+        };
+        s.take(sim)
+    })?;
+    let Some(mut s) = out else {
+        unreachable!("drive calls its hook at least once")
+    };
+    let counters = sim.counters();
+    drop(sim);
+    tracing::info!(?counters, wall_seconds = wall, "run finished");
+    s.writer.sync()?;
+    s.writer.replay_spikes(|p| s.isi.second(p))?;
+    if s.with_target {
+        s.writer.replay_targets(|x| s.error.second(x))?;
+    }
+    let has_error = s.with_target && s.error.samples() > 0;
+    let stats = Stats {
+        spikes: s.spikes,
+        cv_isi: s.isi.finish(CV_MIN_SPIKES),
+        rmse: has_error.then(|| s.error.rmse()).filter(|v| v.is_finite()),
+        nrmse: (has_error && d > 0)
+            .then(|| s.error.nrmse())
+            .filter(|v| v.is_finite()),
+    };
+    let summary = summary_of(
+        (&model.name, model.seed()),
+        &model.network,
+        dense_config(model, opts),
+        model.simulate.duration,
+        (stats, counters),
+        wall,
+    );
+    s.writer.finish(&model.network, &summary)?;
+    Ok(summary)
+}
+
+/// A run being written out: the files and the first pass of the two-pass statistics.
+struct Streamed {
+    writer: RunWriter,
+    with_target: bool,
+    spikes: u64,
+    isi: IsiCvStream,
+    error: ReadoutErrorStream,
+}
+
+impl Streamed {
+    fn start(
+        sim: &Simulation,
+        dir: &std::path::Path,
+        n: usize,
+        d: usize,
+    ) -> Result<Streamed, RunError> {
+        let with_target = sim.readout().is_none_or(|r| r.x.is_some());
+        let state = sim
+            .state()
+            .map(|s| (s.columns.as_slice(), s.at_spikes.is_some()));
+        Ok(Streamed {
+            writer: RunWriter::create(dir, d, with_target, state)?,
+            with_target,
+            spikes: 0,
+            isi: IsiCvStream::new(n),
+            error: ReadoutErrorStream::new(d),
+        })
+    }
+
+    /// Writes what `sim` recorded since the last call, and forgets it there.
+    fn take(&mut self, sim: &mut Simulation) -> Result<(), RunError> {
+        let spikes = sim.spikes();
+        self.spikes += spikes.len() as u64;
+        self.isi.first(spikes);
+        if let Some(r) = sim.readout() {
+            if let Some(x) = &r.x {
+                let d = r.dims;
+                for k in 0..r.len() {
+                    self.error
+                        .first(&r.xhat[k * d..(k + 1) * d], &x[k * d..(k + 1) * d]);
+                }
+            }
+        }
+        self.writer.append(spikes, sim.readout(), sim.state())?;
+        sim.forget_recorded();
+        Ok(())
+    }
+}
+
+/// Builds the simulation of `model` and runs it to its duration, stopping at every readout
+/// sample (and at the end) for `after` (what a run does with its records) and `progress`;
+/// returns it with the wall time of the run.
+fn drive(
+    model: &Model,
+    opts: &RunOptions,
+    mut progress: impl FnMut(f64) -> ControlFlow<()>,
+    mut after: impl FnMut(&mut Simulation) -> Result<(), RunError>,
+) -> Result<(Simulation, f64), RunError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
@@ -251,29 +429,19 @@ pub fn run_model_with(
     drop(setup);
 
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
-    let d = model.network.dims();
     let started = Instant::now();
     for k in 0..=samples {
         let t = k as f64 * dt;
         sim.run_until(t)?;
+        after(&mut sim)?;
         if progress(t).is_break() {
             return Err(RunError::Stopped { at: t });
         }
     }
     sim.run_until(duration)?;
+    after(&mut sim)?;
     if progress(duration).is_break() {
         return Err(RunError::Stopped { at: duration });
     }
-    let wall = started.elapsed().as_secs_f64();
-    let recorded = sim.finish();
-    let (spikes, counters) = (recorded.spikes, recorded.counters);
-    let readout = recorded.readout.unwrap_or_else(|| Readout::new(d, true));
-    tracing::info!(?counters, wall_seconds = wall, "run finished");
-    let summary = summarize(model, opts, duration, (&spikes, &readout, counters), wall);
-    Ok(RunOutput {
-        spikes,
-        readout,
-        state: recorded.state,
-        summary,
-    })
+    Ok((sim, started.elapsed().as_secs_f64()))
 }

@@ -132,6 +132,169 @@ pub fn isi_cv(spikes: &[Spike], neurons: usize, min_spikes: usize) -> Option<f64
     (count > 0).then(|| sum / count as f64)
 }
 
+/// [`isi_cv`] of a spike stream too long to keep: the spikes are shown twice, in firing order
+/// (time order) — a first pass ([`IsiCvStream::first`]) for each neuron's count and span, a
+/// second ([`IsiCvStream::second`]) for the deviations from the mean interval — with O(N)
+/// memory. The result equals [`isi_cv`] of the same spikes to the bit (the same operations in
+/// the same order).
+#[derive(Clone, Debug)]
+pub(crate) struct IsiCvStream {
+    count: Vec<u64>,
+    first: Vec<f64>,
+    last: Vec<f64>,
+    /// Second pass: each neuron's mean interval, previous spike time and Σ (Δ − mean)².
+    mean: Vec<f64>,
+    prev: Vec<f64>,
+    var: Vec<f64>,
+}
+
+impl IsiCvStream {
+    /// An empty stream for `neurons` neurons (spikes of others are ignored).
+    pub(crate) fn new(neurons: usize) -> IsiCvStream {
+        IsiCvStream {
+            count: vec![0; neurons],
+            first: vec![f64::NAN; neurons],
+            last: vec![f64::NAN; neurons],
+            mean: Vec::new(),
+            prev: Vec::new(),
+            var: Vec::new(),
+        }
+    }
+
+    /// First pass over `spikes` (call for every piece, in order).
+    pub(crate) fn first(&mut self, spikes: &[Spike]) {
+        for s in spikes {
+            let i = s.neuron as usize;
+            let Some(c) = self.count.get_mut(i) else {
+                continue;
+            };
+            let t = s.time.secs();
+            if *c == 0 {
+                self.first[i] = t;
+            }
+            self.last[i] = t;
+            *c += 1;
+        }
+    }
+
+    /// Second pass over `spikes` (the same pieces again, in order, after every first pass).
+    pub(crate) fn second(&mut self, spikes: &[Spike]) {
+        let n = self.count.len();
+        if self.mean.len() != n {
+            self.mean = (0..n).map(|i| self.mean_interval(i)).collect();
+            self.prev = vec![f64::NAN; n];
+            // The neutral element of `Iterator::sum` (−0.0; every term is ≥ +0.0).
+            self.var = vec![-0.0; n];
+        }
+        for s in spikes {
+            let i = s.neuron as usize;
+            if i >= n {
+                continue;
+            }
+            let t = s.time.secs();
+            if !self.prev[i].is_nan() {
+                self.var[i] += (t - self.prev[i] - self.mean[i]).powi(2);
+            }
+            self.prev[i] = t;
+        }
+    }
+
+    fn mean_interval(&self, i: usize) -> f64 {
+        (self.last[i] - self.first[i]) / (self.count[i].max(1) - 1) as f64
+    }
+
+    /// The mean CV over the neurons with at least `max(min_spikes, 2)` spikes ([`isi_cv`]),
+    /// after both passes.
+    pub(crate) fn finish(&self, min_spikes: usize) -> Option<f64> {
+        let need = min_spikes.max(2) as u64;
+        let mut sum = 0.0;
+        let mut count = 0usize;
+        for i in (0..self.count.len()).filter(|&i| self.count[i] >= need) {
+            let m = (self.count[i] - 1) as f64;
+            let mean = self.mean_interval(i);
+            if mean.is_nan() || mean <= 0.0 {
+                continue;
+            }
+            let var = self.var.get(i).copied().unwrap_or(-0.0) / m;
+            sum += var.sqrt() / mean;
+            count += 1;
+        }
+        (count > 0).then(|| sum / count as f64)
+    }
+}
+
+/// [`rmse`] and [`nrmse`] of a readout stream too long to keep: each sample (`x̂`, `x`, d
+/// components) is shown to [`ReadoutErrorStream::first`], then every target `x` again, in the
+/// same order, to [`ReadoutErrorStream::second`] (the variance needs the final mean). Equal
+/// to the bit to [`rmse`] / [`nrmse`] of the whole readout.
+#[derive(Clone, Debug)]
+pub(crate) struct ReadoutErrorStream {
+    dims: usize,
+    samples: usize,
+    /// Σ (x̂ − x)² in row-major order: the sum of [`rmse`] and of [`nrmse`] (which differ only
+    /// in the neutral element, the same once a term is added).
+    err: f64,
+    mean: Vec<f64>,
+    var: f64,
+    means_done: bool,
+}
+
+impl ReadoutErrorStream {
+    /// An empty stream of `dims` components.
+    pub(crate) fn new(dims: usize) -> ReadoutErrorStream {
+        ReadoutErrorStream {
+            dims,
+            samples: 0,
+            err: 0.0,
+            mean: vec![0.0; dims],
+            var: 0.0,
+            means_done: false,
+        }
+    }
+
+    /// First pass: one sample.
+    pub(crate) fn first(&mut self, xhat: &[f64], x: &[f64]) {
+        for j in 0..self.dims {
+            self.mean[j] += x[j];
+            self.err += (xhat[j] - x[j]) * (xhat[j] - x[j]);
+        }
+        self.samples += 1;
+    }
+
+    /// Second pass: one sample's target again.
+    pub(crate) fn second(&mut self, x: &[f64]) {
+        if !self.means_done {
+            let n = self.samples as f64;
+            self.mean.iter_mut().for_each(|m| *m /= n);
+            self.means_done = true;
+        }
+        for (j, &x) in x.iter().enumerate().take(self.dims) {
+            self.var += (x - self.mean[j]) * (x - self.mean[j]);
+        }
+    }
+
+    /// Number of samples shown to the first pass.
+    pub(crate) fn samples(&self) -> usize {
+        self.samples
+    }
+
+    /// [`rmse`] (NaN without samples).
+    pub(crate) fn rmse(&self) -> f64 {
+        if self.samples == 0 || self.dims == 0 {
+            return f64::NAN;
+        }
+        (self.err / (self.samples * self.dims) as f64).sqrt()
+    }
+
+    /// [`nrmse`] after the second pass (NaN without samples).
+    pub(crate) fn nrmse(&self) -> f64 {
+        if self.samples == 0 || self.dims == 0 {
+            return f64::NAN;
+        }
+        (self.err / self.var).sqrt()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,5 +370,52 @@ mod tests {
         rev.reverse();
         assert!((isi_cv(&rev, 3, 3).unwrap() - expect).abs() < 1e-15);
         assert_eq!(isi_cv(&[], 3, 2), None);
+    }
+
+    #[test]
+    fn streamed_statistics_equal_the_batch_ones_to_the_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for case in 0..50 {
+            let n = 1 + case % 7;
+            let mut t = 0.0;
+            let spikes: Vec<Spike> = (0..rng.gen_range(0..400))
+                .map(|_| {
+                    // Same-time spikes now and then (zero intervals).
+                    if rng.gen_bool(0.9) {
+                        t += rng.gen::<f64>() * 0.01;
+                    }
+                    spike(t, rng.gen_range(0..n as u32 + 1))
+                })
+                .collect();
+            let mut s = IsiCvStream::new(n);
+            let cut = spikes.len() / 3;
+            s.first(&spikes[..cut]);
+            s.first(&spikes[cut..]);
+            s.second(&spikes[..cut]);
+            s.second(&spikes[cut..]);
+            for min in [0, 3] {
+                let (a, b) = (s.finish(min), isi_cv(&spikes, n, min));
+                assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "case {case}");
+            }
+
+            let d = 1 + case % 3;
+            let rows = rng.gen_range(0..300);
+            let xhat: Vec<f64> = (0..rows * d).map(|_| rng.gen::<f64>() - 0.5).collect();
+            let x: Vec<f64> = (0..rows * d).map(|_| rng.gen::<f64>() * 3.0).collect();
+            let mut r = ReadoutErrorStream::new(d);
+            for k in 0..rows {
+                r.first(&xhat[k * d..(k + 1) * d], &x[k * d..(k + 1) * d]);
+            }
+            for k in 0..rows {
+                r.second(&x[k * d..(k + 1) * d]);
+            }
+            assert_eq!(r.rmse().to_bits(), rmse(&xhat, &x).to_bits(), "case {case}");
+            assert_eq!(
+                r.nrmse().to_bits(),
+                nrmse(&xhat, &x, d).to_bits(),
+                "case {case}"
+            );
+        }
     }
 }

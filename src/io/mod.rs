@@ -1,6 +1,7 @@
 //! Files in and out: model files ([`model_file`]), run outputs and their atomic writers
 //! ([`record`], `state_csv`), learned weights ([`weights_file`]), the network that ran
-//! ([`network_file`]), a run directory replaced as a whole ([`output_dir`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
+//! ([`network_file`]), a run directory replaced as a whole ([`output_dir`]), a run's files written while it runs
+//! ([`run_writer`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
 //! with the `plot` feature).
 
 #[cfg(feature = "plot")]
@@ -10,5 +11,6 @@ pub mod network_file;
 pub mod output_dir;
 pub mod record;
 pub mod run_dir;
+pub mod run_writer;
 pub(crate) mod state_csv;
 pub mod weights_file;

@@ -79,7 +79,7 @@ pub(crate) fn remove_stale_outputs(dir: &Path, keep: &[&str]) -> Result<(), Outp
 /// Distinguishes temporary files of concurrent writes within one process.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-fn output_error(path: &Path, source: io::Error) -> OutputError {
+pub(crate) fn output_error(path: &Path, source: io::Error) -> OutputError {
     OutputError {
         path: path.to_path_buf(),
         source,
@@ -136,7 +136,7 @@ pub(crate) fn sync_dir(dir: &Path) {
 }
 
 /// Creates a new, empty temporary file `.NAME.PID.N.tmp` in `dir`.
-fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
+pub(crate) fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
     let pid = std::process::id();
     loop {
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -154,12 +154,20 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, File)> {
 /// order; `time` in seconds in shortest round-trip form, `neuron` 0-based.
 pub(crate) fn write_spikes_csv(path: &Path, spikes: &[Spike]) -> Result<(), OutputError> {
     write_atomic(path, |w| {
-        w.write_all(b"time,neuron\n")?;
-        for s in spikes {
-            writeln!(w, "{},{}", s.time.secs(), s.neuron)?;
-        }
-        Ok(())
+        w.write_all(SPIKES_HEADER)?;
+        spike_rows(w, spikes)
     })
+}
+
+/// The header line of [`SPIKES_CSV`].
+pub(crate) const SPIKES_HEADER: &[u8] = b"time,neuron\n";
+
+/// The rows of [`SPIKES_CSV`] for `spikes`, in the given order.
+pub(crate) fn spike_rows(w: &mut impl Write, spikes: &[Spike]) -> io::Result<()> {
+    for s in spikes {
+        writeln!(w, "{},{}", s.time.secs(), s.neuron)?;
+    }
+    Ok(())
 }
 
 /// The readout `x̂(t)` (and the target `x(t)`, if there is one) sampled at a list of times.
@@ -224,6 +232,15 @@ impl Readout {
         self.times.is_empty()
     }
 
+    /// Drops every sample, keeping the memory for the next ones.
+    pub(crate) fn clear(&mut self) {
+        self.times.clear();
+        self.xhat.clear();
+        if let Some(x) = &mut self.x {
+            x.clear();
+        }
+    }
+
     /// [`metrics::rmse`] of `x̂` against `x` over all samples and dimensions; `None` without a
     /// target or without samples (or when it is not finite).
     pub fn rmse(&self) -> Option<f64> {
@@ -264,32 +281,42 @@ pub(crate) fn write_readout_csv(path: &Path, readout: &Readout) -> Result<(), Ou
             ),
         ));
     }
-    let d = readout.dims;
     write_atomic(path, |w| {
-        w.write_all(b"time")?;
+        readout_header(w, readout.dims, readout.x.is_some())?;
+        readout_rows(w, readout)
+    })
+}
+
+/// The header line of [`READOUT_CSV`] for `d` components, with the target's when `with_target`.
+pub(crate) fn readout_header(w: &mut impl Write, d: usize, with_target: bool) -> io::Result<()> {
+    w.write_all(b"time")?;
+    for j in 0..d {
+        write!(w, ",xhat{j}")?;
+    }
+    if with_target {
         for j in 0..d {
-            write!(w, ",xhat{j}")?;
+            write!(w, ",x{j}")?;
         }
-        if readout.x.is_some() {
-            for j in 0..d {
-                write!(w, ",x{j}")?;
+    }
+    w.write_all(b"\n")
+}
+
+/// The rows of [`READOUT_CSV`] for the samples of `readout` (consistent vectors).
+pub(crate) fn readout_rows(w: &mut impl Write, readout: &Readout) -> io::Result<()> {
+    let d = readout.dims;
+    for (i, t) in readout.times.iter().enumerate() {
+        write!(w, "{t}")?;
+        for v in &readout.xhat[i * d..(i + 1) * d] {
+            write!(w, ",{v}")?;
+        }
+        if let Some(x) = &readout.x {
+            for v in &x[i * d..(i + 1) * d] {
+                write!(w, ",{v}")?;
             }
         }
         w.write_all(b"\n")?;
-        for (i, t) in readout.times.iter().enumerate() {
-            write!(w, "{t}")?;
-            for v in &readout.xhat[i * d..(i + 1) * d] {
-                write!(w, ",{v}")?;
-            }
-            if let Some(x) = &readout.x {
-                for v in &x[i * d..(i + 1) * d] {
-                    write!(w, ",{v}")?;
-                }
-            }
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Writes `value` as pretty-printed JSON with a trailing newline. Non-finite floats become

@@ -6,7 +6,7 @@ use crate::io::record::write_atomic;
 #[cfg(doc)]
 use crate::io::record::{STATE_AT_SPIKES_CSV, STATE_CSV};
 use crate::monitor::{SpikeSamples, StateRecord};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Writes [`STATE_CSV`] atomically: header `time,` then the record's columns (`v_0,v_3,r_0,r_3`:
@@ -14,20 +14,30 @@ use std::path::Path;
 /// shortest round-trip form.
 pub(crate) fn write_state_csv(path: &Path, state: &StateRecord) -> Result<(), OutputError> {
     write_atomic(path, |w| {
-        w.write_all(b"time")?;
-        for c in &state.columns {
-            write!(w, ",{c}")?;
+        state_header(w, &state.columns)?;
+        state_rows(w, state)
+    })
+}
+
+/// The header line of [`STATE_CSV`].
+pub(crate) fn state_header(w: &mut impl Write, columns: &[String]) -> io::Result<()> {
+    w.write_all(b"time")?;
+    for c in columns {
+        write!(w, ",{c}")?;
+    }
+    w.write_all(b"\n")
+}
+
+/// The rows of [`STATE_CSV`] for the samples of `state` (the regular ones, not `at_spikes`).
+pub(crate) fn state_rows(w: &mut impl Write, state: &StateRecord) -> io::Result<()> {
+    for (k, t) in state.times.iter().enumerate() {
+        write!(w, "{t}")?;
+        for v in state.row(k) {
+            write!(w, ",{v}")?;
         }
         w.write_all(b"\n")?;
-        for (k, t) in state.times.iter().enumerate() {
-            write!(w, "{t}")?;
-            for v in state.row(k) {
-                write!(w, ",{v}")?;
-            }
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Writes [`STATE_AT_SPIKES_CSV`] atomically: header `time,neuron,` then the state record's
@@ -39,19 +49,32 @@ pub fn write_state_at_spikes_csv(
     samples: &SpikeSamples,
 ) -> Result<(), OutputError> {
     write_atomic(path, |w| {
-        w.write_all(b"time,neuron")?;
-        for c in columns {
-            write!(w, ",{c}")?;
+        at_spikes_header(w, columns)?;
+        at_spikes_rows(w, columns.len(), samples)
+    })
+}
+
+/// The header line of [`STATE_AT_SPIKES_CSV`].
+pub(crate) fn at_spikes_header(w: &mut impl Write, columns: &[String]) -> io::Result<()> {
+    w.write_all(b"time,neuron")?;
+    for c in columns {
+        write!(w, ",{c}")?;
+    }
+    w.write_all(b"\n")
+}
+
+/// The rows of [`STATE_AT_SPIKES_CSV`] for `samples` of `columns` values each.
+pub(crate) fn at_spikes_rows(
+    w: &mut impl Write,
+    columns: usize,
+    samples: &SpikeSamples,
+) -> io::Result<()> {
+    for (k, (t, j)) in samples.times.iter().zip(&samples.neurons).enumerate() {
+        write!(w, "{t},{j}")?;
+        for v in &samples.values[k * columns..(k + 1) * columns] {
+            write!(w, ",{v}")?;
         }
         w.write_all(b"\n")?;
-        let c = columns.len();
-        for (k, (t, j)) in samples.times.iter().zip(&samples.neurons).enumerate() {
-            write!(w, "{t},{j}")?;
-            for v in &samples.values[k * c..(k + 1) * c] {
-                write!(w, ",{v}")?;
-            }
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })
+    }
+    Ok(())
 }

@@ -237,6 +237,37 @@ impl Simulation {
         &self.spikes
     }
 
+    /// Drops the spikes and samples recorded so far (what [`Simulation::spikes`],
+    /// [`Simulation::readout`] and [`Simulation::state`] return), keeping every monitor running:
+    /// a long run written out piece by piece (as `ebnsim run` does) keeps its memory flat in
+    /// simulated time. What is recorded afterwards is exactly what the run would have appended.
+    ///
+    /// ```
+    /// use ebnsim::prelude::*;
+    /// let model = ebnsim::io::model_file::load(std::path::Path::new("models/boerlin-oscillator.toml"))?;
+    /// let mut whole = Simulation::from_model(&model).build()?;
+    /// whole.run_until(0.4)?;
+    /// let mut pieces = Simulation::from_model(&model).build()?;
+    /// pieces.run_until(0.2)?;
+    /// let mut spikes = pieces.spikes().to_vec();
+    /// pieces.forget_recorded();
+    /// pieces.run_until(0.4)?;
+    /// spikes.extend_from_slice(pieces.spikes());
+    /// assert_eq!(spikes, whole.spikes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forget_recorded(&mut self) {
+        // Spikes not yet shown to the state monitor stay (none after `run_until` returns).
+        self.spikes.drain(..self.seen);
+        self.seen = 0;
+        if let Some(r) = &mut self.readout {
+            r.readout.clear();
+        }
+        if let Some(s) = &mut self.state {
+            s.forget();
+        }
+    }
+
     /// The readout `x̂` now, d components.
     pub fn readout_now(&self) -> Vec<f64> {
         let mut out = vec![0.0; self.network_dims];

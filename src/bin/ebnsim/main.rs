@@ -4,12 +4,11 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use ebnsim::engine::EngineKind;
 use ebnsim::io::model_file;
-use ebnsim::io::record::write_run;
 use ebnsim::io::weights_file;
 use ebnsim::learning::protocol::{
     run_phases_with, write_learn_run, LearnError, LearnProgress, PhaseOptions,
 };
-use ebnsim::run::{run_model_with, RunError, RunOptions};
+use ebnsim::run::{run_model_into, RunError, RunOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ops::ControlFlow;
 
@@ -522,33 +521,27 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             let bar = Progress::new(quiet, m.simulate.duration);
-            let result = run_model_with(&m, &opts, |t| tick(&bar, &stop, t));
+            // The files grow in the staging directory while the run goes on (flat memory).
+            let result = run_model_into(&m, &opts, dir.path(), |t| tick(&bar, &stop, t));
             bar.finish();
-            let output = match result {
-                Ok(o) => o,
+            let summary = match result {
+                Ok(s) => s,
                 Err(RunError::Stopped { at }) => return stop.stopped(dir, &out, at),
+                Err(RunError::Output(e)) => {
+                    eprintln!("error: {e}; {} left as it was", out.display());
+                    return ExitCode::from(1);
+                }
                 Err(e) => {
                     eprintln!("error: {}: {e}", model.display());
                     return exit_code(&e);
                 }
             };
-            if let Err(e) = write_run(
-                dir.path(),
-                &m.network,
-                &output.spikes,
-                &output.readout,
-                output.state.as_ref(),
-                &output.summary,
-            ) {
-                eprintln!("error: {e}; {} left as it was", out.display());
-                return ExitCode::from(1);
-            }
             if let Err(code) = commit_out(dir, &out, &stop) {
                 return code;
             }
-            warn(&output.summary);
+            warn(&summary);
             if !quiet {
-                let s = &output.summary;
+                let s = &summary;
                 println!(
                     "{}: {} engine, {} neurons, {} s: {} spikes ({:.2} Hz per neuron), readout RMSE {}, {:.3} s wall -> {}",
                     printable(&s.model),

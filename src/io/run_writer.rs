@@ -1,0 +1,264 @@
+//! Writing a run's files while it runs: `spikes.csv`, `readout.csv` and the state monitor's
+//! files grow piece by piece, so a long run's memory stays flat in simulated time.
+//!
+//! Why: a 10⁵-s run records ~10 GB of spikes and samples; kept until the end, a crash at the end
+//! loses it all. [`RunWriter`] appends each piece ([`Simulation::forget_recorded`] then drops it
+//! from memory) to a temporary file next to its final name, with the same bytes the whole-run
+//! writers of [`crate::io::record`] produce; [`RunWriter::finish`] syncs and renames them,
+//! writes `network.json`, removes other runs' files and writes `summary.json` last — the order
+//! of [`crate::io::record::write_run`]. The statistics of `summary.json` that need two passes
+//! (the ISI CV and the NRMSE need a mean first) read the written files back
+//! ([`RunWriter::replay_spikes`], [`RunWriter::replay_targets`]), so they equal those of a
+//! run kept in memory to the bit.
+//!
+//! [`Simulation::forget_recorded`]: crate::simulation::Simulation::forget_recorded
+
+use crate::engine::Spike;
+use crate::error::OutputError;
+use crate::io::network_file::{NetworkFile, NETWORK_JSON};
+use crate::io::record::{
+    create_temp, output_error, readout_header, readout_rows, remove_stale_outputs, spike_rows,
+    sync_dir, write_json, Readout, Summary, READOUT_CSV, SPIKES_CSV, SPIKES_HEADER,
+    STATE_AT_SPIKES_CSV, STATE_CSV, SUMMARY_JSON,
+};
+use crate::io::state_csv::{at_spikes_header, at_spikes_rows, state_header, state_rows};
+use crate::model::network::Network;
+use crate::monitor::StateRecord;
+use crate::time::Time;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// One file being written: its final path, its temporary path and the open writer.
+#[derive(Debug)]
+struct Growing {
+    path: PathBuf,
+    temp: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Growing {
+    fn create(
+        dir: &Path,
+        name: &str,
+        header: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+    ) -> Result<Growing, OutputError> {
+        let path = dir.join(name);
+        let (temp, file) = create_temp(dir, name).map_err(|e| output_error(&path, e))?;
+        let mut g = Growing {
+            path,
+            temp,
+            out: BufWriter::with_capacity(1 << 16, file),
+        };
+        let r = header(&mut g.out);
+        g.check(r)?;
+        Ok(g)
+    }
+
+    fn check(&self, r: io::Result<()>) -> Result<(), OutputError> {
+        r.map_err(|e| output_error(&self.path, e))
+    }
+
+    /// Flushes and syncs the temporary file.
+    fn sync(&mut self) -> Result<(), OutputError> {
+        let r = self
+            .out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all());
+        self.check(r)
+    }
+
+    /// The temporary file's lines after the header (after [`Growing::sync`]).
+    fn lines(&self) -> Result<impl Iterator<Item = io::Result<String>>, OutputError> {
+        let f = File::open(&self.temp).map_err(|e| output_error(&self.path, e))?;
+        Ok(BufReader::with_capacity(1 << 16, f).lines().skip(1))
+    }
+}
+
+/// The files of one run being written into a directory (see the module docs).
+#[derive(Debug)]
+pub struct RunWriter {
+    dir: PathBuf,
+    dims: usize,
+    spikes: Growing,
+    readout: Growing,
+    state: Option<Growing>,
+    at_spikes: Option<Growing>,
+    done: bool,
+}
+
+impl RunWriter {
+    /// Starts the files of a run in `dir` (created if missing): `readout.csv` of `dims`
+    /// components (with the target's when `with_target`), and the state monitor's files when
+    /// `state` gives its columns (and whether it samples at spikes).
+    pub fn create(
+        dir: &Path,
+        dims: usize,
+        with_target: bool,
+        state: Option<(&[String], bool)>,
+    ) -> Result<RunWriter, OutputError> {
+        fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+        let spikes = Growing::create(dir, SPIKES_CSV, |w| w.write_all(SPIKES_HEADER))?;
+        let readout = Growing::create(dir, READOUT_CSV, |w| readout_header(w, dims, with_target))?;
+        let mut writer = RunWriter {
+            dir: dir.to_path_buf(),
+            dims,
+            spikes,
+            readout,
+            state: None,
+            at_spikes: None,
+            done: false,
+        };
+        if let Some((columns, at_spikes)) = state {
+            writer.state = Some(Growing::create(dir, STATE_CSV, |w| {
+                state_header(w, columns)
+            })?);
+            if at_spikes {
+                writer.at_spikes = Some(Growing::create(dir, STATE_AT_SPIKES_CSV, |w| {
+                    at_spikes_header(w, columns)
+                })?);
+            }
+        }
+        Ok(writer)
+    }
+
+    /// Appends a piece of the run: its spikes, readout samples and state samples, in order.
+    pub fn append(
+        &mut self,
+        spikes: &[Spike],
+        readout: Option<&Readout>,
+        state: Option<&StateRecord>,
+    ) -> Result<(), OutputError> {
+        let r = spike_rows(&mut self.spikes.out, spikes);
+        self.spikes.check(r)?;
+        if let Some(readout) = readout {
+            let r = readout_rows(&mut self.readout.out, readout);
+            self.readout.check(r)?;
+        }
+        if let (Some(g), Some(s)) = (&mut self.state, state) {
+            let r = state_rows(&mut g.out, s);
+            g.check(r)?;
+            if let (Some(g), Some(at)) = (&mut self.at_spikes, &s.at_spikes) {
+                let r = at_spikes_rows(&mut g.out, s.columns.len(), at);
+                g.check(r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes everything appended so far durable (the files stay temporary until
+    /// [`RunWriter::finish`]); the replays read what was synced.
+    pub fn sync(&mut self) -> Result<(), OutputError> {
+        self.spikes.sync()?;
+        self.readout.sync()?;
+        for g in [&mut self.state, &mut self.at_spikes].into_iter().flatten() {
+            g.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Reads the spikes written (and synced) so far back, in order, in pieces of up to 4096.
+    pub fn replay_spikes(&self, mut f: impl FnMut(&[Spike])) -> Result<(), OutputError> {
+        let bad = |line: &str| {
+            output_error(
+                &self.spikes.path,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("unreadable row `{line}`"),
+                ),
+            )
+        };
+        let mut piece = Vec::with_capacity(4096);
+        for line in self.spikes.lines()? {
+            let line = line.map_err(|e| output_error(&self.spikes.path, e))?;
+            let (t, n) = line.split_once(',').ok_or_else(|| bad(&line))?;
+            let time = t
+                .parse::<f64>()
+                .ok()
+                .and_then(Time::new)
+                .ok_or_else(|| bad(&line))?;
+            let neuron = n.parse::<u32>().map_err(|_| bad(&line))?;
+            piece.push(Spike { time, neuron });
+            if piece.len() == 4096 {
+                f(&piece);
+                piece.clear();
+            }
+        }
+        f(&piece);
+        Ok(())
+    }
+
+    /// Reads the target `x` of every readout sample written (and synced) so far back, in order
+    /// (nothing when the readout has no target).
+    pub fn replay_targets(&self, mut f: impl FnMut(&[f64])) -> Result<(), OutputError> {
+        let d = self.dims;
+        let mut x = vec![0.0; d];
+        for line in self.readout.lines()? {
+            let line = line.map_err(|e| output_error(&self.readout.path, e))?;
+            let mut fields = line.split(',').skip(1 + d);
+            for v in x.iter_mut() {
+                *v = fields
+                    .next()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .ok_or_else(|| {
+                        output_error(
+                            &self.readout.path,
+                            io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                format!("unreadable row `{line}`"),
+                            ),
+                        )
+                    })?;
+            }
+            if d > 0 {
+                f(&x);
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the run: syncs and renames the growing files, writes `network.json`, removes
+    /// the files of other runs ([`crate::io::record::RUN_OUTPUTS`] not written now) and writes
+    /// `summary.json` last.
+    pub fn finish(mut self, network: &Network, summary: &Summary) -> Result<(), OutputError> {
+        self.sync()?;
+        let mut keep = vec![SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON];
+        let growing = [
+            Some(&self.spikes),
+            Some(&self.readout),
+            self.state.as_ref(),
+            self.at_spikes.as_ref(),
+        ];
+        for g in growing.into_iter().flatten() {
+            fs::rename(&g.temp, &g.path).map_err(|e| output_error(&g.path, e))?;
+        }
+        self.done = true;
+        if self.state.is_some() {
+            keep.push(STATE_CSV);
+        }
+        if self.at_spikes.is_some() {
+            keep.push(STATE_AT_SPIKES_CSV);
+        }
+        sync_dir(&self.dir);
+        NetworkFile::of(network).write(&self.dir.join(NETWORK_JSON))?;
+        remove_stale_outputs(&self.dir, &keep)?;
+        write_json(&self.dir.join(SUMMARY_JSON), summary)
+    }
+}
+
+impl Drop for RunWriter {
+    /// A run that did not finish leaves no temporary file behind.
+    fn drop(&mut self) {
+        if !self.done {
+            let growing = [
+                Some(&self.spikes),
+                Some(&self.readout),
+                self.state.as_ref(),
+                self.at_spikes.as_ref(),
+            ];
+            for g in growing.into_iter().flatten() {
+                let _ = fs::remove_file(&g.temp);
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Long runs: files written while the run goes on (memory flat in simulated time), equal byte
+//! for byte to a run kept in memory.
+
+use ebnsim::io::model_file;
+use ebnsim::io::record::write_run;
+use ebnsim::run::{run_model_into, run_model_with, RunOptions};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ebnsim");
+
+/// A 1-D network holding x ≈ 1 against a leak: ~12 spikes/s per neuron, forever.
+fn hold_model(duration: f64, readout_dt: f64) -> String {
+    format!(
+        r#"name = "long-hold"
+seed = 1
+[network]
+neurons = 10
+dims = 1
+lambda_d = 10.0
+mu = 1e-4
+decoder = [[0.10, 0.11, 0.09, 0.12, 0.08, -0.10, -0.11, -0.09, -0.12, -0.08]]
+[target]
+kind = "linear"
+a = [[-1.0]]
+initial = [0.0]
+[input]
+kind = "constant"
+values = [1.0]
+[simulate]
+duration = {duration:?}
+engine = "exact"
+[record]
+readout_dt = {readout_dt:?}
+"#
+    )
+}
+
+/// Peak resident memory (KiB) of `ebnsim run` of `model`, measured by the kernel for the child.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its peak memory
+fn peak_rss_kib(model: &Path, out: &Path) -> i64 {
+    let child = Command::new(BIN)
+        .args(["run", "-q", "--out"])
+        .arg(out)
+        .arg(model)
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: plain libc calls on our own child's pid and owned, zeroed out-parameters.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let pid = libc::wait4(child.id() as i32, &mut status, 0, &mut usage);
+        assert_eq!(pid, child.id() as i32, "wait4");
+        usage
+    };
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "ebnsim run failed: {status}"
+    );
+    usage.ru_maxrss
+}
+
+#[test]
+fn memory_is_flat_in_simulated_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peaks = Vec::new();
+    for duration in [100.0, 10_000.0] {
+        let model = dir.path().join(format!("hold-{duration}.toml"));
+        std::fs::write(&model, hold_model(duration, 0.01)).unwrap();
+        let out = dir.path().join(format!("out-{duration}"));
+        peaks.push(peak_rss_kib(&model, &out));
+        let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+        let spikes: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        let count = spikes["spikes"].as_u64().unwrap();
+        // The long run records ~1.2 million spikes and a million samples (~35 MB in memory).
+        assert!(
+            count as f64 > 8.0 * duration,
+            "{count} spikes in {duration} s"
+        );
+    }
+    let (short, long) = (peaks[0] as f64, peaks[1] as f64);
+    assert!(
+        long <= 1.1 * short,
+        "peak RSS {long} KiB over 10^4 s vs {short} KiB over 100 s"
+    );
+}
+
+/// Every file of a directory but `summary.json`'s `wall_seconds`.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = if name == "summary.json" {
+                text.lines()
+                    .filter(|l| !l.contains("wall_seconds"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text
+            };
+            (name, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn streamed_files_equal_those_of_a_run_kept_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let oscillator = std::fs::read_to_string("models/boerlin-oscillator.toml").unwrap();
+    let monitored = oscillator.replace(
+        "[record]\n",
+        "[record]\nstate = { neurons = [3, 0, 17], dt = 0.0037, variables = [\"v\", \"r\"], \
+         at_spikes = true }\n",
+    );
+    assert_ne!(monitored, oscillator);
+    let cases = [
+        ("monitored", monitored, RunOptions::default()),
+        (
+            "dense",
+            oscillator.clone(),
+            RunOptions {
+                engine: Some(ebnsim::engine::EngineKind::Dense),
+                ..RunOptions::default()
+            },
+        ),
+        ("hold", hold_model(3.0, 0.0007), RunOptions::default()),
+    ];
+    for (name, text, opts) in cases {
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let model = model_file::load(&path).unwrap();
+        let whole = run_model_with(&model, &opts, |_| ControlFlow::Continue(())).unwrap();
+        let a = dir.path().join(format!("{name}-memory"));
+        write_run(
+            &a,
+            &model.network,
+            &whole.spikes,
+            &whole.readout,
+            whole.state.as_ref(),
+            &whole.summary,
+        )
+        .unwrap();
+        let b = dir.path().join(format!("{name}-streamed"));
+        let summary = run_model_into(&model, &opts, &b, |_| ControlFlow::Continue(())).unwrap();
+        assert_eq!(summary.spikes, whole.summary.spikes, "{name}");
+        assert_eq!(
+            summary.cv_isi.map(f64::to_bits),
+            whole.summary.cv_isi.map(f64::to_bits),
+            "{name}"
+        );
+        let (fa, fb) = (files(&a), files(&b));
+        let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(names.contains(&"spikes.csv") && names.contains(&"readout.csv"));
+        if name == "monitored" {
+            assert!(names.contains(&"state.csv") && names.contains(&"state_at_spikes.csv"));
+        }
+        assert_eq!(fa, fb, "{name}: streamed files differ");
+    }
+}
+
+#[test]
+fn a_stopped_streamed_run_leaves_no_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hold.toml");
+    std::fs::write(&path, hold_model(10.0, 0.01)).unwrap();
+    let model = model_file::load(&path).unwrap();
+    let out = dir.path().join("out");
+    let err = run_model_into(&model, &RunOptions::default(), &out, |t| {
+        if t >= 5.0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, ebnsim::run::RunError::Stopped { at } if at == 5.0),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
