@@ -329,6 +329,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod analysis;
+pub mod checkpoint;
 pub(crate) mod closed_form;
 pub mod closed_loop;
 pub mod engine;

@@ -26,7 +26,7 @@ impl StateVariable {
 }
 
 /// Which neurons a monitor records.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 pub enum NeuronSelection {
     /// Every neuron, in index order.
     #[default]
@@ -48,7 +48,7 @@ impl NeuronSelection {
 /// A state monitor: `variables` of `neurons`, sampled every `dt` seconds from 0 (exact values
 /// at those times), and, when `at_spikes`, also at each recorded neuron's spike, just before
 /// its reset.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct StateMonitorSpec {
     /// The neurons recorded.
     pub neurons: NeuronSelection,
@@ -62,7 +62,7 @@ pub struct StateMonitorSpec {
 
 /// What a state monitor recorded: one row per sample, columns `variables × neurons` in the
 /// order of the spec (all neurons of the first variable, then the next variable).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct StateRecord {
     /// Column names, `v_3`, `r_0`, … (without `time`).
     pub columns: Vec<String>,
@@ -108,7 +108,7 @@ impl StateRecord {
 /// `v` at threshold (or above it, when a same-instant cascade pushed it over) and its `r`
 /// before the spike's increment; the other neurons' values at that moment (after the effects
 /// of spikes earlier in the same instant's firing order, before this one's).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct SpikeSamples {
     /// Spike times, s.
     pub times: Vec<f64>,
@@ -133,7 +133,7 @@ impl SpikeSamples {
 /// A running state monitor: knows its next sample time and keeps the filtered trains of its
 /// neurons from the spikes it is shown (`r_i(t) = Σ_k e^(−λ_d (t − t_i^k))`, exact between
 /// spikes; right-continuous: a spike at a sample time is included in that sample).
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(crate) struct StateMonitor {
     spec: StateMonitorSpec,
     neurons: Vec<usize>,

@@ -67,6 +67,14 @@ impl serde::Serialize for Time {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Time {
+    /// Seconds as an `f64`; NaN is refused.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Time::new(secs).ok_or_else(|| serde::de::Error::custom("a time that is not NaN"))
+    }
+}
+
 impl From<Time> for f64 {
     fn from(t: Time) -> f64 {
         t.secs()

@@ -61,7 +61,7 @@ pub(crate) fn first_crossing(
 
 /// A piece `[a, b]` of a search with the basis at both ends and `f(a)`.
 #[allow(clippy::large_enum_variant)] // lives on a reused stack; boxing would allocate per split
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 enum Piece {
     Search((f64, BasisValues), (f64, BasisValues), f64),
     /// A crossing is known to exist at or before this time.
@@ -69,7 +69,7 @@ enum Piece {
 }
 
 /// Reusable scratch space for crossing searches, so that a warm search allocates nothing.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(crate) struct Searcher {
     stack: Vec<Piece>,
 }

@@ -74,7 +74,7 @@ impl Interval {
 }
 
 /// The two rates that shape every trajectory, and derived constants.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Membrane {
     lambda_v: f64,
     lambda_d: f64,
@@ -83,7 +83,7 @@ pub(crate) struct Membrane {
 }
 
 /// The basis functions evaluated at one local time `τ ≥ 0`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct BasisValues {
     /// Local time τ (s since the interval start).
     pub(crate) tau: f64,

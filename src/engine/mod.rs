@@ -21,7 +21,9 @@ use crate::time::Time;
 use serde::Serialize;
 
 /// One spike: which neuron, when.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize,
+)]
 pub struct Spike {
     /// Spike time.
     pub time: Time,

@@ -11,7 +11,7 @@ use crate::error::BuildError;
 /// Records, at each spike of a probed neuron, the voltages of every probed neuron at that
 /// moment (the spiking one's before its reset; the others' after the effects of spikes earlier
 /// in firing order).
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(crate) struct SpikeProbe {
     neurons: Vec<usize>,
     /// Per neuron of the network: whether it is probed.

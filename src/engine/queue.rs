@@ -18,7 +18,9 @@ use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
 
 /// Kinds of events, in the order they are processed at equal times.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub(crate) enum EventClass {
     /// A neuron's refractory period ends.
     RefractoryEnd,
@@ -31,7 +33,9 @@ pub(crate) enum EventClass {
 }
 
 /// Total order of events; see the module docs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub(crate) struct EventKey {
     /// When.
     pub(crate) time: Time,
@@ -44,7 +48,9 @@ pub(crate) struct EventKey {
 }
 
 /// An event known in advance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub(crate) enum Event {
     /// Neuron `neuron`'s predicted threshold crossing (at most one per neuron).
     Crossing {
@@ -81,7 +87,7 @@ impl Event {
 }
 
 /// Priority queue of [`Event`]s ordered by [`EventKey`].
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(crate) struct EventQueue {
     pq: PriorityQueue<Event, Reverse<EventKey>>,
     seq: u64,

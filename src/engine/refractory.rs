@@ -13,7 +13,7 @@ use crate::model::refractory::{Refractory, RefractoryMode};
 
 /// Which neurons are in their refractory period, until when, and the held voltages of the
 /// clamped ones.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(crate) struct Refractoriness {
     rule: Option<Refractory>,
     in_period: Vec<bool>,
@@ -22,7 +22,7 @@ pub(crate) struct Refractoriness {
 }
 
 /// One neuron's current period.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 struct Period {
     neuron: u32,
     end: f64,

@@ -60,7 +60,7 @@ const PING_PONG: f64 = 1e-12;
 
 /// The cascade bookkeeping: the limit, and the last instant with spikes, their count there and
 /// the first distinct neurons that fired in it (for the error).
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(crate) struct Instant {
     limit: usize,
     time: f64,

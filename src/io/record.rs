@@ -171,7 +171,7 @@ pub(crate) fn spike_rows(w: &mut impl Write, spikes: &[Spike]) -> io::Result<()>
 }
 
 /// The readout `x̂(t)` (and the target `x(t)`, if there is one) sampled at a list of times.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Readout {
     /// Number of components d.
     pub dims: usize,

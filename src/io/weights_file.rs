@@ -39,7 +39,7 @@ pub(crate) const VERSION: u32 = 1;
 pub const WEIGHTS_JSON: &str = "weights.json";
 
 /// Learned weights with what is needed to use them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Weights {
     /// The model's name.
     pub model: String,

@@ -29,7 +29,7 @@ pub enum WeightRepr {
 }
 
 /// Stored weights; see [`WeightRepr`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum Weights {
     /// `Ω_f = DᵀD + μI`, `Ω_s = Dᵀ M D` with the d×d core `M` (row-major).
     LowRank {
@@ -49,7 +49,7 @@ pub enum Weights {
 pub(crate) const MAX_DENSE_NEURONS: usize = 16_384;
 
 /// An EBN ready to simulate. Immutable; build with [`NetworkBuilder`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Network {
     n: usize,
     d: usize,

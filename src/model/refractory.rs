@@ -36,7 +36,7 @@ impl RefractoryMode {
 }
 
 /// Per-neuron refractory periods and the mode; none of it when every period is 0.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Refractory {
     periods: Vec<f64>,
     mode: RefractoryMode,

@@ -14,7 +14,7 @@ use rand_distr::{Distribution, StandardNormal};
 const STRIDE: usize = MAX_DEGREE + 1;
 
 /// A d-dimensional piecewise-polynomial signal; the last segment holds to +∞.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Signal {
     dims: usize,
     starts: Vec<f64>,

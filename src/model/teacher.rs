@@ -60,7 +60,7 @@ pub trait Target {
 
 /// The linear target `ẋ = A x + c(t)`, `x(0) = x0`, with a piecewise-polynomial input `c`,
 /// evaluated exactly at any time (see the [module documentation](self) for the method).
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LinearTeacher {
     dims: usize,
     /// `A`, d×d.

@@ -32,7 +32,7 @@ use crate::monitor::{StateMonitor, StateRecord};
 use crate::time::Time;
 
 /// The engine a simulation runs on: chosen once, dispatched once per `run_until`.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 enum Core {
     Exact(Box<Kernel>),
     Dense(Box<DenseStepper>),
@@ -60,7 +60,7 @@ impl Core {
 }
 
 /// Readout samples every `dt`, with the target when there is one.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 struct ReadoutMonitor {
     dt: f64,
     next: u64,
@@ -88,7 +88,7 @@ impl ReadoutMonitor {
 /// assert!(!sim.spikes().is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct Simulation {
     core: Core,
     network_dims: usize,

@@ -126,7 +126,7 @@ impl Default for DenseConfig {
 }
 
 /// The weights as the stepper uses them.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 enum Store {
     /// `M = A + λ_d I`, row-major d×d; slow currents come from `x̂`.
     LowRank { core: Vec<f64> },
@@ -142,7 +142,7 @@ enum Store {
 ///
 /// Implements [`Engine`]: [`Engine::run_until`] takes every step whose end is at or before the
 /// requested time and reports spikes at step ends.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct DenseStepper {
     n: usize,
     d: usize,
@@ -176,6 +176,7 @@ pub struct DenseStepper {
     fired: Vec<u32>,
     /// Delayed fast deliveries `(step whose end delivers, presynaptic neuron)`, in step order.
     pending: VecDeque<(u64, u32)>,
+    #[serde(with = "crate::engine::counters::all")]
     counters: Counters,
     /// The learned slow current `U Ψ(x̂)`, held at its step-start value over each step.
     learned: Option<LearnedCurrent>,

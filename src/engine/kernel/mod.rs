@@ -44,7 +44,7 @@ const STRIDE: usize = MAX_DEGREE + 1;
 const MIN_WINDOW: f64 = 1e-9;
 
 /// The exact, batched event-driven engine.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct Kernel {
     net: Network,
     membrane: Membrane,
@@ -93,6 +93,7 @@ pub struct Kernel {
     search: Option<search::Search>,
     /// The cascade limit, the time of the last spike and how many spikes happened then.
     instant: Instant,
+    #[serde(with = "crate::engine::counters::all")]
     counters: Counters,
     candidates: Vec<(f64, u32)>,
     searcher: Searcher,
@@ -141,7 +142,7 @@ pub struct Kernel {
 ///
 /// Both are exact to the same contract; they round differently, so their spike times agree to
 /// rounding (and then diverge only through near-ties or chaotic drift, as two exact engines do).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
     /// The shared-state layout where the network allows it and it pays: at least
     /// [`Layout::AUTO_SHARED_MIN`] neurons, and only while its certified steps cost less than
@@ -167,7 +168,7 @@ impl Layout {
 
 /// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next
 /// time they make [`Kernel::next_event`].
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 struct Timers {
     /// When the current fit of the learned current expires (+∞ without one).
     refit_at: f64,

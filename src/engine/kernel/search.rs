@@ -15,7 +15,7 @@ use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
 
 /// Where the current interval's crossing search stands.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub(super) struct Search {
     /// Where the search began (the last event): the windows are laid out from here.
     start: f64,

@@ -44,7 +44,7 @@ const THRIFT_SLACK: f64 = 4.0;
 /// bound checked). Over windows of [`THRIFT_WINDOW`] searches, a shared-state cost above
 /// [`THRIFT_SLACK`] times that gives up the shared-state layout for the rest of the run. Counts
 /// only, so the decision is deterministic.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default)]
 pub(super) struct Thrift {
     searches: u32,
     cost: f64,
@@ -72,7 +72,7 @@ impl Thrift {
 }
 
 /// The shared state and the hierarchy over the neurons.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(super) struct Shared {
     /// `y` at the kernel's origin.
     pub(super) y: Vec<f64>,

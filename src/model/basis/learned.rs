@@ -13,7 +13,7 @@ pub(super) const FIT_DEGREE: usize = MAX_DEGREE;
 
 /// The learned slow current `U Ψ(x̂(t))` (a d-vector; neuron i receives `D_iᵀ` of it), fitted
 /// over a window after each event by a polynomial in the local time.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LearnedCurrent {
     pub(super) basis: Basis,
     /// `U`, row-major d × N_b.

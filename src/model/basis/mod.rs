@@ -25,7 +25,7 @@ pub(crate) use learned::MAX_WEIGHT;
 pub use learned::*;
 
 /// A basis `Ψ: R^d → R^{N_b}`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub enum Basis {
     /// `Ψ(x̂) = x̂` (learns a linear vector field; N_b = d).
     Linear {

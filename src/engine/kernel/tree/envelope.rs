@@ -12,7 +12,7 @@ pub(super) const KNOTS: usize = 8;
 
 /// The upper envelope of a node's members along its axis (see [`super::tree`]), over all its
 /// members (kills only loosen it).
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub(super) struct Envelope {
     /// Smallest and largest `a_i = D_iᵀ u`: the envelope's slopes left and right of the table.
     pub(super) amin: f64,

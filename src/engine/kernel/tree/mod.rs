@@ -51,7 +51,7 @@ const NONE: u32 = u32::MAX;
 const CONE_SLACK: f64 = 1e-12;
 
 /// One group of neurons: a range of the tree order, its cone and its extremes.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 struct Node {
     start: u32,
     end: u32,
@@ -72,7 +72,7 @@ struct Node {
 }
 
 /// Reusable scratch space of the queries (so that they allocate nothing).
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(super) struct Scratch {
     /// The descent's stack: nodes and their bounds.
     pub(super) stack: Vec<(u32, f64)>,
@@ -93,7 +93,7 @@ pub(super) struct Reach<'a> {
 }
 
 /// The hierarchy over all neurons.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(super) struct DecoderTree {
     d: usize,
     /// Neurons in tree order: every node is a contiguous range of it.
