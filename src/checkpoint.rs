@@ -18,6 +18,9 @@ use crate::simulation::Simulation;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// File name of a streamed run's checkpoint inside its staging directory.
+pub const RUN_CHECKPOINT: &str = "checkpoint.ebnsim";
+
 const MAGIC: &[u8; 8] = b"EBNSIMCK";
 const FORMAT: u32 = 1;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -40,13 +43,22 @@ pub enum CheckpointError {
         /// Its format number.
         format: u32,
     },
+    /// The checkpoint is of another run (another model file, seed or option).
+    #[error("expected a checkpoint of this run ({expected}), got one of {found}")]
+    OtherRun {
+        /// What this run is.
+        expected: String,
+        /// What the checkpoint's run was.
+        found: String,
+    },
     /// The payload does not match its checksum or does not decode.
     #[error("expected an intact checkpoint, got a damaged one ({0})")]
     Damaged(String),
 }
 
-/// FNV-1a, 64 bits: enough to tell a damaged payload from an intact one.
-fn checksum(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: enough to tell a damaged payload (or an edited model file) from an intact
+/// one; not a cryptographic hash.
+pub fn checksum(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

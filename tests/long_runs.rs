@@ -186,3 +186,187 @@ fn a_stopped_streamed_run_leaves_no_files() {
     let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `ebnsim run` with `args`; (exit code, stderr).
+fn ebnsim(args: &[&std::ffi::OsStr]) -> (i32, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hold.toml");
+    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    let straight = dir.path().join("straight");
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        "-q".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        straight.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let expected = files(&straight);
+
+    let out = dir.path().join("out");
+    let staging_of = |pid: u32| dir.path().join(format!(".out.ebnsim-new.{pid}"));
+    // Kill at several moments after the first checkpoint (the run takes ~1 s here), resume,
+    // and kill the resumed run too now and then.
+    let mut kills = 0;
+    for (round, extra_ms) in [0u64, 150, 400, 30, 250].into_iter().enumerate() {
+        let resume = round > 0 && staging_exists(dir.path());
+        let mut cmd = Command::new(BIN);
+        cmd.args(["run", "-q", "--checkpoint-every", "100"])
+            .arg(&model);
+        if resume {
+            cmd.arg("--resume").arg(&out);
+        } else {
+            cmd.arg("--out").arg(&out);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let checkpoint = staging_of(child.id()).join("checkpoint.ebnsim");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !checkpoint.exists() && child.try_wait().unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint written"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(extra_ms));
+        let _ = child.kill(); // SIGKILL; a no-op if it already finished
+        let status = child.wait().unwrap();
+        if status.success() {
+            break;
+        }
+        kills += 1;
+        assert!(
+            staging_exists(dir.path()),
+            "round {round}: the killed run left nothing to resume"
+        );
+    }
+    assert!(kills >= 2, "only {kills} kills landed");
+    // The last resume runs to the end (unless a round already finished the run).
+    if staging_exists(dir.path()) {
+        let (code, err) = ebnsim(&[
+            "run".as_ref(),
+            "-q".as_ref(),
+            model.as_os_str(),
+            "--resume".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    assert_eq!(
+        files(&out),
+        expected,
+        "resumed run differs from the uninterrupted one"
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out."))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+fn staging_exists(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".out.ebnsim-new.")
+    })
+}
+
+#[test]
+fn resume_refuses_another_run_and_a_directory_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hold.toml");
+    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("expected an interrupted run to resume"),
+        "{err}"
+    );
+
+    let mut child = Command::new(BIN)
+        .args(["run", "-q", "--checkpoint-every", "100"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let checkpoint = dir
+        .path()
+        .join(format!(".out.ebnsim-new.{}", child.id()))
+        .join("checkpoint.ebnsim");
+    while !checkpoint.exists() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before a checkpoint"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Another seed is another run.
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--seed".as_ref(),
+        "2".as_ref(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("checkpoint.ebnsim") && err.contains("seed 2") && err.contains("seed 1"),
+        "{err}"
+    );
+    // An edited model file too.
+    std::fs::write(
+        &model,
+        hold_model(3000.0, 0.01).replace("mu = 1e-4", "mu = 2e-4"),
+    )
+    .unwrap();
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("checksum"), "{err}");
+    // A damaged checkpoint.
+    let staging = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains(".out.ebnsim-new."))
+        .unwrap();
+    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    let ck = staging.join("checkpoint.ebnsim");
+    let mut bytes = std::fs::read(&ck).unwrap();
+    let k = bytes.len() - 5;
+    bytes[k] ^= 0xff;
+    std::fs::write(&ck, bytes).unwrap();
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("damaged"), "{err}");
+}

@@ -137,7 +137,7 @@ pub fn isi_cv(spikes: &[Spike], neurons: usize, min_spikes: usize) -> Option<f64
 /// second ([`IsiCvStream::second`]) for the deviations from the mean interval — with O(N)
 /// memory. The result equals [`isi_cv`] of the same spikes to the bit (the same operations in
 /// the same order).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct IsiCvStream {
     count: Vec<u64>,
     first: Vec<f64>,
@@ -227,7 +227,7 @@ impl IsiCvStream {
 /// components) is shown to [`ReadoutErrorStream::first`], then every target `x` again, in the
 /// same order, to [`ReadoutErrorStream::second`] (the variance needs the final mean). Equal
 /// to the bit to [`rmse`] / [`nrmse`] of the whole readout.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ReadoutErrorStream {
     dims: usize,
     samples: usize,

@@ -73,6 +73,19 @@ pub enum OutputDirError {
         /// The directory.
         path: PathBuf,
     },
+    /// `--resume` found no interrupted run with a checkpoint next to the directory.
+    #[error(
+        "{path}: expected an interrupted run to resume (a killed run with checkpoints leaves \
+         .{name}.ebnsim-new.PID/{marker} next to it), found none"
+    )]
+    NothingToResume {
+        /// The directory.
+        path: PathBuf,
+        /// Its name.
+        name: String,
+        /// The checkpoint file looked for.
+        marker: String,
+    },
     /// A file system operation failed.
     #[error(transparent)]
     Write(#[from] OutputError),
@@ -87,6 +100,7 @@ impl OutputDirError {
             OutputDirError::NotADirectory { .. }
                 | OutputDirError::ContainsWorkingDirectory { .. }
                 | OutputDirError::TooManyEntries { .. }
+                | OutputDirError::NothingToResume { .. }
         )
     }
 }
@@ -114,6 +128,17 @@ impl OutputDir {
     /// Checks `target`, creates it (and its parents) when missing, locks it, removes the
     /// leftovers of killed runs and creates the staging directory.
     pub fn prepare(target: &Path) -> Result<OutputDir, OutputDirError> {
+        OutputDir::open(target, None)
+    }
+
+    /// [`OutputDir::prepare`] for a run that continues a killed one: the staging directory that
+    /// run left (the newest holding the file `marker`, its checkpoint) becomes this run's,
+    /// with everything written in it; other leftovers are removed as usual.
+    pub fn resume(target: &Path, marker: &str) -> Result<OutputDir, OutputDirError> {
+        OutputDir::open(target, Some(marker))
+    }
+
+    fn open(target: &Path, adopt: Option<&str>) -> Result<OutputDir, OutputDirError> {
         let abs = match fs::metadata(target) {
             Ok(m) if !m.is_dir() => {
                 return Err(OutputDirError::NotADirectory {
@@ -162,12 +187,29 @@ impl OutputDir {
             parent.join(s)
         };
         let lock = Lock::acquire(&sibling("lock"), target)?;
-        remove_leftovers(&parent, &name, &abs)?;
+        let staging = sibling(&format!("new.{}", std::process::id()));
+        if let Some(marker) = adopt {
+            let found = newest_with(
+                &parent,
+                &format!(".{}.ebnsim-new.", name.to_string_lossy()),
+                marker,
+            )
+            .ok_or_else(|| OutputDirError::NothingToResume {
+                path: target.to_path_buf(),
+                name: name.to_string_lossy().into_owned(),
+                marker: marker.to_string(),
+            })?;
+            if found != staging {
+                fs::rename(&found, &staging).map_err(|e| io_err(&found, e))?;
+            }
+        }
+        remove_leftovers(&parent, &name, &abs, &staging)?;
         if !abs.is_dir() {
             fs::create_dir(&abs).map_err(|e| io_err(target, e))?;
         }
-        let staging = sibling(&format!("new.{}", std::process::id()));
-        fs::create_dir(&staging).map_err(|e| io_err(&staging, e))?;
+        if adopt.is_none() {
+            fs::create_dir(&staging).map_err(|e| io_err(&staging, e))?;
+        }
         if let Ok(m) = fs::metadata(&abs) {
             let _ = fs::set_permissions(&staging, m.permissions());
         }
@@ -246,6 +288,12 @@ impl OutputDir {
         Ok(())
     }
 
+    /// Leaves the staging directory where it is (a run with a checkpoint that failed: it can be
+    /// resumed with [`OutputDir::resume`]) and releases the lock; returns the staging path.
+    pub fn abandon(mut self) -> PathBuf {
+        std::mem::take(&mut self.staging)
+    }
+
     /// Whether an entry of the old directory is carried into the new run.
     fn carries(&self, name: &OsStr) -> bool {
         let s = name.to_string_lossy();
@@ -278,7 +326,12 @@ fn is_temporary(name: &str) -> bool {
 /// killed (the caller holds the lock, so none belongs to a live run). When the target itself is
 /// missing (a run killed between the two renames of the fallback exchange), the old run is
 /// moved back first.
-fn remove_leftovers(parent: &Path, name: &OsStr, target: &Path) -> Result<(), OutputDirError> {
+fn remove_leftovers(
+    parent: &Path,
+    name: &OsStr,
+    target: &Path,
+    ours: &Path,
+) -> Result<(), OutputDirError> {
     let prefix = format!(".{}.ebnsim-", name.to_string_lossy());
     let entries = fs::read_dir(parent).map_err(|e| io_err(parent, e))?;
     for entry in entries.flatten() {
@@ -286,6 +339,9 @@ fn remove_leftovers(parent: &Path, name: &OsStr, target: &Path) -> Result<(), Ou
         let Some(rest) = n.strip_prefix(&prefix) else {
             continue;
         };
+        if entry.path() == ours {
+            continue;
+        }
         if rest.starts_with("old.") && !target.exists() {
             fs::rename(entry.path(), target).map_err(|e| io_err(target, e))?;
             tracing::warn!(path = %target.display(), "restored the run of an interrupted write");
@@ -295,6 +351,20 @@ fn remove_leftovers(parent: &Path, name: &OsStr, target: &Path) -> Result<(), Ou
         }
     }
     Ok(())
+}
+
+/// The directory `PREFIX*` in `parent` whose file `marker` was modified last.
+fn newest_with(parent: &Path, prefix: &str, marker: &str) -> Option<PathBuf> {
+    fs::read_dir(parent)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .filter_map(|e| {
+            let modified = fs::metadata(e.path().join(marker)).ok()?.modified().ok()?;
+            Some((modified, e.path()))
+        })
+        .max()
+        .map(|(_, p)| p)
 }
 
 enum Carry {

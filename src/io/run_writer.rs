@@ -29,6 +29,15 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// Where a growing file stood at a checkpoint: its name, its temporary file's name (both in the
+/// run's directory) and its length in bytes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FilePosition {
+    name: String,
+    temp: String,
+    len: u64,
+}
+
 /// One file being written: its final path, its temporary path and the open writer.
 #[derive(Debug)]
 struct Growing {
@@ -68,6 +77,59 @@ impl Growing {
         self.check(r)
     }
 
+    /// Syncs and tells where the file stands.
+    fn position(&mut self) -> Result<FilePosition, OutputError> {
+        self.sync()?;
+        let len = self
+            .out
+            .get_ref()
+            .metadata()
+            .map_err(|e| output_error(&self.path, e))?
+            .len();
+        let name = |p: &Path| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        Ok(FilePosition {
+            name: name(&self.path),
+            temp: name(&self.temp),
+            len,
+        })
+    }
+
+    /// Opens the temporary file of `pos` in `dir` again, cut back to its length at the
+    /// checkpoint, to append from there.
+    fn reopen(dir: &Path, pos: &FilePosition) -> Result<Growing, OutputError> {
+        let path = dir.join(&pos.name);
+        let temp = dir.join(&pos.temp);
+        let err = |e| output_error(&path, e);
+        if !temp.exists() && path.exists() {
+            // Killed while finishing, after this file's rename: it is still the growing one.
+            fs::rename(&path, &temp).map_err(err)?;
+        }
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(&temp)
+            .map_err(err)?;
+        let len = file.metadata().map_err(err)?.len();
+        if len < pos.len {
+            return Err(err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{} holds {len} bytes, fewer than the {} of the checkpoint",
+                    temp.display(),
+                    pos.len
+                ),
+            )));
+        }
+        file.set_len(pos.len).map_err(err)?;
+        let mut out = BufWriter::with_capacity(1 << 16, file);
+        io::Seek::seek(&mut out, io::SeekFrom::End(0)).map_err(err)?;
+        Ok(Growing { path, temp, out })
+    }
+
     /// The temporary file's lines after the header (after [`Growing::sync`]).
     fn lines(&self) -> Result<impl Iterator<Item = io::Result<String>>, OutputError> {
         let f = File::open(&self.temp).map_err(|e| output_error(&self.path, e))?;
@@ -84,7 +146,9 @@ pub struct RunWriter {
     readout: Growing,
     state: Option<Growing>,
     at_spikes: Option<Growing>,
+    /// Finished (the files renamed), or to be kept unfinished: nothing to remove when dropped.
     done: bool,
+    keep: bool,
 }
 
 impl RunWriter {
@@ -108,6 +172,7 @@ impl RunWriter {
             state: None,
             at_spikes: None,
             done: false,
+            keep: false,
         };
         if let Some((columns, at_spikes)) = state {
             writer.state = Some(Growing::create(dir, STATE_CSV, |w| {
@@ -120,6 +185,54 @@ impl RunWriter {
             }
         }
         Ok(writer)
+    }
+
+    /// Leaves the temporary files in place when dropped unfinished (a run with checkpoints:
+    /// what a resumed run continues).
+    pub(crate) fn keep_on_drop(&mut self) {
+        self.keep = true;
+    }
+
+    /// Syncs every file and tells where each stands (for a checkpoint).
+    pub(crate) fn positions(&mut self) -> Result<Vec<FilePosition>, OutputError> {
+        let mut out = vec![self.spikes.position()?, self.readout.position()?];
+        for g in [&mut self.state, &mut self.at_spikes].into_iter().flatten() {
+            out.push(g.position()?);
+        }
+        Ok(out)
+    }
+
+    /// Continues the files of a run in `dir` from a checkpoint's `positions` (what was
+    /// appended after it is cut off).
+    pub(crate) fn reopen(
+        dir: &Path,
+        dims: usize,
+        positions: &[FilePosition],
+    ) -> Result<RunWriter, OutputError> {
+        let find = |name: &str| positions.iter().find(|p| p.name == name);
+        let missing = |name: &str| {
+            output_error(
+                &dir.join(name),
+                io::Error::new(io::ErrorKind::NotFound, "not in the checkpoint"),
+            )
+        };
+        let open = |name: &str| -> Result<Growing, OutputError> {
+            Growing::reopen(dir, find(name).ok_or_else(|| missing(name))?)
+        };
+        Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            dims,
+            spikes: open(SPIKES_CSV)?,
+            readout: open(READOUT_CSV)?,
+            state: find(STATE_CSV)
+                .map(|p| Growing::reopen(dir, p))
+                .transpose()?,
+            at_spikes: find(STATE_AT_SPIKES_CSV)
+                .map(|p| Growing::reopen(dir, p))
+                .transpose()?,
+            done: false,
+            keep: false,
+        })
     }
 
     /// Appends a piece of the run: its spikes, readout samples and state samples, in order.
@@ -239,6 +352,8 @@ impl RunWriter {
         if self.at_spikes.is_some() {
             keep.push(STATE_AT_SPIKES_CSV);
         }
+        let _ = fs::remove_file(self.dir.join(crate::checkpoint::RUN_CHECKPOINT));
+        remove_strays(&self.dir);
         sync_dir(&self.dir);
         NetworkFile::of(network).write(&self.dir.join(NETWORK_JSON))?;
         remove_stale_outputs(&self.dir, &keep)?;
@@ -246,10 +361,30 @@ impl RunWriter {
     }
 }
 
+/// Removes the temporary files (`.NAME.PID.N.tmp`, NAME a run output or the checkpoint) a
+/// killed writer left in `dir`: a checkpoint or a file it was writing when it died.
+fn remove_strays(dir: &Path) {
+    let ours = |name: &str| {
+        let inner = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"));
+        inner.is_some_and(|n| {
+            crate::io::record::RUN_OUTPUTS
+                .iter()
+                .chain([&crate::checkpoint::RUN_CHECKPOINT])
+                .any(|o| n.starts_with(&format!("{o}.")))
+        })
+    };
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if ours(&name) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl Drop for RunWriter {
     /// A run that did not finish leaves no temporary file behind.
     fn drop(&mut self) {
-        if !self.done {
+        if !self.done && !self.keep {
             let growing = [
                 Some(&self.spikes),
                 Some(&self.readout),

@@ -113,8 +113,18 @@ impl Interrupt {
 
 /// Checks `--out` and prepares its staging directory before any simulation: a path that
 /// cannot hold a run fails in milliseconds.
-pub(crate) fn prepare_out(out: &Path, stop: &Interrupt) -> Result<OutputDir, ExitCode> {
-    let dir = OutputDir::prepare(out).map_err(|e| {
+/// With `resume`, the staging directory of the killed run into `out` is taken over instead.
+pub(crate) fn prepare_out(
+    out: &Path,
+    resume: bool,
+    stop: &Interrupt,
+) -> Result<OutputDir, ExitCode> {
+    let dir = if resume {
+        OutputDir::resume(out, ebnsim::checkpoint::RUN_CHECKPOINT)
+    } else {
+        OutputDir::prepare(out)
+    };
+    let dir = dir.map_err(|e| {
         eprintln!("error: --out: {e}");
         ExitCode::from(if e.is_input() { 2 } else { 1 })
     })?;

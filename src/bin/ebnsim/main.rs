@@ -8,7 +8,7 @@ use ebnsim::io::weights_file;
 use ebnsim::learning::protocol::{
     run_phases_with, write_learn_run, LearnError, LearnProgress, PhaseOptions,
 };
-use ebnsim::run::{run_model_into, RunError, RunOptions};
+use ebnsim::run::{run_model_into_with, CheckpointPlan, RunError, RunOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ops::ControlFlow;
 
@@ -37,8 +37,17 @@ enum Command {
         /// The model file (TOML; see docs/model-format.md).
         model: PathBuf,
         /// Output directory (created if missing; replaced as a whole when the run is complete).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "resume")]
+        out: Option<PathBuf>,
+        /// Write a checkpoint every S simulated seconds (at the first readout sample at or
+        /// after each): a run killed by SIGKILL, a crash or a power cut can then be continued
+        /// with --resume, to the same outputs byte for byte.
+        #[arg(long, value_name = "S", allow_negative_numbers = true)]
+        checkpoint_every: Option<f64>,
+        /// Continue the killed run into DIR (its --out) from its last checkpoint, with the same
+        /// model file and options; checkpoints go on at the same interval.
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
         /// Engine to use instead of the model file's `simulate.engine`.
         #[arg(long, value_enum)]
         engine: Option<EngineArg>,
@@ -135,6 +144,39 @@ fn exit_code(e: &RunError) -> ExitCode {
     })
 }
 
+/// Reports a failed `run` into `out`; a run with checkpoints keeps its staging directory (and
+/// checkpoint) for `--resume`, others leave nothing.
+fn run_failed(
+    e: &RunError,
+    dir: ebnsim::io::output_dir::OutputDir,
+    model: &Path,
+    out: &Path,
+    plan: &CheckpointPlan,
+) -> ExitCode {
+    let what = match e {
+        RunError::Output(e) => format!("{e}"),
+        RunError::Checkpoint { .. } => format!("--resume: {e}"),
+        e => format!("{}: {e}", model.display()),
+    };
+    let resumable = plan.resume || plan.every.is_some();
+    if resumable && dir.path().join(ebnsim::checkpoint::RUN_CHECKPOINT).is_file() {
+        let _ = dir.abandon();
+        eprintln!(
+            "error: {what}; {} left as it was, the run's last checkpoint kept for `--resume {}`",
+            out.display(),
+            out.display()
+        );
+    } else {
+        drop(dir);
+        eprintln!("error: {what}; {} left as it was", out.display());
+    }
+    match e {
+        RunError::Output(_) => ExitCode::from(1),
+        RunError::Checkpoint { .. } => ExitCode::from(2),
+        e => exit_code(e),
+    }
+}
+
 /// Shows what the run warns about (also with `--quiet`: these are not progress).
 fn warn(summary: &ebnsim::io::record::Summary) {
     for w in summary.warnings() {
@@ -214,7 +256,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         opts.initial_weights = Some(w.u);
         opts.initial_offsets = w.offsets;
     }
-    let mut dir = match prepare_out(out, stop) {
+    let mut dir = match prepare_out(out, false, stop) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -331,7 +373,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
     // The whole sweep (table.csv and the run directories) replaces --out as one run does.
     // Interrupted (default signal handling: the runs in flight cannot stop early), it leaves
     // --out as it was and a staging directory the next sweep or run into it removes.
-    let dir = match prepare_out(&args.out, &Interrupt::none()) {
+    let dir = match prepare_out(&args.out, false, &Interrupt::none()) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -451,6 +493,8 @@ fn main() -> ExitCode {
         Command::Run {
             model,
             out,
+            checkpoint_every,
+            resume,
             engine,
             dt,
             cascade_limit,
@@ -462,8 +506,38 @@ fn main() -> ExitCode {
                 eprintln!("error: --cascade-limit: expected at least 1 spike per instant, got 0");
                 return ExitCode::from(2);
             }
+            let out = match (out, &resume) {
+                (Some(o), Some(r)) if o != *r => {
+                    eprintln!(
+                        "error: --out {} and --resume {}: expected the same directory (or \
+                         --resume alone)",
+                        o.display(),
+                        r.display()
+                    );
+                    return ExitCode::from(2);
+                }
+                (Some(o), _) => o,
+                (None, Some(r)) => r.clone(),
+                (None, None) => unreachable!("clap requires --out or --resume"),
+            };
+            if let Some(s) = checkpoint_every.filter(|s| !(s.is_finite() && *s > 0.0)) {
+                eprintln!(
+                    "error: --checkpoint-every: expected a finite positive interval in \
+                     simulated seconds, got {s}"
+                );
+                return ExitCode::from(2);
+            }
             let text = std::fs::read_to_string(&model).unwrap_or_default();
             if model_file::is_learning_model(&text) {
+                if checkpoint_every.is_some() || resume.is_some() {
+                    eprintln!(
+                        "error: --checkpoint-every and --resume: expected a model file without \
+                         learning phases; {} has [[phase]]s, whose checkpoints are not \
+                         supported yet",
+                        model.display()
+                    );
+                    return ExitCode::from(2);
+                }
                 // A learning model: its phases, as `ebnsim learn` (frozen, with --weights).
                 if cascade_limit.is_some() {
                     eprintln!(
@@ -516,25 +590,33 @@ fn main() -> ExitCode {
                 dt,
                 cascade_limit,
             };
-            let dir = match prepare_out(&out, &stop) {
+            let plan = CheckpointPlan {
+                every: checkpoint_every,
+                resume: resume.is_some(),
+                fingerprint: format!(
+                    "model file {} (checksum {:016x}), seed {}, engine {:?}, dt {:?}, cascade \
+                     limit {:?}",
+                    printable(&model.file_name().unwrap_or_default().to_string_lossy()),
+                    ebnsim::checkpoint::checksum(text.as_bytes()),
+                    m.seed(),
+                    opts.engine,
+                    opts.dt,
+                    opts.cascade_limit
+                ),
+            };
+            let dir = match prepare_out(&out, plan.resume, &stop) {
                 Ok(d) => d,
                 Err(code) => return code,
             };
             let bar = Progress::new(quiet, m.simulate.duration);
             // The files grow in the staging directory while the run goes on (flat memory).
-            let result = run_model_into(&m, &opts, dir.path(), |t| tick(&bar, &stop, t));
+            let result =
+                run_model_into_with(&m, &opts, dir.path(), &plan, |t| tick(&bar, &stop, t));
             bar.finish();
             let summary = match result {
                 Ok(s) => s,
                 Err(RunError::Stopped { at }) => return stop.stopped(dir, &out, at),
-                Err(RunError::Output(e)) => {
-                    eprintln!("error: {e}; {} left as it was", out.display());
-                    return ExitCode::from(1);
-                }
-                Err(e) => {
-                    eprintln!("error: {}: {e}", model.display());
-                    return exit_code(&e);
-                }
+                Err(e) => return run_failed(&e, dir, &model, &out, &plan),
             };
             if let Err(code) = commit_out(dir, &out, &stop) {
                 return code;

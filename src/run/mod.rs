@@ -2,18 +2,19 @@
 //! on a regular grid, and summarise — what `ebnsim run` does, as a library call.
 
 use crate::analysis::metrics;
-use crate::analysis::metrics::{IsiCvStream, ReadoutErrorStream};
 use crate::engine::counters::Counters;
 use crate::engine::dense::DenseConfig;
 use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, OutputError, SimError};
 use crate::io::model_file::Model;
 use crate::io::record::{Readout, Summary};
-use crate::io::run_writer::RunWriter;
 use crate::monitor::StateRecord;
 use crate::simulation::{EngineChoice, Simulation};
 use std::ops::ControlFlow;
 use std::time::Instant;
+
+mod streamed;
+pub use streamed::{run_model_into, run_model_into_with, CheckpointPlan};
 
 /// Most readout samples a run records (`duration / readout_dt`).
 pub(crate) const MAX_READOUT_SAMPLES: f64 = 2e7;
@@ -28,6 +29,14 @@ pub enum RunError {
     /// The simulation stopped.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// The checkpoint to resume from could not be used ([`run_model_into_with`]).
+    #[error("{path}: {source}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: std::path::PathBuf,
+        /// What was wrong with it.
+        source: crate::checkpoint::CheckpointError,
+    },
     /// A file of the run could not be written ([`run_model_into`]).
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -286,7 +295,8 @@ pub fn run_model_with(
     opts: &RunOptions,
     progress: impl FnMut(f64) -> ControlFlow<()>,
 ) -> Result<RunOutput, RunError> {
-    let (sim, wall) = drive(model, opts, progress, |_| Ok(()))?;
+    let mut sim = build(model, opts)?;
+    let wall = drive(&mut sim, (model, opts), 0, progress, |_, _, _| Ok(()))?;
     let d = model.network.dims();
     let recorded = sim.finish();
     let (spikes, counters) = (recorded.spikes, recorded.counters);
@@ -307,141 +317,39 @@ pub fn run_model_with(
     })
 }
 
-/// Runs `model` to its duration as [`run_model_with`] does and writes its files into `dir`
-/// while it runs ([`RunWriter`]: `spikes.csv`, `readout.csv`, the state monitor's files, then
-/// `network.json` and `summary.json`), keeping only the current readout interval's records in
-/// memory: memory stays flat however long the run. The files and the returned summary are
-/// those [`run_model_with`] and [`crate::io::record::write_run`] give, byte for byte (but for
-/// `wall_seconds`, which here includes the writing). `dir` is best a fresh directory (`ebnsim
-/// run` gives its staging directory): files are written under temporary names, renamed when
-/// complete; a stopped or failed run removes them.
-pub fn run_model_into(
-    model: &Model,
-    opts: &RunOptions,
-    dir: &std::path::Path,
-    progress: impl FnMut(f64) -> ControlFlow<()>,
-) -> Result<Summary, RunError> {
-    let (n, d) = (model.network.neurons(), model.network.dims());
-    let mut out: Option<Streamed> = None;
-    let (sim, wall) = drive(model, opts, progress, |sim| {
-        let s = match &mut out {
-            Some(s) => s,
-            None => out.insert(Streamed::start(sim, dir, n, d)?),
-        };
-        s.take(sim)
-    })?;
-    let Some(mut s) = out else {
-        unreachable!("drive calls its hook at least once")
-    };
-    let counters = sim.counters();
-    drop(sim);
-    tracing::info!(?counters, wall_seconds = wall, "run finished");
-    s.writer.sync()?;
-    s.writer.replay_spikes(|p| s.isi.second(p))?;
-    if s.with_target {
-        s.writer.replay_targets(|x| s.error.second(x))?;
-    }
-    let has_error = s.with_target && s.error.samples() > 0;
-    let stats = Stats {
-        spikes: s.spikes,
-        cv_isi: s.isi.finish(CV_MIN_SPIKES),
-        rmse: has_error.then(|| s.error.rmse()).filter(|v| v.is_finite()),
-        nrmse: (has_error && d > 0)
-            .then(|| s.error.nrmse())
-            .filter(|v| v.is_finite()),
-    };
-    let summary = summary_of(
-        (&model.name, model.seed()),
-        &model.network,
-        dense_config(model, opts),
-        model.simulate.duration,
-        (stats, counters),
-        wall,
-    );
-    s.writer.finish(&model.network, &summary)?;
-    Ok(summary)
+/// Builds the simulation `model` runs on under `opts` ([`simulation_for`], in a `setup` span).
+fn build(model: &Model, opts: &RunOptions) -> Result<Simulation, RunError> {
+    let _setup = tracing::info_span!("setup", model = %model.name).entered();
+    simulation_for(model, opts)
 }
 
-/// A run being written out: the files and the first pass of the two-pass statistics.
-struct Streamed {
-    writer: RunWriter,
-    with_target: bool,
-    spikes: u64,
-    isi: IsiCvStream,
-    error: ReadoutErrorStream,
-}
-
-impl Streamed {
-    fn start(
-        sim: &Simulation,
-        dir: &std::path::Path,
-        n: usize,
-        d: usize,
-    ) -> Result<Streamed, RunError> {
-        let with_target = sim.readout().is_none_or(|r| r.x.is_some());
-        let state = sim
-            .state()
-            .map(|s| (s.columns.as_slice(), s.at_spikes.is_some()));
-        Ok(Streamed {
-            writer: RunWriter::create(dir, d, with_target, state)?,
-            with_target,
-            spikes: 0,
-            isi: IsiCvStream::new(n),
-            error: ReadoutErrorStream::new(d),
-        })
-    }
-
-    /// Writes what `sim` recorded since the last call, and forgets it there.
-    fn take(&mut self, sim: &mut Simulation) -> Result<(), RunError> {
-        let spikes = sim.spikes();
-        self.spikes += spikes.len() as u64;
-        self.isi.first(spikes);
-        if let Some(r) = sim.readout() {
-            if let Some(x) = &r.x {
-                let d = r.dims;
-                for k in 0..r.len() {
-                    self.error
-                        .first(&r.xhat[k * d..(k + 1) * d], &x[k * d..(k + 1) * d]);
-                }
-            }
-        }
-        self.writer.append(spikes, sim.readout(), sim.state())?;
-        sim.forget_recorded();
-        Ok(())
-    }
-}
-
-/// Builds the simulation of `model` and runs it to its duration, stopping at every readout
-/// sample (and at the end) for `after` (what a run does with its records) and `progress`;
-/// returns it with the wall time of the run.
+/// Runs `sim` from readout sample `from` to the model's duration, stopping at every readout
+/// sample `k` (t = k · readout_dt) and at the end (k = samples + 1, t = duration) for `after`
+/// (what a run does with its records: `after(sim, k, t)`) and `progress`; returns the wall time.
 fn drive(
-    model: &Model,
-    opts: &RunOptions,
+    sim: &mut Simulation,
+    (model, opts): (&Model, &RunOptions),
+    from: usize,
     mut progress: impl FnMut(f64) -> ControlFlow<()>,
-    mut after: impl FnMut(&mut Simulation) -> Result<(), RunError>,
-) -> Result<(Simulation, f64), RunError> {
-    let setup = tracing::info_span!("setup", model = %model.name).entered();
+    mut after: impl FnMut(&mut Simulation, usize, f64) -> Result<(), RunError>,
+) -> Result<f64, RunError> {
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
-    let mut sim = simulation_for(model, opts)?;
     let samples = (duration / dt).floor() as usize;
     let kind = opts.engine.unwrap_or(model.simulate.engine);
-    drop(setup);
-
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
     let started = Instant::now();
-    for k in 0..=samples {
-        let t = k as f64 * dt;
+    for k in from..=samples + 1 {
+        let t = if k <= samples {
+            k as f64 * dt
+        } else {
+            duration
+        };
         sim.run_until(t)?;
-        after(&mut sim)?;
+        after(sim, k, t)?;
         if progress(t).is_break() {
             return Err(RunError::Stopped { at: t });
         }
     }
-    sim.run_until(duration)?;
-    after(&mut sim)?;
-    if progress(duration).is_break() {
-        return Err(RunError::Stopped { at: duration });
-    }
-    Ok((sim, started.elapsed().as_secs_f64()))
+    Ok(started.elapsed().as_secs_f64())
 }
