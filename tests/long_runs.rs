@@ -8,6 +8,8 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ebnsim");
 
 /// A 1-D network holding x ≈ 1 against a leak: ~12 spikes/s per neuron, forever.
@@ -210,77 +212,18 @@ fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
         straight.as_os_str(),
     ]);
     assert_eq!(code, 0, "{err}");
-    let expected = files(&straight);
-
+    // Killed at several moments after a checkpoint (the run takes ~1 s here), resumed, the
+    // resumed runs killed again.
     let out = dir.path().join("out");
-    let staging_of = |pid: u32| dir.path().join(format!(".out.ebnsim-new.{pid}"));
-    // Kill at several moments after the first checkpoint (the run takes ~1 s here), resume,
-    // and kill the resumed run too now and then.
-    let mut kills = 0;
-    for (round, extra_ms) in [0u64, 150, 400, 30, 250].into_iter().enumerate() {
-        let resume = round > 0 && staging_exists(dir.path());
-        let mut cmd = Command::new(BIN);
-        cmd.args(["run", "-q", "--checkpoint-every", "100"])
-            .arg(&model);
-        if resume {
-            cmd.arg("--resume").arg(&out);
-        } else {
-            cmd.arg("--out").arg(&out);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let checkpoint = staging_of(child.id()).join("checkpoint.ebnsim");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !checkpoint.exists() && child.try_wait().unwrap().is_none() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no checkpoint written"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(extra_ms));
-        let _ = child.kill(); // SIGKILL; a no-op if it already finished
-        let status = child.wait().unwrap();
-        if status.success() {
-            break;
-        }
-        kills += 1;
-        assert!(
-            staging_exists(dir.path()),
-            "round {round}: the killed run left nothing to resume"
-        );
-    }
+    let args = ["run".as_ref(), model.as_os_str()];
+    let kills = common::kill_and_resume(BIN, &args, "100", &out, &[0, 150, 400, 30, 250]);
     assert!(kills >= 2, "only {kills} kills landed");
-    // The last resume runs to the end (unless a round already finished the run).
-    if staging_exists(dir.path()) {
-        let (code, err) = ebnsim(&[
-            "run".as_ref(),
-            "-q".as_ref(),
-            model.as_os_str(),
-            "--resume".as_ref(),
-            out.as_os_str(),
-        ]);
-        assert_eq!(code, 0, "{err}");
-    }
-    assert_eq!(
-        files(&out),
-        expected,
-        "resumed run differs from the uninterrupted one"
+    assert_eq!(files(&out), files(&straight), "resumed run differs");
+    assert!(
+        common::leftovers(&out).is_empty(),
+        "{:?}",
+        common::leftovers(&out)
     );
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".out."))
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
-}
-
-fn staging_exists(dir: &Path) -> bool {
-    std::fs::read_dir(dir).unwrap().any(|e| {
-        e.unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with(".out.ebnsim-new.")
-    })
 }
 
 #[test]

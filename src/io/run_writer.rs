@@ -352,8 +352,7 @@ impl RunWriter {
         if self.at_spikes.is_some() {
             keep.push(STATE_AT_SPIKES_CSV);
         }
-        let _ = fs::remove_file(self.dir.join(crate::checkpoint::RUN_CHECKPOINT));
-        remove_strays(&self.dir);
+        remove_checkpoint(&self.dir);
         sync_dir(&self.dir);
         NetworkFile::of(network).write(&self.dir.join(NETWORK_JSON))?;
         remove_stale_outputs(&self.dir, &keep)?;
@@ -361,9 +360,10 @@ impl RunWriter {
     }
 }
 
-/// Removes the temporary files (`.NAME.PID.N.tmp`, NAME a run output or the checkpoint) a
-/// killed writer left in `dir`: a checkpoint or a file it was writing when it died.
-fn remove_strays(dir: &Path) {
+/// Removes a completed run's checkpoint from its directory `dir`, and the temporary files
+/// (`.NAME.PID.N.tmp`, NAME a run output or the checkpoint) a killed writer left there.
+pub(crate) fn remove_checkpoint(dir: &Path) {
+    let _ = fs::remove_file(dir.join(crate::checkpoint::RUN_CHECKPOINT));
     let ours = |name: &str| {
         let inner = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"));
         inner.is_some_and(|n| {

@@ -53,7 +53,7 @@ const GL_WEIGHTS: [f64; 4] = [
 
 /// The learning actor: learned weights `U` on a basis, and the update accumulated over the
 /// current epoch.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 pub struct Learner {
     basis: Basis,
     d: usize,

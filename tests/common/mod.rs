@@ -60,3 +60,74 @@ pub fn assert_same_spikes(a: &[Spike], b: &[Spike], tol: f64) -> usize {
     }
     a.len()
 }
+
+/// Runs `ebnsim ARGS… --checkpoint-every EVERY --out OUT` and SIGKILLs it `extra_ms[k]` ms after
+/// its first checkpoint appears (resuming with `--resume OUT` from the second round on, when a
+/// killed run left something to resume), then resumes to the end. Returns how many kills
+/// landed; `OUT` then holds the finished run.
+pub fn kill_and_resume(
+    bin: &str,
+    args: &[&std::ffi::OsStr],
+    every: &str,
+    out: &std::path::Path,
+    extra_ms: &[u64],
+) -> usize {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    let parent = out.parent().unwrap().to_path_buf();
+    let name = out.file_name().unwrap().to_string_lossy().into_owned();
+    let staging_prefix = format!(".{name}.ebnsim-new.");
+    let staging_exists = || {
+        std::fs::read_dir(&parent).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&staging_prefix)
+        })
+    };
+    let mut kills = 0;
+    for (round, &extra) in extra_ms.iter().enumerate() {
+        let resume = round > 0 && staging_exists();
+        let mut cmd = Command::new(bin);
+        cmd.args(args).args(["-q", "--checkpoint-every", every]);
+        cmd.arg(if resume { "--resume" } else { "--out" }).arg(out);
+        let mut child = cmd.spawn().unwrap();
+        let checkpoint = parent
+            .join(format!("{staging_prefix}{}", child.id()))
+            .join("checkpoint.ebnsim");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !checkpoint.exists() && child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "no checkpoint written");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(extra));
+        let _ = child.kill(); // SIGKILL; nothing when it already finished
+        if child.wait().unwrap().success() {
+            return kills;
+        }
+        kills += 1;
+        assert!(
+            staging_exists(),
+            "round {round}: the killed run left nothing to resume"
+        );
+    }
+    let status = Command::new(bin)
+        .args(args)
+        .arg("-q")
+        .arg("--resume")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "the last resume failed");
+    kills
+}
+
+/// The entries of `dir` whose names start with `.NAME.` of `out` (staging, lock, old run).
+pub fn leftovers(out: &std::path::Path) -> Vec<String> {
+    let name = out.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!(".{name}.")))
+        .collect()
+}

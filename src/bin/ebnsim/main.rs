@@ -6,12 +6,14 @@ use ebnsim::engine::EngineKind;
 use ebnsim::io::model_file;
 use ebnsim::io::weights_file;
 use ebnsim::learning::protocol::{
-    run_phases_with, write_learn_run, LearnError, LearnProgress, PhaseOptions,
+    run_phases_checkpointed, run_phases_with, write_learn_run, LearnError, LearnProgress,
+    PhaseOptions,
 };
 use ebnsim::run::{run_model_into_with, CheckpointPlan, RunError, RunOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ops::ControlFlow;
 
+mod checkpoints;
 mod interrupt;
 mod progress;
 use interrupt::{commit_out, prepare_out, tick, Interrupt};
@@ -76,8 +78,17 @@ enum Command {
         /// The learning model file (TOML with [basis] and [[phase]]; see docs/model-format.md).
         model: PathBuf,
         /// Output directory (created if missing; replaced as a whole when the run is complete).
-        #[arg(long)]
-        out: PathBuf,
+        #[arg(long, required_unless_present = "resume")]
+        out: Option<PathBuf>,
+        /// Write a checkpoint every S simulated seconds (at the first epoch end, or step of a
+        /// phase without learning, at or after each): engine, learner, random streams and
+        /// position in the phases. A killed run continues with --resume, to the same outputs.
+        #[arg(long, value_name = "S", allow_negative_numbers = true)]
+        checkpoint_every: Option<f64>,
+        /// Continue the killed run into DIR (its --out) from its last checkpoint, with the same
+        /// model file and options.
+        #[arg(long, value_name = "DIR")]
+        resume: Option<PathBuf>,
         /// Continue learning from these weights (weights.json of an earlier `ebnsim learn` of
         /// a model with the same basis and lambda_d) instead of zero.
         #[arg(long)]
@@ -136,45 +147,12 @@ enum Command {
 
 /// 2 for a run refused before it started (parameters that cannot make an engine: the caller's
 /// input, as for a bad model file), 1 for a simulation that failed.
-fn exit_code(e: &RunError) -> ExitCode {
+pub(crate) fn exit_code(e: &RunError) -> ExitCode {
     ExitCode::from(if matches!(e, RunError::Build(_)) {
         2
     } else {
         1
     })
-}
-
-/// Reports a failed `run` into `out`; a run with checkpoints keeps its staging directory (and
-/// checkpoint) for `--resume`, others leave nothing.
-fn run_failed(
-    e: &RunError,
-    dir: ebnsim::io::output_dir::OutputDir,
-    model: &Path,
-    out: &Path,
-    plan: &CheckpointPlan,
-) -> ExitCode {
-    let what = match e {
-        RunError::Output(e) => format!("{e}"),
-        RunError::Checkpoint { .. } => format!("--resume: {e}"),
-        e => format!("{}: {e}", model.display()),
-    };
-    let resumable = plan.resume || plan.every.is_some();
-    if resumable && dir.path().join(ebnsim::checkpoint::RUN_CHECKPOINT).is_file() {
-        let _ = dir.abandon();
-        eprintln!(
-            "error: {what}; {} left as it was, the run's last checkpoint kept for `--resume {}`",
-            out.display(),
-            out.display()
-        );
-    } else {
-        drop(dir);
-        eprintln!("error: {what}; {} left as it was", out.display());
-    }
-    match e {
-        RunError::Output(_) => ExitCode::from(1),
-        RunError::Checkpoint { .. } => ExitCode::from(2),
-        e => exit_code(e),
-    }
 }
 
 /// Shows what the run warns about (also with `--quiet`: these are not progress).
@@ -188,6 +166,8 @@ fn warn(summary: &ebnsim::io::record::Summary) {
 struct LearnArgs<'a> {
     model: &'a Path,
     out: &'a Path,
+    /// `--checkpoint-every` and whether `--resume` was given.
+    checkpoints: (Option<f64>, bool),
     weights: Option<&'a Path>,
     frozen: bool,
     engine: Option<EngineArg>,
@@ -202,6 +182,7 @@ fn learn(args: LearnArgs) -> ExitCode {
     let LearnArgs {
         model,
         out,
+        checkpoints: (checkpoint_every, resume),
         weights,
         frozen,
         engine,
@@ -216,13 +197,15 @@ fn learn(args: LearnArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let parsed = std::fs::read_to_string(model)
-        .map_err(|source| ebnsim::error::ModelError::Io {
-            file: model.to_path_buf(),
-            source,
-        })
-        .and_then(|text| model_file::parse_learning_seeded(&text, model, seed));
-    let m = match parsed {
+    let text = std::fs::read_to_string(model).map_err(|source| ebnsim::error::ModelError::Io {
+        file: model.to_path_buf(),
+        source,
+    });
+    let parsed = match text {
+        Ok(text) => model_file::parse_learning_seeded(&text, model, seed).map(|m| (m, text)),
+        Err(e) => Err(e),
+    };
+    let (m, text) = match parsed {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
@@ -256,25 +239,42 @@ fn learn(args: LearnArgs) -> ExitCode {
         opts.initial_weights = Some(w.u);
         opts.initial_offsets = w.offsets;
     }
-    let mut dir = match prepare_out(out, false, stop) {
+    let plan = CheckpointPlan {
+        every: checkpoint_every,
+        resume,
+        fingerprint: checkpoints::fingerprint(
+            model,
+            &text,
+            &format!(
+                "seed {}, engine {:?}, dt {:?}, frozen {frozen}, weights {}",
+                m.seed(),
+                opts.engine,
+                opts.dt,
+                weights.map_or("none".to_string(), checkpoints::file_checksum)
+            ),
+        ),
+    };
+    let mut dir = match prepare_out(out, resume, stop) {
         Ok(d) => d,
         Err(code) => return code,
     };
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
     let bar = Progress::new(quiet, total);
-    let result = run_phases_with(&m, &opts, |message| match message {
+    let progress = |message| match message {
         LearnProgress::Time(t) => tick(&bar, stop, t),
         _ if stop.requested() => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
-    });
+    };
+    let result = if plan.every.is_some() || plan.resume {
+        run_phases_checkpointed(&m, &opts, dir.path(), &plan, progress)
+    } else {
+        run_phases_with(&m, &opts, progress)
+    };
     bar.finish();
     let output = match result {
         Ok(o) => o,
         Err(LearnError::Stopped { at }) => return stop.stopped(dir, out, at),
-        Err(LearnError::Run(e)) => {
-            eprintln!("error: {}: {e}", model.display());
-            return exit_code(&e);
-        }
+        Err(LearnError::Run(e)) => return checkpoints::run_failed(&e, dir, model, out, &plan),
     };
     if let Err(e) = write_learn_run(dir.path(), &m, &output, !frozen) {
         eprintln!("error: {e}; {} left as it was", out.display());
@@ -463,7 +463,7 @@ impl EngineArg {
 
 /// `s` for a terminal: control characters (escape sequences in a model's `name`) shown as
 /// `\u{1b}` escapes instead of acting on the terminal.
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() {
@@ -506,38 +506,12 @@ fn main() -> ExitCode {
                 eprintln!("error: --cascade-limit: expected at least 1 spike per instant, got 0");
                 return ExitCode::from(2);
             }
-            let out = match (out, &resume) {
-                (Some(o), Some(r)) if o != *r => {
-                    eprintln!(
-                        "error: --out {} and --resume {}: expected the same directory (or \
-                         --resume alone)",
-                        o.display(),
-                        r.display()
-                    );
-                    return ExitCode::from(2);
-                }
-                (Some(o), _) => o,
-                (None, Some(r)) => r.clone(),
-                (None, None) => unreachable!("clap requires --out or --resume"),
+            let out = match checkpoints::out_dir(out, resume.as_deref(), checkpoint_every) {
+                Ok(o) => o,
+                Err(code) => return code,
             };
-            if let Some(s) = checkpoint_every.filter(|s| !(s.is_finite() && *s > 0.0)) {
-                eprintln!(
-                    "error: --checkpoint-every: expected a finite positive interval in \
-                     simulated seconds, got {s}"
-                );
-                return ExitCode::from(2);
-            }
             let text = std::fs::read_to_string(&model).unwrap_or_default();
             if model_file::is_learning_model(&text) {
-                if checkpoint_every.is_some() || resume.is_some() {
-                    eprintln!(
-                        "error: --checkpoint-every and --resume: expected a model file without \
-                         learning phases; {} has [[phase]]s, whose checkpoints are not \
-                         supported yet",
-                        model.display()
-                    );
-                    return ExitCode::from(2);
-                }
                 // A learning model: its phases, as `ebnsim learn` (frozen, with --weights).
                 if cascade_limit.is_some() {
                     eprintln!(
@@ -549,6 +523,7 @@ fn main() -> ExitCode {
                 return learn(LearnArgs {
                     model: &model,
                     out: &out,
+                    checkpoints: (checkpoint_every, resume.is_some()),
                     weights: weights.as_deref(),
                     frozen: weights.is_some(),
                     engine,
@@ -593,15 +568,16 @@ fn main() -> ExitCode {
             let plan = CheckpointPlan {
                 every: checkpoint_every,
                 resume: resume.is_some(),
-                fingerprint: format!(
-                    "model file {} (checksum {:016x}), seed {}, engine {:?}, dt {:?}, cascade \
-                     limit {:?}",
-                    printable(&model.file_name().unwrap_or_default().to_string_lossy()),
-                    ebnsim::checkpoint::checksum(text.as_bytes()),
-                    m.seed(),
-                    opts.engine,
-                    opts.dt,
-                    opts.cascade_limit
+                fingerprint: checkpoints::fingerprint(
+                    &model,
+                    &text,
+                    &format!(
+                        "seed {}, engine {:?}, dt {:?}, cascade limit {:?}",
+                        m.seed(),
+                        opts.engine,
+                        opts.dt,
+                        opts.cascade_limit
+                    ),
                 ),
             };
             let dir = match prepare_out(&out, plan.resume, &stop) {
@@ -616,7 +592,7 @@ fn main() -> ExitCode {
             let summary = match result {
                 Ok(s) => s,
                 Err(RunError::Stopped { at }) => return stop.stopped(dir, &out, at),
-                Err(e) => return run_failed(&e, dir, &model, &out, &plan),
+                Err(e) => return checkpoints::run_failed(&e, dir, &model, &out, &plan),
             };
             if let Err(code) = commit_out(dir, &out, &stop) {
                 return code;
@@ -642,22 +618,31 @@ fn main() -> ExitCode {
         Command::Learn {
             model,
             out,
+            checkpoint_every,
+            resume,
             weights,
             engine,
             dt,
             seed,
             quiet,
-        } => learn(LearnArgs {
-            model: &model,
-            out: &out,
-            weights: weights.as_deref(),
-            frozen: false,
-            engine,
-            dt,
-            seed,
-            quiet,
-            stop: &stop,
-        }),
+        } => {
+            let out = match checkpoints::out_dir(out, resume.as_deref(), checkpoint_every) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
+            learn(LearnArgs {
+                model: &model,
+                out: &out,
+                checkpoints: (checkpoint_every, resume.is_some()),
+                weights: weights.as_deref(),
+                frozen: false,
+                engine,
+                dt,
+                seed,
+                quiet,
+                stop: &stop,
+            })
+        }
         Command::Sweep {
             spec,
             out,

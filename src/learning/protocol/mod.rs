@@ -61,6 +61,12 @@ use crate::time::Time;
 use serde::Serialize;
 use std::time::Instant;
 
+mod checkpoint;
+mod files;
+pub use files::write_learn_run;
+#[cfg(test)]
+pub(crate) use files::write_learning_curve;
+pub(crate) use files::LEARNING_CURVE_CSV;
 mod perturb;
 mod phase_run;
 mod progress;
@@ -156,7 +162,7 @@ pub struct PhaseReport {
 
 /// What a phase's `weight_noise` did: `N(0, σ²)` added to every learned slow synapse, kept as
 /// the fixed offset `P` beyond the low-rank `Dᵀ U`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(serde::Deserialize, Clone, Debug, PartialEq, Serialize)]
 pub struct WeightNoiseReport {
     /// σ per synapse.
     pub sigma: f64,
@@ -167,7 +173,7 @@ pub struct WeightNoiseReport {
 }
 
 /// What a basin test of the spiking network measured ([`BasinTest`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(serde::Deserialize, Clone, Debug, PartialEq, Serialize)]
 pub struct BasinReport {
     /// Number of starts.
     pub starts: usize,
@@ -245,7 +251,7 @@ fn basin_test<E: Plastic + Clone>(
 pub(crate) const EI_WINDOW: f64 = 5.0;
 
 /// One point of the learning curve.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(serde::Deserialize, Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CurvePoint {
     /// Absolute simulated time, s.
     pub time: f64,
@@ -527,6 +533,34 @@ pub fn run_phases_with(
     opts: &PhaseOptions,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
 ) -> Result<LearnOutput, LearnError> {
+    run_phases_in(model, opts, None, progress)
+}
+
+/// [`run_phases_with`] with checkpoints: every `plan.every` simulated seconds (at the first
+/// epoch end, or step of a phase without learning, at or after each) the engine, the learner,
+/// the random streams, what was recorded and the position in the phases go to
+/// `dir/`[`RUN_CHECKPOINT`](crate::checkpoint::RUN_CHECKPOINT); with `plan.resume` the run
+/// continues from the one in `dir` (of the same `plan.fingerprint`, this ebnsim version), to
+/// the output an uninterrupted run gives, bit for bit (`wall_seconds` aside). The checkpoint
+/// holds everything recorded so far (the phases keep their records for the metrics), so it
+/// grows with the run.
+pub fn run_phases_checkpointed(
+    model: &LearningModel,
+    opts: &PhaseOptions,
+    dir: &std::path::Path,
+    plan: &crate::run::CheckpointPlan,
+    progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<LearnOutput, LearnError> {
+    run_phases_in(model, opts, Some((dir, plan)), progress)
+}
+
+/// [`run_phases_with`], with checkpoints when `ck` gives their directory and plan.
+fn run_phases_in(
+    model: &LearningModel,
+    opts: &PhaseOptions,
+    ck: Option<(&std::path::Path, &crate::run::CheckpointPlan)>,
+    progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<LearnOutput, LearnError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let d = model.network.dims();
     let kind = opts.engine.unwrap_or(model.engine);
@@ -542,7 +576,7 @@ pub fn run_phases_with(
             )?;
             kernel.set_cascade_limit(model.cascade_limit);
             drop(setup);
-            run_phases_on(&mut kernel, "exact", model, opts, progress)
+            checkpoint::run(&mut kernel, "exact", (model, opts), ck, progress)
         }
         EngineKind::Dense => {
             let mut config = model.dense;
@@ -556,7 +590,7 @@ pub fn run_phases_with(
                 config,
             )?;
             drop(setup);
-            let mut out = run_phases_on(&mut stepper, "dense", model, opts, progress)?;
+            let mut out = checkpoint::run(&mut stepper, "dense", (model, opts), ck, progress)?;
             let extra = &mut out.summary.extra;
             extra.insert("dt".into(), config.dt.into());
             extra.insert(
@@ -597,13 +631,45 @@ pub fn run_phases_on<E: Plastic + Clone>(
     engine_name: &str,
     model: &LearningModel,
     opts: &PhaseOptions,
+    progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+) -> Result<LearnOutput, LearnError> {
+    run_phases_from(
+        engine,
+        engine_name,
+        (model, opts),
+        progress,
+        None,
+        &mut |_, _, _| Ok(()),
+    )
+}
+
+/// What the phase loop shows a checkpoint writer: the engine, the carried state and where the
+/// loop stands.
+type CheckpointHook<'h, E> =
+    dyn FnMut(&E, &State, &checkpoint::Position) -> Result<(), LearnError> + 'h;
+
+/// [`run_phases_on`], continuing from `resume` (a checkpoint's position, engine and state)
+/// when given, and showing `hook` the position after every epoch or step.
+fn run_phases_from<E: Plastic + Clone>(
+    engine: &mut E,
+    engine_name: &str,
+    (model, opts): (&LearningModel, &PhaseOptions),
     mut progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
+    resume: Option<(checkpoint::Position, E, State)>,
+    hook: &mut CheckpointHook<'_, E>,
 ) -> Result<LearnOutput, LearnError> {
     let (ctx, mut st) = setup(engine, model, opts)?;
+    let mut from = None;
+    if let Some((position, e, state)) = resume {
+        *engine = e;
+        st = state;
+        from = Some(position);
+    }
     let _run = tracing::info_span!("learn", duration = ctx.total).entered();
     let started = Instant::now();
-    let mut t_s = 0.0;
-    for (pi, phase) in model.phases.iter().enumerate() {
+    let first_phase = from.as_ref().map_or(0, |p| p.pi);
+    let mut t_s: f64 = model.phases[..first_phase].iter().map(|p| p.duration).sum();
+    for (pi, phase) in model.phases.iter().enumerate().skip(first_phase) {
         let t_e = t_s + phase.duration;
         let k = phase.feedback_gain;
         let started = LearnProgress::PhaseStarted {
@@ -613,30 +679,64 @@ pub fn run_phases_on<E: Plastic + Clone>(
             duration: phase.duration,
         };
         progress::report(&mut progress, started, engine.time().secs())?;
-        // 1. Kills; 2. the teacher's start; the perturbations.
-        perturb::kill(engine, &ctx, &mut st, pi, phase)?;
-        let mut x0 = phase_run::teacher_start(engine, &ctx, &mut st, pi, phase)?;
-        perturb::perturb(engine, &ctx, &mut st, pi, phase, &mut x0, t_s)?;
-        let weight_noise = perturb::weight_noise(engine, &ctx, &mut st, pi, phase)?;
-        let basins = perturb::basins(&*engine, &ctx, &mut st, pi, phase)?;
-        // 2. Teacher; 3. input and slow core.
-        let (c, teacher) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
-        let drive = phase_run::set_drive(engine, c, &teacher, k)?;
-        phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
-        let states = phase_run::field_states(&mut st, phase, &teacher, t_s);
+        let resumed = from.take();
+        let (x0, weight_noise, basins, drive, states, first_sample, first_spike);
+        let teacher;
+        match &resumed {
+            None => {
+                // 1. Kills; 2. the teacher's start; the perturbations.
+                perturb::kill(engine, &ctx, &mut st, pi, phase)?;
+                let mut x = phase_run::teacher_start(engine, &ctx, &mut st, pi, phase)?;
+                perturb::perturb(engine, &ctx, &mut st, pi, phase, &mut x, t_s)?;
+                x0 = x;
+                weight_noise = perturb::weight_noise(engine, &ctx, &mut st, pi, phase)?;
+                basins = perturb::basins(&*engine, &ctx, &mut st, pi, phase)?;
+                // 2. Teacher; 3. input and slow core.
+                let (c, t) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
+                drive = phase_run::set_drive(engine, c, &t, k)?;
+                phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
+                states = phase_run::field_states(&mut st, phase, &t, t_s);
+                teacher = t;
+                first_sample = st.readout.len();
+                first_spike = st.spikes.len();
+            }
+            Some(p) => {
+                // The engine already holds the phase's input and core: only what was derived
+                // from them is computed again (the same values), the scratch state kept.
+                x0 = p.x0.clone();
+                (weight_noise, basins) = (p.weight_noise.clone(), p.basins.clone());
+                let scratch = st.x.clone();
+                let (c, t) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
+                drive = phase_run::drive(c, &t, k)?;
+                states = phase_run::field_states(&mut st, phase, &t, t_s);
+                st.x = scratch;
+                teacher = t;
+                (first_sample, first_spike) = (p.first_sample, p.first_spike);
+            }
+        }
         // 4. Run.
-        let first_sample = st.readout.len();
-        let first_spike = st.spikes.len();
+        let mut at = |e: &E, st: &State, within| {
+            let position = checkpoint::Position {
+                pi,
+                x0: x0.clone(),
+                weight_noise: weight_noise.clone(),
+                basins: basins.clone(),
+                first_sample,
+                first_spike,
+                within,
+            };
+            hook(e, st, &position)
+        };
         phase_run::run(
             engine,
             &ctx,
             &mut st,
-            pi,
-            phase,
+            (pi, phase),
             &teacher,
             &states,
             t_s,
             &mut progress,
+            (resumed.map(|p| p.within), &mut at),
         )?;
         // Metrics.
         let report = report::phase_report(
@@ -670,79 +770,4 @@ pub fn run_phases_on<E: Plastic + Clone>(
     st.observe(engine);
     let wall = started.elapsed().as_secs_f64();
     Ok(report::finish(&*engine, engine_name, ctx, st, wall))
-}
-
-/// File name of the learning curve inside a run directory.
-pub(crate) const LEARNING_CURVE_CSV: &str = "learning_curve.csv";
-
-/// Writes `learning_curve.csv` atomically: header `time,phase,field_error,window_nrmse`, one row
-/// per [`CurvePoint`], floats in shortest round-trip form (`NaN` where undefined).
-pub(crate) fn write_learning_curve(
-    path: &std::path::Path,
-    curve: &[CurvePoint],
-) -> Result<(), crate::error::OutputError> {
-    use std::fmt::Write as _;
-    let mut text = String::from("time,phase,field_error,window_nrmse\n");
-    for p in curve {
-        let _ = writeln!(
-            text,
-            "{},{},{},{}",
-            p.time, p.phase, p.field_error, p.window_nrmse
-        );
-    }
-    crate::io::record::write_atomic(path, |w| {
-        use std::io::Write as _;
-        w.write_all(text.as_bytes())
-    })
-}
-
-/// Writes a learning run directory: `spikes.csv`, `readout.csv`, `network.json` (the network
-/// as built: decoder, thresholds, λ's, the initial slow core; the learned weights are in
-/// `weights.json`), `weights.json` (unless `with_weights` is false), `learning_curve.csv`,
-/// `state.csv` and `state_at_spikes.csv` (with a state monitor), then
-/// removes the other files of `io::record::RUN_OUTPUTS` left by an earlier run (an
-/// existing `weights.json` is kept when `with_weights` is false: it may be the weights the run
-/// reads) and, last, writes `summary.json`.
-pub fn write_learn_run(
-    dir: &std::path::Path,
-    model: &LearningModel,
-    out: &LearnOutput,
-    with_weights: bool,
-) -> Result<(), crate::error::OutputError> {
-    std::fs::create_dir_all(dir).map_err(|source| crate::error::OutputError {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    crate::io::record::write_spikes_csv(&dir.join(crate::io::record::SPIKES_CSV), &out.spikes)?;
-    crate::io::record::write_readout_csv(&dir.join(crate::io::record::READOUT_CSV), &out.readout)?;
-    if with_weights {
-        crate::io::weights_file::write(
-            &dir.join(crate::io::weights_file::WEIGHTS_JSON),
-            &crate::io::weights_file::Weights {
-                model: model.name.clone(),
-                seed: model.seed(),
-                lambda_d: model.network.lambda_d(),
-                basis: out.basis.clone(),
-                u: out.weights.clone(),
-                offsets: out.offsets.clone(),
-            },
-        )?;
-    }
-    write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve)?;
-    {
-        use crate::io::network_file::{NetworkFile, NETWORK_JSON};
-        use crate::io::record::{READOUT_CSV, SPIKES_CSV, SUMMARY_JSON};
-        NetworkFile::of(&model.network).write(&dir.join(NETWORK_JSON))?;
-        let mut keep = vec![
-            SPIKES_CSV,
-            READOUT_CSV,
-            NETWORK_JSON,
-            crate::io::weights_file::WEIGHTS_JSON,
-            LEARNING_CURVE_CSV,
-            SUMMARY_JSON,
-        ];
-        crate::io::record::write_state(dir, out.state.as_ref(), &mut keep)?;
-        crate::io::record::remove_stale_outputs(dir, &keep)?;
-    }
-    crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
 }

@@ -3,6 +3,7 @@
 //! with the local rule learning epoch by epoch when η > 0 — sampling readout and teacher on the
 //! global grid.
 
+use super::checkpoint::Within;
 use super::*;
 
 /// The teacher's start state of the phase (`start`): the previous phase's end, `target.initial`
@@ -54,13 +55,18 @@ pub(super) fn set_drive<E: Plastic>(
     teacher: &DenseSolution,
     k: f64,
 ) -> Result<Signal, RunError> {
-    let drive = if k > 0.0 {
+    let drive = drive(c, teacher, k)?;
+    engine.set_input(drive.clone())?;
+    Ok(drive)
+}
+
+/// The input `c + K x_teacher` of a phase.
+pub(super) fn drive(c: Signal, teacher: &DenseSolution, k: f64) -> Result<Signal, RunError> {
+    Ok(if k > 0.0 {
         c.linear_combination(1.0, &solution_signal(teacher)?, k)?
     } else {
         c
-    };
-    engine.set_input(drive.clone())?;
-    Ok(drive)
+    })
 }
 
 /// Sets the slow core `L − K I` (`L = U` for the linear basis, else 0).
@@ -138,19 +144,23 @@ fn take_samples<E: Plastic>(
     }
 }
 
+/// What a phase's loop shows after every epoch or step (for checkpoints).
+pub(super) type WithinHook<'h, E> = dyn FnMut(&E, &State, Within) -> Result<(), LearnError> + 'h;
+
 /// Runs the phase to `t_e`; when it learns, epoch by epoch with the local rule, taking learning
-/// curve points.
+/// curve points. `from` continues a phase from a checkpoint's position; `at` is shown the
+/// position after every epoch (training) or step (otherwise), for checkpoints.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run<E: Plastic>(
     engine: &mut E,
     ctx: &Ctx<'_>,
     st: &mut State,
-    pi: usize,
-    phase: &Phase,
+    (pi, phase): (usize, &Phase),
     teacher: &DenseSolution,
     states: &[f64],
     t_s: f64,
     progress: &mut dyn FnMut(LearnProgress) -> ControlFlow<()>,
+    (from, at): (Option<Within>, &mut WithinHook<'_, E>),
 ) -> Result<(), LearnError> {
     let d = ctx.d;
     let Phase {
@@ -169,13 +179,19 @@ pub(super) fn run<E: Plastic>(
             learning_rate: phase.learning_rate,
             learning_rate_decay: phase.learning_rate_decay,
         };
-        engine.record_intervals(true);
-        engine.flush();
-        engine.take_intervals(&mut st.log);
+        let mut window_start = match from {
+            Some(w) => w.window_start,
+            None => {
+                engine.record_intervals(true);
+                engine.flush();
+                engine.take_intervals(&mut st.log);
+                st.readout.len()
+            }
+        };
         let epochs = (duration / phase.epoch).ceil() as usize;
         let curve_every = (epochs / CURVE_POINTS).max(1);
-        let mut window_start = st.readout.len();
-        for e in 1..=epochs {
+        let done = from.map_or(0, |w| w.epochs_done);
+        for e in done + 1..=epochs {
             let t = t_s + (e as f64 * phase.epoch).min(duration);
             engine.boundary_at(t);
             take_samples(engine, ctx, st, teacher, t, false)?;
@@ -226,16 +242,28 @@ pub(super) fn run<E: Plastic>(
                 st.next_report = t + ctx.report_every;
                 progress::report(progress, LearnProgress::Time(t), t)?;
             }
+            let within = Within {
+                epochs_done: e,
+                window_start,
+                t,
+            };
+            at(engine, st, within)?;
         }
         engine.record_intervals(false);
     } else {
-        let mut t = t_s;
+        let mut t = from.map_or(t_s, |w| w.t);
         while t < t_e {
             let step = (t + ctx.report_every * 10.0).min(t_e);
             take_samples(engine, ctx, st, teacher, step, false)?;
             engine.run_until(Time::from_secs(step), &mut st.spikes)?;
             t = step;
             progress::report(progress, LearnProgress::Time(step), step)?;
+            let within = Within {
+                epochs_done: 0,
+                window_start: 0,
+                t,
+            };
+            at(engine, st, within)?;
         }
     }
     if last {

@@ -24,6 +24,7 @@ pub(super) struct Ctx<'a> {
 }
 
 /// What the phases carry from one to the next.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct State {
     pub(super) learner: Learner,
     pub(super) u: Vec<f64>,
@@ -32,6 +33,7 @@ pub(super) struct State {
     pub(super) perturb: rand_chacha::ChaCha8Rng,
     pub(super) spikes: Vec<Spike>,
     pub(super) readout: Readout,
+    #[serde(with = "super::checkpoint::reports")]
     pub(super) reports: Vec<PhaseReport>,
     pub(super) curve: Vec<CurvePoint>,
     pub(super) train_states: Vec<f64>,

@@ -1,0 +1,201 @@
+//! Checkpoints of learning runs: a run stopped (or SIGKILLed) and resumed from its last
+//! checkpoint gives the output of an uninterrupted run, bit for bit — spikes, weights, learning
+//! curve, readout and the summary's metrics.
+
+use ebnsim::io::model_file::parse_learning;
+use ebnsim::learning::protocol::{
+    run_phases_checkpointed, run_phases_with, LearnError, LearnOutput, LearnProgress, PhaseOptions,
+};
+use ebnsim::run::CheckpointPlan;
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+
+/// Training with OU input and voltage noise, weight noise, a free run, a kill.
+const MODEL: &str = r#"
+name = "short-vdp"
+seed = 5
+
+[network]
+neurons = 30
+dims = 2
+lambda_d = 10.0
+mu = 2.5e-5
+decoder = { random = "normal", scale = 0.05, normalize = true }
+
+[target]
+kind = "van_der_pol"
+initial = [1.0, 0.0]
+
+[basis]
+kind = "monomials"
+degree = 3
+
+[[phase]]
+name = "train"
+duration = 3.0
+input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+feedback_gain = 30.0
+learning_rate = 100.0
+learning_rate_decay = { start = 0.7, to = 0.1 }
+noise = { sigma = 0.02 }
+
+[[phase]]
+name = "autonomous"
+duration = 1.5
+input = { kind = "zero" }
+start = "teacher"
+weight_noise = { sigma = 0.001 }
+
+[[phase]]
+name = "killed"
+duration = 1.0
+input = { kind = "zero" }
+start = "readout"
+kill_fraction = 0.5
+"#;
+
+/// Spikes, weights, learning curve, readout as bits; the summary without its wall time.
+type Bits = (Vec<(u64, u32)>, Vec<u64>, Vec<u64>, Vec<u64>, String);
+
+/// The output as comparable bits and text.
+fn fingerprint(out: &LearnOutput) -> Bits {
+    let spikes = out
+        .spikes
+        .iter()
+        .map(|s| (s.time.secs().to_bits(), s.neuron))
+        .collect();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let curve: Vec<f64> = out
+        .curve
+        .iter()
+        .flat_map(|p| [p.time, p.field_error, p.window_nrmse])
+        .collect();
+    let mut summary = serde_json::to_value(&out.summary).unwrap();
+    summary.as_object_mut().unwrap().remove("wall_seconds");
+    (
+        spikes,
+        bits(&out.weights),
+        bits(&curve),
+        bits(&out.readout.xhat),
+        summary.to_string(),
+    )
+}
+
+#[test]
+fn stopped_and_resumed_learning_equals_an_uninterrupted_run() {
+    let model = parse_learning(MODEL, Path::new("short.toml")).unwrap();
+    let opts = PhaseOptions::default();
+    let straight = run_phases_with(&model, &opts, |_| ControlFlow::Continue(())).unwrap();
+    let expected = fingerprint(&straight);
+    // Stops in the training phase (mid-epoch list), in the free run and in the last phase.
+    for stop_at in [1.234, 3.9, 5.2] {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = CheckpointPlan {
+            every: Some(0.25),
+            resume: false,
+            fingerprint: "short".into(),
+        };
+        let stopper = |p: LearnProgress| match p {
+            LearnProgress::Time(t) if t >= stop_at => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        };
+        let err = run_phases_checkpointed(&model, &opts, dir.path(), &plan, stopper).unwrap_err();
+        assert!(matches!(err, LearnError::Stopped { .. }), "{err}");
+        assert!(dir.path().join("checkpoint.ebnsim").is_file());
+        let resume = CheckpointPlan {
+            resume: true,
+            every: None,
+            ..plan.clone()
+        };
+        let mut first_time = None;
+        let resumed = run_phases_checkpointed(&model, &opts, dir.path(), &resume, |p| {
+            if let LearnProgress::Time(t) = p {
+                first_time.get_or_insert(t);
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        // It went on from the last checkpoint (at most 0.25 s and a step before the stop).
+        let first = first_time.unwrap();
+        assert!(
+            first > stop_at - 0.4 && first <= stop_at + 0.1,
+            "stopped at {stop_at}, resumed at {first}"
+        );
+        assert!(
+            fingerprint(&resumed) == expected,
+            "stopped at {stop_at}: the resumed run differs"
+        );
+        let other = CheckpointPlan {
+            fingerprint: "another".into(),
+            ..resume
+        };
+        let err = run_phases_checkpointed(&model, &opts, dir.path(), &other, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("another"), "{err}");
+    }
+}
+
+/// Every file of a run directory, `summary.json` without `wall_seconds`.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = if name == "summary.json" {
+                text.lines()
+                    .filter(|l| !l.contains("wall_seconds"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text
+            };
+            (name, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_sigkilled_learning_run_resumed_equals_an_uninterrupted_one() {
+    const BIN: &str = env!("CARGO_BIN_EXE_ebnsim");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("vdp.toml");
+    // Longer phases than MODEL's: the run takes ~1 s, checkpoints every 4 s simulated.
+    let text = MODEL
+        .replace("duration = 3.0", "duration = 30.0")
+        .replace("duration = 1.5", "duration = 10.0");
+    std::fs::write(&model, text).unwrap();
+    let straight = dir.path().join("straight");
+    let status = Command::new(BIN)
+        .args(["learn", "-q"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&straight)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dir.path().join("out");
+    let args = ["learn".as_ref(), model.as_os_str()];
+    let kills = common::kill_and_resume(BIN, &args, "4", &out, &[0, 200, 60, 350]);
+    assert!(kills >= 2, "only {kills} kills landed");
+    let (a, b) = (files(&straight), files(&out));
+    let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"weights.json") && names.contains(&"spikes.csv"),
+        "{names:?}"
+    );
+    assert!(a == b, "the resumed learning run differs");
+    assert!(
+        common::leftovers(&out).is_empty(),
+        "{:?}",
+        common::leftovers(&out)
+    );
+}
