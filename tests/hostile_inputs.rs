@@ -222,6 +222,33 @@ fn model_files_that_hung_or_exhausted_memory_are_refused_at_once() {
                 "at most the run's duration",
             ],
         ),
+        // An unstable target: the exact run never ended (spikes growing like e^{100 t}).
+        (
+            "unstable.toml",
+            plain(ONE_D, DRIVE, "duration = 1.0").replace("a = [[-10.0]]", "a = [[100.0]]"),
+            &["unstable.toml", "simulate.duration", "spikes", "--force"],
+        ),
+        // A run of 10¹² s (a typo for 10² ?), sparsely recorded.
+        (
+            "endless.toml",
+            plain(ONE_D, DRIVE, "duration = 1e12") + "[record]\nreadout_dt = 1e6\n",
+            &[
+                "endless.toml",
+                "simulate.duration",
+                "1e10 spikes",
+                "--force",
+            ],
+        ),
+        // 10¹⁴ dense neuron updates.
+        (
+            "dense-work.toml",
+            plain(
+                &ONE_D.replace("neurons = 20", "neurons = 100000"),
+                DRIVE,
+                "duration = 1e4\nengine = \"dense\"\ndt = 1e-5",
+            ) + "[record]\nreadout_dt = 1.0\n",
+            &["dense-work.toml", "neuron updates", "--force"],
+        ),
     ];
     for (name, text, fragments) in &cases {
         let out = run_model(dir, name, text);

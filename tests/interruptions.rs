@@ -137,10 +137,35 @@ fn sigint_during_the_writes_leaves_one_complete_run() {
     let out = tmp.path().join("out");
     run(&model(tmp.path(), "old.toml", 1.0, 1e-3, 1), &out);
     let old = snapshot(&out);
-    // 10⁶ readout rows (~90 MB): spikes.csv is written first, readout.csv takes a while.
+    // 10⁶ readout rows (~90 MB), written while the run goes on; once the growing readout has
+    // its full length the simulation is over and the run reads its files back (the summary's
+    // second pass), renames them and writes network.json and summary.json: the writes.
     let big = model(tmp.path(), "big.toml", 100.0, 1e-4, 2);
+    let reference = tmp.path().join("reference");
+    run(&big, &reference);
+    let full = fs::metadata(reference.join("readout.csv")).unwrap().len();
+    fs::remove_dir_all(&reference).unwrap();
     let mut child = command(&big, &out).spawn().unwrap();
-    assert!(wait_for_staging(tmp.path(), Some("spikes.csv"), &mut child));
+    assert!(wait_for_staging(tmp.path(), None, &mut child));
+    let complete = || {
+        fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            let staging = e.file_name().to_string_lossy().contains(".ebnsim-new.");
+            staging
+                && fs::read_dir(e.path())
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|f| {
+                        let n = f.file_name().to_string_lossy().into_owned();
+                        n.starts_with(".readout.csv.")
+                            && f.metadata().is_ok_and(|m| m.len() >= full)
+                            || n == "readout.csv"
+                    })
+        })
+    };
+    while !complete() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     signal(&child, libc::SIGINT);
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);

@@ -195,6 +195,7 @@ impl PySimulation {
                 engine,
                 dt,
                 cascade_limit,
+                ..RunOptions::default()
             };
             let sim = simulation_for(&model, &opts)
                 .map_err(|e| build_error(format!("{}: {e}", path.display())))?;
@@ -311,6 +312,7 @@ impl PySimulation {
                     engine: Some(kind),
                     dt,
                     cascade_limit,
+                    ..RunOptions::default()
                 },
                 network: Box::new(net),
                 sample_dt: readout_dt,

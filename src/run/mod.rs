@@ -13,6 +13,7 @@ use crate::simulation::{EngineChoice, Simulation};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
+pub mod cost;
 mod streamed;
 pub use streamed::{run_model_into, run_model_into_with, CheckpointPlan};
 
@@ -58,6 +59,8 @@ pub struct RunOptions {
     pub dt: Option<f64>,
     /// Longest same-instant cascade instead of `simulate.cascade_limit` (default N).
     pub cascade_limit: Option<usize>,
+    /// Runs a model even when its estimated cost is absurd ([`cost`]; the CLI's `--force`).
+    pub force: bool,
 }
 
 /// What a run produced.
@@ -130,7 +133,9 @@ pub(crate) fn check_schedule(
 
 /// Builds the simulation `ebnsim run` runs for `model` under `opts` (engine, time step and
 /// cascade limit overrides; the readout sampled every `record.readout_dt`, the file's state
-/// monitor), refusing a readout interval that would record more than 2·10⁷ samples.
+/// monitor), refusing a readout interval that would record more than 2·10⁷ samples, time
+/// scales the run cannot use ([`check_schedule`]) and, unless `opts.force`, a run whose
+/// estimated cost is absurd ([`cost`]).
 pub fn simulation_for(model: &Model, opts: &RunOptions) -> Result<Simulation, RunError> {
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
@@ -159,6 +164,7 @@ pub fn simulation_for(model: &Model, opts: &RunOptions) -> Result<Simulation, Ru
     if let Some(l) = opts.cascade_limit {
         builder = builder.cascade_limit(l);
     }
+    cost::check(model, opts)?;
     Ok(builder.build()?)
 }
 

@@ -68,6 +68,10 @@ enum Command {
         /// file said `seed = N`; summary.json's `seed` is this one.
         #[arg(long)]
         seed: Option<u64>,
+        /// Run the model even when its estimated cost is absurd (more than 1e10 spikes, or
+        /// 1e13 dense neuron updates: an unstable target, a typo in the duration).
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing line.
         #[arg(long, short)]
         quiet: bool,
@@ -500,6 +504,7 @@ fn main() -> ExitCode {
             cascade_limit,
             weights,
             seed,
+            force,
             quiet,
         } => {
             if cascade_limit == Some(0) {
@@ -564,6 +569,7 @@ fn main() -> ExitCode {
                 engine: engine.map(EngineArg::kind),
                 dt,
                 cascade_limit,
+                force,
             };
             let plan = CheckpointPlan {
                 every: checkpoint_every,
