@@ -668,7 +668,11 @@ fn run_phases_from<E: Plastic + Clone>(
     let _run = tracing::info_span!("learn", duration = ctx.total).entered();
     let started = Instant::now();
     let first_phase = from.as_ref().map_or(0, |p| p.pi);
-    let mut t_s: f64 = model.phases[..first_phase].iter().map(|p| p.duration).sum();
+    // The phases' start times as the loop adds them (from +0.0: `Iterator::sum` starts at −0.0).
+    let mut t_s = 0.0;
+    for p in &model.phases[..first_phase] {
+        t_s += p.duration;
+    }
     for (pi, phase) in model.phases.iter().enumerate().skip(first_phase) {
         let t_e = t_s + phase.duration;
         let k = phase.feedback_gain;
