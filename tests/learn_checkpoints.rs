@@ -140,29 +140,6 @@ fn stopped_and_resumed_learning_equals_an_uninterrupted_run() {
     }
 }
 
-/// Every file of a run directory, `summary.json` without `wall_seconds`.
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p).unwrap();
-            let text = if name == "summary.json" {
-                text.lines()
-                    .filter(|l| !l.contains("wall_seconds"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            } else {
-                text
-            };
-            (name, text)
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn a_sigkilled_learning_run_resumed_equals_an_uninterrupted_one() {
     const BIN: &str = env!("CARGO_BIN_EXE_ebnsim");
@@ -186,7 +163,7 @@ fn a_sigkilled_learning_run_resumed_equals_an_uninterrupted_one() {
     let args = ["learn".as_ref(), model.as_os_str()];
     let kills = common::kill_and_resume(BIN, &args, "4", &out, &[0, 200, 60, 350]);
     assert!(kills >= 2, "only {kills} kills landed");
-    let (a, b) = (files(&straight), files(&out));
+    let (a, b) = (common::run_files(&straight), common::run_files(&out));
     let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
     assert!(
         names.contains(&"weights.json") && names.contains(&"spikes.csv"),

@@ -88,29 +88,6 @@ fn memory_is_flat_in_simulated_time() {
     );
 }
 
-/// Every file of a directory but `summary.json`'s `wall_seconds`.
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&p).unwrap();
-            let text = if name == "summary.json" {
-                text.lines()
-                    .filter(|l| !l.contains("wall_seconds"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            } else {
-                text
-            };
-            (name, text)
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn streamed_files_equal_those_of_a_run_kept_in_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -156,7 +133,7 @@ fn streamed_files_equal_those_of_a_run_kept_in_memory() {
             whole.summary.cv_isi.map(f64::to_bits),
             "{name}"
         );
-        let (fa, fb) = (files(&a), files(&b));
+        let (fa, fb) = (common::run_files(&a), common::run_files(&b));
         let names: Vec<&str> = fa.iter().map(|(n, _)| n.as_str()).collect();
         assert!(names.contains(&"spikes.csv") && names.contains(&"readout.csv"));
         if name == "monitored" {
@@ -218,7 +195,11 @@ fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
     let args = ["run".as_ref(), model.as_os_str()];
     let kills = common::kill_and_resume(BIN, &args, "100", &out, &[0, 150, 400, 30, 250]);
     assert!(kills >= 2, "only {kills} kills landed");
-    assert_eq!(files(&out), files(&straight), "resumed run differs");
+    assert_eq!(
+        common::run_files(&out),
+        common::run_files(&straight),
+        "resumed run differs"
+    );
     assert!(
         common::leftovers(&out).is_empty(),
         "{:?}",

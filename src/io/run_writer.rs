@@ -193,6 +193,14 @@ impl RunWriter {
         self.keep = true;
     }
 
+    /// Every file being written.
+    fn growing(&self) -> impl Iterator<Item = &Growing> {
+        [Some(&self.spikes), Some(&self.readout)]
+            .into_iter()
+            .chain([self.state.as_ref(), self.at_spikes.as_ref()])
+            .flatten()
+    }
+
     /// Syncs every file and tells where each stands (for a checkpoint).
     pub(crate) fn positions(&mut self) -> Result<Vec<FilePosition>, OutputError> {
         let mut out = vec![self.spikes.position()?, self.readout.position()?];
@@ -336,13 +344,7 @@ impl RunWriter {
     pub fn finish(mut self, network: &Network, summary: &Summary) -> Result<(), OutputError> {
         self.sync()?;
         let mut keep = vec![SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON];
-        let growing = [
-            Some(&self.spikes),
-            Some(&self.readout),
-            self.state.as_ref(),
-            self.at_spikes.as_ref(),
-        ];
-        for g in growing.into_iter().flatten() {
+        for g in self.growing() {
             fs::rename(&g.temp, &g.path).map_err(|e| output_error(&g.path, e))?;
         }
         self.done = true;
@@ -385,13 +387,7 @@ impl Drop for RunWriter {
     /// A run that did not finish leaves no temporary file behind.
     fn drop(&mut self) {
         if !self.done && !self.keep {
-            let growing = [
-                Some(&self.spikes),
-                Some(&self.readout),
-                self.state.as_ref(),
-                self.at_spikes.as_ref(),
-            ];
-            for g in growing.into_iter().flatten() {
+            for g in self.growing() {
                 let _ = fs::remove_file(&g.temp);
             }
         }

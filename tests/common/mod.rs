@@ -131,3 +131,26 @@ pub fn leftovers(out: &std::path::Path) -> Vec<String> {
         .filter(|n| n.starts_with(&format!(".{name}.")))
         .collect()
 }
+
+/// Every file of a directory but `summary.json`'s `wall_seconds`.
+pub fn run_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&p).unwrap();
+            let text = if name == "summary.json" {
+                text.lines()
+                    .filter(|l| !l.contains("wall_seconds"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                text
+            };
+            (name, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
