@@ -273,13 +273,15 @@ class Simulation:
         dt: Optional[float] = None,
         cascade_limit: Optional[int] = None,
         weights: "os.PathLike[str] | str | None" = None,
+        force: bool = False,
     ) -> "Simulation":
         """The simulation a model file describes, as ``ebnsim run`` runs it.
 
         ``seed`` replaces the file's ``seed`` (every random draw is redrawn, as ``--seed``),
         ``engine`` (``"exact"``/``"dense"``) and ``dt`` the file's ``simulate.engine`` and
         ``simulate.dt``, ``cascade_limit`` its limit; ``weights`` (a ``weights.json`` of
-        ``ebnsim learn``) runs a learning model's phases with those weights, learning off.
+        ``ebnsim learn``) runs a learning model's phases with those weights, learning off;
+        ``force`` runs a model whose estimated cost is absurd (``--force``).
         """
         self = cls.__new__(cls)
         self._sim = _ebnsim.Simulation.from_file(
@@ -289,6 +291,7 @@ class Simulation:
             dt=None if dt is None else float(dt),
             cascade_limit=None if cascade_limit is None else _count(cascade_limit, "cascade_limit"),
             weights=None if weights is None else os.fspath(weights),
+            force=bool(force),
         )
         return self
 

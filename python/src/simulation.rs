@@ -148,9 +148,10 @@ fn learning_from(
 #[pymethods]
 impl PySimulation {
     /// The simulation a model file describes, as `ebnsim run` runs it (`seed`, `engine`, `dt`,
-    /// `cascade_limit` and `weights` as its options).
+    /// `cascade_limit`, `weights` and `force` as its options).
     #[staticmethod]
-    #[pyo3(signature = (path, seed=None, engine=None, dt=None, cascade_limit=None, weights=None))]
+    #[pyo3(signature = (path, seed=None, engine=None, dt=None, cascade_limit=None, weights=None, force=false))]
+    #[allow(clippy::too_many_arguments)]
     fn from_file(
         path: PathBuf,
         seed: Option<u64>,
@@ -158,6 +159,7 @@ impl PySimulation {
         dt: Option<f64>,
         cascade_limit: Option<usize>,
         weights: Option<PathBuf>,
+        force: bool,
     ) -> PyResult<PySimulation> {
         let engine = engine_kind(engine)?;
         check_dt("dt", dt)?;
@@ -195,7 +197,7 @@ impl PySimulation {
                 engine,
                 dt,
                 cascade_limit,
-                ..RunOptions::default()
+                force,
             };
             let sim = simulation_for(&model, &opts)
                 .map_err(|e| build_error(format!("{}: {e}", path.display())))?;

@@ -247,3 +247,18 @@ def test_too_many_readout_samples_is_refused_like_the_cli(cli, tmp_path):
     with pytest.raises(ebnsim.ModelError, match="record.readout_dt") as err:
         ebnsim.Simulation.from_file(model)
     assert done.stderr.strip() == f"error: {err.value}"
+
+
+def test_an_absurd_run_is_refused_like_the_cli_unless_forced(cli, tmp_path):
+    # An unstable target: the readout, and the spikes that make it, would grow like e^(100 t).
+    text = (MODELS / "boerlin-oscillator.toml").read_text()
+    text = text.replace("a = [[-4.8, -22.4],", "a = [[100.0, -22.4],", 1)
+    model = tmp_path / "unstable.toml"
+    model.write_text(text)
+    done = run_cli(cli, ["run", str(model)], tmp_path / "out")
+    assert done.returncode == 2 and "--force" in done.stderr
+    with pytest.raises(ebnsim.BuildError, match="simulate.duration") as err:
+        ebnsim.Simulation.from_file(model)
+    assert "force=True" in str(err.value) and "spikes" in str(err.value)
+    sim = ebnsim.Simulation.from_file(model, force=True)
+    assert sim.time == 0.0

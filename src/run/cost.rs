@@ -85,7 +85,7 @@ pub(crate) fn check(model: &Model, opts: &RunOptions) -> Result<CostEstimate, Ru
         return Ok(cost);
     }
     let duration = model.simulate.duration;
-    let force = "pass --force (RunOptions::force) to run it anyway";
+    let force = "pass --force (RunOptions::force; Python: force=True) to run it anyway";
     if cost.spikes > MAX_ESTIMATED_SPIKES {
         let unstable = if cost.spikes.is_finite() {
             String::new()
