@@ -294,3 +294,56 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("damaged"), "{err}");
 }
+
+#[test]
+fn stopped_runs_resume_with_state_monitors_and_on_the_dense_stepper() {
+    use ebnsim::run::{run_model_into_with, CheckpointPlan};
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("models/smooth-random-2d.toml")
+        .unwrap()
+        .replace(
+            "[simulate]\n",
+            "[record]\nstate = { neurons = [3, 0, 17], dt = 0.0037, variables = [\"v\", \"r\"], \
+             at_spikes = true }\n[simulate]\n",
+        );
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, text).unwrap();
+    let model = model_file::load(&path).unwrap();
+    let dense = RunOptions {
+        engine: Some(ebnsim::engine::EngineKind::Dense),
+        ..RunOptions::default()
+    };
+    for (name, opts) in [("exact", RunOptions::default()), ("dense", dense)] {
+        let straight = dir.path().join(format!("{name}-straight"));
+        run_model_into(&model, &opts, &straight, |_| ControlFlow::Continue(())).unwrap();
+        for stop in [0.4567, 1.5] {
+            let out = dir.path().join(format!("{name}-{stop}"));
+            let plan = CheckpointPlan {
+                every: Some(0.3),
+                resume: false,
+                fingerprint: name.into(),
+            };
+            let err = run_model_into_with(&model, &opts, &out, &plan, |t| {
+                if t >= stop {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap_err();
+            assert!(
+                matches!(err, ebnsim::run::RunError::Stopped { .. }),
+                "{err}"
+            );
+            let resume = CheckpointPlan {
+                resume: true,
+                ..plan
+            };
+            run_model_into_with(&model, &opts, &out, &resume, |_| ControlFlow::Continue(()))
+                .unwrap();
+            let (a, b) = (common::run_files(&straight), common::run_files(&out));
+            assert!(a.iter().any(|(n, _)| n == "state_at_spikes.csv"));
+            assert!(a == b, "{name}, stopped at {stop}: the resumed run differs");
+        }
+    }
+}
