@@ -339,7 +339,7 @@ impl RunWriter {
     }
 
     /// Completes the run: syncs and renames the growing files, writes `network.json`, removes
-    /// the files of other runs ([`crate::io::record::RUN_OUTPUTS`] not written now) and writes
+    /// the files of other runs (the run outputs not written now) and writes
     /// `summary.json` last.
     pub fn finish(mut self, network: &Network, summary: &Summary) -> Result<(), OutputError> {
         self.sync()?;

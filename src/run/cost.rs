@@ -10,7 +10,7 @@
 //! [`RunOptions::force`] (`ebnsim run --force`) runs an estimated-absurd model anyway.
 //!
 //! The spike estimate follows the target `x(t)` (the linear teacher of the readout), sampled at
-//! [`SAMPLES`] times: an EBN's readout decays at λ_d and each spike moves it by about one
+//! 4000 times: an EBN's readout decays at λ_d and each spike moves it by about one
 //! decoder norm |D|, so it takes about `(λ_d |x| + |ẋ|) / |D|` spikes per second to follow
 //! `x`. A target that overflows (not finite) is an infinite estimate.
 

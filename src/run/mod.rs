@@ -134,8 +134,8 @@ pub(crate) fn check_schedule(
 /// Builds the simulation `ebnsim run` runs for `model` under `opts` (engine, time step and
 /// cascade limit overrides; the readout sampled every `record.readout_dt`, the file's state
 /// monitor), refusing a readout interval that would record more than 2·10⁷ samples, time
-/// scales the run cannot use ([`check_schedule`]) and, unless `opts.force`, a run whose
-/// estimated cost is absurd ([`cost`]).
+/// scales the run cannot use (a dense `dt` or a fast delay longer than the run, …) and, unless
+/// `opts.force`, a run whose estimated cost is absurd ([`cost`]).
 pub fn simulation_for(model: &Model, opts: &RunOptions) -> Result<Simulation, RunError> {
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
