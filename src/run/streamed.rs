@@ -95,8 +95,10 @@ pub fn run_model_into_with(
     let counters = sim.counters();
     drop(sim);
     tracing::info!(?counters, wall_seconds = wall, "run finished");
-    let Streamed { writer, mut tally } = out;
-    let mut writer = writer;
+    let Streamed {
+        mut writer,
+        mut tally,
+    } = out;
     writer.sync()?;
     writer.replay_spikes(|p| tally.isi.second(p))?;
     if tally.with_target {
