@@ -77,6 +77,89 @@ pub fn input_currents(
     end: f64,
     bin: f64,
 ) -> Option<Currents> {
+    // The readout at `start` includes the spikes at `start`.
+    let first = spikes.partition_point(|s| s.time.secs() <= start);
+    let mut trains = Trains::at(drive, start);
+    trains.add(&spikes[..first]);
+    let window = Window {
+        xhat_start,
+        neurons,
+        start,
+        end,
+        bin,
+    };
+    currents_after(drive, trains, &spikes[first..], &window)
+}
+
+/// The filtered spike trains `r(start)` a learned basis on the trains reads (nothing for
+/// another basis), summed from the spikes up to `start` in firing order.
+#[derive(Clone, Debug)]
+pub(crate) struct Trains {
+    values: Vec<f64>,
+    lambda: f64,
+    start: f64,
+}
+
+impl Trains {
+    /// No spike yet; kept only when `drive`'s learned basis reads the trains.
+    pub(crate) fn at(drive: &Drive, start: f64) -> Trains {
+        let on_trains = drive.learned.is_some_and(|l| l.basis().on_trains());
+        Trains {
+            values: vec![
+                0.0;
+                if on_trains {
+                    drive.network.neurons()
+                } else {
+                    0
+                }
+            ],
+            lambda: drive.network.lambda_d(),
+            start,
+        }
+    }
+
+    /// Whether the basis reads the trains (else [`Trains::add`] does nothing).
+    pub(crate) fn needed(&self) -> bool {
+        !self.values.is_empty()
+    }
+
+    /// Adds the spikes of a piece at or before `start` (in firing order).
+    pub(crate) fn add(&mut self, spikes: &[Spike]) {
+        if self.values.is_empty() {
+            return;
+        }
+        for s in spikes.iter().filter(|s| s.time.secs() <= self.start) {
+            if let Some(r) = self.values.get_mut(s.neuron as usize) {
+                *r += (-self.lambda * (self.start - s.time.secs())).exp();
+            }
+        }
+    }
+}
+
+/// The window of [`input_currents`]: readout at its start, neurons, span and bin width.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window<'a> {
+    pub(crate) xhat_start: &'a [f64],
+    pub(crate) neurons: &'a [usize],
+    pub(crate) start: f64,
+    pub(crate) end: f64,
+    pub(crate) bin: f64,
+}
+
+/// [`input_currents`] from the trains at the window's start and the spikes after it.
+pub(crate) fn currents_after(
+    drive: &Drive,
+    trains: Trains,
+    spikes: &[Spike],
+    window: &Window,
+) -> Option<Currents> {
+    let Window {
+        xhat_start,
+        neurons,
+        start,
+        end,
+        bin,
+    } = *window;
     let net = drive.network;
     let (n, d) = (net.neurons(), net.dims());
     let usable = net.is_low_rank() && bin > 0.0 && end - start >= bin;
@@ -93,18 +176,9 @@ pub fn input_currents(
     let cols: Vec<usize> = neurons.iter().copied().step_by(step).collect();
     let m = cols.len();
     let bins = ((end - start) / bin).floor() as usize;
-    let lambda = net.lambda_d();
     let mut learned = drive.learned.cloned();
     let on_trains = learned.as_ref().is_some_and(|l| l.basis().on_trains());
-    // Filtered spike trains at `start` (only a basis on the trains reads them).
-    let mut trains = vec![0.0; if on_trains { n } else { 0 }];
-    // The readout at `start` includes the spikes at `start`.
-    let first = spikes.partition_point(|s| s.time.secs() <= start);
-    if on_trains {
-        for s in &spikes[..first] {
-            trains[s.neuron as usize] += (-lambda * (start - s.time.secs())).exp();
-        }
-    }
+    let trains = trains.values;
     let mut exc = vec![0.0; bins * m];
     let mut inh = vec![0.0; bins * m];
     let mut walk = Walk {
@@ -113,7 +187,7 @@ pub fn input_currents(
         trains,
         t: start,
     };
-    let mut next = first;
+    let mut next = 0;
     let (mut c, mut g, mut l) = (vec![0.0; d], vec![0.0; d], vec![0.0; d]);
     let weight = 1.0 / POINTS_PER_BIN as f64;
     for b in 0..bins {

@@ -130,10 +130,36 @@ impl Growing {
         Ok(Growing { path, temp, out })
     }
 
-    /// The temporary file's lines after the header (after [`Growing::sync`]).
-    fn lines(&self) -> Result<impl Iterator<Item = io::Result<String>>, OutputError> {
-        let f = File::open(&self.temp).map_err(|e| output_error(&self.path, e))?;
-        Ok(BufReader::with_capacity(1 << 16, f).lines().skip(1))
+    /// Where the next row goes: the file's length so far, in bytes (flushes the buffer).
+    fn offset(&mut self) -> Result<u64, OutputError> {
+        let r = io::Seek::stream_position(&mut self.out);
+        r.map_err(|e| output_error(&self.path, e))
+    }
+
+    /// The temporary file's rows from byte `from` on (from the start: after the header), with
+    /// everything appended so far (flushes the buffer).
+    fn lines_from(
+        &mut self,
+        from: u64,
+    ) -> Result<impl Iterator<Item = io::Result<String>>, OutputError> {
+        let err = |e| output_error(&self.path, e);
+        self.out.flush().map_err(err)?;
+        let mut f = File::open(&self.temp).map_err(err)?;
+        io::Seek::seek(&mut f, io::SeekFrom::Start(from)).map_err(err)?;
+        Ok(BufReader::with_capacity(1 << 16, f)
+            .lines()
+            .skip(usize::from(from == 0)))
+    }
+
+    /// An error about the row `line` of this file that cannot be read back.
+    fn bad_row(&self, line: &str) -> OutputError {
+        output_error(
+            &self.path,
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unreadable row `{line}`"),
+            ),
+        )
     }
 }
 
@@ -278,27 +304,36 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Reads the spikes written (and synced) so far back, in order, in pieces of up to 4096.
-    pub fn replay_spikes(&self, mut f: impl FnMut(&[Spike])) -> Result<(), OutputError> {
-        let bad = |line: &str| {
-            output_error(
-                &self.spikes.path,
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("unreadable row `{line}`"),
-                ),
-            )
-        };
+    /// The byte offsets in `spikes.csv` and `readout.csv` where the next rows go: a place to
+    /// read back from ([`RunWriter::replay_spikes_from`], [`RunWriter::replay_samples_from`]).
+    pub(crate) fn offsets(&mut self) -> Result<(u64, u64), OutputError> {
+        Ok((self.spikes.offset()?, self.readout.offset()?))
+    }
+
+    /// Reads the spikes written so far back, in order, in pieces of up to 4096.
+    pub fn replay_spikes(&mut self, f: impl FnMut(&[Spike])) -> Result<(), OutputError> {
+        self.replay_spikes_from(0, f)
+    }
+
+    /// Reads the spikes written from byte `from` of `spikes.csv` on (an offset of
+    /// [`RunWriter::offsets`]; 0: every spike) back, in order, in pieces of up to 4096.
+    pub(crate) fn replay_spikes_from(
+        &mut self,
+        from: u64,
+        mut f: impl FnMut(&[Spike]),
+    ) -> Result<(), OutputError> {
         let mut piece = Vec::with_capacity(4096);
-        for line in self.spikes.lines()? {
-            let line = line.map_err(|e| output_error(&self.spikes.path, e))?;
-            let (t, n) = line.split_once(',').ok_or_else(|| bad(&line))?;
+        let g = &mut self.spikes;
+        let lines = g.lines_from(from)?;
+        for line in lines {
+            let line = line.map_err(|e| output_error(&g.path, e))?;
+            let (t, n) = line.split_once(',').ok_or_else(|| g.bad_row(&line))?;
             let time = t
                 .parse::<f64>()
                 .ok()
                 .and_then(Time::new)
-                .ok_or_else(|| bad(&line))?;
-            let neuron = n.parse::<u32>().map_err(|_| bad(&line))?;
+                .ok_or_else(|| g.bad_row(&line))?;
+            let neuron = n.parse::<u32>().map_err(|_| g.bad_row(&line))?;
             piece.push(Spike { time, neuron });
             if piece.len() == 4096 {
                 f(&piece);
@@ -309,41 +344,56 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Reads the target `x` of every readout sample written (and synced) so far back, in order
-    /// (nothing when the readout has no target).
-    pub fn replay_targets(&self, mut f: impl FnMut(&[f64])) -> Result<(), OutputError> {
+    /// Reads the target `x` of every readout sample written so far back, in order (nothing
+    /// when the readout has no target).
+    pub fn replay_targets(&mut self, mut f: impl FnMut(&[f64])) -> Result<(), OutputError> {
         let d = self.dims;
-        let mut x = vec![0.0; d];
-        for line in self.readout.lines()? {
-            let line = line.map_err(|e| output_error(&self.readout.path, e))?;
-            let mut fields = line.split(',').skip(1 + d);
-            for v in x.iter_mut() {
-                *v = fields
-                    .next()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .ok_or_else(|| {
-                        output_error(
-                            &self.readout.path,
-                            io::Error::new(
-                                io::ErrorKind::InvalidData,
-                                format!("unreadable row `{line}`"),
-                            ),
-                        )
-                    })?;
+        self.replay_samples_from(0, |_, _, x| {
+            if d > 0 && x.len() == d {
+                f(x)
             }
-            if d > 0 {
-                f(&x);
+        })
+    }
+
+    /// Reads the readout samples written from byte `from` of `readout.csv` on (an offset of
+    /// [`RunWriter::offsets`]; 0: every sample) back, in order: time, `x̂` and the target `x`
+    /// (empty without a target).
+    pub(crate) fn replay_samples_from(
+        &mut self,
+        from: u64,
+        mut f: impl FnMut(f64, &[f64], &[f64]),
+    ) -> Result<(), OutputError> {
+        let d = self.dims;
+        let mut row = Vec::with_capacity(1 + 2 * d);
+        let g = &mut self.readout;
+        let lines = g.lines_from(from)?;
+        for line in lines {
+            let line = line.map_err(|e| output_error(&g.path, e))?;
+            row.clear();
+            for field in line.split(',') {
+                row.push(field.parse::<f64>().map_err(|_| g.bad_row(&line))?);
             }
+            if row.len() != 1 + d && row.len() != 1 + 2 * d {
+                return Err(g.bad_row(&line));
+            }
+            f(row[0], &row[1..1 + d], &row[1 + d..]);
         }
         Ok(())
     }
 
     /// Completes the run: syncs and renames the growing files, writes `network.json`, removes
     /// the files of other runs (the run outputs not written now) and writes
-    /// `summary.json` last.
-    pub fn finish(mut self, network: &Network, summary: &Summary) -> Result<(), OutputError> {
+    /// `summary.json` last. The files named in `also` (written into the directory by the caller
+    /// before) are kept.
+    pub fn finish(
+        mut self,
+        network: &Network,
+        summary: &Summary,
+        also: &[&str],
+    ) -> Result<(), OutputError> {
         self.sync()?;
         let mut keep = vec![SPIKES_CSV, READOUT_CSV, NETWORK_JSON, SUMMARY_JSON];
+        keep.extend_from_slice(also);
         for g in self.growing() {
             fs::rename(&g.temp, &g.path).map_err(|e| output_error(&g.path, e))?;
         }

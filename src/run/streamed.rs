@@ -123,7 +123,7 @@ pub fn run_model_into_with(
         (stats, counters),
         wall,
     );
-    writer.finish(&model.network, &summary)?;
+    writer.finish(&model.network, &summary, &[])?;
     Ok(summary)
 }
 

@@ -71,27 +71,87 @@ pub fn spike_stats(
     t1: f64,
     min_spikes: usize,
 ) -> SpikeStats {
-    let n_alive = alive.iter().filter(|a| **a).count();
-    let inside = alive_spikes(spikes, alive, t0, t1);
-    let dur = t1 - t0;
-    let counts = metrics::per_neuron_counts(&inside, alive.len());
-    let max_count = counts.iter().copied().max().unwrap_or(0);
-    let silent = counts
-        .iter()
-        .zip(alive)
-        .filter(|(c, a)| **a && **c == 0)
-        .count();
-    SpikeStats {
-        alive: n_alive,
-        rate_hz: metrics::mean_rate_hz(inside.len(), n_alive, dur),
-        population_rate_hz: metrics::mean_rate_hz(inside.len(), 1, dur),
-        max_rate_hz: metrics::mean_rate_hz(max_count as usize, 1, dur),
-        silent_fraction: if n_alive == 0 {
-            f64::NAN
-        } else {
-            silent as f64 / n_alive as f64
-        },
-        cv_mean: metrics::isi_cv(&inside, alive.len(), min_spikes),
+    let mut stream = SpikeStatsStream::new(alive, t0, t1);
+    stream.first(spikes);
+    stream.second(spikes);
+    stream.finish(min_spikes)
+}
+
+/// [`spike_stats`] of spikes too many to keep: shown in pieces, in firing order, to
+/// [`SpikeStatsStream::first`], then again to [`SpikeStatsStream::second`] (the CV needs each
+/// neuron's mean interval first); O(N) memory, the same result to the bit.
+#[derive(Clone, Debug)]
+pub(crate) struct SpikeStatsStream {
+    alive: Vec<bool>,
+    t0: f64,
+    t1: f64,
+    counts: Vec<u64>,
+    inside: usize,
+    isi: metrics::IsiCvStream,
+}
+
+impl SpikeStatsStream {
+    /// An empty stream over `[t0, t1)` of the alive neurons (`alive[i]`, N = `alive.len()`).
+    pub(crate) fn new(alive: &[bool], t0: f64, t1: f64) -> SpikeStatsStream {
+        SpikeStatsStream {
+            alive: alive.to_vec(),
+            t0,
+            t1,
+            counts: vec![0; alive.len()],
+            inside: 0,
+            isi: metrics::IsiCvStream::new(alive.len()),
+        }
+    }
+
+    /// Whether `s` counts: inside the window, of an alive neuron.
+    fn counts(&self, s: &Spike) -> bool {
+        let t = s.time.secs();
+        t >= self.t0 && t < self.t1 && self.alive.get(s.neuron as usize).copied().unwrap_or(false)
+    }
+
+    /// First pass over a piece of the spikes.
+    pub(crate) fn first(&mut self, spikes: &[Spike]) {
+        for s in spikes {
+            if self.counts(s) {
+                self.counts[s.neuron as usize] += 1;
+                self.inside += 1;
+                self.isi.first(std::slice::from_ref(s));
+            }
+        }
+    }
+
+    /// Second pass: the same pieces again, in order.
+    pub(crate) fn second(&mut self, spikes: &[Spike]) {
+        for s in spikes {
+            if self.counts(s) {
+                self.isi.second(std::slice::from_ref(s));
+            }
+        }
+    }
+
+    /// The statistics, after both passes (CV over neurons with ≥ `min_spikes` spikes).
+    pub(crate) fn finish(&self, min_spikes: usize) -> SpikeStats {
+        let n_alive = self.alive.iter().filter(|a| **a).count();
+        let dur = self.t1 - self.t0;
+        let max_count = self.counts.iter().copied().max().unwrap_or(0);
+        let silent = self
+            .counts
+            .iter()
+            .zip(&self.alive)
+            .filter(|(c, a)| **a && **c == 0)
+            .count();
+        SpikeStats {
+            alive: n_alive,
+            rate_hz: metrics::mean_rate_hz(self.inside, n_alive, dur),
+            population_rate_hz: metrics::mean_rate_hz(self.inside, 1, dur),
+            max_rate_hz: metrics::mean_rate_hz(max_count as usize, 1, dur),
+            silent_fraction: if n_alive == 0 {
+                f64::NAN
+            } else {
+                silent as f64 / n_alive as f64
+            },
+            cv_mean: self.isi.finish(min_spikes),
+        }
     }
 }
 

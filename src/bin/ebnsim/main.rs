@@ -5,10 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ebnsim::engine::EngineKind;
 use ebnsim::io::model_file;
 use ebnsim::io::weights_file;
-use ebnsim::learning::protocol::{
-    run_phases_checkpointed, run_phases_with, write_learn_run, LearnError, LearnProgress,
-    PhaseOptions,
-};
+use ebnsim::learning::protocol::{run_phases_into, LearnError, LearnProgress, PhaseOptions};
 use ebnsim::run::{run_model_into_with, CheckpointPlan, RunError, RunOptions};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::ops::ControlFlow;
@@ -269,21 +266,14 @@ fn learn(args: LearnArgs) -> ExitCode {
         _ if stop.requested() => ControlFlow::Break(()),
         _ => ControlFlow::Continue(()),
     };
-    let result = if plan.every.is_some() || plan.resume {
-        run_phases_checkpointed(&m, &opts, dir.path(), &plan, progress)
-    } else {
-        run_phases_with(&m, &opts, progress)
-    };
+    // The records go to the staging directory as they come: memory stays flat.
+    let result = run_phases_into(&m, &opts, dir.path(), &plan, progress);
     bar.finish();
     let output = match result {
         Ok(o) => o,
         Err(LearnError::Stopped { at }) => return stop.stopped(dir, out, at),
         Err(LearnError::Run(e)) => return checkpoints::run_failed(&e, dir, model, out, &plan),
     };
-    if let Err(e) = write_learn_run(dir.path(), &m, &output, !frozen) {
-        eprintln!("error: {e}; {} left as it was", out.display());
-        return ExitCode::from(1);
-    }
     if frozen {
         // A frozen run writes no weights.json: keep the directory's own when it is the --weights
         // file this run read (else it goes with the old run).

@@ -9,31 +9,28 @@
 use super::*;
 use crate::checkpoint::{CheckpointError, RUN_CHECKPOINT};
 use crate::error::OutputError;
+use crate::io::run_writer::{FilePosition, RunWriter};
 use crate::run::CheckpointPlan;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 
-/// Runs the phases on `engine` ([`run_phases_from`]) with the checkpoints `ck` asks for:
-/// resumed from the one in its directory, and written there every `every` simulated seconds.
+/// Runs the phases on `engine` ([`run_phases_from`]); with `into`, writing the records into
+/// its directory as they come ([`super::records`]), with the checkpoints its plan asks for:
+/// resumed from the one in the directory, and written there every `every` simulated seconds.
+/// Returns the run's files too (still to be finished).
 pub(super) fn run<E>(
     engine: &mut E,
     name: &str,
     (model, opts): (&LearningModel, &PhaseOptions),
-    ck: Option<(&Path, &CheckpointPlan)>,
+    into: Option<(&Path, &CheckpointPlan)>,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
-) -> Result<LearnOutput, LearnError>
+) -> Result<(LearnOutput, Option<RunWriter>), LearnError>
 where
     E: Plastic + Clone + Serialize + DeserializeOwned,
 {
-    let Some((dir, plan)) = ck else {
-        return run_phases_from(
-            engine,
-            name,
-            (model, opts),
-            progress,
-            None,
-            &mut |_, _, _| Ok(()),
-        );
+    let Some((dir, plan)) = into else {
+        let none = &mut |_: &E, _: &mut State, _: &Position| Ok(());
+        return run_phases_from(engine, name, (model, opts), progress, (None, None), none);
     };
     let path = dir.join(RUN_CHECKPOINT);
     let fail = |source| {
@@ -43,15 +40,16 @@ where
         })
     };
     let mut every = plan.every;
-    let resume = if plan.resume {
+    let mut resume = None;
+    if plan.resume {
         let bytes = std::fs::read(&path).map_err(|source| {
             RunError::Output(OutputError {
                 path: path.clone(),
                 source,
             })
         })?;
-        type Saved<E> = (String, Option<f64>, Position, E, State);
-        let (fingerprint, saved_every, position, e, state): Saved<E> =
+        type Saved<E> = (String, Option<f64>, Position, E, State, Vec<FilePosition>);
+        let (fingerprint, saved_every, position, e, state, files): Saved<E> =
             crate::checkpoint::decode(&bytes).map_err(fail)?;
         if fingerprint != plan.fingerprint {
             return Err(fail(CheckpointError::OtherRun {
@@ -60,16 +58,19 @@ where
             }));
         }
         every = every.or(saved_every);
-        Some((position, e, state))
-    } else {
-        None
-    };
-    let start = resume.as_ref().map_or(0.0, |(p, _, _)| p.within.t);
+        resume = Some((position, e, state, files));
+    }
+    let start = resume.as_ref().map_or(0.0, |(p, ..)| p.within.t);
     let mut next = every.map_or(f64::INFINITY, |e| start + e);
-    let mut hook = |e: &E, st: &State, position: &Position| -> Result<(), LearnError> {
+    let mut hook = |e: &E, st: &mut State, position: &Position| -> Result<(), LearnError> {
         let t = position.within.t;
         if let Some(interval) = every.filter(|_| t >= next) {
-            let bytes = crate::checkpoint::encode(&(&plan.fingerprint, every, position, e, st));
+            let files = match &mut st.out {
+                Some(out) => out.positions().map_err(RunError::Output)?,
+                None => Vec::new(),
+            };
+            let saved = (&plan.fingerprint, every, position, e, &*st, &files);
+            let bytes = crate::checkpoint::encode(&saved);
             crate::io::record::write_atomic(&path, |w| {
                 use std::io::Write as _;
                 w.write_all(&bytes)
@@ -80,7 +81,29 @@ where
         }
         Ok(())
     };
-    run_phases_from(engine, name, (model, opts), progress, resume, &mut hook)
+    let into = Destination {
+        dir,
+        files: resume.as_mut().map(|r| std::mem::take(&mut r.3)),
+        // A run with checkpoints that fails keeps its files: a resumed run continues them.
+        keep: every.is_some() || plan.resume,
+    };
+    let resume = resume.map(|(p, e, st, _)| (p, e, st));
+    run_phases_from(
+        engine,
+        name,
+        (model, opts),
+        progress,
+        (resume, Some(into)),
+        &mut hook,
+    )
+}
+
+/// Where a run that writes its records as they come writes: the directory, the files'
+/// positions at the checkpoint it resumes, and whether a failed run keeps its files.
+pub(super) struct Destination<'a> {
+    pub(super) dir: &'a Path,
+    pub(super) files: Option<Vec<FilePosition>>,
+    pub(super) keep: bool,
 }
 
 /// Where the phase loop stands at a checkpoint: phase `pi` has started (its kills,
@@ -91,8 +114,8 @@ pub(super) struct Position {
     pub(super) x0: Vec<f64>,
     pub(super) weight_noise: Option<WeightNoiseReport>,
     pub(super) basins: Option<BasinReport>,
-    pub(super) first_sample: usize,
-    pub(super) first_spike: usize,
+    /// Where the phase's records start.
+    pub(super) first: super::records::Mark,
     pub(super) within: Within,
 }
 
@@ -101,7 +124,7 @@ pub(super) struct Position {
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Within {
     pub(super) epochs_done: usize,
-    pub(super) window_start: usize,
+    pub(super) window_start: super::records::Mark,
     pub(super) t: f64,
 }
 

@@ -46,17 +46,7 @@ pub fn write_learn_run(
     crate::io::record::write_spikes_csv(&dir.join(crate::io::record::SPIKES_CSV), &out.spikes)?;
     crate::io::record::write_readout_csv(&dir.join(crate::io::record::READOUT_CSV), &out.readout)?;
     if with_weights {
-        crate::io::weights_file::write(
-            &dir.join(crate::io::weights_file::WEIGHTS_JSON),
-            &crate::io::weights_file::Weights {
-                model: model.name.clone(),
-                seed: model.seed(),
-                lambda_d: model.network.lambda_d(),
-                basis: out.basis.clone(),
-                u: out.weights.clone(),
-                offsets: out.offsets.clone(),
-            },
-        )?;
+        write_weights(dir, model, out)?;
     }
     write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve)?;
     {
@@ -76,4 +66,23 @@ pub fn write_learn_run(
         crate::io::run_writer::remove_checkpoint(dir);
     }
     crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
+}
+
+/// Writes `weights.json` of a learning run into `dir` atomically.
+pub(super) fn write_weights(
+    dir: &std::path::Path,
+    model: &LearningModel,
+    out: &LearnOutput,
+) -> Result<(), crate::error::OutputError> {
+    crate::io::weights_file::write(
+        &dir.join(crate::io::weights_file::WEIGHTS_JSON),
+        &crate::io::weights_file::Weights {
+            model: model.name.clone(),
+            seed: model.seed(),
+            lambda_d: model.network.lambda_d(),
+            basis: out.basis.clone(),
+            u: out.weights.clone(),
+            offsets: out.offsets.clone(),
+        },
+    )
 }

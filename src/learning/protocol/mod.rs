@@ -40,8 +40,7 @@
 //! `report` (the metrics and the summary).
 
 use crate::analysis::learning_metrics::{
-    amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, spike_stats,
-    Hysteresis,
+    amplitude_error, learned_field_error, nrmse_between, oscillation, period_error, Hysteresis,
 };
 use crate::analysis::metrics;
 use crate::engine::dense::DenseStepper;
@@ -50,6 +49,7 @@ use crate::engine::{EngineKind, Spike};
 use crate::error::{BuildError, SimError};
 use crate::io::model_file::{BasinTest, LearningModel, Phase, PhaseStart};
 use crate::io::record::{Readout, Summary};
+use crate::io::run_writer::RunWriter;
 use crate::learning::rule::{Learner, Plastic, Schedule};
 use crate::model::basis::{Basis, LearnedCurrent};
 use crate::model::dynamics::VectorField;
@@ -63,10 +63,9 @@ use std::time::Instant;
 
 mod checkpoint;
 mod files;
+mod records;
 pub use files::write_learn_run;
-#[cfg(test)]
-pub(crate) use files::write_learning_curve;
-pub(crate) use files::LEARNING_CURVE_CSV;
+pub(crate) use files::{write_learning_curve, LEARNING_CURVE_CSV};
 mod perturb;
 mod phase_run;
 mod progress;
@@ -533,34 +532,91 @@ pub fn run_phases_with(
     opts: &PhaseOptions,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
 ) -> Result<LearnOutput, LearnError> {
-    run_phases_in(model, opts, None, progress)
+    Ok(run_phases_in(model, opts, None, progress)?.0)
 }
 
-/// [`run_phases_with`] with checkpoints: every `plan.every` simulated seconds (at the first
-/// epoch end, or step of a phase without learning, at or after each) the engine, the learner,
-/// the random streams, what was recorded and the position in the phases go to
-/// `dir/`[`RUN_CHECKPOINT`](crate::checkpoint::RUN_CHECKPOINT); with `plan.resume` the run
-/// continues from the one in `dir` (of the same `plan.fingerprint`, this ebnsim version), to
-/// the output an uninterrupted run gives, bit for bit (`wall_seconds` aside). The checkpoint
-/// holds everything recorded so far (the phases keep their records for the metrics), so it
-/// grows with the run.
-pub fn run_phases_checkpointed(
+/// Runs the phases of `model` as [`run_phases_with`] and writes the run directory
+/// [`write_learn_run`] writes into `dir` (`weights.json` unless `opts.frozen`) — the same files,
+/// byte for byte (`summary.json`'s `wall_seconds` aside) — while it runs: spikes, readout and
+/// state samples go to growing files (under temporary names, renamed when the run is
+/// complete) and are forgotten, so memory stays flat however long the phases (but for an
+/// autonomous phase's own readout, which its oscillation and attractor metrics read back
+/// whole). The metrics read the written files back. `dir` is best a fresh directory
+/// (`ebnsim learn` gives its staging directory); a stopped or failed run removes its files.
+///
+/// With checkpoints (`plan.every`, as [`crate::run::run_model_into_with`]): every `plan.every`
+/// simulated seconds (at the first epoch end, or step of a phase without learning, at or after
+/// each) the engine, the learner, the random streams, the position in the phases and the
+/// files' lengths go to `dir/`[`RUN_CHECKPOINT`](crate::checkpoint::RUN_CHECKPOINT); with
+/// `plan.resume` the run continues from the one in `dir` (of the same `plan.fingerprint`, this
+/// ebnsim version) to the files an uninterrupted run writes. A checkpointed run that stops or
+/// fails keeps its files and checkpoint, to be resumed.
+pub fn run_phases_into(
     model: &LearningModel,
     opts: &PhaseOptions,
     dir: &std::path::Path,
     plan: &crate::run::CheckpointPlan,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
-) -> Result<LearnOutput, LearnError> {
-    run_phases_in(model, opts, Some((dir, plan)), progress)
+) -> Result<LearnOutcome, LearnError> {
+    let (out, writer) = run_phases_in(model, opts, Some((dir, plan)), progress)?;
+    let writer = writer.ok_or_else(|| sim("the run's files were not opened"))?;
+    if !opts.frozen {
+        files::write_weights(dir, model, &out).map_err(RunError::Output)?;
+    }
+    write_learning_curve(&dir.join(LEARNING_CURVE_CSV), &out.curve).map_err(RunError::Output)?;
+    let also = [crate::io::weights_file::WEIGHTS_JSON, LEARNING_CURVE_CSV];
+    writer
+        .finish(&model.network, &out.summary, &also)
+        .map_err(RunError::Output)?;
+    let LearnOutput {
+        summary,
+        phases,
+        weights,
+        offsets,
+        basis,
+        curve,
+        field_error,
+        ..
+    } = out;
+    Ok(LearnOutcome {
+        summary,
+        phases,
+        weights,
+        offsets,
+        basis,
+        curve,
+        field_error,
+    })
 }
 
-/// [`run_phases_with`], with checkpoints when `ck` gives their directory and plan.
+/// What a learning run written into a directory ([`run_phases_into`]) returns: the
+/// [`LearnOutput`] but for the records, which are in the directory's files.
+#[derive(Clone, Debug)]
+pub struct LearnOutcome {
+    /// `summary.json`.
+    pub summary: Summary,
+    /// Per phase metrics (also in `summary.extra["phases"]`).
+    pub phases: Vec<PhaseReport>,
+    /// The learned weights `U` (row-major d × N_b) at the end.
+    pub weights: Vec<f64>,
+    /// The fixed offset `P` (row-major N × N_b) of the learned synaptic matrix, if any.
+    pub offsets: Option<Vec<f64>>,
+    /// The basis they are on.
+    pub basis: Basis,
+    /// The learning curve.
+    pub curve: Vec<CurvePoint>,
+    /// Field error over the teacher states of all training phases (`None` without training).
+    pub field_error: Option<f64>,
+}
+
+/// [`run_phases_with`]; with `into`, writing the records into its directory as they come,
+/// with its plan's checkpoints ([`run_phases_into`]), and returning the files to finish.
 fn run_phases_in(
     model: &LearningModel,
     opts: &PhaseOptions,
-    ck: Option<(&std::path::Path, &crate::run::CheckpointPlan)>,
+    into: Option<(&std::path::Path, &crate::run::CheckpointPlan)>,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
-) -> Result<LearnOutput, LearnError> {
+) -> Result<(LearnOutput, Option<RunWriter>), LearnError> {
     let setup = tracing::info_span!("setup", model = %model.name).entered();
     let d = model.network.dims();
     let kind = opts.engine.unwrap_or(model.engine);
@@ -576,7 +632,7 @@ fn run_phases_in(
             )?;
             kernel.set_cascade_limit(model.cascade_limit);
             drop(setup);
-            checkpoint::run(&mut kernel, "exact", (model, opts), ck, progress)
+            checkpoint::run(&mut kernel, "exact", (model, opts), into, progress)
         }
         EngineKind::Dense => {
             let mut config = model.dense;
@@ -590,7 +646,8 @@ fn run_phases_in(
                 config,
             )?;
             drop(setup);
-            let mut out = checkpoint::run(&mut stepper, "dense", (model, opts), ck, progress)?;
+            let (mut out, files) =
+                checkpoint::run(&mut stepper, "dense", (model, opts), into, progress)?;
             let extra = &mut out.summary.extra;
             extra.insert("dt".into(), config.dt.into());
             extra.insert(
@@ -601,7 +658,7 @@ fn run_phases_in(
                 "spike_rule".into(),
                 serde_json::to_value(config.spike_rule).unwrap_or_default(),
             );
-            Ok(out)
+            Ok((out, files))
         }
     }
 }
@@ -633,37 +690,50 @@ pub fn run_phases_on<E: Plastic + Clone>(
     opts: &PhaseOptions,
     progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
 ) -> Result<LearnOutput, LearnError> {
-    run_phases_from(
+    let none = &mut |_: &E, _: &mut State, _: &checkpoint::Position| Ok(());
+    Ok(run_phases_from(
         engine,
         engine_name,
         (model, opts),
         progress,
-        None,
-        &mut |_, _, _| Ok(()),
-    )
+        (None, None),
+        none,
+    )?
+    .0)
 }
 
 /// What the phase loop shows a checkpoint writer: the engine, the carried state and where the
 /// loop stands.
 type CheckpointHook<'h, E> =
-    dyn FnMut(&E, &State, &checkpoint::Position) -> Result<(), LearnError> + 'h;
+    dyn FnMut(&E, &mut State, &checkpoint::Position) -> Result<(), LearnError> + 'h;
 
-/// [`run_phases_on`], continuing from `resume` (a checkpoint's position, engine and state)
-/// when given, and showing `hook` the position after every epoch or step.
+/// A checkpoint's position, engine and state, to continue from.
+type Resume<E> = (checkpoint::Position, E, State);
+
+/// [`run_phases_on`], continuing from `resume` when given, writing the records into `into`
+/// when given ([`records`]), and showing `hook` the position after every epoch or step.
+/// Returns the files, still to be finished.
 fn run_phases_from<E: Plastic + Clone>(
     engine: &mut E,
     engine_name: &str,
     (model, opts): (&LearningModel, &PhaseOptions),
     mut progress: impl FnMut(LearnProgress) -> ControlFlow<()>,
-    resume: Option<(checkpoint::Position, E, State)>,
+    (resume, into): (Option<Resume<E>>, Option<checkpoint::Destination<'_>>),
     hook: &mut CheckpointHook<'_, E>,
-) -> Result<LearnOutput, LearnError> {
+) -> Result<(LearnOutput, Option<RunWriter>), LearnError> {
     let (ctx, mut st) = setup(engine, model, opts)?;
     let mut from = None;
     if let Some((position, e, state)) = resume {
         *engine = e;
         st = state;
         from = Some(position);
+    }
+    if let Some(into) = into {
+        let mut files = records::writer(into.dir, &st, into.files.as_deref())?;
+        if into.keep {
+            files.keep_on_drop();
+        }
+        st.out = Some(files);
     }
     let _run = tracing::info_span!("learn", duration = ctx.total).entered();
     let started = Instant::now();
@@ -684,7 +754,7 @@ fn run_phases_from<E: Plastic + Clone>(
         };
         progress::report(&mut progress, started, engine.time().secs())?;
         let resumed = from.take();
-        let (x0, weight_noise, basins, drive, states, first_sample, first_spike);
+        let (x0, weight_noise, basins, drive, states, first);
         let teacher;
         match &resumed {
             None => {
@@ -701,8 +771,7 @@ fn run_phases_from<E: Plastic + Clone>(
                 phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
                 states = phase_run::field_states(&mut st, phase, &t, t_s);
                 teacher = t;
-                first_sample = st.readout.len();
-                first_spike = st.spikes.len();
+                first = st.mark(engine)?;
             }
             Some(p) => {
                 // The engine already holds the phase's input and core: only what was derived
@@ -715,18 +784,17 @@ fn run_phases_from<E: Plastic + Clone>(
                 states = phase_run::field_states(&mut st, phase, &t, t_s);
                 st.x = scratch;
                 teacher = t;
-                (first_sample, first_spike) = (p.first_sample, p.first_spike);
+                first = p.first;
             }
         }
         // 4. Run.
-        let mut at = |e: &E, st: &State, within| {
+        let mut at = |e: &E, st: &mut State, within| {
             let position = checkpoint::Position {
                 pi,
                 x0: x0.clone(),
                 weight_noise: weight_noise.clone(),
                 basins: basins.clone(),
-                first_sample,
-                first_spike,
+                first,
                 within,
             };
             hook(e, st, &position)
@@ -754,8 +822,7 @@ fn run_phases_from<E: Plastic + Clone>(
                 x0: &x0,
                 drive: &drive,
                 states: &states,
-                first_sample,
-                first_spike,
+                first,
                 basins,
                 weight_noise,
             },
@@ -772,6 +839,7 @@ fn run_phases_from<E: Plastic + Clone>(
     // The run is complete: a break on its last message changes nothing.
     let _ = progress(LearnProgress::Time(ctx.total));
     st.observe(engine);
+    st.flush(engine)?;
     let wall = started.elapsed().as_secs_f64();
-    Ok(report::finish(&*engine, engine_name, ctx, st, wall))
+    Ok(report::finish(&*engine, engine_name, ctx, st, wall)?)
 }

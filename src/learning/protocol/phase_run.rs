@@ -145,7 +145,8 @@ fn take_samples<E: Plastic>(
 }
 
 /// What a phase's loop shows after every epoch or step (for checkpoints).
-pub(super) type WithinHook<'h, E> = dyn FnMut(&E, &State, Within) -> Result<(), LearnError> + 'h;
+pub(super) type WithinHook<'h, E> =
+    dyn FnMut(&E, &mut State, Within) -> Result<(), LearnError> + 'h;
 
 /// Runs the phase to `t_e`; when it learns, epoch by epoch with the local rule, taking learning
 /// curve points. `from` continues a phase from a checkpoint's position; `at` is shown the
@@ -162,7 +163,6 @@ pub(super) fn run<E: Plastic>(
     progress: &mut dyn FnMut(LearnProgress) -> ControlFlow<()>,
     (from, at): (Option<Within>, &mut WithinHook<'_, E>),
 ) -> Result<(), LearnError> {
-    let d = ctx.d;
     let Phase {
         duration,
         feedback_gain: k,
@@ -185,7 +185,7 @@ pub(super) fn run<E: Plastic>(
                 engine.record_intervals(true);
                 engine.flush();
                 engine.take_intervals(&mut st.log);
-                st.readout.len()
+                st.mark(engine)?
             }
         };
         let epochs = (duration / phase.epoch).ceil() as usize;
@@ -208,21 +208,8 @@ pub(super) fn run<E: Plastic>(
                 engine.set_learned_weights(&st.u)?;
             }
             if e % curve_every == 0 || e == epochs {
-                let readout = &st.readout;
-                let w = readout.len();
-                let window_nrmse = if w > window_start {
-                    metrics::nrmse(
-                        &readout.xhat[window_start * d..w * d],
-                        readout
-                            .x
-                            .as_ref()
-                            .map_or(&[][..], |v| &v[window_start * d..w * d]),
-                        d,
-                    )
-                } else {
-                    f64::NAN
-                };
-                window_start = w;
+                let window_nrmse = st.nrmse_since(window_start)?.unwrap_or(f64::NAN);
+                window_start = st.mark(engine)?;
                 let point = CurvePoint {
                     time: t,
                     phase: pi,
@@ -247,6 +234,7 @@ pub(super) fn run<E: Plastic>(
                 window_start,
                 t,
             };
+            st.flush(engine)?;
             at(engine, st, within)?;
         }
         engine.record_intervals(false);
@@ -260,9 +248,10 @@ pub(super) fn run<E: Plastic>(
             progress::report(progress, LearnProgress::Time(step), step)?;
             let within = Within {
                 epochs_done: 0,
-                window_start: 0,
+                window_start: Default::default(),
                 t,
             };
+            st.flush(engine)?;
             at(engine, st, within)?;
         }
     }

@@ -2,7 +2,9 @@
 //! oscillation and attractor statistics of autonomous phases, E/I balance) and the run's
 //! [`Summary`] with the top-level field error and fixed points.
 
+use super::records::Mark;
 use super::*;
+use crate::analysis::learning_metrics::SpikeStatsStream;
 
 /// What a phase's report needs besides the run state.
 pub(super) struct PhaseEnd<'a> {
@@ -15,8 +17,8 @@ pub(super) struct PhaseEnd<'a> {
     pub(super) drive: &'a Signal,
     /// Teacher states of a training phase (empty otherwise).
     pub(super) states: &'a [f64],
-    pub(super) first_sample: usize,
-    pub(super) first_spike: usize,
+    /// Where the phase's records start.
+    pub(super) first: Mark,
     pub(super) basins: Option<BasinReport>,
     pub(super) weight_noise: Option<WeightNoiseReport>,
 }
@@ -35,12 +37,11 @@ pub(super) fn phase_report<E: Plastic>(
         x0,
         drive,
         states,
-        first_sample,
-        first_spike,
+        first,
         basins,
         weight_noise,
     } = end;
-    let (d, n, dt, lambda_d) = (ctx.d, ctx.n, ctx.dt, ctx.lambda_d);
+    let (d, dt, lambda_d) = (ctx.d, ctx.dt, ctx.lambda_d);
     let (model, opts, basis, field) = (ctx.model, ctx.opts, &ctx.basis, &ctx.field);
     let Phase {
         duration,
@@ -48,20 +49,24 @@ pub(super) fn phase_report<E: Plastic>(
         ..
     } = *phase;
     let t_e = t_s + duration;
-    let u = &st.u;
-    let readout = &st.readout;
-    let spikes = &st.spikes;
-    let x = &mut st.x;
-    let (a, b) = (first_sample, readout.len());
-    let xs = readout.x.as_deref().unwrap_or(&[]);
-    let nrmse = (b > a).then(|| metrics::nrmse(&readout.xhat[a * d..b * d], &xs[a * d..b * d], d));
-    let stats = spike_stats(&spikes[first_spike..], engine.alive(), t_s, t_e, 3);
+    let nrmse = st.nrmse_since(first)?;
+    let mut spike_stats = SpikeStatsStream::new(engine.alive(), t_s, t_e);
+    st.each_spike(first, |p| spike_stats.first(p))?;
+    st.each_spike(first, |p| spike_stats.second(p))?;
+    let stats = spike_stats.finish(3);
     let autonomous = phase.zero_input && k == 0.0;
     let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
     let mut learned_attractor = None;
-    if autonomous && b > a {
-        let times: Vec<f64> = readout.times[a..b].iter().map(|t| t - t_s).collect();
-        let (net, reference) = (&readout.xhat[a * d..b * d], &xs[a * d..b * d]);
+    if autonomous && st.sample_count() > first.samples {
+        // The phase's readout, whole: its oscillation and attractor statistics need it.
+        let (mut times, mut net, mut reference) = (Vec::new(), Vec::new(), Vec::new());
+        st.each_sample(first, |t, xhat, x| {
+            times.push(t - t_s);
+            net.extend_from_slice(xhat);
+            reference.extend_from_slice(x);
+        })?;
+        let (net, reference) = (&net[..], &reference[..]);
+        let (u, x) = (&st.u, &mut st.x);
         nrmse_1s = finite(nrmse_between(&times, net, reference, d, 0.0, 1.0));
         if model.target.oscillates() {
             let mut proj = vec![0.0; d];
@@ -140,32 +145,8 @@ pub(super) fn phase_report<E: Plastic>(
             });
         }
     }
-    // E/I balance over the phase's last seconds.
-    let ei = {
-        let from = (t_e - EI_WINDOW).max(t_s);
-        let first = readout.times[a..b].partition_point(|&t| t < from) + a;
-        let alive: Vec<usize> = (0..n).filter(|&i| engine.alive()[i]).collect();
-        (first < b)
-            .then(|| {
-                let drive = crate::analysis::balance::Drive {
-                    network: &model.network,
-                    slow_core: &st.core,
-                    input: drive,
-                    learned: engine.learned_current(),
-                };
-                crate::analysis::balance::input_currents(
-                    &drive,
-                    spikes,
-                    &readout.xhat[first * d..(first + 1) * d],
-                    &alive,
-                    readout.times[first],
-                    t_e,
-                    crate::analysis::balance::DEFAULT_BIN,
-                )
-            })
-            .flatten()
-            .and_then(|c| c.balance())
-    };
+    let ei = ei_balance(engine, ctx, st, (first, t_s, t_e), drive)?;
+    let u = &st.u;
     Ok(PhaseReport {
         name: phase.name.clone(),
         start_time: t_s,
@@ -177,7 +158,7 @@ pub(super) fn phase_report<E: Plastic>(
             phase.learning_rate
         },
         alive: stats.alive,
-        spikes: (spikes.len() - first_spike) as u64,
+        spikes: (st.spike_count() - first.spikes) as u64,
         nrmse: nrmse.and_then(finite),
         mean_rate_hz: stats.rate_hz,
         cv_isi: stats.cv_mean,
@@ -196,15 +177,65 @@ pub(super) fn phase_report<E: Plastic>(
     })
 }
 
+/// The E/I balance over the phase's last `EI_WINDOW` seconds, from its first readout sample
+/// there on ([`crate::analysis::balance`]): the filtered trains at that sample from every
+/// spike before, the currents from the spikes after.
+fn ei_balance<E: Plastic>(
+    engine: &E,
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    (first, t_s, t_e): (Mark, f64, f64),
+    input: &Signal,
+) -> Result<Option<crate::analysis::learning_metrics::EiBalance>, RunError> {
+    use crate::analysis::balance::{currents_after, Drive, Trains, Window, DEFAULT_BIN};
+    let from = (t_e - EI_WINDOW).max(t_s);
+    let mut start: Option<(f64, Vec<f64>)> = None;
+    st.each_sample(first, |t, xhat, _| {
+        if start.is_none() && t >= from {
+            start = Some((t, xhat.to_vec()));
+        }
+    })?;
+    let Some((t0, xhat0)) = start else {
+        return Ok(None);
+    };
+    let network = &ctx.model.network;
+    let learned = engine.learned_current();
+    let core = st.core.clone();
+    let drive = Drive {
+        network,
+        slow_core: &core,
+        input,
+        learned,
+    };
+    let mut trains = Trains::at(&drive, t0);
+    if trains.needed() {
+        st.each_spike(Mark::default(), |p| trains.add(p))?;
+    }
+    let mut after = Vec::new();
+    st.each_spike(first, |p| {
+        after.extend(p.iter().filter(|s| s.time.secs() > t0));
+    })?;
+    let alive: Vec<usize> = (0..ctx.n).filter(|&i| engine.alive()[i]).collect();
+    let window = Window {
+        xhat_start: &xhat0,
+        neurons: &alive,
+        start: t0,
+        end: t_e,
+        bin: DEFAULT_BIN,
+    };
+    Ok(currents_after(&drive, trains, &after, &window).and_then(|c| c.balance()))
+}
+
 /// The run's output once every phase has run: the summary (with the phases' reports, the
-/// field error over all training states and the learned field's fixed points) and the weights.
+/// field error over all training states and the learned field's fixed points) and the weights,
+/// and the run's files when the records were written out (still to be finished).
 pub(super) fn finish<E: Plastic>(
     engine: &E,
     engine_name: &str,
     ctx: Ctx<'_>,
-    st: State,
+    mut st: State,
     wall: f64,
-) -> LearnOutput {
+) -> Result<(LearnOutput, Option<RunWriter>), RunError> {
     let Ctx {
         model,
         n,
@@ -216,6 +247,15 @@ pub(super) fn finish<E: Plastic>(
         total,
         ..
     } = ctx;
+    // The two-pass statistics of the whole run.
+    let mut isi = metrics::IsiCvStream::new(n);
+    st.each_spike(Mark::default(), |p| isi.first(p))?;
+    st.each_spike(Mark::default(), |p| isi.second(p))?;
+    let mut error = metrics::ReadoutErrorStream::new(d);
+    st.each_sample(Mark::default(), |_, xhat, x| error.first(xhat, x))?;
+    st.each_sample(Mark::default(), |_, _, x| error.second(x))?;
+    let has_error = error.samples() > 0;
+    let spike_count = st.spike_count();
     let State {
         u,
         offsets,
@@ -225,6 +265,7 @@ pub(super) fn finish<E: Plastic>(
         curve,
         train_states,
         monitor,
+        out,
         ..
     } = st;
     let field_error = (!train_states.is_empty())
@@ -243,11 +284,11 @@ pub(super) fn finish<E: Plastic>(
         neurons: n,
         dims: d,
         duration: total,
-        spikes: spikes.len() as u64,
-        mean_rate_hz: metrics::mean_rate_hz(spikes.len(), n, total),
-        cv_isi: metrics::isi_cv(&spikes, n, 3),
-        readout_rmse: readout.rmse(),
-        readout_nrmse: readout.nrmse(),
+        spikes: spike_count as u64,
+        mean_rate_hz: metrics::mean_rate_hz(spike_count, n, total),
+        cv_isi: isi.finish(3),
+        readout_rmse: has_error.then(|| error.rmse()).and_then(finite),
+        readout_nrmse: (has_error && d > 0).then(|| error.nrmse()).and_then(finite),
         wall_seconds: wall,
         counters,
         ..Summary::default()
@@ -284,7 +325,7 @@ pub(super) fn finish<E: Plastic>(
         }
         .into(),
     );
-    LearnOutput {
+    let output = LearnOutput {
         spikes,
         readout,
         state: monitor.map(crate::monitor::StateMonitor::into_record),
@@ -295,5 +336,6 @@ pub(super) fn finish<E: Plastic>(
         basis,
         curve,
         field_error,
-    }
+    };
+    Ok((output, out))
 }

@@ -1,6 +1,7 @@
 //! Before the first phase: what a run fixes once (sizes, basis, target field, the sampling grid)
 //! in [`Ctx`], and what the phases carry from one to the next (weights, offsets, random streams,
-//! recorded spikes and readout) in [`State`]; [`setup`] checks the options and builds both.
+//! the spikes and samples recorded, or the files they go to) in [`State`]; [`setup`] checks the
+//! options and builds both.
 
 use super::*;
 use crate::monitor::StateMonitor;
@@ -50,6 +51,12 @@ pub(super) struct State {
     /// The state monitor of `[record] state`, and how many spikes it has seen.
     pub(super) monitor: Option<StateMonitor>,
     pub(super) monitor_seen: usize,
+    /// Where the records held start: what was written out before ([`super::records`]).
+    pub(super) flushed: super::records::Mark,
+    /// The run's files, when the records are written out as they come (not in a checkpoint:
+    /// a resumed run opens them again).
+    #[serde(skip)]
+    pub(super) out: Option<crate::io::run_writer::RunWriter>,
 }
 
 impl State {
@@ -160,6 +167,8 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         noisy: false,
         monitor,
         monitor_seen: 0,
+        flushed: Default::default(),
+        out: None,
     };
     Ok((ctx, state))
 }
