@@ -1,11 +1,9 @@
 //! Checkpoints of learning runs: a run stopped (or SIGKILLed) and resumed from its last
-//! checkpoint gives the output of an uninterrupted run, bit for bit — spikes, weights, learning
+//! checkpoint gives the files of an uninterrupted run, byte for byte — spikes, weights, learning
 //! curve, readout and the summary's metrics.
 
 use ebnsim::io::model_file::parse_learning;
-use ebnsim::learning::protocol::{
-    run_phases_checkpointed, run_phases_with, LearnError, LearnOutput, LearnProgress, PhaseOptions,
-};
+use ebnsim::learning::protocol::{run_phases_into, LearnError, LearnProgress, PhaseOptions};
 use ebnsim::run::CheckpointPlan;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -57,41 +55,21 @@ start = "readout"
 kill_fraction = 0.5
 "#;
 
-/// Spikes, weights, learning curve, readout as bits; the summary without its wall time.
-type Bits = (Vec<(u64, u32)>, Vec<u64>, Vec<u64>, Vec<u64>, String);
-
-/// The output as comparable bits and text.
-fn fingerprint(out: &LearnOutput) -> Bits {
-    let spikes = out
-        .spikes
-        .iter()
-        .map(|s| (s.time.secs().to_bits(), s.neuron))
-        .collect();
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    let curve: Vec<f64> = out
-        .curve
-        .iter()
-        .flat_map(|p| [p.time, p.field_error, p.window_nrmse])
-        .collect();
-    let mut summary = serde_json::to_value(&out.summary).unwrap();
-    summary.as_object_mut().unwrap().remove("wall_seconds");
-    (
-        spikes,
-        bits(&out.weights),
-        bits(&curve),
-        bits(&out.readout.xhat),
-        summary.to_string(),
-    )
-}
-
 #[test]
 fn stopped_and_resumed_learning_equals_an_uninterrupted_run() {
     let model = parse_learning(MODEL, Path::new("short.toml")).unwrap();
     let opts = PhaseOptions::default();
-    let straight = run_phases_with(&model, &opts, |_| ControlFlow::Continue(())).unwrap();
-    let expected = fingerprint(&straight);
-    // Stops in the training phase (mid-epoch list), in the free run and in the last phase.
-    for stop_at in [1.234, 3.9, 5.2] {
+    let top = tempfile::tempdir().unwrap();
+    let straight = top.path().join("straight");
+    let none = CheckpointPlan::default();
+    run_phases_into(&model, &opts, &straight, &none, |_| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    let expected = common::run_files(&straight);
+    // Stops in the training phase (twice), in the free run and in the last phase.
+    let mut sizes = Vec::new();
+    for stop_at in [1.234, 2.6, 3.9, 5.2] {
         let dir = tempfile::tempdir().unwrap();
         let plan = CheckpointPlan {
             every: Some(0.25),
@@ -102,22 +80,25 @@ fn stopped_and_resumed_learning_equals_an_uninterrupted_run() {
             LearnProgress::Time(t) if t >= stop_at => ControlFlow::Break(()),
             _ => ControlFlow::Continue(()),
         };
-        let err = run_phases_checkpointed(&model, &opts, dir.path(), &plan, stopper).unwrap_err();
+        let err = run_phases_into(&model, &opts, dir.path(), &plan, stopper).unwrap_err();
         assert!(matches!(err, LearnError::Stopped { .. }), "{err}");
-        assert!(dir.path().join("checkpoint.ebnsim").is_file());
+        let checkpoint = dir.path().join("checkpoint.ebnsim");
+        assert!(checkpoint.is_file());
+        sizes.push(std::fs::metadata(&checkpoint).unwrap().len());
         let resume = CheckpointPlan {
             resume: true,
             every: None,
             ..plan.clone()
         };
         let mut first_time = None;
-        let resumed = run_phases_checkpointed(&model, &opts, dir.path(), &resume, |p| {
+        let resumed = run_phases_into(&model, &opts, dir.path(), &resume, |p| {
             if let LearnProgress::Time(t) = p {
                 first_time.get_or_insert(t);
             }
             ControlFlow::Continue(())
         })
         .unwrap();
+        assert!(resumed.summary.spikes > 1000);
         // It went on from the last checkpoint (at most 0.25 s and a step before the stop).
         let first = first_time.unwrap();
         assert!(
@@ -125,19 +106,27 @@ fn stopped_and_resumed_learning_equals_an_uninterrupted_run() {
             "stopped at {stop_at}, resumed at {first}"
         );
         assert!(
-            fingerprint(&resumed) == expected,
+            common::run_files(dir.path()) == expected,
             "stopped at {stop_at}: the resumed run differs"
         );
+        // A second stopped run, then a resume with another fingerprint: refused.
+        run_phases_into(&model, &opts, dir.path(), &plan, stopper).unwrap_err();
         let other = CheckpointPlan {
             fingerprint: "another".into(),
             ..resume
         };
-        let err = run_phases_checkpointed(&model, &opts, dir.path(), &other, |_| {
+        let err = run_phases_into(&model, &opts, dir.path(), &other, |_| {
             ControlFlow::Continue(())
         })
         .unwrap_err();
         assert!(err.to_string().contains("another"), "{err}");
     }
+    // The records are in the files, not in the checkpoint: it does not grow with them (the
+    // ~40 000 spikes between the first two stops would add ~400 kB).
+    assert!(
+        sizes[1].abs_diff(sizes[0]) < 20_000,
+        "checkpoints of {sizes:?} bytes"
+    );
 }
 
 #[test]

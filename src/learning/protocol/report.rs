@@ -58,12 +58,17 @@ pub(super) fn phase_report<E: Plastic>(
     let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
     let mut learned_attractor = None;
     if autonomous && st.sample_count() > first.samples {
-        // The phase's readout, whole: its oscillation and attractor statistics need it.
+        // The phase's first second; its whole readout when the oscillation or attractor
+        // statistics read it.
+        let lorenz = model.target.kind == crate::model::dynamics::TargetKind::Lorenz && d == 3;
+        let whole = model.target.oscillates() || lorenz;
         let (mut times, mut net, mut reference) = (Vec::new(), Vec::new(), Vec::new());
         st.each_sample(first, |t, xhat, x| {
-            times.push(t - t_s);
-            net.extend_from_slice(xhat);
-            reference.extend_from_slice(x);
+            if whole || t - t_s < 1.0 {
+                times.push(t - t_s);
+                net.extend_from_slice(xhat);
+                reference.extend_from_slice(x);
+            }
         })?;
         let (net, reference) = (&net[..], &reference[..]);
         let (u, x) = (&st.u, &mut st.x);
@@ -84,7 +89,7 @@ pub(super) fn phase_report<E: Plastic>(
             pe = Some(p);
             ae = Some(am);
         }
-        if model.target.kind == crate::model::dynamics::TargetKind::Lorenz && d == 3 {
+        if lorenz {
             // The reference is the target's attractor itself: its flow from the phase's
             // start over ATTRACTOR_REFERENCE seconds, not one window as short as the phase.
             let span = ATTRACTOR_REFERENCE.max(duration);
