@@ -1,92 +1,15 @@
-//! Long runs: files written while the run goes on (memory flat in simulated time), equal byte
-//! for byte to a run kept in memory.
+//! Long runs: files written while the run goes on, equal byte for byte to a run kept in memory
+//! (memory flat in simulated time: tests/memory.rs).
 
 use ebnsim::io::model_file;
 use ebnsim::io::record::write_run;
 use ebnsim::run::{run_model_into, run_model_with, RunOptions};
 use std::ops::ControlFlow;
-use std::path::Path;
 use std::process::Command;
 
 mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ebnsim");
-
-/// A 1-D network holding x ≈ 1 against a leak: ~12 spikes/s per neuron, forever.
-fn hold_model(duration: f64, readout_dt: f64) -> String {
-    format!(
-        r#"name = "long-hold"
-seed = 1
-[network]
-neurons = 10
-dims = 1
-lambda_d = 10.0
-mu = 1e-4
-decoder = [[0.10, 0.11, 0.09, 0.12, 0.08, -0.10, -0.11, -0.09, -0.12, -0.08]]
-[target]
-kind = "linear"
-a = [[-1.0]]
-initial = [0.0]
-[input]
-kind = "constant"
-values = [1.0]
-[simulate]
-duration = {duration:?}
-engine = "exact"
-[record]
-readout_dt = {readout_dt:?}
-"#
-    )
-}
-
-/// Peak resident memory (KiB) of `ebnsim run` of `model`, measured by the kernel for the child.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its peak memory
-fn peak_rss_kib(model: &Path, out: &Path) -> i64 {
-    let child = Command::new(BIN)
-        .args(["run", "-q", "--out"])
-        .arg(out)
-        .arg(model)
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: plain libc calls on our own child's pid and owned, zeroed out-parameters.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let pid = libc::wait4(child.id() as i32, &mut status, 0, &mut usage);
-        assert_eq!(pid, child.id() as i32, "wait4");
-        usage
-    };
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "ebnsim run failed: {status}"
-    );
-    usage.ru_maxrss
-}
-
-#[test]
-fn memory_is_flat_in_simulated_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut peaks = Vec::new();
-    for duration in [100.0, 10_000.0] {
-        let model = dir.path().join(format!("hold-{duration}.toml"));
-        std::fs::write(&model, hold_model(duration, 0.01)).unwrap();
-        let out = dir.path().join(format!("out-{duration}"));
-        peaks.push(peak_rss_kib(&model, &out));
-        let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
-        let spikes: serde_json::Value = serde_json::from_str(&summary).unwrap();
-        let count = spikes["spikes"].as_u64().unwrap();
-        // The long run records ~1.2 million spikes and a million samples (~35 MB in memory).
-        assert!(
-            count as f64 > 8.0 * duration,
-            "{count} spikes in {duration} s"
-        );
-    }
-    let (short, long) = (peaks[0] as f64, peaks[1] as f64);
-    assert!(
-        long <= 1.1 * short,
-        "peak RSS {long} KiB over 10^4 s vs {short} KiB over 100 s"
-    );
-}
 
 #[test]
 fn streamed_files_equal_those_of_a_run_kept_in_memory() {
@@ -108,7 +31,11 @@ fn streamed_files_equal_those_of_a_run_kept_in_memory() {
                 ..RunOptions::default()
             },
         ),
-        ("hold", hold_model(3.0, 0.0007), RunOptions::default()),
+        (
+            "hold",
+            common::hold_model(3.0, 0.0007),
+            RunOptions::default(),
+        ),
     ];
     for (name, text, opts) in cases {
         let path = dir.path().join(format!("{name}.toml"));
@@ -147,7 +74,7 @@ fn streamed_files_equal_those_of_a_run_kept_in_memory() {
 fn a_stopped_streamed_run_leaves_no_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hold.toml");
-    std::fs::write(&path, hold_model(10.0, 0.01)).unwrap();
+    std::fs::write(&path, common::hold_model(10.0, 0.01)).unwrap();
     let model = model_file::load(&path).unwrap();
     let out = dir.path().join("out");
     let err = run_model_into(&model, &RunOptions::default(), &out, |t| {
@@ -179,7 +106,7 @@ fn ebnsim(args: &[&std::ffi::OsStr]) -> (i32, String) {
 fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("hold.toml");
-    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    std::fs::write(&model, common::hold_model(3000.0, 0.01)).unwrap();
     let straight = dir.path().join("straight");
     let (code, err) = ebnsim(&[
         "run".as_ref(),
@@ -211,7 +138,7 @@ fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
 fn resume_refuses_another_run_and_a_directory_without_one() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("hold.toml");
-    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    std::fs::write(&model, common::hold_model(3000.0, 0.01)).unwrap();
     let out = dir.path().join("out");
     let (code, err) = ebnsim(&[
         "run".as_ref(),
@@ -262,7 +189,7 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
     // An edited model file too.
     std::fs::write(
         &model,
-        hold_model(3000.0, 0.01).replace("mu = 1e-4", "mu = 2e-4"),
+        common::hold_model(3000.0, 0.01).replace("mu = 1e-4", "mu = 2e-4"),
     )
     .unwrap();
     let (code, err) = ebnsim(&[
@@ -279,7 +206,7 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains(".out.ebnsim-new."))
         .unwrap();
-    std::fs::write(&model, hold_model(3000.0, 0.01)).unwrap();
+    std::fs::write(&model, common::hold_model(3000.0, 0.01)).unwrap();
     let ck = staging.join("checkpoint.ebnsim");
     let mut bytes = std::fs::read(&ck).unwrap();
     let k = bytes.len() - 5;

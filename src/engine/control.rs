@@ -66,4 +66,13 @@ pub trait Plastic: Control {
     /// receives `P_i Ψ` (weights `W = Dᵀ U + P`; [`LearnedCurrent::set_offsets`]). Needs a
     /// learned current; learning changes `U` only.
     fn set_learned_offsets(&mut self, offsets: Option<Vec<f64>>) -> Result<(), BuildError>;
+    /// Replaces the input by one that continues it: equal to the current input (the same knots
+    /// and pieces) from the segment at the current time up to its own last knot, and going on
+    /// beyond the current one's. The engine's state is untouched, so the run is the one the
+    /// longer input would have given from the start, to the bit. Why: a long phase's input is
+    /// given window by window, its memory bounded. The default is [`Control::set_input`]
+    /// (exact too, but the state is advanced to now, which rounds differently).
+    fn extend_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        self.set_input(input)
+    }
 }

@@ -123,6 +123,11 @@ impl EventQueue {
         );
     }
 
+    /// Whether `event` is scheduled.
+    pub(crate) fn is_scheduled(&self, event: &Event) -> bool {
+        self.pq.get(event).is_some()
+    }
+
     /// Removes `event` if scheduled.
     pub(crate) fn cancel(&mut self, event: &Event) {
         self.pq.remove(event);

@@ -353,6 +353,19 @@ impl Signal {
     /// `a·self + b·other`, segment by segment over the union of both signals' knots (exact up
     /// to rounding: each piece is the sum of the two Taylor-shifted polynomials).
     pub fn linear_combination(&self, a: f64, other: &Signal, b: f64) -> Result<Signal, BuildError> {
+        self.linear_combination_between(a, other, b, (f64::NEG_INFINITY, f64::INFINITY))
+    }
+
+    /// [`Signal::linear_combination`] over the knots from the one at or before `from` to `to`
+    /// only (zero before): the same pieces there, to the bit. Why: a long phase's input is
+    /// given to the engine window by window.
+    pub(crate) fn linear_combination_between(
+        &self,
+        a: f64,
+        other: &Signal,
+        b: f64,
+        (from, to): (f64, f64),
+    ) -> Result<Signal, BuildError> {
         if other.dims != self.dims {
             return Err(BuildError::new(
                 "input",
@@ -364,6 +377,9 @@ impl Signal {
         let mut knots: Vec<f64> = self.starts.iter().chain(&other.starts).copied().collect();
         knots.sort_by(f64::total_cmp);
         knots.dedup();
+        let first = knots.partition_point(|&k| k <= from).saturating_sub(1);
+        let last = knots.partition_point(|&k| k <= to);
+        let knots = &knots[first..last.max(first)];
         let (mut p, mut q) = (vec![0.0; STRIDE * d], vec![0.0; STRIDE * d]);
         let mut out = Signal {
             dims: d,
@@ -371,8 +387,13 @@ impl Signal {
             degrees: Vec::new(),
             coeffs: Vec::new(),
         };
+        if knots.first().is_some_and(|&k| k > 0.0) {
+            out.starts.push(0.0);
+            out.degrees.push(0);
+            out.coeffs.resize(STRIDE * d, 0.0);
+        }
         let (mut hp, mut hq) = (0, 0);
-        for &t in &knots {
+        for &t in knots {
             let dp = self.local_polynomial_in(self.segment_near(t, &mut hp), t, &mut p);
             let dq = other.local_polynomial_in(other.segment_near(t, &mut hq), t, &mut q);
             out.starts.push(t);

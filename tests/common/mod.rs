@@ -154,3 +154,30 @@ pub fn run_files(dir: &std::path::Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// A 1-D network holding x ≈ 1 against a leak: ~12 spikes/s per neuron, forever.
+pub fn hold_model(duration: f64, readout_dt: f64) -> String {
+    format!(
+        r#"name = "long-hold"
+seed = 1
+[network]
+neurons = 10
+dims = 1
+lambda_d = 10.0
+mu = 1e-4
+decoder = [[0.10, 0.11, 0.09, 0.12, 0.08, -0.10, -0.11, -0.09, -0.12, -0.08]]
+[target]
+kind = "linear"
+a = [[-1.0]]
+initial = [0.0]
+[input]
+kind = "constant"
+values = [1.0]
+[simulate]
+duration = {duration:?}
+engine = "exact"
+[record]
+readout_dt = {readout_dt:?}
+"#
+    )
+}

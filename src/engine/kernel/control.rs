@@ -132,6 +132,35 @@ impl Control for Kernel {
 }
 
 impl Plastic for Kernel {
+    /// [`Plastic::extend_input`]: the cached segment and look-up hint are found again by their
+    /// start in the new input; the next knot, if none is queued, is queued.
+    fn extend_input(&mut self, input: Signal) -> Result<(), BuildError> {
+        if input.dims() != self.d {
+            return Err(BuildError::new(
+                "input",
+                format!("{} components (network.dims)", self.d),
+                format!("{}", input.dims()),
+            ));
+        }
+        let old = &self.input;
+        let remap = |seg: usize| {
+            let start = *old.knots().get(seg)?;
+            let j = input.segment_at(start);
+            (input.knots()[j] == start).then_some(j)
+        };
+        // (Not found: the next refresh computes the drive again, the same numbers.)
+        self.drive_segment = self.drive_segment.and_then(remap);
+        self.input_hint = remap(self.input_hint).unwrap_or(0);
+        self.input = input;
+        if !self.queue.is_scheduled(&Event::InputKnot) {
+            let knot = self.input.next_knot_after(self.now);
+            if knot.is_finite() {
+                self.queue.schedule(Event::InputKnot, Time::from_secs(knot));
+            }
+        }
+        Ok(())
+    }
+
     /// Starts (or stops) logging every inter-event interval of the readout, for the learning
     /// actor: see [`Kernel::take_intervals`].
     fn record_intervals(&mut self, on: bool) {

@@ -9,10 +9,11 @@
 //!    teacher (after the `start` of step 2), voltage `noise`, one delayed spike (`delay_spike`),
 //!    `weight_noise` on the learned synapses (a fixed offset `P` beyond `Dᵀ U`,
 //!    [`Plastic::set_learned_offsets`], from [`Stream::WeightNoise`]);
-//! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase by [`integrate_span`] from
-//!    the previous phase's teacher end state (default; the first phase from `target.initial`),
-//!    from `target.initial` with the network placed there too (`start = "teacher"`), or from the
-//!    network's readout (`start = "readout"`);
+//! 2. the teacher `ẋ = f(x) + c(t)` is integrated over the phase (by [`integrate_span`]'s
+//!    steps, window by window as the run goes: `teacher`) from the previous phase's teacher end
+//!    state (default; the first phase from `target.initial`), from `target.initial` with the
+//!    network placed there too (`start = "teacher"`), or from the network's readout
+//!    (`start = "readout"`);
 //! 3. the kernel's input becomes `c + K x_teacher` and its low-rank slow core `L − K I` with
 //!    `L = 0` (for the linear basis `L = U`): feedback of the coding error with gain K;
 //! 4. the network runs to `t_e`; when η > 0 the local rule learns (the loop of
@@ -62,6 +63,9 @@ use serde::Serialize;
 use std::time::Instant;
 
 mod checkpoint;
+mod field;
+pub use field::FixedPointReport;
+use field::{field_err, fixed_point_report, state_box, LearnedField};
 mod files;
 mod records;
 pub use files::write_learn_run;
@@ -71,9 +75,11 @@ mod phase_run;
 mod progress;
 mod report;
 mod setup;
+mod teacher;
 pub use progress::{LearnError, LearnProgress};
 use setup::*;
 use std::ops::ControlFlow;
+use teacher::PhaseTeacher;
 
 /// Teacher states sampled per training phase for the field error and the learning curve.
 pub(crate) const FIELD_SAMPLES: usize = 2000;
@@ -308,20 +314,6 @@ fn shift(signal: &Signal, t0: f64) -> Result<Signal, BuildError> {
     )
 }
 
-/// The teacher's dense output as a signal in absolute time (zero before its start).
-fn solution_signal(sol: &DenseSolution) -> Result<Signal, BuildError> {
-    let t0 = sol.start_time();
-    let segs = sol.segments().map(|s| (s.start, s.degree, s.coeffs));
-    if t0 == 0.0 {
-        return Signal::from_polynomials(sol.dims(), segs);
-    }
-    let zeros = vec![0.0; sol.dims()];
-    Signal::from_polynomials(
-        sol.dims(),
-        std::iter::once((0.0, 0, zeros.as_slice())).chain(segs),
-    )
-}
-
 /// An engine's error about a phase option, renamed to the option's path in the model file.
 fn phase_field(mut e: BuildError, index: usize, name: &str) -> BuildError {
     e.field = format!("phase[{index}].{name}");
@@ -332,168 +324,6 @@ fn sim(message: impl std::fmt::Display) -> RunError {
     RunError::Sim(SimError::Learning {
         message: message.to_string(),
     })
-}
-
-/// `U Ψ(x)`.
-fn learned_at(basis: &Basis, u: &[f64], x: &[f64], psi: &mut [f64], out: &mut [f64]) {
-    basis.eval(x, psi);
-    let nb = psi.len();
-    for (o, row) in out.iter_mut().zip(u.chunks_exact(nb)) {
-        *o = row.iter().zip(psi.iter()).map(|(a, b)| a * b).sum();
-    }
-}
-
-fn field_err(
-    basis: &Basis,
-    u: &[f64],
-    field: &dyn VectorField,
-    lambda_d: f64,
-    states: &[f64],
-) -> f64 {
-    let d = basis.dims();
-    let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
-    learned_field_error(
-        |x, out| learned_at(basis, u, x, &mut psi.borrow_mut(), out),
-        |x, out| field.eval(x, out),
-        lambda_d,
-        states,
-        d,
-    )
-}
-
-/// Fixed points of the learned field against the target's, over the box the training visited.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FixedPointReport {
-    /// Lower corner of the box searched (per-dimension minimum of the training states).
-    pub box_lo: Vec<f64>,
-    /// Upper corner.
-    pub box_hi: Vec<f64>,
-    /// Fixed points of the learned field `UΨ(x) − λ_d x` in the box.
-    pub learned: Vec<crate::analysis::learning_metrics::FixedPoint>,
-    /// Fixed points of the target field `g` in the box.
-    pub target: Vec<crate::analysis::learning_metrics::FixedPoint>,
-    /// Largest distance from a target fixed point to the nearest learned one of the same kind
-    /// (attracting, repelling, saddle; `None` when the target has none in the box or one has no
-    /// match).
-    pub max_error: Option<f64>,
-    /// The same over the target's attracting fixed points only (the attractors).
-    pub max_error_stable: Option<f64>,
-}
-
-/// The learned field `UΨ(x) − λ_d x` as a vector field (to integrate it without spikes).
-#[derive(Debug)]
-struct LearnedField<'a> {
-    basis: &'a Basis,
-    u: &'a [f64],
-    lambda_d: f64,
-}
-
-impl VectorField for LearnedField<'_> {
-    fn dims(&self) -> usize {
-        self.basis.dims()
-    }
-
-    fn eval(&self, x: &[f64], out: &mut [f64]) {
-        let mut psi = vec![0.0; self.basis.len()];
-        learned_at(self.basis, self.u, x, &mut psi, out);
-        for (o, xi) in out.iter_mut().zip(x) {
-            *o -= self.lambda_d * xi;
-        }
-    }
-}
-
-/// Fixed points of the learned and target fields over the box spanned by `states`.
-pub(crate) fn fixed_point_report(
-    basis: &Basis,
-    u: &[f64],
-    field: &dyn VectorField,
-    lambda_d: f64,
-    states: &[f64],
-) -> FixedPointReport {
-    use crate::analysis::learning_metrics::{fixed_points, FixedPointOptions};
-    let d = basis.dims();
-    let (lo, hi) = state_box(states, d);
-    let psi = std::cell::RefCell::new(vec![0.0; basis.len()]);
-    let opts = FixedPointOptions {
-        seeds_per_dim: if d == 1 {
-            41
-        } else if d == 2 {
-            15
-        } else {
-            7
-        },
-        ..FixedPointOptions::default()
-    };
-    let learned = fixed_points(
-        |x, out| {
-            learned_at(basis, u, x, &mut psi.borrow_mut(), out);
-            out.iter_mut()
-                .zip(x)
-                .for_each(|(o, xi)| *o -= lambda_d * xi);
-        },
-        &lo,
-        &hi,
-        &opts,
-    );
-    let target = fixed_points(|x, out| field.eval(x, out), &lo, &hi, &opts);
-    let mut max_error: Option<f64> = None;
-    let mut max_error_stable: Option<f64> = None;
-    for t in &target {
-        let nearest = learned
-            .iter()
-            .filter(|l| same_kind(l.stability, t.stability))
-            .map(|l| {
-                l.x.iter()
-                    .zip(&t.x)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .fold(f64::INFINITY, f64::min);
-        max_error = Some(max_error.unwrap_or(0.0).max(nearest));
-        if t.stability.is_attracting() {
-            max_error_stable = Some(max_error_stable.unwrap_or(0.0).max(nearest));
-        }
-    }
-    FixedPointReport {
-        box_lo: lo,
-        box_hi: hi,
-        learned,
-        target,
-        max_error: max_error.and_then(finite),
-        max_error_stable: max_error_stable.and_then(finite),
-    }
-}
-
-/// Whether two fixed points are of the same kind for matching: both attracting (node or
-/// focus), both repelling, both saddles, or the same otherwise — a learned attractor whose
-/// Jacobian has a slight rotation (a focus) still matches a target node.
-fn same_kind(
-    a: crate::analysis::learning_metrics::Stability,
-    b: crate::analysis::learning_metrics::Stability,
-) -> bool {
-    use crate::analysis::learning_metrics::Stability::*;
-    let kind = |s| match s {
-        StableNode | StableFocus => 0,
-        UnstableNode | UnstableFocus => 1,
-        Saddle => 2,
-        NonHyperbolic => 3,
-        Undetermined => 4,
-    };
-    kind(a) == kind(b)
-}
-
-/// Per-dimension minimum and maximum of `states` (rows of d).
-fn state_box(states: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut lo = vec![f64::INFINITY; d];
-    let mut hi = vec![f64::NEG_INFINITY; d];
-    for x in states.chunks_exact(d) {
-        for j in 0..d {
-            lo[j] = lo[j].min(x[j]);
-            hi[j] = hi[j].max(x[j]);
-        }
-    }
-    (lo, hi)
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -551,6 +381,45 @@ pub fn run_phases_with(
 /// `plan.resume` the run continues from the one in `dir` (of the same `plan.fingerprint`, this
 /// ebnsim version) to the files an uninterrupted run writes. A checkpointed run that stops or
 /// fails keeps its files and checkpoint, to be resumed.
+///
+/// ```
+/// use ebnsim::learning::protocol::{run_phases_into, PhaseOptions};
+/// use ebnsim::run::CheckpointPlan;
+/// let model = ebnsim::io::model_file::parse_learning(
+///     r#"
+///     name = "tiny"
+///     [network]
+///     neurons = 20
+///     dims = 2
+///     lambda_d = 10.0
+///     mu = 2.5e-5
+///     decoder = { random = "normal", scale = 0.05, normalize = true }
+///     [target]
+///     kind = "van_der_pol"
+///     initial = [1.0, 0.0]
+///     [basis]
+///     kind = "monomials"
+///     degree = 3
+///     [[phase]]
+///     duration = 0.5
+///     input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+///     feedback_gain = 30.0
+///     learning_rate = 100.0
+///     "#,
+///     std::path::Path::new("tiny.toml"),
+/// )?;
+/// let dir = std::env::temp_dir().join(format!("ebnsim-doc-{}", std::process::id()));
+/// let plan = CheckpointPlan::default();
+/// let out = run_phases_into(&model, &PhaseOptions::default(), &dir, &plan, |_| {
+///     std::ops::ControlFlow::Continue(())
+/// })?;
+/// // The records are in the files; the summary counts them.
+/// let spikes = std::fs::read_to_string(dir.join("spikes.csv"))?;
+/// assert_eq!(spikes.lines().count() as u64, 1 + out.summary.spikes);
+/// assert!(dir.join("weights.json").is_file() && out.summary.spikes > 100);
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_phases_into(
     model: &LearningModel,
     opts: &PhaseOptions,
@@ -754,8 +623,9 @@ fn run_phases_from<E: Plastic + Clone>(
         };
         progress::report(&mut progress, started, engine.time().secs())?;
         let resumed = from.take();
-        let (x0, weight_noise, basins, drive, states, first);
-        let teacher;
+        let label = format!("phase[{pi}] ({})", phase.name);
+        let (x0, weight_noise, basins, states, first);
+        let mut teacher;
         match &resumed {
             None => {
                 // 1. Kills; 2. the teacher's start; the perturbations.
@@ -766,24 +636,24 @@ fn run_phases_from<E: Plastic + Clone>(
                 weight_noise = perturb::weight_noise(engine, &ctx, &mut st, pi, phase)?;
                 basins = perturb::basins(&*engine, &ctx, &mut st, pi, phase)?;
                 // 2. Teacher; 3. input and slow core.
-                let (c, t) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
-                drive = phase_run::set_drive(engine, c, &t, k)?;
+                let c = shift(&phase.input, t_s)?;
+                states = teacher::field_states(&ctx, (pi, phase), &c, &x0, t_s)?;
+                let field = ctx.field.as_ref();
+                teacher = PhaseTeacher::new(field, c, &x0, (t_s, t_e), k, label)?;
+                engine.set_input(teacher.drive().clone())?;
                 phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
-                states = phase_run::field_states(&mut st, phase, &t, t_s);
-                teacher = t;
                 first = st.mark(engine)?;
             }
             Some(p) => {
                 // The engine already holds the phase's input and core: only what was derived
-                // from them is computed again (the same values), the scratch state kept.
+                // from them is computed again (the same values), the teacher to where it was.
                 x0 = p.x0.clone();
                 (weight_noise, basins) = (p.weight_noise.clone(), p.basins.clone());
-                let scratch = st.x.clone();
-                let (c, t) = phase_run::teacher(&ctx, &mut st, pi, phase, &x0, t_s, t_e)?;
-                drive = phase_run::drive(c, &t, k)?;
-                states = phase_run::field_states(&mut st, phase, &t, t_s);
-                st.x = scratch;
-                teacher = t;
+                let c = shift(&phase.input, t_s)?;
+                states = teacher::field_states(&ctx, (pi, phase), &c, &x0, t_s)?;
+                let field = ctx.field.as_ref();
+                teacher = PhaseTeacher::new(field, c, &x0, (t_s, t_e), k, label)?;
+                teacher.cover(p.within.t, p.within.t)?;
                 first = p.first;
             }
         }
@@ -804,7 +674,7 @@ fn run_phases_from<E: Plastic + Clone>(
             &ctx,
             &mut st,
             (pi, phase),
-            &teacher,
+            &mut teacher,
             &states,
             t_s,
             &mut progress,
@@ -820,13 +690,14 @@ fn run_phases_from<E: Plastic + Clone>(
                 phase,
                 t_s,
                 x0: &x0,
-                drive: &drive,
+                drive: teacher.drive(),
                 states: &states,
                 first,
                 basins,
                 weight_noise,
             },
         )?;
+        st.teacher_end = teacher.end_state().to_vec();
         st.train_states.extend_from_slice(&states);
         st.reports.push(report.clone());
         let ended = LearnProgress::PhaseEnded {

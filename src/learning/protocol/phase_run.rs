@@ -4,6 +4,7 @@
 //! global grid.
 
 use super::checkpoint::Within;
+use super::teacher::{PhaseTeacher, TEACHER_WINDOW};
 use super::*;
 
 /// The teacher's start state of the phase (`start`): the previous phase's end, `target.initial`
@@ -31,44 +32,6 @@ pub(super) fn teacher_start<E: Plastic>(
     })
 }
 
-/// The phase's input `c` (in absolute time) and the teacher integrated over `[t_s, t_e]`.
-pub(super) fn teacher(
-    ctx: &Ctx<'_>,
-    st: &mut State,
-    pi: usize,
-    phase: &Phase,
-    x0: &[f64],
-    t_s: f64,
-    t_e: f64,
-) -> Result<(Signal, DenseSolution), RunError> {
-    let c = shift(&phase.input, t_s)?;
-    let teacher = integrate_span(ctx.field.as_ref(), &c, x0, t_s, t_e, Tolerance::default())
-        .map_err(|e| sim(format!("phase[{pi}] ({}): teacher: {e}", phase.name)))?;
-    st.teacher_end = teacher.end_state().to_vec();
-    Ok((c, teacher))
-}
-
-/// The kernel's input `c + K x_teacher` (returned: the E/I balance needs it).
-pub(super) fn set_drive<E: Plastic>(
-    engine: &mut E,
-    c: Signal,
-    teacher: &DenseSolution,
-    k: f64,
-) -> Result<Signal, RunError> {
-    let drive = drive(c, teacher, k)?;
-    engine.set_input(drive.clone())?;
-    Ok(drive)
-}
-
-/// The input `c + K x_teacher` of a phase.
-pub(super) fn drive(c: Signal, teacher: &DenseSolution, k: f64) -> Result<Signal, RunError> {
-    Ok(if k > 0.0 {
-        c.linear_combination(1.0, &solution_signal(teacher)?, k)?
-    } else {
-        c
-    })
-}
-
 /// Sets the slow core `L − K I` (`L = U` for the linear basis, else 0).
 pub(super) fn set_core<E: Plastic>(
     engine: &mut E,
@@ -85,26 +48,6 @@ pub(super) fn set_core<E: Plastic>(
         }
     }
     engine.set_slow_core(core)
-}
-
-/// Teacher states of a training phase (η > 0 in the file, frozen or not), for the field error.
-pub(super) fn field_states(
-    st: &mut State,
-    phase: &Phase,
-    teacher: &DenseSolution,
-    t_s: f64,
-) -> Vec<f64> {
-    let mut states = Vec::new();
-    if phase.learns() {
-        for i in 0..FIELD_SAMPLES {
-            teacher.eval(
-                t_s + phase.duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64,
-                &mut st.x,
-            );
-            states.extend_from_slice(&st.x);
-        }
-    }
-    states
 }
 
 /// Runs the network to `upto`, sampling readout and teacher at the grid times before it (and at
@@ -157,7 +100,7 @@ pub(super) fn run<E: Plastic>(
     ctx: &Ctx<'_>,
     st: &mut State,
     (pi, phase): (usize, &Phase),
-    teacher: &DenseSolution,
+    teacher: &mut PhaseTeacher<'_>,
     states: &[f64],
     t_s: f64,
     progress: &mut dyn FnMut(LearnProgress) -> ControlFlow<()>,
@@ -193,12 +136,13 @@ pub(super) fn run<E: Plastic>(
         let done = from.map_or(0, |w| w.epochs_done);
         for e in done + 1..=epochs {
             let t = t_s + (e as f64 * phase.epoch).min(duration);
+            cover(engine, teacher, engine.time().secs(), t)?;
             engine.boundary_at(t);
-            take_samples(engine, ctx, st, teacher, t, false)?;
+            take_samples(engine, ctx, st, teacher.solution(), t, false)?;
             engine.run_until(Time::from_secs(t), &mut st.spikes)?;
             engine.flush();
             engine.take_intervals(&mut st.log);
-            st.learner.integrate(&st.log, teacher);
+            st.learner.integrate(&st.log, teacher.solution());
             st.learner
                 .apply(schedule.learning_rate_at((t - t_s) / duration));
             st.u.copy_from_slice(st.learner.weights());
@@ -241,8 +185,10 @@ pub(super) fn run<E: Plastic>(
     } else {
         let mut t = from.map_or(t_s, |w| w.t);
         while t < t_e {
-            let step = (t + ctx.report_every * 10.0).min(t_e);
-            take_samples(engine, ctx, st, teacher, step, false)?;
+            // (At most a teacher window: what the teacher holds ahead.)
+            let step = (t + (ctx.report_every * 10.0).min(TEACHER_WINDOW)).min(t_e);
+            cover(engine, teacher, t, step)?;
+            take_samples(engine, ctx, st, teacher.solution(), step, false)?;
             engine.run_until(Time::from_secs(step), &mut st.spikes)?;
             t = step;
             progress::report(progress, LearnProgress::Time(step), step)?;
@@ -256,8 +202,23 @@ pub(super) fn run<E: Plastic>(
         }
     }
     if last {
-        take_samples(engine, ctx, st, teacher, t_e, true)?;
+        cover(engine, teacher, t_e, t_e)?;
+        take_samples(engine, ctx, st, teacher.solution(), t_e, true)?;
     }
     engine.run_until(Time::from_secs(t_e), &mut st.spikes)?;
+    Ok(())
+}
+
+/// Integrates the teacher over the epoch or step `[from, to]` ([`PhaseTeacher::cover`]) and
+/// gives the engine its input there when it changed.
+fn cover<E: Plastic>(
+    engine: &mut E,
+    teacher: &mut PhaseTeacher<'_>,
+    from: f64,
+    to: f64,
+) -> Result<(), RunError> {
+    if teacher.cover(from, to)? {
+        engine.extend_input(teacher.drive().clone())?;
+    }
     Ok(())
 }

@@ -68,129 +68,251 @@ pub fn integrate_span(
     t_end: f64,
     tol: Tolerance,
 ) -> Result<DenseSolution, OdeError> {
-    let d = f.dims();
-    validate(f, input, x0, t0, t_end, &tol)?;
-    let mut sol = DenseSolution {
-        dims: d,
-        t0,
-        times: vec![t0],
-        coeffs: Vec::new(),
-        x0: x0.to_vec(),
-        end_state: x0.to_vec(),
-        stats: SolverStats::default(),
-    };
-    let mut rhs = Rhs {
-        f,
-        t_a: t0,
-        degree: 0,
-        poly: vec![0.0; (MAX_DEGREE + 1) * d],
-        evaluations: 0,
-    };
-    let mut y = x0.to_vec();
-    let mut y1 = vec![0.0; d];
-    let mut tmp = vec![0.0; d];
-    let mut err = vec![0.0; d];
-    let mut k: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; d]);
-    let mut t = t0;
-    let mut h_prop = f64::NAN; // proposed step; set by the starting heuristic
-    let mut fac_old: f64 = 1e-4;
-    let mut rejected_last = false;
-    let mut attempts = 0usize;
+    let mut run = Integration::new(f, input, x0, t0, t_end, tol)?;
+    run.advance(f, input, t_end)?;
+    Ok(run.sol)
+}
 
-    while t < t_end {
-        // One knot interval [t, seg_end]: the input is one polynomial here.
-        let seg_end = input.next_knot_after(t).min(t_end);
-        let floor = 16.0 * f64::EPSILON * t.abs().max(seg_end.abs());
-        if seg_end - t <= floor {
-            // An interval below the time resolution: nothing to integrate.
-            t = seg_end;
-            if let Some(last) = sol.times.last_mut() {
-                *last = seg_end;
-            }
-            continue;
-        }
-        rhs.t_a = t;
-        rhs.degree = input.local_polynomial(t, &mut rhs.poly);
-        rhs.eval(t, &y, &mut k[0]);
-        if !all_finite(&k[0]) {
-            sol.stats.evaluations = rhs.evaluations;
-            return Err(OdeError::NonFinite {
-                time: t,
-                state: y.clone(),
-            });
-        }
-        if h_prop.is_nan() {
-            h_prop = initial_step(&mut rhs, t, &y, &k[0], seg_end - t, &tol, &mut tmp, &mut y1);
-        }
-        while t < seg_end {
-            let remaining = seg_end - t;
-            let mut h = h_prop;
-            let truncated = h >= 0.99 * remaining;
-            if truncated {
-                h = remaining;
-            }
-            if h.is_nan() || h <= floor {
-                return Err(OdeError::StepSizeUnderflow {
-                    time: t,
-                    step: h,
-                    norm: max_abs(&y),
-                });
-            }
-            attempts += 1;
-            if attempts > tol.max_steps {
-                return Err(OdeError::TooManySteps {
-                    time: t,
-                    target: t_end,
-                    limit: tol.max_steps,
-                });
-            }
-            dp_step(&mut rhs, t, h, &y, &mut k, &mut y1, &mut tmp, &mut err);
-            let e = if all_finite(&y1) && all_finite(&k[6]) {
-                error_norm(&y, &y1, &err, &tol)
-            } else {
-                f64::INFINITY
-            };
-            if e <= 1.0 {
-                // Accept.
-                let fac11 = e.powf(EXPO1);
-                let fac = (fac11 / fac_old.powf(BETA) / SAFE).clamp(1.0 / FAC_MAX, 1.0 / FAC_MIN);
-                let mut h_new = h / fac;
-                if rejected_last {
-                    h_new = h_new.min(h);
-                }
-                if truncated && !rejected_last {
-                    h_new = h_new.max(h_prop);
-                }
-                fac_old = e.max(1e-4);
-                rejected_last = false;
-                push_segment(&mut sol, h, &y, &y1, &k);
-                let t_new = if truncated { seg_end } else { t + h };
-                sol.times.push(t_new);
-                t = t_new;
-                std::mem::swap(&mut y, &mut y1);
-                let (first, rest) = k.split_at_mut(1);
-                std::mem::swap(&mut first[0], &mut rest[5]); // FSAL: k1 ← k7
-                h_prop = h_new;
-                sol.stats.accepted += 1;
-            } else {
-                // Reject: shrink (by 10 when the step produced non-finite values).
-                let shrink = if e.is_finite() {
-                    (e.powf(EXPO1) / SAFE).min(1.0 / FAC_MIN)
-                } else {
-                    10.0
-                };
-                h_prop = h / shrink;
-                rejected_last = true;
-                sol.stats.rejected += 1;
-            }
-        }
-        if seg_end < t_end {
-            sol.stats.knots += 1;
+/// An integration of [`integrate_span`] that goes on piece by piece ([`Integration::advance`])
+/// and forgets the segments no longer needed ([`Integration::forget_before`]): the same steps,
+/// to the bit, as one call over the whole span, with memory for the pieces held only. Why: a
+/// long phase's teacher need not be kept whole.
+#[derive(Clone, Debug)]
+pub(crate) struct Integration {
+    sol: DenseSolution,
+    tol: Tolerance,
+    t_end: f64,
+    /// The right-hand side's state: its interval start, input polynomial and evaluations.
+    t_a: f64,
+    degree: usize,
+    poly: Vec<f64>,
+    y: Vec<f64>,
+    y1: Vec<f64>,
+    tmp: Vec<f64>,
+    err: Vec<f64>,
+    k: [Vec<f64>; 7],
+    t: f64,
+    /// The end of the knot interval being stepped through (`None`: between intervals).
+    seg_end: Option<f64>,
+    h_prop: f64,
+    fac_old: f64,
+    rejected_last: bool,
+    attempts: usize,
+}
+
+impl Integration {
+    /// Starts an integration of [`integrate_span`]'s arguments (checked as there).
+    pub(crate) fn new(
+        f: &dyn VectorField,
+        input: &Signal,
+        x0: &[f64],
+        t0: f64,
+        t_end: f64,
+        tol: Tolerance,
+    ) -> Result<Integration, OdeError> {
+        let d = f.dims();
+        validate(f, input, x0, t0, t_end, &tol)?;
+        Ok(Integration {
+            sol: DenseSolution {
+                dims: d,
+                t0,
+                times: vec![t0],
+                coeffs: Vec::new(),
+                x0: x0.to_vec(),
+                end_state: x0.to_vec(),
+                stats: SolverStats::default(),
+            },
+            tol,
+            t_end,
+            t_a: t0,
+            degree: 0,
+            poly: vec![0.0; (MAX_DEGREE + 1) * d],
+            y: x0.to_vec(),
+            y1: vec![0.0; d],
+            tmp: vec![0.0; d],
+            err: vec![0.0; d],
+            k: std::array::from_fn(|_| vec![0.0; d]),
+            t: t0,
+            seg_end: None,
+            h_prop: f64::NAN, // proposed step; set by the starting heuristic
+            fac_old: 1e-4,
+            rejected_last: false,
+            attempts: 0,
+        })
+    }
+
+    /// The segments held: from the last [`Integration::forget_before`] to where the stepping
+    /// stands ([`DenseSolution::end_time`]; its `end_state` is the state there).
+    pub(crate) fn solution(&self) -> &DenseSolution {
+        &self.sol
+    }
+
+    /// Whether the span is integrated to its end.
+    pub(crate) fn done(&self) -> bool {
+        self.t >= self.t_end
+    }
+
+    /// Drops the segments that end at or before `t` (none while fewer than two are held).
+    pub(crate) fn forget_before(&mut self, t: f64) {
+        let steps = self.sol.steps();
+        let drop = self.sol.times[..steps]
+            .partition_point(|&s| s <= t)
+            .saturating_sub(1)
+            .min(steps.saturating_sub(1));
+        if drop > 0 {
+            let d = self.sol.dims;
+            self.sol.times.drain(..drop);
+            self.sol.coeffs.drain(..drop * STRIDE * d);
         }
     }
-    sol.stats.evaluations = rhs.evaluations;
-    sol.end_state = y;
-    Ok(sol)
+
+    /// Steps on (with the same `f` and `input` as [`Integration::new`]) until the steps reach
+    /// `until` or the span's end: afterwards the solution covers `[.., until]` (or the span).
+    pub(crate) fn advance(
+        &mut self,
+        f: &dyn VectorField,
+        input: &Signal,
+        until: f64,
+    ) -> Result<(), OdeError> {
+        let mut rhs = Rhs {
+            f,
+            t_a: self.t_a,
+            degree: self.degree,
+            poly: std::mem::take(&mut self.poly),
+            evaluations: self.sol.stats.evaluations,
+        };
+        let result = self.step_until(&mut rhs, input, until);
+        self.t_a = rhs.t_a;
+        self.degree = rhs.degree;
+        self.poly = rhs.poly;
+        self.sol.stats.evaluations = rhs.evaluations;
+        // The state where the stepping stands (what `eval` gives at the end time).
+        self.sol.end_state.clone_from(&self.y);
+        result
+    }
+
+    fn step_until(
+        &mut self,
+        rhs: &mut Rhs<'_>,
+        input: &Signal,
+        until: f64,
+    ) -> Result<(), OdeError> {
+        let (t_end, tol) = (self.t_end, self.tol);
+        let sol = &mut self.sol;
+        let (y, y1, tmp, err, k) = (
+            &mut self.y,
+            &mut self.y1,
+            &mut self.tmp,
+            &mut self.err,
+            &mut self.k,
+        );
+        while self.t < t_end && self.t < until {
+            let t = self.t;
+            let seg_end = match self.seg_end {
+                Some(e) => e,
+                None => {
+                    // One knot interval [t, seg_end]: the input is one polynomial here.
+                    let seg_end = input.next_knot_after(t).min(t_end);
+                    let floor = 16.0 * f64::EPSILON * t.abs().max(seg_end.abs());
+                    if seg_end - t <= floor {
+                        // An interval below the time resolution: nothing to integrate.
+                        self.t = seg_end;
+                        if let Some(last) = sol.times.last_mut() {
+                            *last = seg_end;
+                        }
+                        continue;
+                    }
+                    rhs.t_a = t;
+                    rhs.degree = input.local_polynomial(t, &mut rhs.poly);
+                    rhs.eval(t, y, &mut k[0]);
+                    if !all_finite(&k[0]) {
+                        return Err(OdeError::NonFinite {
+                            time: t,
+                            state: y.clone(),
+                        });
+                    }
+                    if self.h_prop.is_nan() {
+                        self.h_prop = initial_step(rhs, t, y, &k[0], seg_end - t, &tol, tmp, y1);
+                    }
+                    self.seg_end = Some(seg_end);
+                    seg_end
+                }
+            };
+            // The interval's start: the floor of the original loop.
+            let floor = 16.0 * f64::EPSILON * rhs.t_a.abs().max(seg_end.abs());
+            while self.t < seg_end && self.t < until {
+                let t = self.t;
+                let remaining = seg_end - t;
+                let mut h = self.h_prop;
+                let truncated = h >= 0.99 * remaining;
+                if truncated {
+                    h = remaining;
+                }
+                if h.is_nan() || h <= floor {
+                    return Err(OdeError::StepSizeUnderflow {
+                        time: t,
+                        step: h,
+                        norm: max_abs(y),
+                    });
+                }
+                self.attempts += 1;
+                if self.attempts > tol.max_steps {
+                    return Err(OdeError::TooManySteps {
+                        time: t,
+                        target: t_end,
+                        limit: tol.max_steps,
+                    });
+                }
+                dp_step(rhs, t, h, y, k, y1, tmp, err);
+                let e = if all_finite(y1) && all_finite(&k[6]) {
+                    error_norm(y, y1, err, &tol)
+                } else {
+                    f64::INFINITY
+                };
+                if e <= 1.0 {
+                    // Accept.
+                    let fac11 = e.powf(EXPO1);
+                    let fac = (fac11 / self.fac_old.powf(BETA) / SAFE)
+                        .clamp(1.0 / FAC_MAX, 1.0 / FAC_MIN);
+                    let mut h_new = h / fac;
+                    if self.rejected_last {
+                        h_new = h_new.min(h);
+                    }
+                    if truncated && !self.rejected_last {
+                        h_new = h_new.max(self.h_prop);
+                    }
+                    self.fac_old = e.max(1e-4);
+                    self.rejected_last = false;
+                    push_segment(sol, h, y, y1, k);
+                    let t_new = if truncated { seg_end } else { t + h };
+                    sol.times.push(t_new);
+                    self.t = t_new;
+                    std::mem::swap(y, y1);
+                    let (first, rest) = k.split_at_mut(1);
+                    std::mem::swap(&mut first[0], &mut rest[5]); // FSAL: k1 ← k7
+                    self.h_prop = h_new;
+                    sol.stats.accepted += 1;
+                } else {
+                    // Reject: shrink (by 10 when the step produced non-finite values).
+                    let shrink = if e.is_finite() {
+                        (e.powf(EXPO1) / SAFE).min(1.0 / FAC_MIN)
+                    } else {
+                        10.0
+                    };
+                    self.h_prop = h / shrink;
+                    self.rejected_last = true;
+                    sol.stats.rejected += 1;
+                }
+            }
+            if self.t >= seg_end {
+                self.seg_end = None;
+                if seg_end < t_end {
+                    sol.stats.knots += 1;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 pub(super) fn validate(
