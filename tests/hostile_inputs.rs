@@ -254,6 +254,78 @@ fn model_files_that_hung_or_exhausted_memory_are_refused_at_once() {
         let out = run_model(dir, name, text);
         refused(name, &out, 2, fragments);
     }
+    // Learning phases: their teacher's estimate, at each phase's start.
+    let linear = "kind = \"linear\"";
+    let constant = "input = { kind = \"constant\", values = [1.0] }";
+    let learning_cases = [
+        (
+            "learn-unstable.toml",
+            learning(1, linear, 20, "").replace("a = [[-1.0]]", "a = [[100.0]]"),
+            vec![
+                "learn-unstable.toml",
+                "phase[0].duration",
+                "spikes",
+                "--force",
+            ],
+        ),
+        // A readout of 10⁴ held for 10⁴ s: ~10¹¹ spikes (a typo in the command's scale?).
+        (
+            "learn-endless.toml",
+            learning(1, linear, 20, "[record]\nreadout_dt = 1.0\n")
+                .replace("duration = 1.0", "duration = 1e4")
+                .replace("learning_rate = 100.0", "learning_rate = 0.0")
+                .replace(
+                    "input = { kind = \"ou\", tau = 0.05, sigma = 2.0 }",
+                    &constant.replace("[1.0]", "[1e4]"),
+                ),
+            vec!["learn-endless.toml", "phase[0].duration", "1e10 spikes"],
+        ),
+        (
+            "learn-dense-work.toml",
+            learning(
+                1,
+                linear,
+                100_000,
+                "[record]\nreadout_dt = 1.0\n[simulate]\nengine = \"dense\"\ndt = 1e-5\n",
+            )
+            .replace("duration = 1.0", "duration = 1e4")
+            .replace(
+                "input = { kind = \"ou\", tau = 0.05, sigma = 2.0 }",
+                constant,
+            ),
+            vec![
+                "learn-dense-work.toml",
+                "phase[0].duration",
+                "neuron updates",
+                "--force",
+            ],
+        ),
+    ];
+    for (name, text, fragments) in &learning_cases {
+        let file = dir.join(name);
+        fs::write(&file, text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let args = ["learn", "-q", "--out"].map(std::ffi::OsStr::new);
+        let o = ebnsim(&[&args[..], &[out.as_os_str(), file.as_os_str()]].concat());
+        refused(name, &o, 2, fragments);
+    }
+    // With --force the phase runs (and would for hours: stopped here after a second).
+    let mut forced = std::process::Command::new(BIN)
+        .args(["learn", "-q", "--force", "--out"])
+        .arg(dir.join("out-forced"))
+        .arg(dir.join("learn-endless.toml"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let running = forced.try_wait().unwrap().is_none();
+    let _ = forced.kill();
+    let status = forced.wait_with_output().unwrap();
+    assert!(
+        running,
+        "--force: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
 }
 
 #[test]

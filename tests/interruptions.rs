@@ -228,13 +228,15 @@ fn sigkill_at_any_moment_leaves_the_old_or_the_new_run() {
     eprintln!("killed runs: {saw_old} left the old run, {saw_new} the new one");
 }
 
-/// Runs `model` into `out` with the file-size limit `bytes` (writes beyond it fail with EFBIG).
+/// Runs `model` into `out` with the file-size limit `bytes`: a write beyond it raises SIGXFSZ,
+/// whose default action (ending the process) ebnsim takes away, so the write fails with EFBIG.
 fn run_with_file_limit(model: &Path, out: &Path, bytes: u64) -> Output {
     let mut c = command(model, out);
     // SAFETY: only async-signal-safe calls (signal, setrlimit) between fork and exec.
     unsafe {
         c.pre_exec(move || {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            // The default action, whatever the test harness inherited.
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
             let lim = libc::rlimit {
                 rlim_cur: bytes,
                 rlim_max: bytes,
@@ -259,8 +261,10 @@ fn a_write_error_leaves_the_old_run() {
     let o = run_with_file_limit(&model(tmp.path(), "new.toml", 20.0, 1e-3, 2), &out, 400_000);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
+    // Named by its place in --out, not in the staging directory.
+    let named = format!("{}: cannot write output", out.join("readout.csv").display());
     assert!(
-        err.contains("readout.csv") && err.contains("left as it was"),
+        err.contains(&named) && err.contains("left as it was"),
         "{err}"
     );
     assert_eq!(snapshot(&out), old);

@@ -487,10 +487,13 @@ class Simulation:
         return f"ebnsim.Simulation({kind}, neurons={n['neurons']}, dims={n['dims']}, t={self.time})"
 
 
-def learn(path, seed: Optional[int] = None, engine: Optional[str] = None, *, dt=None, weights=None) -> Simulation:
+def learn(
+    path, seed: Optional[int] = None, engine: Optional[str] = None, *, dt=None, weights=None, force=False
+) -> Simulation:
     """Runs a learning model's phases (as ``ebnsim learn``; with ``weights``, continuing from
-    them with learning off, as ``ebnsim run --weights``) and returns the finished simulation."""
-    sim = Simulation.from_file(path, seed=seed, engine=engine, dt=dt, weights=weights)
+    them with learning off, as ``ebnsim run --weights``) and returns the finished simulation.
+    ``force=True`` runs phases estimated to be absurd (``ebnsim learn --force``)."""
+    sim = Simulation.from_file(path, seed=seed, engine=engine, dt=dt, weights=weights, force=force)
     if not sim.is_learning:
         raise ModelError(
             f"{os.fspath(path)}: expected a learning model file ([basis] and [[phase]]), got a plain model"

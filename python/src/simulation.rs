@@ -119,13 +119,14 @@ fn learning_from(
     path: &Path,
     seed: Option<u64>,
     (engine, dt): (Option<EngineKind>, Option<f64>),
-    weights: Option<&Path>,
+    (weights, force): (Option<&Path>, bool),
 ) -> PyResult<(LearningModel, PhaseOptions)> {
     let model = model_file::parse_learning_seeded(text, path, seed).map_err(model_error)?;
     let mut opts = PhaseOptions {
         frozen: weights.is_some(),
         engine,
         dt,
+        force,
         ..PhaseOptions::default()
     };
     if let Some(w) = weights {
@@ -176,8 +177,13 @@ impl PySimulation {
                      `cascade_limit` in the file)",
                 ));
             }
-            let (model, opts) =
-                learning_from(&text, &path, seed, (engine, dt), weights.as_deref())?;
+            let (model, opts) = learning_from(
+                &text,
+                &path,
+                seed,
+                (engine, dt),
+                (weights.as_deref(), force),
+            )?;
             Run::Learning {
                 model: Box::new(model),
                 opts: Box::new(opts),

@@ -21,7 +21,7 @@ use crate::io::model_file::Model;
 use crate::model::teacher::LinearTeacher;
 
 /// Target samples of the spike estimate.
-const SAMPLES: usize = 4000;
+pub(crate) const SAMPLES: usize = 4000;
 /// Most spikes an exact run may be estimated to fire without [`RunOptions::force`].
 pub const MAX_ESTIMATED_SPIKES: f64 = 1e10;
 /// Most neuron updates (steps × N) a dense run may take without [`RunOptions::force`].
@@ -50,30 +50,101 @@ pub fn estimate(model: &Model, opts: &RunOptions) -> Result<CostEstimate, BuildE
             samples,
         });
     }
-    let net = &model.network;
-    let (n, d) = (net.neurons(), net.dims());
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let decoder = (0..n).map(|i| norm(net.decoder(i))).sum::<f64>() / n.max(1) as f64;
+    let d = model.network.dims();
     let teacher = LinearTeacher::new(&model.target.a, &model.target.initial, &model.input)?;
-    let h = duration / SAMPLES as f64;
-    let (mut x, mut prev) = (vec![0.0; d], vec![0.0; d]);
-    teacher.state_at(0.0, &mut prev);
-    let mut spikes = 0.0;
-    for k in 1..=SAMPLES {
-        teacher.state_at(k as f64 * h, &mut x);
-        let step: f64 = x.iter().zip(&prev).map(|(a, b)| (a - b) * (a - b)).sum();
-        spikes += (net.lambda_d() * norm(&x) * h + step.sqrt()) / decoder;
-        prev.copy_from_slice(&x);
+    let mut spikes = SpikeEstimate::new(&model.network, duration);
+    let mut x = vec![0.0; d];
+    for k in 0..=SAMPLES {
+        teacher.state_at(spikes.time(0.0, k), &mut x);
+        spikes.add(&x);
     }
     Ok(CostEstimate {
-        spikes: if spikes.is_finite() && decoder > 0.0 {
-            spikes
-        } else {
-            f64::INFINITY
-        },
+        spikes: spikes.total(),
         steps: 0.0,
         samples,
     })
+}
+
+/// The spikes it takes to follow a target over `duration` seconds: shown the target at the
+/// [`SAMPLES`] + 1 times [`SpikeEstimate::time`] gives, in order (module docs). The one rule
+/// of `ebnsim run`'s estimate and of a learning phase's (its teacher).
+#[derive(Clone, Debug)]
+pub(crate) struct SpikeEstimate {
+    lambda_d: f64,
+    /// Mean decoder norm |D|.
+    decoder: f64,
+    h: f64,
+    prev: Option<Vec<f64>>,
+    spikes: f64,
+}
+
+impl SpikeEstimate {
+    pub(crate) fn new(net: &crate::model::network::Network, duration: f64) -> SpikeEstimate {
+        let n = net.neurons();
+        let decoder = (0..n).map(|i| norm(net.decoder(i))).sum::<f64>() / n.max(1) as f64;
+        SpikeEstimate {
+            lambda_d: net.lambda_d(),
+            decoder,
+            h: duration / SAMPLES as f64,
+            prev: None,
+            spikes: 0.0,
+        }
+    }
+
+    /// The time of sample `k` (0 ..= [`SAMPLES`]) of a target starting at `t0`.
+    pub(crate) fn time(&self, t0: f64, k: usize) -> f64 {
+        t0 + k as f64 * self.h
+    }
+
+    /// The target at the next sample time.
+    pub(crate) fn add(&mut self, x: &[f64]) {
+        if let Some(prev) = &mut self.prev {
+            let step: f64 = x
+                .iter()
+                .zip(prev.iter())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum();
+            self.spikes += (self.lambda_d * norm(x) * self.h + step.sqrt()) / self.decoder;
+            prev.copy_from_slice(x);
+        } else {
+            self.prev = Some(x.to_vec());
+        }
+    }
+
+    /// The estimate: `+∞` when the target overflowed (or without decoders).
+    pub(crate) fn total(&self) -> f64 {
+        if self.spikes.is_finite() && self.decoder > 0.0 {
+            self.spikes
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// The refusal of a run (or phase: `field` names its duration) estimated to fire `spikes`
+/// spikes over `duration` seconds, more than [`MAX_ESTIMATED_SPIKES`].
+pub(crate) fn too_many_spikes(field: &str, spikes: f64, duration: f64, what: &str) -> BuildError {
+    let force = "pass --force (RunOptions::force, PhaseOptions::force; Python: force=True) to run it anyway";
+    let unstable = if spikes.is_finite() {
+        String::new()
+    } else {
+        format!(", the target overflows: is {what} unstable?")
+    };
+    BuildError::new(
+        field,
+        format!(
+            "a run of at most {MAX_ESTIMATED_SPIKES:e} spikes (estimated from the target x(t) \
+             the readout follows; {force})"
+        ),
+        format!(
+            "about {spikes:.1e} spikes over {} s{unstable}",
+            Num(duration)
+        ),
+    )
 }
 
 /// Refuses a run estimated to be absurd (more than [`MAX_ESTIMATED_SPIKES`] spikes, or
@@ -87,24 +158,8 @@ pub(crate) fn check(model: &Model, opts: &RunOptions) -> Result<CostEstimate, Ru
     let duration = model.simulate.duration;
     let force = "pass --force (RunOptions::force; Python: force=True) to run it anyway";
     if cost.spikes > MAX_ESTIMATED_SPIKES {
-        let unstable = if cost.spikes.is_finite() {
-            String::new()
-        } else {
-            ", the target overflows: is target.a unstable?".into()
-        };
-        return Err(BuildError::new(
-            "simulate.duration",
-            format!(
-                "a run of at most {MAX_ESTIMATED_SPIKES:e} spikes (estimated from the target \
-                 x(t) the readout follows; {force})"
-            ),
-            format!(
-                "about {:.1e} spikes over {} s{unstable}",
-                cost.spikes,
-                Num(duration)
-            ),
-        )
-        .into());
+        let field = "simulate.duration";
+        return Err(too_many_spikes(field, cost.spikes, duration, "target.a").into());
     }
     let work = cost.steps * model.network.neurons() as f64;
     if work > MAX_DENSE_WORK {

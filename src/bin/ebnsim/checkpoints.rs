@@ -67,7 +67,12 @@ pub(crate) fn run_failed(
     plan: &CheckpointPlan,
 ) -> ExitCode {
     let what = match e {
-        RunError::Output(e) => format!("{e}"),
+        // Named by its place in --out, not in the staging directory the user never sees.
+        RunError::Output(e) => format!("{e}").replacen(
+            &dir.path().display().to_string(),
+            &out.display().to_string(),
+            1,
+        ),
         RunError::Checkpoint { .. } => format!("--resume: {e}"),
         e => format!("{}: {e}", model.display()),
     };

@@ -9,7 +9,7 @@
 
 use crate::progress::Progress;
 use ebnsim::io::output_dir::OutputDir;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,10 +50,12 @@ fn end_now(temporaries: &Mutex<Vec<PathBuf>>, sig: i32) -> ! {
 
 impl Interrupt {
     /// Handles SIGINT and SIGTERM on a thread of their own (the default action when that is
-    /// not possible).
+    /// not possible), and takes SIGXFSZ's default action (ending the process) away.
     pub(crate) fn install() -> Interrupt {
         let me = Interrupt::none();
-        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        // SIGXFSZ too: a file-size limit (`ulimit -f`) then fails the write with EFBIG, which
+        // the run reports and cleans up after, instead of killing the process mid-write.
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGXFSZ]) {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot handle signals; Ctrl-C ends the run at once");
@@ -67,6 +69,9 @@ impl Interrupt {
         );
         std::thread::spawn(move || {
             for sig in signals.forever() {
+                if sig == SIGXFSZ {
+                    continue;
+                }
                 if requested.swap(true, Ordering::SeqCst) {
                     end_now(&temporaries, sig);
                 }

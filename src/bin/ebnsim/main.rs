@@ -104,6 +104,10 @@ enum Command {
         /// noise all derive from it).
         #[arg(long)]
         seed: Option<u64>,
+        /// Run phases even when their estimated cost is absurd (more than 1e10 spikes to
+        /// follow the teacher, or 1e13 dense neuron updates; checked at each phase's start).
+        #[arg(long)]
+        force: bool,
         /// No progress bar and no closing line.
         #[arg(long, short)]
         quiet: bool,
@@ -174,6 +178,7 @@ struct LearnArgs<'a> {
     engine: Option<EngineArg>,
     dt: Option<f64>,
     seed: Option<u64>,
+    force: bool,
     quiet: bool,
     stop: &'a Interrupt,
 }
@@ -189,6 +194,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         engine,
         dt,
         seed,
+        force,
         quiet,
         stop,
     } = args;
@@ -217,6 +223,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         frozen,
         engine: engine.map(EngineArg::kind),
         dt,
+        force,
         ..PhaseOptions::default()
     };
     if let Some(w) = weights {
@@ -524,6 +531,7 @@ fn main() -> ExitCode {
                     engine,
                     dt,
                     seed,
+                    force,
                     quiet,
                     stop: &stop,
                 });
@@ -620,6 +628,7 @@ fn main() -> ExitCode {
             engine,
             dt,
             seed,
+            force,
             quiet,
         } => {
             let out = match checkpoints::out_dir(out, resume.as_deref(), checkpoint_every) {
@@ -635,6 +644,7 @@ fn main() -> ExitCode {
                 engine,
                 dt,
                 seed,
+                force,
                 quiet,
                 stop: &stop,
             })

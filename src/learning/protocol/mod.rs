@@ -107,6 +107,11 @@ pub struct PhaseOptions {
     /// (weights.json's `offsets`): neuron i also receives `P_i Ψ`; phases' `weight_noise` adds
     /// to it. Learning changes `U` only.
     pub initial_offsets: Option<Vec<f64>>,
+    /// Run phases estimated to be absurd anyway: more than
+    /// [`MAX_ESTIMATED_SPIKES`](crate::run::cost::MAX_ESTIMATED_SPIKES) spikes to follow the
+    /// teacher, or [`MAX_DENSE_WORK`](crate::run::cost::MAX_DENSE_WORK) dense neuron updates
+    /// (checked at each phase's start; `ebnsim learn --force`).
+    pub force: bool,
 }
 
 /// What one phase measured (an entry of `summary.json`'s `phases`).
@@ -637,7 +642,9 @@ fn run_phases_from<E: Plastic + Clone>(
                 basins = perturb::basins(&*engine, &ctx, &mut st, pi, phase)?;
                 // 2. Teacher; 3. input and slow core.
                 let c = shift(&phase.input, t_s)?;
-                states = teacher::field_states(&ctx, (pi, phase), &c, &x0, t_s)?;
+                let pass = teacher::first_pass(&ctx, (pi, phase), &c, &x0, t_s)?;
+                teacher::check_cost(&ctx, (pi, phase), pass.spikes)?;
+                states = pass.states;
                 let field = ctx.field.as_ref();
                 teacher = PhaseTeacher::new(field, c, &x0, (t_s, t_e), k, label)?;
                 engine.set_input(teacher.drive().clone())?;
@@ -650,7 +657,7 @@ fn run_phases_from<E: Plastic + Clone>(
                 x0 = p.x0.clone();
                 (weight_noise, basins) = (p.weight_noise.clone(), p.basins.clone());
                 let c = shift(&phase.input, t_s)?;
-                states = teacher::field_states(&ctx, (pi, phase), &c, &x0, t_s)?;
+                states = teacher::first_pass(&ctx, (pi, phase), &c, &x0, t_s)?.states;
                 let field = ctx.field.as_ref();
                 teacher = PhaseTeacher::new(field, c, &x0, (t_s, t_e), k, label)?;
                 teacher.cover(p.within.t, p.within.t)?;

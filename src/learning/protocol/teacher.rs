@@ -136,32 +136,97 @@ impl<'a> PhaseTeacher<'a> {
     }
 }
 
-/// Teacher states of a training phase (η > 0 in the file, frozen or not), for the field error:
-/// [`FIELD_SAMPLES`] evenly spread over the phase, from a pass of the teacher of its own (the
-/// same steps as the run's), window by window.
-pub(super) fn field_states(
+/// What a pass of a phase's teacher of its own (the same steps as the run's, window by window)
+/// gives before the phase runs.
+pub(super) struct FirstPass {
+    /// Teacher states of a training phase (η > 0 in the file, frozen or not), for the field
+    /// error: [`FIELD_SAMPLES`] evenly spread over the phase (none for other phases).
+    pub(super) states: Vec<f64>,
+    /// The spikes it takes to follow the teacher ([`crate::run::cost`]'s estimate).
+    pub(super) spikes: f64,
+}
+
+/// Integrates the teacher of phase `pi` from `x0` once before the phase runs: its training
+/// states and its spike estimate; an overflowing teacher fails here, before the phase.
+pub(super) fn first_pass(
     ctx: &Ctx<'_>,
     (pi, phase): (usize, &Phase),
     c: &Signal,
     x0: &[f64],
     t_s: f64,
-) -> Result<Vec<f64>, RunError> {
-    let mut states = Vec::new();
-    if !phase.learns() {
-        return Ok(states);
-    }
+) -> Result<FirstPass, RunError> {
+    use crate::run::cost::{SpikeEstimate, SAMPLES};
     let label = format!("phase[{pi}] ({})", phase.name);
     let t_e = t_s + phase.duration;
     // Only the states: no input to build (K = 0).
     let mut teacher = PhaseTeacher::new(ctx.field.as_ref(), c.clone(), x0, (t_s, t_e), 0.0, label)?;
+    let mut estimate = SpikeEstimate::new(&ctx.model.network, phase.duration);
+    let wanted = if phase.learns() { FIELD_SAMPLES } else { 0 };
+    let mut states = Vec::with_capacity(wanted * ctx.d);
     let mut x = vec![0.0; ctx.d];
-    for i in 0..FIELD_SAMPLES {
-        let t = t_s + phase.duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64;
+    // The states' and the estimate's sample times, merged in time order.
+    let (mut i, mut k) = (0, 0);
+    while i < wanted || k <= SAMPLES {
+        let ts = if i < wanted {
+            t_s + phase.duration * (i as f64 + 0.5) / FIELD_SAMPLES as f64
+        } else {
+            f64::INFINITY
+        };
+        let te = if k <= SAMPLES {
+            estimate.time(t_s, k)
+        } else {
+            f64::INFINITY
+        };
+        let t = ts.min(te);
         teacher.cover(t, t)?;
         teacher.solution().eval(t, &mut x);
-        states.extend_from_slice(&x);
+        if ts == t {
+            states.extend_from_slice(&x);
+            i += 1;
+        }
+        if te == t {
+            estimate.add(&x);
+            k += 1;
+        }
     }
-    Ok(states)
+    Ok(FirstPass {
+        states,
+        spikes: estimate.total(),
+    })
+}
+
+/// Refuses phase `pi` when it is estimated to be absurd — more spikes or dense neuron updates
+/// than [`crate::run::cost`] allows a run — unless `opts.force`.
+pub(super) fn check_cost(
+    ctx: &Ctx<'_>,
+    (pi, phase): (usize, &Phase),
+    spikes: f64,
+) -> Result<(), RunError> {
+    use crate::run::cost::{too_many_spikes, MAX_DENSE_WORK, MAX_ESTIMATED_SPIKES};
+    if ctx.opts.force {
+        return Ok(());
+    }
+    let field = format!("phase[{pi}].duration");
+    let dense = ctx.opts.engine.unwrap_or(ctx.model.engine) == crate::engine::EngineKind::Dense;
+    if dense {
+        let dt = ctx.opts.dt.unwrap_or(ctx.model.dense.dt);
+        let work = (phase.duration / dt).ceil() * ctx.n as f64;
+        if work > MAX_DENSE_WORK {
+            return Err(BuildError::new(
+                field,
+                format!(
+                    "a dense phase of at most {MAX_DENSE_WORK:e} neuron updates (steps × N; pass \
+                     --force, PhaseOptions::force, to run it anyway)"
+                ),
+                format!("{work:.1e}"),
+            )
+            .into());
+        }
+    } else if spikes > MAX_ESTIMATED_SPIKES {
+        let err = too_many_spikes(&field, spikes, phase.duration, "the target");
+        return Err(err.into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
