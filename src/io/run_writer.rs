@@ -43,21 +43,44 @@ pub(crate) struct FilePosition {
 struct Growing {
     path: PathBuf,
     temp: PathBuf,
-    out: BufWriter<File>,
+    out: Counted,
+}
+
+/// A buffered file that counts the bytes written to it: where the next row goes, without a
+/// system call (a learning run asks after every epoch).
+#[derive(Debug)]
+struct Counted {
+    file: BufWriter<File>,
+    bytes: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 impl Growing {
     fn create(
         dir: &Path,
         name: &str,
-        header: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+        header: impl FnOnce(&mut Counted) -> io::Result<()>,
     ) -> Result<Growing, OutputError> {
         let path = dir.join(name);
         let (temp, file) = create_temp(dir, name).map_err(|e| output_error(&path, e))?;
         let mut g = Growing {
             path,
             temp,
-            out: BufWriter::with_capacity(1 << 16, file),
+            out: Counted {
+                file: BufWriter::with_capacity(1 << 16, file),
+                bytes: 0,
+            },
         };
         let r = header(&mut g.out);
         g.check(r)?;
@@ -73,7 +96,7 @@ impl Growing {
         let r = self
             .out
             .flush()
-            .and_then(|()| self.out.get_ref().sync_all());
+            .and_then(|()| self.out.file.get_ref().sync_all());
         self.check(r)
     }
 
@@ -82,6 +105,7 @@ impl Growing {
         self.sync()?;
         let len = self
             .out
+            .file
             .get_ref()
             .metadata()
             .map_err(|e| output_error(&self.path, e))?
@@ -125,15 +149,18 @@ impl Growing {
             )));
         }
         file.set_len(pos.len).map_err(err)?;
-        let mut out = BufWriter::with_capacity(1 << 16, file);
-        io::Seek::seek(&mut out, io::SeekFrom::End(0)).map_err(err)?;
+        let mut file = BufWriter::with_capacity(1 << 16, file);
+        io::Seek::seek(&mut file, io::SeekFrom::End(0)).map_err(err)?;
+        let out = Counted {
+            file,
+            bytes: pos.len,
+        };
         Ok(Growing { path, temp, out })
     }
 
-    /// Where the next row goes: the file's length so far, in bytes (flushes the buffer).
-    fn offset(&mut self) -> Result<u64, OutputError> {
-        let r = io::Seek::stream_position(&mut self.out);
-        r.map_err(|e| output_error(&self.path, e))
+    /// Where the next row goes: the file's length so far, in bytes.
+    fn offset(&self) -> u64 {
+        self.out.bytes
     }
 
     /// The temporary file's rows from byte `from` on (from the start: after the header), with
@@ -306,8 +333,8 @@ impl RunWriter {
 
     /// The byte offsets in `spikes.csv` and `readout.csv` where the next rows go: a place to
     /// read back from ([`RunWriter::replay_spikes_from`], [`RunWriter::replay_samples_from`]).
-    pub(crate) fn offsets(&mut self) -> Result<(u64, u64), OutputError> {
-        Ok((self.spikes.offset()?, self.readout.offset()?))
+    pub(crate) fn offsets(&self) -> (u64, u64) {
+        (self.spikes.offset(), self.readout.offset())
     }
 
     /// Reads the spikes written so far back, in order, in pieces of up to 4096.

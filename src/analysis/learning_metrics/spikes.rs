@@ -80,7 +80,7 @@ pub fn spike_stats(
 /// [`spike_stats`] of spikes too many to keep: shown in pieces, in firing order, to
 /// [`SpikeStatsStream::first`], then again to [`SpikeStatsStream::second`] (the CV needs each
 /// neuron's mean interval first); O(N) memory, the same result to the bit.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct SpikeStatsStream {
     alive: Vec<bool>,
     t0: f64,

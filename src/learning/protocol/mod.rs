@@ -650,6 +650,7 @@ fn run_phases_from<E: Plastic + Clone>(
                 engine.set_input(teacher.drive().clone())?;
                 phase_run::set_core(engine, &ctx, k, &st.u, &mut st.core)?;
                 first = st.mark(engine)?;
+                st.start_phase_tally(engine.alive(), (t_s, t_e));
             }
             Some(p) => {
                 // The engine already holds the phase's input and core: only what was derived

@@ -17,7 +17,73 @@ pub(super) struct Mark {
     sample_byte: u64,
 }
 
+/// The first passes of the two-pass statistics, taken as the records come (before they are
+/// written out): the second passes alone read them back.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct Tally {
+    /// Spikes and samples counted so far.
+    spikes: usize,
+    samples: usize,
+    /// The whole run's ISI CV and readout error (`summary.json`).
+    pub(super) run_isi: metrics::IsiCvStream,
+    pub(super) run_error: metrics::ReadoutErrorStream,
+    /// The phase's readout error and spike statistics, from its first record.
+    pub(super) phase: Option<PhaseTally>,
+}
+
+/// The first passes of a phase's statistics.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(super) struct PhaseTally {
+    pub(super) error: metrics::ReadoutErrorStream,
+    pub(super) stats: crate::analysis::learning_metrics::SpikeStatsStream,
+}
+
+impl Tally {
+    /// Nothing counted yet: a run of `n` neurons and `d` dimensions.
+    pub(super) fn new(n: usize, d: usize) -> Tally {
+        Tally {
+            spikes: 0,
+            samples: 0,
+            run_isi: metrics::IsiCvStream::new(n),
+            run_error: metrics::ReadoutErrorStream::new(d),
+            phase: None,
+        }
+    }
+}
+
 impl State {
+    /// Counts the records not counted yet into the first passes of [`Tally`].
+    pub(super) fn account(&mut self) {
+        let counted = self.sample_count();
+        let tally = &mut self.tally;
+        let spikes = &self.spikes[tally.spikes - self.flushed.spikes..];
+        tally.run_isi.first(spikes);
+        if let Some(p) = &mut tally.phase {
+            p.stats.first(spikes);
+        }
+        tally.spikes += spikes.len();
+        let r = &self.readout;
+        let (d, x) = (r.dims, r.x.as_deref().unwrap_or(&[]));
+        for k in tally.samples - self.flushed.samples..r.len() {
+            let (xhat, x) = (&r.xhat[k * d..(k + 1) * d], &x[k * d..(k + 1) * d]);
+            tally.run_error.first(xhat, x);
+            if let Some(p) = &mut tally.phase {
+                p.error.first(xhat, x);
+            }
+        }
+        tally.samples = counted;
+    }
+
+    /// Starts the first passes of a phase over `[t_s, t_e)` from the next record on (the
+    /// neurons alive now: kills come at phase starts only).
+    pub(super) fn start_phase_tally(&mut self, alive: &[bool], (t_s, t_e): (f64, f64)) {
+        self.account();
+        self.tally.phase = Some(PhaseTally {
+            error: metrics::ReadoutErrorStream::new(self.readout.dims),
+            stats: crate::analysis::learning_metrics::SpikeStatsStream::new(alive, t_s, t_e),
+        });
+    }
+
     /// Spikes recorded so far.
     pub(super) fn spike_count(&self) -> usize {
         self.flushed.spikes + self.spikes.len()
@@ -31,6 +97,7 @@ impl State {
     /// Writes what is held to the run's files and forgets it (the state monitor first sees
     /// the spikes held; nothing happens when the records stay in memory).
     pub(super) fn flush<E: Plastic>(&mut self, engine: &mut E) -> Result<(), RunError> {
+        self.account();
         if self.out.is_none() {
             return Ok(());
         }
@@ -43,7 +110,7 @@ impl State {
             Some(&self.readout),
             self.monitor.as_ref().map(|m| m.record()),
         )?;
-        let (spike_byte, sample_byte) = out.offsets()?;
+        let (spike_byte, sample_byte) = out.offsets();
         self.flushed = Mark {
             spikes: self.flushed.spikes + self.spikes.len(),
             samples: self.flushed.samples + self.readout.len(),

@@ -2,9 +2,8 @@
 //! oscillation and attractor statistics of autonomous phases, E/I balance) and the run's
 //! [`Summary`] with the top-level field error and fixed points.
 
-use super::records::Mark;
+use super::records::{Mark, PhaseTally};
 use super::*;
-use crate::analysis::learning_metrics::SpikeStatsStream;
 
 /// What a phase's report needs besides the run state.
 pub(super) struct PhaseEnd<'a> {
@@ -49,10 +48,31 @@ pub(super) fn phase_report<E: Plastic>(
         ..
     } = *phase;
     let t_e = t_s + duration;
-    let nrmse = st.nrmse_since(first)?;
-    let mut spike_stats = SpikeStatsStream::new(engine.alive(), t_s, t_e);
-    st.each_spike(first, |p| spike_stats.first(p))?;
-    st.each_spike(first, |p| spike_stats.second(p))?;
+    // The second passes (the first ones were taken as the records came), with what the E/I
+    // balance needs: the first sample of its window and the spikes after it.
+    st.account();
+    let Some(PhaseTally {
+        mut error,
+        stats: mut spike_stats,
+    }) = st.tally.phase.take()
+    else {
+        return Err(sim(format!("phase[{pi}]: its statistics were not started")));
+    };
+    let ei_from = (t_e - EI_WINDOW).max(t_s);
+    let mut ei_start: Option<(f64, Vec<f64>)> = None;
+    st.each_sample(first, |t, xhat, x| {
+        error.second(x);
+        if ei_start.is_none() && t >= ei_from {
+            ei_start = Some((t, xhat.to_vec()));
+        }
+    })?;
+    let nrmse = (error.samples() > 0).then(|| error.nrmse());
+    let t0 = ei_start.as_ref().map_or(f64::INFINITY, |s| s.0);
+    let mut after = Vec::new();
+    st.each_spike(first, |p| {
+        spike_stats.second(p);
+        after.extend(p.iter().filter(|s| s.time.secs() > t0));
+    })?;
     let stats = spike_stats.finish(3);
     let autonomous = phase.zero_input && k == 0.0;
     let (mut nrmse_1s, mut pe, mut ae, mut attractor) = (None, None, None, None);
@@ -150,7 +170,10 @@ pub(super) fn phase_report<E: Plastic>(
             });
         }
     }
-    let ei = ei_balance(engine, ctx, st, (first, t_s, t_e), drive)?;
+    let ei = match ei_start {
+        Some(start) => ei_balance(engine, ctx, st, (start, &after, t_e), drive)?,
+        None => None,
+    };
     let u = &st.u;
     Ok(PhaseReport {
         name: phase.name.clone(),
@@ -183,26 +206,16 @@ pub(super) fn phase_report<E: Plastic>(
 }
 
 /// The E/I balance over the phase's last `EI_WINDOW` seconds, from its first readout sample
-/// there on ([`crate::analysis::balance`]): the filtered trains at that sample from every
-/// spike before, the currents from the spikes after.
+/// there (`start`: time and readout) to `t_e` ([`crate::analysis::balance`]): the filtered
+/// trains at that sample from every spike before, the currents from the spikes `after` it.
 fn ei_balance<E: Plastic>(
     engine: &E,
     ctx: &Ctx<'_>,
     st: &mut State,
-    (first, t_s, t_e): (Mark, f64, f64),
+    ((t0, xhat0), after, t_e): ((f64, Vec<f64>), &[Spike], f64),
     input: &Signal,
 ) -> Result<Option<crate::analysis::learning_metrics::EiBalance>, RunError> {
     use crate::analysis::balance::{currents_after, Drive, Trains, Window, DEFAULT_BIN};
-    let from = (t_e - EI_WINDOW).max(t_s);
-    let mut start: Option<(f64, Vec<f64>)> = None;
-    st.each_sample(first, |t, xhat, _| {
-        if start.is_none() && t >= from {
-            start = Some((t, xhat.to_vec()));
-        }
-    })?;
-    let Some((t0, xhat0)) = start else {
-        return Ok(None);
-    };
     let network = &ctx.model.network;
     let learned = engine.learned_current();
     let core = st.core.clone();
@@ -216,10 +229,6 @@ fn ei_balance<E: Plastic>(
     if trains.needed() {
         st.each_spike(Mark::default(), |p| trains.add(p))?;
     }
-    let mut after = Vec::new();
-    st.each_spike(first, |p| {
-        after.extend(p.iter().filter(|s| s.time.secs() > t0));
-    })?;
     let alive: Vec<usize> = (0..ctx.n).filter(|&i| engine.alive()[i]).collect();
     let window = Window {
         xhat_start: &xhat0,
@@ -228,7 +237,7 @@ fn ei_balance<E: Plastic>(
         end: t_e,
         bin: DEFAULT_BIN,
     };
-    Ok(currents_after(&drive, trains, &after, &window).and_then(|c| c.balance()))
+    Ok(currents_after(&drive, trains, after, &window).and_then(|c| c.balance()))
 }
 
 /// The run's output once every phase has run: the summary (with the phases' reports, the
@@ -252,12 +261,11 @@ pub(super) fn finish<E: Plastic>(
         total,
         ..
     } = ctx;
-    // The two-pass statistics of the whole run.
-    let mut isi = metrics::IsiCvStream::new(n);
-    st.each_spike(Mark::default(), |p| isi.first(p))?;
+    // The second passes of the whole run's statistics.
+    st.account();
+    let mut isi = st.tally.run_isi.clone();
     st.each_spike(Mark::default(), |p| isi.second(p))?;
-    let mut error = metrics::ReadoutErrorStream::new(d);
-    st.each_sample(Mark::default(), |_, xhat, x| error.first(xhat, x))?;
+    let mut error = st.tally.run_error.clone();
     st.each_sample(Mark::default(), |_, _, x| error.second(x))?;
     let has_error = error.samples() > 0;
     let spike_count = st.spike_count();

@@ -53,6 +53,8 @@ pub(super) struct State {
     pub(super) monitor_seen: usize,
     /// Where the records held start: what was written out before ([`super::records`]).
     pub(super) flushed: super::records::Mark,
+    /// The first passes of the run's and the phase's statistics.
+    pub(super) tally: super::records::Tally,
     /// The run's files, when the records are written out as they come (not in a checkpoint:
     /// a resumed run opens them again).
     #[serde(skip)]
@@ -168,6 +170,7 @@ pub(super) fn setup<'a, E: Plastic + Clone>(
         monitor,
         monitor_seen: 0,
         flushed: Default::default(),
+        tally: super::records::Tally::new(n, d),
         out: None,
     };
     Ok((ctx, state))
