@@ -10,69 +10,27 @@ use std::path::Path;
 
 mod common;
 
-/// Van der Pol: training with OU input and voltage noise, an autonomous phase with weight
-/// noise (oscillation metrics read its whole readout), a killed phase.
-const VDP: &str = r#"
-name = "short-vdp"
-seed = 5
-
-[network]
-neurons = 30
-dims = 2
-lambda_d = 10.0
-mu = 2.5e-5
-decoder = { random = "normal", scale = 0.05, normalize = true }
-
-[target]
-kind = "van_der_pol"
-initial = [1.0, 0.0]
-
-[basis]
-kind = "monomials"
-degree = 3
-
-[[phase]]
-name = "train"
-duration = 3.0
-input = { kind = "ou", tau = 0.05, sigma = 2.0 }
-feedback_gain = 30.0
-learning_rate = 100.0
-learning_rate_decay = { start = 0.7, to = 0.1 }
-noise = { sigma = 0.02 }
-
-[[phase]]
-name = "autonomous"
-duration = 6.5
-input = { kind = "zero" }
-start = "teacher"
-weight_noise = { sigma = 0.001 }
-
-[[phase]]
-name = "killed"
-duration = 1.0
-input = { kind = "zero" }
-start = "readout"
-kill_fraction = 0.5
-"#;
-
 #[test]
 fn streamed_learning_files_equal_those_of_a_run_kept_in_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let monitored = VDP.replacen(
+    // The shared protocol with a longer autonomous phase (its oscillation metrics read its
+    // whole readout).
+    let vdp = common::SHORT_VDP.replace("duration = 1.5", "duration = 6.5");
+    let monitored = vdp.replacen(
         "\n[[phase]]",
         "\n[record]\nreadout_dt = 0.002\nstate = { neurons = [3, 0, 17], dt = 0.0037, \
          variables = [\"v\", \"r\"], at_spikes = true }\n\n[[phase]]",
         1,
     );
     // A basis on the spike trains: the E/I balance sums every spike before its window.
-    let on_trains = VDP
+    let on_trains = vdp
         .replace(
             "kind = \"monomials\"\ndegree = 3",
             "kind = \"tanh_random\"\ncount = 20\non = \"r\"",
         )
         .replace("start = \"teacher\"\n", "");
-    assert_ne!(monitored, VDP);
-    assert_ne!(on_trains, VDP);
+    assert_ne!(monitored, vdp);
+    assert_ne!(on_trains, vdp);
     let dense = PhaseOptions {
         engine: Some(ebnsim::engine::EngineKind::Dense),
         ..PhaseOptions::default()
@@ -80,10 +38,10 @@ fn streamed_learning_files_equal_those_of_a_run_kept_in_memory() {
     let cases = [
         ("monitored", monitored.as_str(), PhaseOptions::default()),
         ("on-trains", on_trains.as_str(), PhaseOptions::default()),
-        ("dense", VDP, dense),
+        ("dense", vdp.as_str(), dense),
         (
             "frozen",
-            VDP,
+            vdp.as_str(),
             PhaseOptions {
                 frozen: true,
                 initial_weights: Some(vec![0.01; 2 * 10]),

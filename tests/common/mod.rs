@@ -181,3 +181,47 @@ readout_dt = {readout_dt:?}
 "#
     )
 }
+
+/// A short Van der Pol learning protocol (30 neurons): training with OU input and voltage noise, weight noise, a free run, a kill.
+pub const SHORT_VDP: &str = r#"
+name = "short-vdp"
+seed = 5
+
+[network]
+neurons = 30
+dims = 2
+lambda_d = 10.0
+mu = 2.5e-5
+decoder = { random = "normal", scale = 0.05, normalize = true }
+
+[target]
+kind = "van_der_pol"
+initial = [1.0, 0.0]
+
+[basis]
+kind = "monomials"
+degree = 3
+
+[[phase]]
+name = "train"
+duration = 3.0
+input = { kind = "ou", tau = 0.05, sigma = 2.0 }
+feedback_gain = 30.0
+learning_rate = 100.0
+learning_rate_decay = { start = 0.7, to = 0.1 }
+noise = { sigma = 0.02 }
+
+[[phase]]
+name = "autonomous"
+duration = 1.5
+input = { kind = "zero" }
+start = "teacher"
+weight_noise = { sigma = 0.001 }
+
+[[phase]]
+name = "killed"
+duration = 1.0
+input = { kind = "zero" }
+start = "readout"
+kill_fraction = 0.5
+"#;
