@@ -151,14 +151,22 @@ impl Membrane {
     /// without the slow basis function (an exponential) when `tr` has no slow current — the
     /// root refinement evaluates this a dozen times per crossing. (With `slow = ±0`, `slow · E`
     /// is `±0` for every `E ≥ 0`, so `E = 0` gives the same sum.)
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn value_of(&self, tr: &Trajectory, tau: f64) -> f64 {
         tr.value(&self.values_with(tau, tr.degree, tr.slow != 0.0))
     }
 
+    /// The basis at `tau` as `tr` needs it: [`Membrane::values`] without the slow basis function
+    /// when `tr` has no slow current (the same value and derivative to the bit, as in
+    /// [`Membrane::value_of`]).
+    #[inline]
+    pub(crate) fn values_for(&self, tr: &Trajectory, tau: f64) -> BasisValues {
+        self.values_with(tau, tr.degree, tr.slow != 0.0)
+    }
+
     /// [`Membrane::values`], with `decay` = 1 and `slow` = 0 unless `slow` is asked for.
     #[inline]
-    fn values_with(&self, tau: f64, degree: usize, slow: bool) -> BasisValues {
+    pub(crate) fn values_with(&self, tau: f64, degree: usize, slow: bool) -> BasisValues {
         if tau.to_bits() == 0 {
             // τ = +0 (every search starts there): the values below give exactly these.
             return BasisValues {
