@@ -246,7 +246,7 @@ fn next_up(x: f64) -> f64 {
 }
 
 /// The next float below `x` (finite, not NaN).
-fn next_down(x: f64) -> f64 {
+pub(crate) fn next_down(x: f64) -> f64 {
     -next_up(-x)
 }
 

@@ -12,10 +12,14 @@
 //!
 //! Items are unique (the `priority-queue` crate): a neuron has at most one pending predicted
 //! crossing, replaced in place when its trajectory changes — no stale entries, no allocation.
+//! Deliveries scheduled in time order (every spike's, with one fast delay) skip the heap: they
+//! wait in a FIFO lane kept in key order, and the queue pops whichever of the two fronts is
+//! first — the same order, without a heap update and a hash per delivery.
 
 use crate::time::Time;
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
+use std::collections::VecDeque;
 
 /// Kinds of events, in the order they are processed at equal times.
 #[derive(
@@ -90,6 +94,8 @@ impl Event {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(crate) struct EventQueue {
     pq: PriorityQueue<Event, Reverse<EventKey>>,
+    /// Deliveries in key order (each scheduled no earlier than the last one in the lane).
+    lane: VecDeque<(EventKey, Event)>,
     seq: u64,
 }
 
@@ -98,6 +104,7 @@ impl EventQueue {
     pub(crate) fn with_capacity(capacity: usize) -> EventQueue {
         EventQueue {
             pq: PriorityQueue::with_capacity(capacity),
+            lane: VecDeque::new(),
             seq: 0,
         }
     }
@@ -112,39 +119,77 @@ impl EventQueue {
     pub(crate) fn schedule(&mut self, event: Event, time: Time) {
         let (class, neuron) = event.class_and_neuron();
         let seq = self.next_seq();
-        self.pq.push(
-            event,
-            Reverse(EventKey {
-                time,
-                class,
-                neuron,
-                seq,
-            }),
-        );
+        let key = EventKey {
+            time,
+            class,
+            neuron,
+            seq,
+        };
+        if let Event::Delivery { .. } = event {
+            if self.lane.back().is_none_or(|(k, _)| k.time <= time) {
+                // (Deliveries are unique: nothing to replace.) Same-time deliveries are few:
+                // the new one goes to its place among them.
+                let mut at = self.lane.len();
+                while at > 0 && self.lane[at - 1].0 > key {
+                    at -= 1;
+                }
+                self.lane.insert(at, (key, event));
+                return;
+            }
+        }
+        self.pq.push(event, Reverse(key));
+    }
+
+    /// The lane's entry of `event`, if it is a delivery waiting there.
+    fn in_lane(&self, event: &Event) -> Option<usize> {
+        match event {
+            Event::Delivery { .. } => self.lane.iter().position(|(_, e)| e == event),
+            _ => None,
+        }
     }
 
     /// Whether `event` is scheduled.
     pub(crate) fn is_scheduled(&self, event: &Event) -> bool {
-        self.pq.get(event).is_some()
+        self.pq.get(event).is_some() || self.in_lane(event).is_some()
     }
 
     /// Removes `event` if scheduled.
     pub(crate) fn cancel(&mut self, event: &Event) {
-        self.pq.remove(event);
+        if self.pq.remove(event).is_none() {
+            if let Some(at) = self.in_lane(event) {
+                self.lane.remove(at);
+            }
+        }
+    }
+
+    /// Whether the lane's front comes before the heap's.
+    fn lane_first(&self) -> bool {
+        match (self.lane.front(), self.pq.peek()) {
+            (Some((lk, _)), Some((_, hk))) => *lk < hk.0,
+            (Some(_), None) => true,
+            _ => false,
+        }
     }
 
     /// The next event and its key, without removing it.
     pub(crate) fn peek(&self) -> Option<(Event, EventKey)> {
+        if self.lane_first() {
+            return self.lane.front().map(|(k, e)| (*e, *k));
+        }
         self.pq.peek().map(|(e, k)| (*e, k.0))
     }
 
     /// Time of the next event, or [`Time::NEVER`].
     pub(crate) fn next_time(&self) -> Time {
-        self.pq.peek().map_or(Time::NEVER, |(_, k)| k.0.time)
+        let heap = self.pq.peek().map_or(Time::NEVER, |(_, k)| k.0.time);
+        self.lane.front().map_or(heap, |(k, _)| k.time.min(heap))
     }
 
     /// Removes and returns the next event.
     pub(crate) fn pop(&mut self) -> Option<(Event, EventKey)> {
+        if self.lane_first() {
+            return self.lane.pop_front().map(|(k, e)| (e, k));
+        }
         self.pq.pop().map(|(e, k)| (e, k.0))
     }
 }

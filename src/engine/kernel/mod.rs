@@ -18,6 +18,7 @@
 //! (`engine::queue`). The results equal the one-message-at-a-time semantics of
 //! [`crate::engine::actors::ActorEngine`]; `tests/exact_engines.rs` holds it to that.
 
+mod carry;
 mod control;
 mod search;
 mod shared;
@@ -355,6 +356,22 @@ impl Kernel {
     /// Recomputes the per-neuron coefficients that depend on the origin: the drive polynomial
     /// (Taylor-shifted input projected on each decoder) and, low-rank, the slow currents.
     fn refresh_interval(&mut self) {
+        self.forget_carry();
+        self.refresh_keeping_carry();
+    }
+
+    /// [`Kernel::refresh_interval`] after spikes and deliveries: the carried band
+    /// ([`carry`]) stays where [`Kernel::carries`] (a delivery that may raise a voltage, or
+    /// any other event, forgot it already).
+    fn refresh_after_events(&mut self) {
+        if !self.carries() {
+            self.forget_carry();
+        }
+        self.refresh_keeping_carry();
+    }
+
+    /// The refresh itself (see [`Kernel::refresh_interval`]).
+    fn refresh_keeping_carry(&mut self) {
         // Every trajectory is re-based: a new search.
         self.search = None;
         self.forget_certificate();
@@ -564,7 +581,8 @@ impl Engine for Kernel {
     fn run_until(&mut self, t: Time, spikes: &mut Vec<Spike>) -> Result<(), SimError> {
         let t_stop = super::check_target(self.now, t)?;
         if self.stale {
-            self.refresh_interval();
+            // (After events: any that may raise a voltage forgot the carried band then.)
+            self.refresh_after_events();
         }
         loop {
             let tq = self.next_event();
@@ -593,7 +611,7 @@ impl Engine for Kernel {
                     self.cascade(Some(i), spikes)?;
                     // (Leaves the shared-state layout if its search cost too much.)
                     self.choose_layout();
-                    self.refresh_interval();
+                    self.refresh_after_events();
                     continue;
                 }
             }
@@ -618,6 +636,7 @@ impl Engine for Kernel {
                         delivered = true;
                     }
                     Event::InputKnot => {
+                        self.forget_carry();
                         self.counters.input_knots += 1;
                         let next = self.input.next_knot_near(tq, &mut self.input_hint);
                         if next.is_finite() {
@@ -634,12 +653,18 @@ impl Engine for Kernel {
                 }
             }
             if tq == self.timers.noise_at {
+                self.forget_carry();
                 self.draw_noise();
             }
             if tq == self.timers.boundary {
+                self.forget_carry();
                 self.timers.boundary = f64::INFINITY;
             }
+            if tq == self.timers.refit_at {
+                self.forget_carry();
+            }
             if tq == self.timers.held.0 {
+                self.forget_carry();
                 let j = self.timers.held.1;
                 self.timers.held = (f64::INFINITY, 0);
                 self.alive[j] = true;
@@ -654,7 +679,7 @@ impl Engine for Kernel {
                 self.stale = true;
                 return Ok(());
             }
-            self.refresh_interval();
+            self.refresh_after_events();
         }
     }
 

@@ -8,11 +8,13 @@
 //! an event or a change of the network (which re-bases every trajectory) starts a new search.
 //! So sampling, at any interval, never moves a root by an ulp.
 
+use super::carry::Member;
 use super::shared::Shared;
 use super::tree::{Reach, Scratch};
 use super::{Kernel, Layout, MIN_WINDOW};
 use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
 use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
+use crate::model::network::Weights;
 
 /// Where the current interval's crossing search stands.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
@@ -81,8 +83,8 @@ impl Kernel {
     /// Earliest crossing in `[lo, hi]`, given that none exists in `[now, lo)`.
     fn crossing_in(&mut self, lo: f64, hi: f64) -> Option<(f64, usize)> {
         let m = self.membrane;
-        let bva = m.values(lo - self.origin, self.degree);
-        let bvb = m.values(hi - self.origin, self.degree);
+        let bva = self.basis_at(lo - self.origin);
+        let bvb = self.basis_at(hi - self.origin);
         let ranges = m.ranges(&bva, &bvb, self.degree);
         let th = self.net.thresholds();
         let mut candidates = std::mem::take(&mut self.candidates);
@@ -138,7 +140,7 @@ impl Kernel {
                 if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
                     best = Some((t, i));
                     end = t;
-                    bv_end = m.values(t - origin, self.degree);
+                    bv_end = self.basis_at(t - origin);
                     best_ranges = m.ranges(&bva, &bv_end, self.degree);
                 }
             }
@@ -146,6 +148,19 @@ impl Kernel {
         self.counters.add_search(&stats);
         self.candidates = candidates;
         best
+    }
+}
+
+impl Kernel {
+    /// The basis at local time `tau` as this interval's trajectories need it: without the slow
+    /// basis function (an exponential) when no trajectory has a slow current (low-rank weights
+    /// with `M x̂ = 0`: every slow coefficient is ±0, so `E`'s value never enters a sum) — the
+    /// same values and bounds to the bit as with it ([`Membrane::values_for`]).
+    #[inline]
+    pub(super) fn basis_at(&self, tau: f64) -> BasisValues {
+        let slow = !matches!(self.net.weights(), Weights::LowRank { .. })
+            || self.mx.iter().any(|&x| x != 0.0);
+        self.membrane.values_with(tau, self.degree, slow)
     }
 }
 
@@ -169,11 +184,16 @@ const BAND: usize = 32;
 const MAX_HALVINGS: usize = 40;
 
 /// The scratch and the counts of one shared-state search.
-struct Work {
-    searcher: Searcher,
-    stats: CrossingStats,
+pub(super) struct Work {
+    pub(super) searcher: Searcher,
+    pub(super) stats: CrossingStats,
     steps: u64,
-    proven_absent: u64,
+    pub(super) proven_absent: u64,
+    /// Whether band searches record their members for the carry ([`super::carry`]), the
+    /// members and bounds of the last one, and its window's end (when its band was small).
+    record: bool,
+    members: Vec<Member>,
+    band_end: Option<f64>,
 }
 
 impl Kernel {
@@ -191,6 +211,8 @@ impl Kernel {
     /// `a + |F(a)|/L`: a step. Every skipped piece is proven crossing-free with margins for
     /// rounding, as in the per-neuron layout.
     pub(super) fn next_crossing_shared(&mut self, end: f64, stop: f64) -> Option<(f64, usize)> {
+        let fresh = self.search.is_none();
+        let carries = self.carries();
         let mut s = self.search.take().unwrap_or(Search {
             start: self.now,
             lo: self.now,
@@ -205,13 +227,39 @@ impl Kernel {
             stats: CrossingStats::default(),
             steps: 0,
             proven_absent: 0,
+            record: carries,
+            members: std::mem::take(&mut sh.members),
+            band_end: None,
         };
+        // A new search after spikes (and inhibitory deliveries) first asks the band carried
+        // from the last certified window, up to that window's end ([`super::carry`]).
+        if !carries {
+            sh.carry.forget();
+        } else if fresh {
+            if let Some(cend) = Self::carried_end(&sh) {
+                match self.carried_first(&mut sh, end, &mut work) {
+                    Some(found) => s.found = Some(found),
+                    None => s.lo = cend.min(end).max(s.lo),
+                }
+                if s.found.is_none() && s.lo >= end {
+                    s.exhausted = true;
+                }
+            }
+        }
         while s.found.is_none() && !s.exhausted && s.lo <= stop {
             self.shared_step(&mut sh, &mut s, end, &mut work);
             if s.lo >= end {
                 s.exhausted = true;
             }
         }
+        if work.steps > 0 {
+            // The last band searched is carried when it was small.
+            match work.band_end {
+                Some(bend) if carries => sh.carry.set(bend, &work.members),
+                _ => sh.carry.forget(),
+            }
+        }
+        sh.members = work.members;
         self.shared = Some(sh);
         self.searcher = work.searcher;
         self.counters.add_search(&work.stats);
@@ -239,11 +287,11 @@ impl Kernel {
     /// One certified step of the shared-state search from `s.lo` (see
     /// [`Kernel::next_crossing_shared`]).
     fn shared_step(&self, sh: &mut Shared, s: &mut Search, end: f64, work: &mut Work) {
-        let (m, origin, deg) = (self.membrane, self.origin, self.degree);
+        let origin = self.origin;
         let a = s.lo;
         let b = if end - a <= s.width { end } else { a + s.width };
-        let bva = m.values(a - origin, deg);
-        let bvb = m.values(b - origin, deg);
+        let bva = self.basis_at(a - origin);
+        let bvb = self.basis_at(b - origin);
         let mut ya = std::mem::take(&mut sh.ya);
         let mut scratch = std::mem::take(&mut sh.scratch);
         self.shared_y_at(sh, &bva, &mut ya);
@@ -314,7 +362,7 @@ impl Kernel {
         scratch: &mut Scratch,
         work: &mut Work,
     ) {
-        let (m, origin, deg) = (self.membrane, self.origin, self.degree);
+        let (m, origin) = (self.membrane, self.origin);
         let th = self.net.thresholds();
         let can_fire = |i: usize| self.can_fire(i);
         let lead = sh
@@ -340,7 +388,7 @@ impl Kernel {
         // was just tried).
         if tc.is_some() || !tried {
             let (hi, bvh) = match tc {
-                Some(tc) => (tc, m.values(tc - origin, deg)),
+                Some(tc) => (tc, self.basis_at(tc - origin)),
                 None => (b, *bvb),
             };
             let (within, _) = self.reach_over(sh, ya, (a, bva), (hi, &bvh), (&mut dlo, &mut dhi));
@@ -386,7 +434,7 @@ impl Kernel {
                     break;
                 }
                 hi = a + 0.5 * (hi - a);
-                bvh = m.values(hi - origin, deg);
+                bvh = self.basis_at(hi - origin);
                 halvings += 1;
             }
             match self.band_first(sh, &scratch.band, (a, bva), (hi, &bvh), None, work) {
@@ -460,18 +508,50 @@ impl Kernel {
         let mut best = known;
         let (mut end, mut bv_end) = (hi, *bvh);
         let mut ranges = m.ranges(bva, &bv_end, self.degree);
+        // Each member's bound on its first crossing, for the carry (a small band only).
+        let record = work.record && band.len() <= BAND;
+        work.members.clear();
+        work.band_end = record.then_some(hi);
+        let note = |work: &mut Work, neuron: usize, bound: f64, exact: bool| {
+            if record {
+                work.members.push(Member {
+                    neuron: neuron as u32,
+                    bound,
+                    exact,
+                });
+            }
+        };
+        if let Some((t, k)) = known {
+            note(work, k, t, true);
+        }
         // Likely-first first (linear extrapolation from `a`), so that the horizon shrinks to
-        // the earliest crossing at once and the others are excluded by one bound.
+        // the earliest crossing at once and the others are excluded by one bound. Members
+        // proven below threshold over the whole `[a, hi]` are dropped before they are ordered:
+        // the loop below would drop them too (a bound over a shorter piece is no larger), so
+        // the same members are searched in the same order.
         let mut by_guess = [(0.0, 0u32); BAND];
         let ordered = band.len() > 1 && band.len() <= BAND;
+        let mut kept = 0;
         if ordered {
-            for (slot, &i) in by_guess.iter_mut().zip(band) {
-                let tr = self.shared_trajectory(sh, i as usize);
-                *slot = (crossing_guess(&m, &tr, th[i as usize], bva), i);
+            for &i in band {
+                let iu = i as usize;
+                if known.is_some_and(|(_, k)| k == iu) {
+                    continue;
+                }
+                let tr = self.shared_trajectory(sh, iu);
+                let (ub, mag) = tr.upper_bound(&ranges);
+                if ub - th[iu] + MARGIN * (mag + th[iu].abs()) < 0.0 {
+                    work.proven_absent += 1;
+                    note(work, iu, hi, false);
+                    continue;
+                }
+                by_guess[kept] = (crossing_guess(&m, &tr, th[iu], bva), i);
+                kept += 1;
             }
-            by_guess[..band.len()].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            by_guess[..kept].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         }
-        let members = (0..band.len()).map(|k| if ordered { by_guess[k].1 } else { band[k] });
+        let count = if ordered { kept } else { band.len() };
+        let members = (0..count).map(|k| if ordered { by_guess[k].1 } else { band[k] });
         for i in members {
             let i = i as usize;
             if known.is_some_and(|(_, k)| k == i) {
@@ -481,6 +561,7 @@ impl Kernel {
             let (ub, mag) = tr.upper_bound(&ranges);
             if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
                 work.proven_absent += 1;
+                note(work, i, end, false);
                 continue;
             }
             let found = work.searcher.first_crossing_between(
@@ -492,11 +573,12 @@ impl Kernel {
                 (end, &bv_end),
                 &mut work.stats,
             );
+            note(work, i, found.unwrap_or(end), found.is_some());
             if let Some(t) = found {
                 if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
                     best = Some((t, i));
                     end = t;
-                    bv_end = m.values(t - self.origin, self.degree);
+                    bv_end = self.basis_at(t - self.origin);
                     ranges = m.ranges(bva, &bv_end, self.degree);
                 }
             }

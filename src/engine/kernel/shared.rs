@@ -23,6 +23,7 @@
 //! explicit N×N weights give every neuron its own input: the kernel then switches to the
 //! per-neuron layout (`super`), and back when they are gone.
 
+use super::carry::{self, Carry, Member};
 use super::tree::{DecoderTree, Scratch};
 use super::{Kernel, Layout, STRIDE};
 use crate::closed_form::expo::{BasisValues, Trajectory};
@@ -99,6 +100,12 @@ pub(super) struct Shared {
     /// origin: set when the found crossing fires, cleared by anything that moves a voltage but
     /// a spike's own reset (a delivery, a release, a new interval, a change of the network).
     certified: bool,
+    /// The band carried across events that do not raise a voltage ([`super::carry`]).
+    pub(super) carry: Carry,
+    /// Scratch: the band members a search's certified window leaves (for [`Shared::carry`]).
+    pub(super) members: Vec<Member>,
+    /// Whether every fast connection inhibits (all decoders in one orthant).
+    pub(super) inhibitory: bool,
 }
 
 /// `Σ a_j b_j` over the shorter of the two, in index order (d = 2 unrolled, the same sum).
@@ -261,6 +268,7 @@ impl Kernel {
         self.shared_shift(j, -reset);
         if let Some(sh) = &mut self.shared {
             sh.r[j] += 1.0 / sh.gd;
+            sh.carry.fired(j, self.origin);
         }
     }
 
@@ -270,6 +278,8 @@ impl Kernel {
         let own = dot(dj, dj);
         if let Some(sh) = &mut self.shared {
             sh.certified = false;
+            let inhibitory = sh.inhibitory;
+            sh.carry.delivered(j, self.origin, inhibitory);
             for (y, x) in sh.y.iter_mut().zip(dj) {
                 *y -= x;
             }
@@ -280,6 +290,7 @@ impl Kernel {
     /// j's clamp ends at the origin: it resumes from its held value.
     pub(super) fn shared_release(&mut self, j: usize) {
         self.forget_certificate();
+        self.forget_carry();
         if let (Some(h), Some(sh)) = (self.refractory.held(j), &self.shared) {
             let free = dot(self.net.decoder(j), &sh.y) + sh.w[j] * sh.g;
             self.shared_shift(j, h - free);
@@ -290,6 +301,7 @@ impl Kernel {
     pub(super) fn shared_zero(&mut self) {
         if let Some(sh) = &mut self.shared {
             sh.certified = false;
+            sh.carry.forget();
             sh.y.fill(0.0);
             sh.w.fill(0.0);
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
@@ -300,6 +312,7 @@ impl Kernel {
     pub(super) fn shared_refresh_tree(&mut self) {
         if let Some(sh) = &mut self.shared {
             sh.certified = false;
+            sh.carry.forget();
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
         }
     }
@@ -360,6 +373,14 @@ impl Kernel {
         }
     }
 
+    /// The carried band no longer certifies anything (an event that may raise a voltage, or a
+    /// change of the network).
+    pub(super) fn forget_carry(&mut self) {
+        if let Some(sh) = &mut self.shared {
+            sh.carry.forget();
+        }
+    }
+
     /// Whether neuron i can fire now (alive, not in a refractory period).
     #[inline]
     pub(super) fn can_fire(&self, i: usize) -> bool {
@@ -386,6 +407,9 @@ impl Shared {
             stack: Default::default(),
             found_band: Vec::new(),
             certified: false,
+            carry: Carry::default(),
+            members: Vec::new(),
+            inhibitory: carry::one_orthant(k.net.decoders(), d),
         }
     }
 }

@@ -389,13 +389,13 @@ impl DecoderTree {
     pub(super) fn update_w(&mut self, j: usize, alive: &[bool], w: &[f64]) {
         self.wt[self.pos_of[j] as usize] = w[j];
         let mut id = self.leaf_of[j] as usize;
-        let node = self.nodes[id];
+        let (start, end) = (self.nodes[id].start as usize, self.nodes[id].end as usize);
         let (mut wmax, mut wmin) = (f64::NEG_INFINITY, f64::INFINITY);
-        for &i in &self.order[node.start as usize..node.end as usize] {
-            let i = i as usize;
-            if alive[i] {
-                wmax = wmax.max(w[i]);
-                wmin = wmin.min(w[i]);
+        // (The leaf's members' w from the tree-order copy: the same values, contiguous.)
+        for (&i, &wi) in self.order[start..end].iter().zip(&self.wt[start..end]) {
+            if alive[i as usize] {
+                wmax = wmax.max(wi);
+                wmin = wmin.min(wi);
             }
         }
         loop {
@@ -410,7 +410,7 @@ impl DecoderTree {
             }
             id = node.parent as usize;
             let left = self.nodes[id].left as usize;
-            let (a, b) = (self.nodes[left], self.nodes[left + 1]);
+            let (a, b) = (&self.nodes[left], &self.nodes[left + 1]);
             wmax = a.wmax.max(b.wmax);
             wmin = a.wmin.min(b.wmin);
         }
@@ -519,7 +519,7 @@ impl DecoderTree {
                 None if b <= floor => continue,
                 _ => {}
             }
-            let node = self.nodes[id as usize];
+            let node = &self.nodes[id as usize];
             if node.left == NONE {
                 for p in node.start as usize..node.end as usize {
                     let v = self.value_at(p, y, g);
@@ -626,7 +626,7 @@ impl DecoderTree {
             if self.bound(id, y, ny, g) + reach <= 0.0 {
                 continue;
             }
-            let node = self.nodes[id];
+            let node = &self.nodes[id];
             if node.left == NONE {
                 for p in node.start as usize..node.end as usize {
                     let i = self.order[p];
