@@ -140,6 +140,27 @@ fn run(e: &mut dyn Engine, until: f64) -> (Vec<Spike>, Option<SimError>) {
     (spikes, None)
 }
 
+/// `c` for 0.2 s in the shared-state layout, the per-neuron layout and (up to 600 neurons) the
+/// actors: the same spikes (up to near-ties and gradual drift) and, where all agree, the same
+/// error.
+fn layouts_agree(c: &Case) -> Result<(), TestCaseError> {
+    let mut shared = kernel(c, Layout::Shared);
+    prop_assert!(shared.uses_shared_state());
+    let (a, ea) = run(&mut shared, 0.2);
+    let mut per = kernel(c, Layout::PerNeuron);
+    prop_assert!(!per.uses_shared_state());
+    let (b, eb) = run(&mut per, 0.2);
+    let n = assert_same_spikes(&a, &b, 1e-9);
+    if n == a.len() && n == b.len() {
+        prop_assert_eq!(ea.is_some(), eb.is_some(), "{:?} vs {:?}", ea, eb);
+    }
+    if c.net.neurons() <= 600 {
+        let (x, _) = run(&mut actors(c), 0.2);
+        assert_same_spikes(&a, &x, 1e-9);
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
@@ -151,21 +172,7 @@ proptest! {
         delay in any::<bool>(),
         refractory in any::<bool>(),
     ) {
-        let c = big_case(seed, (30, 3000), delay, refractory);
-        let mut shared = kernel(&c, Layout::Shared);
-        prop_assert!(shared.uses_shared_state());
-        let (a, ea) = run(&mut shared, 0.2);
-        let mut per = kernel(&c, Layout::PerNeuron);
-        prop_assert!(!per.uses_shared_state());
-        let (b, eb) = run(&mut per, 0.2);
-        let n = assert_same_spikes(&a, &b, 1e-9);
-        if n == a.len() && n == b.len() {
-            prop_assert_eq!(ea.is_some(), eb.is_some(), "{:?} vs {:?}", ea, eb);
-        }
-        if c.net.neurons() <= 600 {
-            let (x, _) = run(&mut actors(&c), 0.2);
-            assert_same_spikes(&a, &x, 1e-9);
-        }
+        layouts_agree(&big_case(seed, (30, 3000), delay, refractory))?;
     }
 
     /// Kills, an input change and a placed readout at random times: both layouts agree and
@@ -354,18 +361,7 @@ proptest! {
         inhibitory in any::<bool>(),
         refractory in any::<bool>(),
     ) {
-        let c = fast_only_case(seed, (30, 3000), inhibitory, refractory);
-        let mut shared = kernel(&c, Layout::Shared);
-        let (a, ea) = run(&mut shared, 0.2);
-        let (b, eb) = run(&mut kernel(&c, Layout::PerNeuron), 0.2);
-        let n = assert_same_spikes(&a, &b, 1e-9);
-        if n == a.len() && n == b.len() {
-            prop_assert_eq!(ea.is_some(), eb.is_some(), "{:?} vs {:?}", ea, eb);
-        }
-        if c.net.neurons() <= 600 {
-            let (x, _) = run(&mut actors(&c), 0.2);
-            assert_same_spikes(&a, &x, 1e-9);
-        }
+        layouts_agree(&fast_only_case(seed, (30, 3000), inhibitory, refractory))?;
     }
 }
 

@@ -11,7 +11,7 @@
 //! few ulps of the evaluation itself), so the engine that fires the neuron at `t` sees it at or
 //! above threshold.
 
-use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
+use crate::closed_form::expo::{BasisRanges, BasisValues, Membrane, Trajectory};
 
 /// Work done by crossing searches, for the run counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,6 +29,15 @@ const MAX_STACK: usize = 256;
 
 /// Rounding allowance of an enclosure, relative to the magnitude of its summed terms.
 pub(crate) const MARGIN: f64 = 16.0 * f64::EPSILON;
+
+/// Whether the cheap bound proves `tr` below `threshold` over the interval `r` describes (its
+/// upper bound, with the rounding allowance of the summed terms): the test that excludes most
+/// neurons before any search.
+#[inline]
+pub(crate) fn proven_below(tr: &Trajectory, threshold: f64, r: &BasisRanges) -> bool {
+    let (ub, mag) = tr.upper_bound(r);
+    ub - threshold + MARGIN * (mag + threshold.abs()) < 0.0
+}
 
 /// First time in `[start, end]` at which `origin`-based trajectory `tr` reaches `threshold`.
 ///

@@ -16,7 +16,7 @@
 use super::search::Work;
 use super::shared::Shared;
 use super::Kernel;
-use crate::closed_form::crossing::{next_down, MARGIN};
+use crate::closed_form::crossing::{next_down, proven_below};
 use crate::closed_form::expo::Trajectory;
 
 /// A band member: neuron, a lower bound on its first crossing (none in the window when at or
@@ -154,8 +154,7 @@ impl Kernel {
             let t = if exact && self.crosses_at(&tr, th[i], bound) {
                 bound
             } else {
-                let (ub, mag) = tr.upper_bound(&ranges);
-                let found = if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+                let found = if proven_below(&tr, th[i], &ranges) {
                     work.proven_absent += 1;
                     None
                 } else {

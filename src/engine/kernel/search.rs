@@ -12,7 +12,7 @@ use super::carry::Member;
 use super::shared::Shared;
 use super::tree::{Reach, Scratch};
 use super::{Kernel, Layout, MIN_WINDOW};
-use crate::closed_form::crossing::{CrossingStats, Searcher, MARGIN};
+use crate::closed_form::crossing::{proven_below, CrossingStats, Searcher};
 use crate::closed_form::expo::{BasisValues, Membrane, Trajectory};
 use crate::model::network::Weights;
 
@@ -96,8 +96,7 @@ impl Kernel {
                 continue;
             }
             let tr = self.trajectory(i);
-            let (ub, mag) = tr.upper_bound(&ranges);
-            if ub - t + MARGIN * (mag + t.abs()) < 0.0 {
+            if proven_below(&tr, t, &ranges) {
                 continue;
             }
             candidates.push((crossing_guess(&m, &tr, t, &bva), i as u32));
@@ -119,12 +118,9 @@ impl Kernel {
         for &(_, i) in &candidates {
             let i = i as usize;
             let tr = self.trajectory(i);
-            if best.is_some() {
-                let (ub, mag) = tr.upper_bound(&best_ranges);
-                if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
-                    self.counters.proven_absent += 1;
-                    continue;
-                }
+            if best.is_some() && proven_below(&tr, th[i], &best_ranges) {
+                self.counters.proven_absent += 1;
+                continue;
             }
             let origin = self.origin;
             let found = self.searcher.first_crossing_between(
@@ -539,8 +535,7 @@ impl Kernel {
                     continue;
                 }
                 let tr = self.shared_trajectory(sh, iu);
-                let (ub, mag) = tr.upper_bound(&ranges);
-                if ub - th[iu] + MARGIN * (mag + th[iu].abs()) < 0.0 {
+                if proven_below(&tr, th[iu], &ranges) {
                     work.proven_absent += 1;
                     note(work, iu, hi, false);
                     continue;
@@ -558,8 +553,7 @@ impl Kernel {
                 continue;
             }
             let tr = self.shared_trajectory(sh, i);
-            let (ub, mag) = tr.upper_bound(&ranges);
-            if ub - th[i] + MARGIN * (mag + th[i].abs()) < 0.0 {
+            if proven_below(&tr, th[i], &ranges) {
                 work.proven_absent += 1;
                 note(work, i, end, false);
                 continue;
