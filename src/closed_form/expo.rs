@@ -147,18 +147,16 @@ impl Membrane {
         self.values_with(tau, degree, true)
     }
 
-    /// `tr`'s value at local time `tau`: `tr.value(&self.values(tau, tr.degree))` to the bit,
-    /// without the slow basis function (an exponential) when `tr` has no slow current — the
-    /// root refinement evaluates this a dozen times per crossing. (With `slow = ±0`, `slow · E`
-    /// is `±0` for every `E ≥ 0`, so `E = 0` gives the same sum.)
+    /// `tr`'s value at local time `tau`, from [`Membrane::values_for`] (the fuzz tests' probe).
     #[cfg(test)]
     pub(crate) fn value_of(&self, tr: &Trajectory, tau: f64) -> f64 {
-        tr.value(&self.values_with(tau, tr.degree, tr.slow != 0.0))
+        tr.value(&self.values_for(tr, tau))
     }
 
     /// The basis at `tau` as `tr` needs it: [`Membrane::values`] without the slow basis function
-    /// when `tr` has no slow current (the same value and derivative to the bit, as in
-    /// [`Membrane::value_of`]).
+    /// (an exponential) when `tr` has no slow current — the same value and derivative to the
+    /// bit (with `slow = ±0`, `slow · E` is `±0` for every `E ≥ 0`, so `E = 0` gives the same
+    /// sum).
     #[inline]
     pub(crate) fn values_for(&self, tr: &Trajectory, tau: f64) -> BasisValues {
         self.values_with(tau, tr.degree, tr.slow != 0.0)

@@ -39,6 +39,11 @@ pub(super) struct Carry {
 }
 
 impl Carry {
+    /// The end of the carried window, when a band is carried.
+    pub(super) fn end(&self) -> Option<f64> {
+        self.valid.then_some(self.end)
+    }
+
     /// Nothing is carried any more.
     pub(super) fn forget(&mut self) {
         self.valid = false;
@@ -216,10 +221,5 @@ impl Kernel {
         f >= 0.0
             && (before < self.now
                 || tr.value(&self.basis_at(before - self.origin)) - threshold < 0.0)
-    }
-
-    /// The end of the carried window, when a band is carried.
-    pub(super) fn carried_end(sh: &Shared) -> Option<f64> {
-        sh.carry.valid.then_some(sh.carry.end)
     }
 }

@@ -232,7 +232,7 @@ impl Kernel {
         if !carries {
             sh.carry.forget();
         } else if fresh {
-            if let Some(cend) = Self::carried_end(&sh) {
+            if let Some(cend) = sh.carry.end() {
                 match self.carried_first(&mut sh, end, &mut work) {
                     Some(found) => s.found = Some(found),
                     None => s.lo = cend.min(end).max(s.lo),
