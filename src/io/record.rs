@@ -18,6 +18,7 @@ use crate::analysis::metrics;
 use crate::engine::counters::Counters;
 use crate::engine::Spike;
 use crate::error::OutputError;
+use crate::io::decimal;
 use crate::io::network_file::{NetworkFile, NETWORK_JSON};
 use crate::io::state_csv::{write_state_at_spikes_csv, write_state_csv};
 use crate::io::weights_file::WEIGHTS_JSON;
@@ -164,8 +165,17 @@ pub(crate) const SPIKES_HEADER: &[u8] = b"time,neuron\n";
 
 /// The rows of [`SPIKES_CSV`] for `spikes`, in the given order.
 pub(crate) fn spike_rows(w: &mut impl Write, spikes: &[Spike]) -> io::Result<()> {
-    for s in spikes {
-        writeln!(w, "{},{}", s.time.secs(), s.neuron)?;
+    // The rows as `writeln!(w, "{},{}", time, neuron)` writes them (io::decimal), in pieces.
+    let mut buf = Vec::with_capacity(32 * spikes.len().min(4096));
+    for chunk in spikes.chunks(4096) {
+        buf.clear();
+        for s in chunk {
+            decimal::push_f64(&mut buf, s.time.secs());
+            buf.push(b',');
+            decimal::push_u64(&mut buf, u64::from(s.neuron));
+            buf.push(b'\n');
+        }
+        w.write_all(&buf)?;
     }
     Ok(())
 }
