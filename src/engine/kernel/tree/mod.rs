@@ -456,7 +456,17 @@ impl DecoderTree {
             return f64::NEG_INFINITY; // nobody alive
         }
         let env = &node.env;
-        let (cone, along) = if ny == 0.0 {
+        let (cone, along) = if self.d == 1 {
+            // One dimension: the decoder interval bounds `D_i y` exactly where the cone bound
+            // would use the largest (or smallest) norm, and the distance from the axis (±1, or 0
+            // for a node of mixed signs) is a difference, not a square root.
+            let (y, bx, u) = (y[0], &self.dbox[2 * id..2 * id + 2], self.axis[id]);
+            let ay = u * y;
+            (
+                (bx[0] * y).max(bx[1] * y),
+                env.at(ay) + env.rho * (y - ay * u).abs(),
+            )
+        } else if ny == 0.0 {
             (0.0, env.at(0.0))
         } else {
             let axis = &self.axis[id * self.d..(id + 1) * self.d];
@@ -577,6 +587,12 @@ impl DecoderTree {
     #[inline]
     fn node_reach(&self, id: usize, r: &Reach, g: f64) -> f64 {
         let d = self.d;
+        if d == 1 {
+            let (dl, dh) = (self.dbox[2 * id], self.dbox[2 * id + 1]);
+            let (lo, hi) = (r.lo[0], r.hi[0]);
+            let s = (dl * lo).max(dl * hi).max(dh * lo).max(dh * hi);
+            return s + r.wgrow * (-self.nodes[id].wmin * g).max(0.0);
+        }
         let bx = &self.dbox[id * 2 * d..(id + 1) * 2 * d];
         let mut s = 0.0;
         for k in 0..d {
@@ -593,6 +609,10 @@ impl DecoderTree {
     #[inline]
     fn leaf_reach(&self, p: usize, r: &Reach, g: f64) -> f64 {
         let d = self.d;
+        if d == 1 {
+            let x = self.dec[p];
+            return (x * r.lo[0]).max(x * r.hi[0]) + r.wgrow * (-self.wt[p] * g).max(0.0);
+        }
         let mut s = 0.0;
         for (k, &x) in self.dec[p * d..(p + 1) * d].iter().enumerate() {
             s += (x * r.lo[k]).max(x * r.hi[k]);
