@@ -17,7 +17,7 @@ use super::search::Work;
 use super::shared::Shared;
 use super::Kernel;
 use crate::closed_form::crossing::{next_down, proven_below};
-use crate::closed_form::expo::Trajectory;
+use crate::closed_form::expo::{BasisValues, Trajectory};
 
 /// A band member: neuron, a lower bound on its first crossing (none in the window when at or
 /// beyond its end), and whether the bound is that crossing (its trajectory unchanged since).
@@ -156,7 +156,12 @@ impl Kernel {
                 continue;
             }
             let tr = self.shared_trajectory(sh, i);
-            let t = if exact && self.crosses_at(&tr, th[i], bound) {
+            let again = if exact {
+                self.crosses_at(&tr, th[i], bound)
+            } else {
+                None
+            };
+            let t = if again.is_some() {
                 bound
             } else {
                 let found = if proven_below(&tr, th[i], &ranges) {
@@ -190,7 +195,8 @@ impl Kernel {
                 best = Some((t, i));
                 if t < horizon {
                     horizon = t;
-                    bv_h = self.basis_at(t - origin);
+                    // (The basis at a re-checked crossing was just evaluated there.)
+                    bv_h = again.unwrap_or_else(|| self.basis_at(t - origin));
                     ranges = m.ranges(&bv_now, &bv_h, self.degree);
                 }
             }
@@ -209,17 +215,20 @@ impl Kernel {
     /// it there and below it one float earlier (at the origin: above, or at it and rising — the
     /// search's rule). A crossing found on an earlier interval is the same crossing, but the
     /// trajectory was re-based since and rounds anew: this keeps the promise that a neuron
-    /// fires where its evaluated voltage reaches threshold (else it is searched again).
-    fn crosses_at(&self, tr: &Trajectory, threshold: f64, t: f64) -> bool {
+    /// fires where its evaluated voltage reaches threshold (else it is searched again). Gives
+    /// the basis at `t` when it does (the caller's next bounds end there).
+    fn crosses_at(&self, tr: &Trajectory, threshold: f64, t: f64) -> Option<BasisValues> {
         let m = &self.membrane;
         let bv = self.basis_at(t - self.origin);
         let f = tr.value(&bv) - threshold;
-        if t <= self.now {
-            return t == self.now && (f > 0.0 || (f == 0.0 && tr.derivative(m, &bv) > 0.0));
-        }
-        let before = next_down(t);
-        f >= 0.0
-            && (before < self.now
-                || tr.value(&self.basis_at(before - self.origin)) - threshold < 0.0)
+        let crosses = if t <= self.now {
+            t == self.now && (f > 0.0 || (f == 0.0 && tr.derivative(m, &bv) > 0.0))
+        } else {
+            let before = next_down(t);
+            f >= 0.0
+                && (before < self.now
+                    || tr.value(&self.basis_at(before - self.origin)) - threshold < 0.0)
+        };
+        crosses.then_some(bv)
     }
 }
