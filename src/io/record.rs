@@ -165,19 +165,21 @@ pub(crate) const SPIKES_HEADER: &[u8] = b"time,neuron\n";
 
 /// The rows of [`SPIKES_CSV`] for `spikes`, in the given order.
 pub(crate) fn spike_rows(w: &mut impl Write, spikes: &[Spike]) -> io::Result<()> {
-    // The rows as `writeln!(w, "{},{}", time, neuron)` writes them (io::decimal), in pieces.
-    let mut buf = Vec::with_capacity(32 * spikes.len().min(4096));
-    for chunk in spikes.chunks(4096) {
-        buf.clear();
-        for s in chunk {
-            decimal::push_f64(&mut buf, s.time.secs());
-            buf.push(b',');
-            decimal::push_u64(&mut buf, u64::from(s.neuron));
-            buf.push(b'\n');
+    // The rows as `writeln!(w, "{},{}", time, neuron)` writes them (io::decimal), handed on in
+    // pieces of a few KiB (one small buffer, whatever the number of spikes).
+    const PIECE: usize = 8 * 1024;
+    let mut buf = Vec::with_capacity(PIECE);
+    for s in spikes {
+        decimal::push_f64(&mut buf, s.time.secs());
+        buf.push(b',');
+        decimal::push_u64(&mut buf, u64::from(s.neuron));
+        buf.push(b'\n');
+        if buf.len() >= PIECE - 512 {
+            w.write_all(&buf)?;
+            buf.clear();
         }
-        w.write_all(&buf)?;
     }
-    Ok(())
+    w.write_all(&buf)
 }
 
 /// The readout `x̂(t)` (and the target `x(t)`, if there is one) sampled at a list of times.
