@@ -1,8 +1,8 @@
 //! Files in and out: model files ([`model_file`]), run outputs and their atomic writers
-//! ([`record`], `state_csv`, numbers written as `{}` writes them in `decimal`), learned weights ([`weights_file`]), the network that ran
-//! ([`network_file`]), a run directory replaced as a whole ([`output_dir`]), a run's files written while it runs
-//! ([`run_writer`]), reading a run directory back ([`run_dir`]) and its figures (`figures`,
-//! with the `plot` feature).
+//! ([`record`], `state_csv`; `decimal` writes numbers as `{}` does, without `fmt`), learned
+//! weights ([`weights_file`]), the network that ran ([`network_file`]), a run directory replaced
+//! as a whole ([`output_dir`]), a run's files written while it runs ([`run_writer`]), reading a
+//! run directory back ([`run_dir`]) and its figures (`figures`, with the `plot` feature).
 
 pub(crate) mod decimal;
 #[cfg(feature = "plot")]
