@@ -50,14 +50,11 @@ pub fn estimate(model: &Model, opts: &RunOptions) -> Result<CostEstimate, BuildE
             samples,
         });
     }
-    let d = model.network.dims();
     let teacher = LinearTeacher::new(&model.target.a, &model.target.initial, &model.input)?;
     let mut spikes = SpikeEstimate::new(&model.network, duration);
-    let mut x = vec![0.0; d];
-    for k in 0..=SAMPLES {
-        teacher.state_at(spikes.time(0.0, k), &mut x);
-        spikes.add(&x);
-    }
+    // The times of `SpikeEstimate::time`, one matrix exponential per input segment.
+    let h = spikes.step();
+    teacher.uniform_samples(spikes.time(0.0, 0), h, SAMPLES, |x| spikes.add(x));
     Ok(CostEstimate {
         spikes: spikes.total(),
         steps: 0.0,
@@ -94,6 +91,11 @@ impl SpikeEstimate {
     /// The time of sample `k` (0 ..= [`SAMPLES`]) of a target starting at `t0`.
     pub(crate) fn time(&self, t0: f64, k: usize) -> f64 {
         t0 + k as f64 * self.h
+    }
+
+    /// The spacing of the sample times: [`SpikeEstimate::time`] of `k` is `t0 + k · step`.
+    pub(crate) fn step(&self) -> f64 {
+        self.h
     }
 
     /// The target at the next sample time.
