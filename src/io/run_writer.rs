@@ -165,17 +165,20 @@ impl Growing {
 
     /// The temporary file's rows from byte `from` on (from the start: after the header), with
     /// everything appended so far (flushes the buffer).
-    fn lines_from(
-        &mut self,
-        from: u64,
-    ) -> Result<impl Iterator<Item = io::Result<String>>, OutputError> {
+    fn rows_from(&mut self, from: u64) -> Result<Rows, OutputError> {
         let err = |e| output_error(&self.path, e);
         self.out.flush().map_err(err)?;
         let mut f = File::open(&self.temp).map_err(err)?;
         io::Seek::seek(&mut f, io::SeekFrom::Start(from)).map_err(err)?;
-        Ok(BufReader::with_capacity(1 << 16, f)
-            .lines()
-            .skip(usize::from(from == 0)))
+        let mut rows = Rows {
+            reader: BufReader::with_capacity(1 << 16, f),
+            line: Vec::new(),
+        };
+        if from == 0 {
+            // The header, passed over whatever it holds (as `lines().skip(1)` would).
+            let _ = rows.next_row();
+        }
+        Ok(rows)
     }
 
     /// An error about the row `line` of this file that cannot be read back.
@@ -187,6 +190,38 @@ impl Growing {
                 format!("unreadable row `{line}`"),
             ),
         )
+    }
+}
+
+/// The rows of a file read back through one reused line buffer: the lines of
+/// [`BufRead::lines`] (without their `\n` or `\r\n`, the last one with or without), with
+/// no allocation per row.
+struct Rows {
+    reader: BufReader<File>,
+    line: Vec<u8>,
+}
+
+impl Rows {
+    /// The next row, `None` at the end of the file; a row that is not UTF-8 is the error of
+    /// [`BufRead::read_line`].
+    fn next_row(&mut self) -> io::Result<Option<&str>> {
+        self.line.clear();
+        if self.reader.read_until(b'\n', &mut self.line)? == 0 {
+            return Ok(None);
+        }
+        if self.line.last() == Some(&b'\n') {
+            self.line.pop();
+            if self.line.last() == Some(&b'\r') {
+                self.line.pop();
+            }
+        }
+        match std::str::from_utf8(&self.line) {
+            Ok(line) => Ok(Some(line)),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )),
+        }
     }
 }
 
@@ -351,16 +386,15 @@ impl RunWriter {
     ) -> Result<(), OutputError> {
         let mut piece = Vec::with_capacity(4096);
         let g = &mut self.spikes;
-        let lines = g.lines_from(from)?;
-        for line in lines {
-            let line = line.map_err(|e| output_error(&g.path, e))?;
-            let (t, n) = line.split_once(',').ok_or_else(|| g.bad_row(&line))?;
+        let mut rows = g.rows_from(from)?;
+        while let Some(line) = rows.next_row().map_err(|e| output_error(&g.path, e))? {
+            let (t, n) = line.split_once(',').ok_or_else(|| g.bad_row(line))?;
             let time = t
                 .parse::<f64>()
                 .ok()
                 .and_then(Time::new)
-                .ok_or_else(|| g.bad_row(&line))?;
-            let neuron = n.parse::<u32>().map_err(|_| g.bad_row(&line))?;
+                .ok_or_else(|| g.bad_row(line))?;
+            let neuron = n.parse::<u32>().map_err(|_| g.bad_row(line))?;
             piece.push(Spike { time, neuron });
             if piece.len() == 4096 {
                 f(&piece);
@@ -393,15 +427,14 @@ impl RunWriter {
         let d = self.dims;
         let mut row = Vec::with_capacity(1 + 2 * d);
         let g = &mut self.readout;
-        let lines = g.lines_from(from)?;
-        for line in lines {
-            let line = line.map_err(|e| output_error(&g.path, e))?;
+        let mut rows = g.rows_from(from)?;
+        while let Some(line) = rows.next_row().map_err(|e| output_error(&g.path, e))? {
             row.clear();
             for field in line.split(',') {
-                row.push(field.parse::<f64>().map_err(|_| g.bad_row(&line))?);
+                row.push(field.parse::<f64>().map_err(|_| g.bad_row(line))?);
             }
             if row.len() != 1 + d && row.len() != 1 + 2 * d {
-                return Err(g.bad_row(&line));
+                return Err(g.bad_row(line));
             }
             f(row[0], &row[1..1 + d], &row[1 + d..]);
         }
@@ -468,5 +501,104 @@ impl Drop for RunWriter {
                 let _ = fs::remove_file(&g.temp);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_the_lines_of_buf_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("rows.csv");
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\r\nb\n",
+            "a\nb",
+            "a\r\nb\r\n\n\r\nc\r",
+            "x\ry\n\n",
+            "1,2\n3,4\r\n5,6",
+        ] {
+            fs::write(&path, text).unwrap();
+            let expected: Vec<String> = BufReader::new(File::open(&path).unwrap())
+                .lines()
+                .map(Result::unwrap)
+                .collect();
+            let mut rows = Rows {
+                reader: BufReader::new(File::open(&path).unwrap()),
+                line: Vec::new(),
+            };
+            let mut got = Vec::new();
+            while let Some(line) = rows.next_row().unwrap() {
+                got.push(line.to_string());
+            }
+            assert_eq!(got, expected, "{text:?}");
+        }
+        // A row that is not UTF-8: the same error, and the rows after it still come.
+        fs::write(&path, b"a\n\xff1\r\nb").unwrap();
+        let expected: Vec<Result<String, String>> = BufReader::new(File::open(&path).unwrap())
+            .lines()
+            .map(|l| l.map_err(|e| format!("{:?}: {e}", e.kind())))
+            .collect();
+        let mut rows = Rows {
+            reader: BufReader::new(File::open(&path).unwrap()),
+            line: Vec::new(),
+        };
+        let mut got = Vec::new();
+        loop {
+            match rows.next_row() {
+                Ok(Some(line)) => got.push(Ok(line.to_string())),
+                Ok(None) => break,
+                Err(e) => got.push(Err(format!("{:?}: {e}", e.kind()))),
+            }
+        }
+        assert_eq!(got, expected);
+        assert!(got[1].is_err());
+    }
+
+    #[test]
+    fn spikes_and_samples_read_back_as_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = RunWriter::create(tmp.path(), 1, true, None).unwrap();
+        let spike = |t: f64, neuron: u32| Spike {
+            time: Time::new(t).unwrap(),
+            neuron,
+        };
+        let first: Vec<Spike> = (0..5000).map(|i| spike(i as f64 * 1e-3, i % 7)).collect();
+        w.append(&first, None, None).unwrap();
+        let (from, _) = w.offsets();
+        let second = vec![spike(5.5, 3), spike(6.25, 0)];
+        let readout = Readout {
+            dims: 1,
+            times: vec![0.0, 0.5],
+            xhat: vec![1.5, -2.0],
+            x: Some(vec![0.25, 3.0]),
+        };
+        w.append(&second, Some(&readout), None).unwrap();
+        let mut all = Vec::new();
+        w.replay_spikes(|p| all.extend_from_slice(p)).unwrap();
+        assert_eq!(all, [first, second.clone()].concat());
+        let mut tail = Vec::new();
+        w.replay_spikes_from(from, |p| tail.extend_from_slice(p))
+            .unwrap();
+        assert_eq!(tail, second);
+        let mut samples = Vec::new();
+        w.replay_samples_from(0, |t, xh, x| samples.push((t, xh.to_vec(), x.to_vec())))
+            .unwrap();
+        assert_eq!(
+            samples,
+            [(0.0, vec![1.5], vec![0.25]), (0.5, vec![-2.0], vec![3.0])]
+        );
+        // A row that cannot be read back names the file and the row.
+        w.spikes.out.write_all(b"0.5;1\n").unwrap();
+        let err = w.replay_spikes(|_| {}).unwrap_err();
+        assert!(err.path.ends_with(SPIKES_CSV), "{err:?}");
+        assert!(
+            err.source.to_string().contains("unreadable row `0.5;1`"),
+            "{err}"
+        );
     }
 }
