@@ -170,27 +170,8 @@ impl LinearTeacher {
     /// `x(t_s + τ)` from `x(t_s)` = `from`, in segment `seg`, via `exp(τ M)` (module docs).
     fn propagate(&self, seg: usize, from: &[f64], tau: f64, out: &mut [f64]) {
         let d = self.dims;
-        let t_s = self.input.knots()[seg];
-        let mut coeffs = vec![0.0; (MAX_DEGREE + 1) * d];
-        let p = self.input.local_polynomial(t_s, &mut coeffs);
+        let (m, p) = self.scaled_generator(seg, tau);
         let n = d + p + 1;
-        let mut m = DMatrix::<f64>::zeros(n, n);
-        for i in 0..d {
-            for k in 0..d {
-                m[(i, k)] = tau * self.a[(i, k)];
-            }
-        }
-        // Column `p − k` of C is k!·c_k (scaled by τ like the rest of M).
-        let mut k_factorial = 1.0;
-        for k in 0..=p {
-            k_factorial *= k.max(1) as f64;
-            for i in 0..d {
-                m[(i, d + p - k)] = tau * k_factorial * coeffs[k * d + i];
-            }
-        }
-        for col in 0..p {
-            m[(d + col, d + col + 1)] = tau;
-        }
         // nalgebra's scaling and squaring fails (a panic in its LU solve) on entries that are
         // not finite or so large that the scaled matrix overflows: such a target has no finite
         // state to give, and NaN makes the run stop with an error naming the time.
@@ -292,8 +273,7 @@ impl LinearTeacher {
         }
     }
 
-    /// `τ M` of segment `seg` (module docs) and the input's degree `p` there, built as
-    /// [`LinearTeacher::propagate`] builds it.
+    /// `τ M` of segment `seg` (module docs) and the input's degree `p` there.
     fn scaled_generator(&self, seg: usize, tau: f64) -> (DMatrix<f64>, usize) {
         let d = self.dims;
         let t_s = self.input.knots()[seg];
@@ -306,6 +286,7 @@ impl LinearTeacher {
                 m[(i, k)] = tau * self.a[(i, k)];
             }
         }
+        // Column `p − k` of C is k!·c_k (scaled by τ like the rest of M).
         let mut k_factorial = 1.0;
         for k in 0..=p {
             k_factorial *= k.max(1) as f64;
@@ -506,10 +487,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn piecewise_linear_input_matches_rk4() {
-        let a = [-4.8, -22.4, 40.0, 0.0];
-        let x0 = [0.3, -0.2];
+    /// An oscillatory 2-D target (eigenvalues −2.4 ± 29.8i) and a piecewise-linear input of
+    /// five segments (the last one held).
+    fn oscillator_with_ramps() -> ([f64; 4], [f64; 2], Signal) {
         let times = [0.0, 0.05, 0.12, 0.3, 0.31, 0.6];
         let values: Vec<Vec<f64>> = vec![
             vec![0.0, 0.0],
@@ -520,6 +500,12 @@ mod tests {
             vec![0.0, 1.0],
         ];
         let input = Signal::piecewise_linear(2, &times, &values).unwrap();
+        ([-4.8, -22.4, 40.0, 0.0], [0.3, -0.2], input)
+    }
+
+    #[test]
+    fn piecewise_linear_input_matches_rk4() {
+        let (a, x0, input) = oscillator_with_ramps();
         let teacher = LinearTeacher::new(&a, &x0, &input).unwrap();
         let probe = [
             0.0, 0.01, 0.05, 0.0999, 0.12, 0.2, 0.305, 0.31, 0.45, 0.6, 0.8, 1.0,
@@ -645,18 +631,7 @@ mod tests {
         // Oscillatory A (eigenvalues −2.4 ± 29.8i), a piecewise-linear input over five
         // segments (the last one held), samples from before the first knot's neighbourhood to
         // past the last knot; h does not divide the segments.
-        let a = [-4.8, -22.4, 40.0, 0.0];
-        let x0 = [0.3, -0.2];
-        let times = [0.0, 0.05, 0.12, 0.3, 0.31, 0.6];
-        let values: Vec<Vec<f64>> = vec![
-            vec![0.0, 0.0],
-            vec![50.0, -10.0],
-            vec![50.0, 20.0],
-            vec![-30.0, 0.0],
-            vec![5.0, 5.0],
-            vec![0.0, 1.0],
-        ];
-        let input = Signal::piecewise_linear(2, &times, &values).unwrap();
+        let (a, x0, input) = oscillator_with_ramps();
         let teacher = LinearTeacher::new(&a, &x0, &input).unwrap();
         for (t0, h, count) in [
             (0.0, 1.0 / 4000.0, 4000),
