@@ -22,7 +22,8 @@ use serde::Serialize;
 pub const RUN_CHECKPOINT: &str = "checkpoint.ebnsim";
 
 const MAGIC: &[u8; 8] = b"EBNSIMCK";
-const FORMAT: u32 = 1;
+/// The state's layout; 2 since the counters hold `relaxed_searches`.
+const FORMAT: u32 = 2;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Why bytes could not be read back as a checkpoint.

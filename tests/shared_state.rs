@@ -299,8 +299,23 @@ fn fast_only_case(
     inhibitory: bool,
     refractory: bool,
 ) -> Case {
+    fast_only_case_in(seed, (n_lo, n_hi), (inhibitory, refractory), None)
+}
+
+/// [`fast_only_case`], with `relaxed = Some(held)`: one dimension and a piecewise-constant input
+/// (the intervals the kernel's relaxation index serves), each piece held `held` s.
+fn fast_only_case_in(
+    seed: u64,
+    (n_lo, n_hi): (usize, usize),
+    (inhibitory, refractory): (bool, bool),
+    relaxed: Option<f64>,
+) -> Case {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let d = rng.gen_range(1..4);
+    let d = if relaxed.is_some() {
+        1
+    } else {
+        rng.gen_range(1..4)
+    };
     let n = (rng.gen_range((n_lo as f64).ln()..(n_hi as f64).ln())).exp() as usize;
     let scale = rng.gen_range(0.05..0.2) * (40.0 / n as f64).sqrt().max(0.05);
     let mut rows = random_decoder(d, n, scale, d > 1 && rng.gen_bool(0.5), &mut rng);
@@ -342,7 +357,14 @@ fn fast_only_case(
     }
     let net = b.build().unwrap();
     let amp = rng.gen_range(5.0..40.0);
-    let input = if rng.gen_bool(0.5) {
+    let input = if let Some(held) = relaxed {
+        // (Some pieces may drive no neuron above threshold, or every neuron.)
+        let times: Vec<f64> = (0..4).map(|i| i as f64 * held).collect();
+        let values: Vec<Vec<f64>> = (0..4)
+            .map(|_| vec![rng.gen_range(-0.2 * amp..amp)])
+            .collect();
+        Signal::piecewise_constant(d, &times, &values).unwrap()
+    } else if rng.gen_bool(0.5) {
         let times: Vec<f64> = (0..4).map(|i| i as f64 * 0.05).collect();
         let values: Vec<Vec<f64>> = (0..4)
             .map(|_| (0..d).map(|_| rng.gen_range(0.0..amp)).collect())
@@ -373,11 +395,101 @@ proptest! {
     }
 }
 
-/// The validation suite's timing network (1-D, positive decoders, 0.1-ms delay): with the band
-/// carried across spikes and deliveries, a spike costs about 1.4 certified steps of the
-/// hierarchy (2.4 when every event asked it anew).
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The relaxation index (one dimension, constant input pieces, no slow current) changes no
+    /// spike: the shared state equals the per-neuron layout and the actors, with decoders of
+    /// one sign or both, delays or none, refractory periods or none.
+    #[test]
+    fn the_relaxation_index_changes_nothing(
+        seed in any::<u64>(),
+        inhibitory in any::<bool>(),
+        refractory in any::<bool>(),
+        held in 0.01..0.06f64,
+    ) {
+        let c = fast_only_case_in(seed, (30, 3000), (inhibitory, refractory), Some(held));
+        layouts_agree(&c)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Rests near threshold: neuron k0's rest lies δ above its threshold (or below), the others'
+    /// thresholds at least 10⁻⁶ higher. It fires first, at `ln((p − V₀)/(p − T))/λ_V`, exactly
+    /// when δ > 0 — whether the relaxation index takes the interval or, for a rest within
+    /// rounding of threshold, leaves it to the hierarchy.
+    #[test]
+    fn rests_near_threshold(log_delta in -11.0f64..-3.0, above in any::<bool>(), k0 in 0usize..300) {
+        let delta = if above { 10f64.powf(log_delta) } else { -(10f64.powf(log_delta)) };
+        let (n, lambda) = (300, 10.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(k0 as u64);
+        let th: Vec<f64> = (0..n)
+            .map(|i| if i == k0 { 1.0 } else { 1.0 + rng.gen_range(1e-6..1e-2) })
+            .collect();
+        let net = NetworkBuilder::new(vec![vec![1.0; n]])
+            .lambda_v(lambda)
+            .lambda_d(lambda)
+            .linear_dynamics(vec![vec![-lambda]])
+            .thresholds(th)
+            .build()
+            .unwrap();
+        // The rest p = c / λ_V = 1 + δ; every voltage starts at 0.
+        let input = Signal::constant(&[lambda * (1.0 + delta)]);
+        let mut k = Kernel::new(net, input, &[0.0]).unwrap();
+        k.set_layout(Layout::Shared);
+        let t_star = if delta > 0.0 { ((1.0 + delta) / delta).ln() / lambda } else { 3.0 };
+        let mut spikes = Vec::new();
+        k.run_until(Time::from_secs(1.5 * t_star), &mut spikes).unwrap();
+        // (A rest within ~10⁶ ulps of threshold is left to the hierarchy.)
+        let relaxed = k.counters().relaxed_searches > 0;
+        if delta.abs() > 1e-9 {
+            prop_assert!(relaxed, "δ = {}: {:?}", delta, k.counters());
+        } else if delta.abs() < 1e-10 {
+            prop_assert!(!relaxed, "δ = {}: {:?}", delta, k.counters());
+        }
+        let first = spikes.first();
+        prop_assert_eq!(first.is_some(), delta > 0.0, "δ = {}: {:?}", delta, first);
+        if let Some(s) = first {
+            prop_assert_eq!(s.neuron as usize, k0);
+            // The root's conditioning: V's slope there is λ_V δ.
+            let tol = 1e-14 / (lambda * delta) + 1e-12;
+            prop_assert!((s.time.secs() - t_star).abs() <= tol, "{} vs {}", s.time.secs(), t_star);
+        }
+    }
+}
+
+/// The validation suite's timing network (1-D, positive decoders, 0.1-ms delay, constant input):
+/// the relaxation index decides every crossing search, without a step of the hierarchy — with
+/// the per-neuron layout's spikes.
 #[test]
-fn the_band_is_carried_across_spikes_and_inhibitory_deliveries() {
+fn the_relaxation_index_decides_the_timing_network() {
+    let c = timing_network(false);
+    let mut k = kernel(&c, Layout::Shared);
+    let mut spikes = Vec::new();
+    k.run_until(Time::from_secs(1.0), &mut spikes).unwrap();
+    let counters = k.counters();
+    assert!(counters.spikes > 1000, "{counters:?}");
+    let events = counters.spikes + counters.deliveries;
+    assert!(
+        counters.relaxed_searches as f64 >= 0.99 * events as f64,
+        "{counters:?}"
+    );
+    assert!(
+        counters.bound_steps as f64 <= 0.01 * events as f64,
+        "{counters:?}"
+    );
+    let mut per = Vec::new();
+    kernel(&c, Layout::PerNeuron)
+        .run_until(Time::from_secs(1.0), &mut per)
+        .unwrap();
+    assert_eq!(assert_same_spikes(&spikes, &per, 1e-9), spikes.len());
+}
+
+/// The timing network of the validation suite at N = 1600; `ramp`: its input rises by 10⁻⁶
+/// per second instead of staying constant (so that the relaxation index does not apply).
+fn timing_network(ramp: bool) -> Case {
     let n = 1600;
     let mut rng = ChaCha8Rng::seed_from_u64(1600);
     let d: Vec<f64> = (0..n)
@@ -391,11 +503,24 @@ fn the_band_is_carried_across_spikes_and_inhibitory_deliveries() {
         .linear_dynamics(vec![vec![-10.0]])
         .build()
         .unwrap();
-    let c = Case {
-        net,
-        input: Signal::piecewise_constant(1, &[0.0], &[vec![10.0]]).unwrap(),
-        x0: vec![0.0],
+    let input = if ramp {
+        Signal::piecewise_linear(1, &[0.0, 10.0], &[vec![10.0], vec![10.00001]]).unwrap()
+    } else {
+        Signal::piecewise_constant(1, &[0.0], &[vec![10.0]]).unwrap()
     };
+    Case {
+        net,
+        input,
+        x0: vec![0.0],
+    }
+}
+
+/// The timing network with a slowly ramping input (so the relaxation index does not apply):
+/// with the band carried across spikes and deliveries, a spike costs about 1.4 certified steps
+/// of the hierarchy (2.4 when every event asked it anew).
+#[test]
+fn the_band_is_carried_across_spikes_and_inhibitory_deliveries() {
+    let c = timing_network(true);
     let mut k = kernel(&c, Layout::Shared);
     let mut spikes = Vec::new();
     k.run_until(Time::from_secs(1.0), &mut spikes).unwrap();

@@ -32,6 +32,10 @@ pub struct Counters {
     /// engines take none).
     #[serde(skip_serializing_if = "is_zero")]
     pub bound_steps: u64,
+    /// Crossing searches the shared-state layout's relaxation index took (one-dimensional
+    /// fast-only intervals with constant input); left out of `summary.json` while 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub relaxed_searches: u64,
     /// Time steps taken (dense stepper only).
     pub steps: u64,
     /// Dense steps that ended with a neuron still above threshold after the spike rule fired
@@ -61,6 +65,7 @@ pub(crate) mod all {
             root_solves,
             refits,
             bound_steps,
+            relaxed_searches,
             steps,
             saturated_steps,
         } = *c;
@@ -79,13 +84,14 @@ pub(crate) mod all {
             bound_steps,
             steps,
             saturated_steps,
+            relaxed_searches,
         ]
         .serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Counters, D::Error> {
-        let [spikes, crossing_spikes, cascade_spikes, deliveries, input_knots, longest_cascade, proven_absent, searches, enclosures, root_solves, refits, bound_steps, steps, saturated_steps] =
-            <[u64; 14]>::deserialize(d)?;
+        let [spikes, crossing_spikes, cascade_spikes, deliveries, input_knots, longest_cascade, proven_absent, searches, enclosures, root_solves, refits, bound_steps, steps, saturated_steps, relaxed_searches] =
+            <[u64; 15]>::deserialize(d)?;
         Ok(Counters {
             spikes,
             crossing_spikes,
@@ -99,6 +105,7 @@ pub(crate) mod all {
             root_solves,
             refits,
             bound_steps,
+            relaxed_searches,
             steps,
             saturated_steps,
         })

@@ -20,6 +20,7 @@
 
 mod carry;
 mod control;
+mod relax;
 mod search;
 mod shared;
 mod tree;
@@ -501,6 +502,7 @@ impl Kernel {
         if let Some(end) = self.refractory.start(j, t, post) {
             let ev = Event::RefractoryEnd { neuron: j as u32 };
             self.queue.schedule(ev, Time::from_secs(end));
+            self.relax_touch(j);
         }
         let delay = self.net.fast_delay();
         if delay == 0.0 {
@@ -600,6 +602,7 @@ impl Engine for Kernel {
                             // Hold this spike: the neuron is silenced until its release.
                             self.delay_request = None;
                             self.alive[i] = false;
+                            self.relax_touch(i);
                             self.timers.held = (tc + delay, i);
                             self.refresh_interval();
                             continue;
@@ -646,6 +649,7 @@ impl Engine for Kernel {
                     Event::RefractoryEnd { neuron } => {
                         self.shared_release(neuron as usize);
                         self.refractory.end(neuron as usize);
+                        self.relax_touch(neuron as usize);
                         // It may be above threshold now (hold), or be pushed there.
                         delivered = true;
                     }

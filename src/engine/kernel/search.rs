@@ -9,6 +9,7 @@
 //! So sampling, at any interval, never moves a root by an ulp.
 
 use super::carry::Member;
+use super::relax::Relaxed;
 use super::shared::Shared;
 use super::tree::{Reach, Scratch};
 use super::{Kernel, Layout, MIN_WINDOW};
@@ -187,7 +188,7 @@ pub(super) struct Work {
     pub(super) proven_absent: u64,
     /// Whether band searches record their members for the carry ([`super::carry`]), the
     /// members and bounds of the last one, and its window's end (when its band was small).
-    record: bool,
+    pub(super) record: bool,
     members: Vec<Member>,
     band_end: Option<f64>,
 }
@@ -227,9 +228,29 @@ impl Kernel {
             members: std::mem::take(&mut sh.members),
             band_end: None,
         };
+        // A new search on an interval the relaxation index describes asks it first
+        // ([`super::relax`]): usually it decides the whole search.
+        let mut relaxed = false;
+        if fresh && self.relaxes() {
+            work.record = false;
+            relaxed = true;
+            match self.relaxed_first(&mut sh, end, &mut work) {
+                Relaxed::Found(t, i) => s.found = Some((t, i)),
+                Relaxed::Exhausted => {
+                    s.lo = end;
+                    s.exhausted = true;
+                }
+                Relaxed::Upto(hi) => s.lo = hi,
+                Relaxed::Declined => relaxed = false,
+            }
+            work.record = carries;
+        }
         // A new search after spikes (and inhibitory deliveries) first asks the band carried
         // from the last certified window, up to that window's end ([`super::carry`]).
-        if !carries {
+        if relaxed {
+            self.counters.relaxed_searches += 1;
+            sh.carry.forget();
+        } else if !carries {
             sh.carry.forget();
         } else if fresh {
             if let Some(cend) = sh.carry.end() {
@@ -490,7 +511,7 @@ impl Kernel {
     /// The earliest crossing among `band` in `[a, hi]` by the certified per-neuron search
     /// (ties: the lower index), shrinking the horizon as crossings are found; `known` is a
     /// crossing already found at `hi` (its neuron is not searched again).
-    fn band_first(
+    pub(super) fn band_first(
         &self,
         sh: &Shared,
         band: &[u32],

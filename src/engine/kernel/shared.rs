@@ -24,6 +24,7 @@
 //! per-neuron layout (`super`), and back when they are gone.
 
 use super::carry::{self, Carry, Member};
+use super::relax::Relaxation;
 use super::tree::{DecoderTree, Scratch};
 use super::{Kernel, Layout, STRIDE};
 use crate::closed_form::expo::{BasisValues, Trajectory};
@@ -81,7 +82,7 @@ pub(super) struct Shared {
     pub(super) w: Vec<f64>,
     /// Filtered spike trains in the frame: `r_i(t) = r[i] · e^{−λ_d (t − t_ref)}`.
     r: Vec<f64>,
-    t_ref: f64,
+    pub(super) t_ref: f64,
     /// The frame factors at the origin: `e^{−λ_V (origin − t_ref)}`, `e^{−λ_d (origin − t_ref)}`.
     pub(super) g: f64,
     gd: f64,
@@ -104,6 +105,10 @@ pub(super) struct Shared {
     pub(super) carry: Carry,
     /// Scratch: the band members a search's certified window leaves (for [`Shared::carry`]).
     pub(super) members: Vec<Member>,
+    /// The relaxation index ([`super::relax`]; built when an interval first needs it, so not
+    /// kept in checkpoints).
+    #[serde(skip)]
+    pub(super) relax: Relaxation,
     /// Whether every fast connection inhibits (all decoders in one orthant).
     pub(super) inhibitory: bool,
 }
@@ -261,6 +266,7 @@ impl Kernel {
             sh.w[j] = (sh.w[j] * sh.g + dv) / sh.g;
             sh.tree.update_w(j, &self.alive, &sh.w);
         }
+        self.relax_touch(j);
     }
 
     /// j's spike at the origin, shared layout: its reset and its spike train.
@@ -304,6 +310,7 @@ impl Kernel {
             sh.carry.forget();
             sh.y.fill(0.0);
             sh.w.fill(0.0);
+            sh.relax.forget();
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
         }
     }
@@ -313,6 +320,7 @@ impl Kernel {
         if let Some(sh) = &mut self.shared {
             sh.certified = false;
             sh.carry.forget();
+            sh.relax.forget();
             sh.tree.refresh(self.net.thresholds(), &self.alive, &sh.w);
         }
     }
@@ -409,6 +417,7 @@ impl Shared {
             certified: false,
             carry: Carry::default(),
             members: Vec::new(),
+            relax: Relaxation::default(),
             inhibitory: carry::one_orthant(k.net.decoders(), d),
         }
     }

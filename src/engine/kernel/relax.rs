@@ -1,0 +1,668 @@
+//! The relaxation index: the next crossing in O(log N) per event when every voltage relaxes to
+//! a fixed rest.
+//!
+//! On an interval with constant input `c`, no slow or learned current (`A = −λ_d I`, the fast-only
+//! EBN) and one dimension, the shared state relaxes to `y∞ = c/λ_V` and every voltage to its rest
+//! `p_i = D_i y∞`, all at the rate λ_V. With the `w`'s in the frame of [`super::shared`]
+//! (`w_i(t) = w_i g(t)`, `g(t) = e^{−λ_V (t − t_ref)}`),
+//!
+//! ```text
+//! V_i(t) − p_i = (D_i Y + w_i) g(t),      Y = (y − y∞) / g   (constant between deliveries)
+//! ```
+//!
+//! so a neuron whose rest is above its threshold (`p_i > T_i`) crosses when `g(t) = 1/κ_i`,
+//!
+//! ```text
+//! κ_i = −(D_i Y + w_i) / (p_i − T_i) = α_i (σ − ζ_i),    σ = −sign(D_i) Y,  ζ_i = w_i / |D_i|,
+//! ```
+//!
+//! with the rate `α_i = |D_i| / (p_i − T_i)` fixed by the rest; the others never cross. The
+//! first crossing is the smallest `κ`: the lower envelope of lines in `σ` of fixed slopes,
+//! queried at a point that moves at every delivery, one line moving at each of a neuron's own
+//! events. In a balanced network this envelope is nearly degenerate: every neuron is near
+//! threshold, the rates differ by ~10⁻³ and the reset histories `ζ` by ~10⁻², compensating each
+//! other, so that all `κ`'s lie within ~10⁻⁴ of the smallest. A kinetic tournament (winners
+//! with the range of `σ` where they stay) re-plays ~100 nodes per event there, and bounds
+//! that separate rate from reset (by blocks of rates, by a heap of `ζ`) prune nothing above the
+//! smallest groups. What works is a tree over the neurons in order of rate whose nodes keep a
+//! *lazy lower bound*: `κ ≥ lb + a (σ − at)` with `a` the node's smallest rate to the right of
+//! the anchor `at` and its largest to the left — valid for every member as long as it held for
+//! each at one point, since every member's `κ` moves at a rate within the node's range. A
+//! spike raises one `κ` (bounds stay valid), its delivery lowers it (the bounds on its path are
+//! re-anchored at the smaller of their value and the new `κ`), and a query — a
+//! branch-and-bound descent — tightens every node it opens to the bounds of its children.
+//! About 20 nodes are opened per query on the validation suite's timing network (N = 1600).
+//!
+//! The index only *proposes*: the neurons whose `κ` is within a rounding allowance of the
+//! interval's end (the smallest `κ`, widened) go to the same certified per-neuron search as the
+//! hierarchy's band ([`Kernel::band_first`]), which finds the crossing (the same float as the
+//! hierarchy's search: the one where the evaluated trajectory reaches threshold); everyone else is
+//! proven not to cross before that end by `κ_j > κ_end` with margins for the rounding of `Y`,
+//! `p_j − T_j` and the lines. Ill-conditioned neurons (a rest within rounding of threshold) or a
+//! margin that is not small leave the interval to the hierarchy; so does anything the index
+//! does not describe (input of higher degree, slow currents, d > 1).
+
+use super::search::Work;
+use super::shared::Shared;
+use super::Kernel;
+
+/// No neuron.
+const NONE: u32 = u32::MAX;
+
+/// Neurons whose rest is within this many ulps (relative to `|p_i| + |T_i|`) of their threshold
+/// are ill-conditioned: an interval where one of them can fire is left to the hierarchy.
+const CONDITION_ULPS: f64 = 1e6;
+
+/// The largest rounding allowance (relative, on `κ`) the index works with; beyond it the
+/// hierarchy searches.
+const MAX_REL: f64 = 1e-3;
+
+/// Slots per leaf of a group's tree (scanned in a row).
+const LEAF: usize = 8;
+
+/// How far (relative) above the smallest `κ` a query keeps the neurons it meets, so that the
+/// band usually needs no second pass.
+const KEEP: f64 = 1e-9;
+
+/// The neurons of one decoder sign, in order of rate, and the tree over them.
+#[derive(Clone, Debug, Default)]
+struct Group {
+    /// `σ = sign · Y` (the sign opposite to the decoders').
+    sign: f64,
+    /// Its slots `start..start + len`.
+    start: usize,
+    len: usize,
+    /// Its tree: nodes `tree + 1 .. tree + 2 leaves` in heap order (the root first; leaf `k`
+    /// is slot `start + k`, padding beyond `len`).
+    tree: usize,
+    leaves: usize,
+}
+
+/// A node of a group's tree: a lower bound `lb` of its members' `κ` at `σ = at`, and the range
+/// of their rates, so that `lb + a (σ − at)` (`a = a_lo` for `σ ≥ at`, `a_hi` below) bounds
+/// them at every `σ`.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    lb: f64,
+    at: f64,
+    a_lo: f64,
+    a_hi: f64,
+}
+
+/// `x` less a few ulps of it: a bound stored for later stays below what it bounds however
+/// often it is re-anchored (each re-anchoring rounds; this keeps the rounding on the safe side).
+#[inline]
+fn down(x: f64) -> f64 {
+    if x.is_finite() {
+        x - 4.0 * f64::EPSILON * x.abs()
+    } else {
+        x
+    }
+}
+
+impl Node {
+    /// The bound at `sigma`.
+    #[inline]
+    fn bound(&self, sigma: f64) -> f64 {
+        let d = sigma - self.at;
+        let a = if d >= 0.0 { self.a_lo } else { self.a_hi };
+        // (−∞ and +∞ stay themselves: a node without members, or one not yet bounded.)
+        if self.lb.is_finite() {
+            self.lb + a * d
+        } else {
+            self.lb
+        }
+    }
+}
+
+/// The index over the neurons' crossing coordinates ([module docs](self)).
+///
+/// `κ_i = −(D_i Y + w_i) q_i = α_i (σ − ζ_i)` with `σ = −sign(D_i) Y` shared, the rate
+/// `α_i = |D_i| q_i > 0` fixed by the rest, and `ζ_i = w_i/|D_i|` changing only at i's own
+/// events: lines in `σ` with fixed slopes. The neurons of each decoder sign are the leaves of
+/// a binary tree, in order of rate, whose nodes keep a lower bound of their members' `κ` at the
+/// `σ` where it was last tightened: it stays a bound as `σ` moves (members' `κ` change at rates
+/// within the node's range) and as members' `κ` rise (a spike); a member's `κ` that falls (its
+/// own delivery) lowers the bounds on its path. A query is a branch-and-bound descent that
+/// tightens every bound it opens, so the nodes near the first crossing stay tight and the rest
+/// are passed over by bounds that loosen only slowly.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Relaxation {
+    /// Whether the index describes the current network, rest and frame.
+    valid: bool,
+    /// The rest of `y` and the frame reference the index was built for.
+    y_inf: f64,
+    t_ref: f64,
+    /// Per neuron: `1/(p_i − T_i)` (0 for those that never cross), the decoder's magnitude, and
+    /// its slot (`NONE` when it never crosses).
+    q: Vec<f64>,
+    decoder: Vec<f64>,
+    slot: Vec<u32>,
+    /// Per slot: the rate, `ζ` (−∞ when the neuron cannot fire now) and the neuron.
+    alpha: Vec<f64>,
+    zeta: Vec<f64>,
+    neuron: Vec<u32>,
+    /// The groups' trees.
+    nodes: Vec<Node>,
+    groups: Vec<Group>,
+    /// Largest `|p_i| + |T_i|` and smallest `p_i − T_i` over the neurons that can cross.
+    scale: f64,
+    gap_min: f64,
+    /// Ill-conditioned neurons (see [`CONDITION_ULPS`]).
+    fragile: Vec<u32>,
+    /// The neurons the last query met within [`KEEP`] of its minimum, with their `κ`, and the
+    /// bound they were kept under.
+    kept: Vec<(f64, u32)>,
+    kept_under: f64,
+}
+
+impl Relaxation {
+    /// The index for rest `y_inf` (`p_i = D_i y_inf`) and the frame at `t_ref`, its bounds
+    /// exact at `y`.
+    fn build(&mut self, k: &Kernel, (w, t_ref): (&[f64], f64), y_inf: f64, y: f64) {
+        let n = k.n;
+        let d = k.net.decoders();
+        let th = k.net.thresholds();
+        self.q.clear();
+        self.fragile.clear();
+        self.scale = 0.0;
+        self.gap_min = f64::INFINITY;
+        for i in 0..n {
+            let p = d[i] * y_inf;
+            let gap = p - th[i];
+            let size = p.abs() + th[i].abs();
+            self.scale = self.scale.max(size);
+            if gap.abs() <= CONDITION_ULPS * f64::EPSILON * size || (gap > 0.0 && d[i] == 0.0) {
+                self.fragile.push(i as u32);
+                self.q.push(0.0);
+            } else if gap > 0.0 {
+                self.gap_min = self.gap_min.min(gap);
+                self.q.push(1.0 / gap);
+            } else {
+                self.q.push(0.0);
+            }
+        }
+        self.decoder = d[..n].iter().map(|x| x.abs()).collect();
+        self.slot = vec![NONE; n];
+        self.alpha.clear();
+        self.zeta.clear();
+        self.neuron.clear();
+        self.nodes.clear();
+        self.groups.clear();
+        for positive in [true, false] {
+            let q = &self.q;
+            let rate = |i: usize| d[i].abs() * q[i];
+            let mut members: Vec<u32> = (0..n as u32)
+                .filter(|&i| q[i as usize] > 0.0 && (d[i as usize] > 0.0) == positive)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            members.sort_by(|&x, &y| {
+                rate(x as usize)
+                    .total_cmp(&rate(y as usize))
+                    .then(x.cmp(&y))
+            });
+            let start = self.alpha.len();
+            for &i in &members {
+                let i = i as usize;
+                self.slot[i] = self.alpha.len() as u32;
+                self.alpha.push(rate(i));
+                let z = if k.can_fire(i) {
+                    w[i] / self.decoder[i]
+                } else {
+                    f64::NEG_INFINITY
+                };
+                self.zeta.push(z);
+                self.neuron.push(i as u32);
+            }
+            let g = Group {
+                sign: if positive { -1.0 } else { 1.0 },
+                start,
+                len: members.len(),
+                tree: self.nodes.len(),
+                leaves: members.len().div_ceil(LEAF).next_power_of_two().max(2),
+            };
+            self.grow_tree(&g, y);
+            self.groups.push(g);
+        }
+        self.kept.clear();
+        self.kept_under = f64::NEG_INFINITY;
+        self.y_inf = y_inf;
+        self.t_ref = t_ref;
+        self.valid = true;
+    }
+
+    /// Group `g`'s tree (appended to `nodes`), its bounds exact at `y`.
+    fn grow_tree(&mut self, g: &Group, y: f64) {
+        let empty = Node {
+            lb: f64::INFINITY,
+            at: 0.0,
+            a_lo: f64::INFINITY,
+            a_hi: f64::NEG_INFINITY,
+        };
+        let sigma = g.sign * y;
+        let t0 = g.tree;
+        self.nodes.resize(t0 + 2 * g.leaves, empty);
+        for b in 0..g.len.div_ceil(LEAF) {
+            let slots = g.start + b * LEAF..g.start + ((b + 1) * LEAF).min(g.len);
+            self.nodes[t0 + g.leaves + b] = Node {
+                lb: down(
+                    slots
+                        .clone()
+                        .map(|s| self.kappa(s, sigma))
+                        .fold(f64::INFINITY, f64::min),
+                ),
+                at: sigma,
+                a_lo: self.alpha[slots.start],
+                a_hi: self.alpha[slots.end - 1],
+            };
+        }
+        for k in (1..g.leaves).rev() {
+            let (l, r) = (self.nodes[t0 + 2 * k], self.nodes[t0 + 2 * k + 1]);
+            self.nodes[t0 + k] = Node {
+                lb: l.lb.min(r.lb),
+                at: sigma,
+                a_lo: l.a_lo.min(r.a_lo),
+                a_hi: l.a_hi.max(r.a_hi),
+            };
+        }
+    }
+
+    /// Slot s's `κ` at `sigma` (+∞ when its neuron cannot fire now).
+    #[inline]
+    fn kappa(&self, s: usize, sigma: f64) -> f64 {
+        let z = self.zeta[s];
+        if z == f64::NEG_INFINITY {
+            return f64::INFINITY;
+        }
+        self.alpha[s] * (sigma - z)
+    }
+
+    /// Neuron i's `w` (in the frame) or whether it can fire changed, with the shared state at
+    /// `y`: a `κ` that fell lowers the bounds on its path (one that rose leaves them valid).
+    #[inline]
+    fn touch(&mut self, i: usize, w: f64, can_fire: bool, y: f64) {
+        if !self.valid || self.slot[i] == NONE {
+            return;
+        }
+        let s = self.slot[i] as usize;
+        let z = if can_fire {
+            w / self.decoder[i]
+        } else {
+            f64::NEG_INFINITY
+        };
+        let old = self.zeta[s];
+        self.zeta[s] = z;
+        // (ζ is never NaN.)
+        if z <= old {
+            return;
+        }
+        let g = if self.groups[0].start + self.groups[0].len > s {
+            &self.groups[0]
+        } else {
+            &self.groups[1]
+        };
+        let sigma = g.sign * y;
+        let kappa = self.kappa(s, sigma);
+        let (t0, mut node) = (g.tree, g.leaves + (s - g.start) / LEAF);
+        // Each bound on the path re-anchored here, at the smaller of its value and the new
+        // `κ`: members' `κ` change at rates within the node's range, so a bound that holds for
+        // every member at one point holds everywhere (one held at its old anchor might not
+        // hold for the lowered line elsewhere).
+        while node >= 1 {
+            let nd = &mut self.nodes[t0 + node];
+            nd.lb = down(nd.bound(sigma).min(kappa));
+            nd.at = sigma;
+            node /= 2;
+        }
+    }
+
+    /// Visits every slot whose `κ` at `y` can be at most the limit — `bound`, or with `bound`
+    /// = +∞ the best so far plus [`KEEP`] of it — and keeps those within it (with their `κ`)
+    /// in `kept`; returns the smallest `κ` (+∞ when nobody can cross).
+    fn scan(&mut self, y: f64, bound: f64, kept: &mut Vec<(f64, u32)>) -> f64 {
+        kept.clear();
+        let mut best = f64::INFINITY;
+        for g in &self.groups {
+            let sigma = g.sign * y;
+            let slots = g.start..g.start + g.len;
+            let mut walk = Walk {
+                nodes: &mut self.nodes[g.tree..g.tree + 2 * g.leaves],
+                alpha: &self.alpha[slots.clone()],
+                zeta: &self.zeta[slots.clone()],
+                neuron: &self.neuron[slots],
+                leaves: g.leaves,
+                sigma,
+                best,
+                limit: if bound < f64::INFINITY {
+                    bound
+                } else {
+                    best + KEEP * best.abs()
+                },
+                fixed: bound < f64::INFINITY,
+                kept: &mut *kept,
+            };
+            if walk.nodes[1].bound(sigma) <= walk.limit {
+                walk.visit(1);
+            }
+            best = walk.best;
+        }
+        best
+    }
+
+    /// The smallest `κ` at `y` (+∞ when nobody can cross); keeps the neurons it meets within
+    /// [`KEEP`] of it for [`Relaxation::within`].
+    fn min_at(&mut self, y: f64) -> f64 {
+        let mut kept = std::mem::take(&mut self.kept);
+        let best = self.scan(y, f64::INFINITY, &mut kept);
+        self.kept = kept;
+        self.kept_under = best + KEEP * best.abs();
+        best
+    }
+
+    /// Every neuron with `κ ≤ bound` at `y`, into `band`: from what [`Relaxation::min_at`] at
+    /// the same `y` kept when `bound` is within its reach, else by a descent of its own.
+    fn within(&mut self, y: f64, bound: f64, band: &mut Vec<u32>) {
+        band.clear();
+        let mut kept = std::mem::take(&mut self.kept);
+        if bound.is_nan() || bound > self.kept_under {
+            self.scan(y, bound, &mut kept);
+            self.kept_under = bound;
+        }
+        band.extend(kept.iter().filter(|k| k.0 <= bound).map(|k| k.1));
+        self.kept = kept;
+    }
+
+    /// The index no longer describes the network (a kill, voltages set anew): built again
+    /// when next needed.
+    pub(super) fn forget(&mut self) {
+        self.valid = false;
+    }
+}
+
+/// One branch-and-bound descent of a group's tree ([`Relaxation::scan`]).
+struct Walk<'a> {
+    /// The group's nodes and slots.
+    nodes: &'a mut [Node],
+    alpha: &'a [f64],
+    zeta: &'a [f64],
+    neuron: &'a [u32],
+    leaves: usize,
+    sigma: f64,
+    /// The smallest `κ` so far, and the limit of what is visited and kept (fixed, or the best
+    /// plus [`KEEP`] of it).
+    best: f64,
+    limit: f64,
+    fixed: bool,
+    kept: &'a mut Vec<(f64, u32)>,
+}
+
+impl Walk<'_> {
+    /// Node `k`'s subtree: visits the slots whose `κ` can be within the limit, the child with
+    /// the smaller bound first, tightens every node it opens to what it found below, and
+    /// returns a lower bound of the subtree's `κ` (a leaf's `κ` itself).
+    fn visit(&mut self, k: usize) -> f64 {
+        if k >= self.leaves {
+            // A leaf: its slots, scanned (and its bound tightened to their smallest κ).
+            let first = (k - self.leaves) * LEAF;
+            let last = (first + LEAF).min(self.alpha.len());
+            let mut least = f64::INFINITY;
+            for s in first..last {
+                let z = self.zeta[s];
+                let kappa = if z == f64::NEG_INFINITY {
+                    f64::INFINITY
+                } else {
+                    self.alpha[s] * (self.sigma - z)
+                };
+                least = least.min(kappa);
+                if kappa <= self.limit {
+                    if kappa < self.best {
+                        self.best = kappa;
+                        if !self.fixed {
+                            self.limit = kappa + KEEP * kappa.abs();
+                        }
+                    }
+                    self.kept.push((kappa, self.neuron[s]));
+                }
+            }
+            if first < last {
+                self.nodes[k].lb = down(least);
+                self.nodes[k].at = self.sigma;
+            }
+            return least;
+        }
+        let (l, r) = (2 * k, 2 * k + 1);
+        let (bl, br) = (
+            self.nodes[l].bound(self.sigma),
+            self.nodes[r].bound(self.sigma),
+        );
+        // The more promising side first; the other only if it can still beat the best.
+        let (near, bnear, far, bfar) = if br < bl {
+            (r, br, l, bl)
+        } else {
+            (l, bl, r, br)
+        };
+        let vnear = if bnear <= self.limit {
+            self.visit(near)
+        } else {
+            bnear
+        };
+        let vfar = if bfar <= self.limit {
+            self.visit(far)
+        } else {
+            bfar
+        };
+        let lb = vnear.min(vfar);
+        self.nodes[k].lb = down(lb);
+        self.nodes[k].at = self.sigma;
+        lb
+    }
+}
+
+/// What the index found for an interval.
+pub(super) enum Relaxed {
+    /// The first crossing (certified, with its band in `found_band`).
+    Found(f64, usize),
+    /// No crossing up to the end of the search.
+    Exhausted,
+    /// None up to this time; the hierarchy goes on from there.
+    Upto(f64),
+    /// The index does not serve this interval: the hierarchy searches it.
+    Declined,
+}
+
+impl Kernel {
+    /// Whether the index can describe the current interval: one dimension, constant input, no
+    /// slow or learned current (the shared-state layout is in use).
+    pub(super) fn relaxes(&self) -> bool {
+        self.d == 1
+            && self.degree == 0
+            && self.learned.is_none()
+            && self.mx.iter().all(|&x| x == 0.0)
+            && match self.net.weights() {
+                crate::model::network::Weights::LowRank { core } => core.iter().all(|&c| c == 0.0),
+                crate::model::network::Weights::Dense { .. } => false,
+            }
+    }
+
+    /// Neuron j's line changed (its `w`, or whether it can fire).
+    pub(super) fn relax_touch(&mut self, j: usize) {
+        let can_fire = self.can_fire(j);
+        if let Some(sh) = &mut self.shared {
+            let (w, y) = (sh.w[j], (sh.y[0] - sh.relax.y_inf) / sh.g);
+            sh.relax.touch(j, w, can_fire, y);
+        }
+    }
+
+    /// The first crossing in `[now, end]` by the index ([module docs](self)); the search is
+    /// fresh (the origin is `now`).
+    pub(super) fn relaxed_first(&self, sh: &mut Shared, end: f64, work: &mut Work) -> Relaxed {
+        let lambda = self.net.lambda_v();
+        let y_inf = self.cpoly[0] / lambda;
+        let rx = &mut sh.relax;
+        if !rx.valid || rx.y_inf != y_inf || rx.t_ref != sh.t_ref {
+            let y = (sh.y[0] - y_inf) / sh.g;
+            rx.build(self, (&sh.w, sh.t_ref), y_inf, y);
+        }
+        self.relaxed_with(sh, y_inf, end, work)
+    }
+
+    fn relaxed_with(&self, sh: &mut Shared, y_inf: f64, end: f64, work: &mut Work) -> Relaxed {
+        let (now, origin, lambda) = (self.now, self.origin, self.net.lambda_v());
+        let rx = &mut sh.relax;
+        if now != origin || rx.fragile.iter().any(|&i| self.can_fire(i as usize)) {
+            return Relaxed::Declined;
+        }
+        let (g0, y0) = (sh.g, sh.y[0]);
+        let y = (y0 - y_inf) / g0;
+        if !y.is_finite() {
+            return Relaxed::Declined;
+        }
+        let kmin = rx.min_at(y);
+        // The rounding allowance of every κ relative to the end's (module docs): Y, the rests,
+        // the lines and the tournament's comparisons, a few ulps each, generously counted.
+        let u = f64::EPSILON;
+        let wabs = (sh.tree.wmin() * g0).abs().max((sh.tree.wmax() * g0).abs());
+        let s = sh.tree.rmax() * (y0.abs() + y_inf.abs()) + wabs;
+        let mut rel = 16.0 * u * (5.0 * s + 6.0 * rx.scale) / rx.gap_min + 32.0 * u;
+        if rel.is_nan() || rel > MAX_REL {
+            if rx.gap_min.is_infinite() {
+                // Nobody's rest is above threshold: nobody crosses on this interval.
+                rel = 32.0 * u;
+            } else {
+                return Relaxed::Declined;
+            }
+        }
+        // The search's end: a little past the smallest κ's crossing, or the next event.
+        let mut hi = end;
+        if kmin.is_finite() {
+            let t = origin + ((kmin * g0).max(1.0) * (1.0 + 4.0 * rel)).ln() / lambda;
+            if t < end {
+                hi = t;
+            }
+        }
+        if hi.is_infinite() {
+            // (Only with κ_min = +∞: no neuron can cross, and no event comes.)
+            return Relaxed::Exhausted;
+        }
+        let tau = hi - origin;
+        // κ at the end, with the rounding of the exponential (and of `hi − origin`) allowed for.
+        let rel_end = rel + 4.0 * u * (1.0 + lambda * (hi.abs() + origin.abs()));
+        let kend = (lambda * tau).exp() / g0;
+        let bound = kend * (1.0 + 2.0 * rel_end);
+        let mut band = std::mem::take(&mut sh.scratch.band);
+        rx.within(y, bound, &mut band);
+        band.retain(|&i| self.can_fire(i as usize));
+        let found = if band.is_empty() {
+            // (Nobody can cross before `hi`: no basis to evaluate.)
+            None
+        } else {
+            let bva = self.basis_at(0.0);
+            let bvh = self.basis_at(tau);
+            self.band_first(sh, &band, (now, &bva), (hi, &bvh), None, work)
+        };
+        let out = match found {
+            Some((t, i)) => {
+                sh.found_band.clear();
+                sh.found_band.extend_from_slice(&band);
+                Relaxed::Found(t, i)
+            }
+            None if hi >= end => Relaxed::Exhausted,
+            None => Relaxed::Upto(hi),
+        };
+        sh.scratch.band = band;
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Group, Relaxation, LEAF, NONE};
+
+    /// An index over explicit neurons: decoders `d` (either sign), `q_i = 1`, frame values `w`,
+    /// laid out as `build` lays them out, its bounds exact at `y`.
+    fn index(d: &[f64], w: &[f64], y: f64) -> Relaxation {
+        let n = d.len();
+        let mut rx = Relaxation {
+            valid: true,
+            q: vec![1.0; n],
+            decoder: d.iter().map(|x| x.abs()).collect(),
+            slot: vec![NONE; n],
+            ..Relaxation::default()
+        };
+        for positive in [true, false] {
+            let mut members: Vec<u32> = (0..n as u32)
+                .filter(|&i| (d[i as usize] > 0.0) == positive)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            members.sort_by(|&x, &y| d[x as usize].abs().total_cmp(&d[y as usize].abs()));
+            let start = rx.alpha.len();
+            for &i in &members {
+                let i = i as usize;
+                rx.slot[i] = rx.alpha.len() as u32;
+                rx.alpha.push(d[i].abs());
+                rx.zeta.push(w[i] / d[i].abs());
+                rx.neuron.push(i as u32);
+            }
+            let g = Group {
+                sign: if positive { -1.0 } else { 1.0 },
+                start,
+                len: members.len(),
+                tree: rx.nodes.len(),
+                leaves: members.len().div_ceil(LEAF).next_power_of_two().max(2),
+            };
+            rx.grow_tree(&g, y);
+            rx.groups.push(g);
+        }
+        rx
+    }
+
+    /// Every query's minimum and band equal a scan of `κ_i = −(D_i Y + w_i)`, while `Y` moves
+    /// both ways and neurons' `w` change or they stop and start being able to fire.
+    #[test]
+    fn the_index_equals_a_scan() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for n in [1usize, 2, 3, 7, 64, 100] {
+            let d: Vec<f64> = (0..n)
+                .map(|_| rng.gen_range(0.5..1.5) * if rng.gen_bool(0.7) { 1.0 } else { -1.0 })
+                .collect();
+            let mut w: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let mut fires = vec![true; n];
+            let mut y = 0.0;
+            let mut rx = index(&d, &w, y);
+            let mut band = Vec::new();
+            for step in 0..600 {
+                y += rng.gen_range(-0.3..0.3);
+                if step % 3 == 0 {
+                    let i = rng.gen_range(0..n);
+                    fires[i] = rng.gen_bool(0.9);
+                    w[i] = rng.gen_range(-1.0..1.0) - d[i] * y;
+                    rx.touch(i, w[i], fires[i], y);
+                }
+                let kappa = |i: usize| {
+                    if fires[i] {
+                        d[i].abs() * (-d[i].signum() * y - w[i] / d[i].abs())
+                    } else {
+                        f64::INFINITY
+                    }
+                };
+                let kmin = rx.min_at(y);
+                let scan = (0..n).map(kappa).fold(f64::INFINITY, f64::min);
+                assert_eq!(kmin, scan, "n = {n}, step {step}");
+                for bound in [scan, scan + 0.5] {
+                    rx.within(y, bound, &mut band);
+                    band.sort_unstable();
+                    let want: Vec<u32> = (0..n)
+                        .filter(|&i| kappa(i) <= bound)
+                        .map(|i| i as u32)
+                        .collect();
+                    assert_eq!(band, want, "n = {n}, step {step}, bound {bound}");
+                }
+            }
+        }
+    }
+}
