@@ -189,6 +189,19 @@ impl Relaxation {
         self.neuron.clear();
         self.nodes.clear();
         self.groups.clear();
+        self.lay_out(d, w, |i| k.can_fire(i), y);
+        self.kept.clear();
+        self.kept_under = f64::NEG_INFINITY;
+        self.y_inf = y_inf;
+        self.t_ref = t_ref;
+        self.valid = true;
+    }
+
+    /// The groups, their slots in order of rate and their trees, from the decoders `d`, the
+    /// `w`'s (in the frame) and who can fire, with `q` and the decoders' magnitudes set; the
+    /// bounds exact at `y`.
+    fn lay_out(&mut self, d: &[f64], w: &[f64], can_fire: impl Fn(usize) -> bool, y: f64) {
+        let n = self.q.len();
         for positive in [true, false] {
             let q = &self.q;
             let rate = |i: usize| d[i].abs() * q[i];
@@ -208,7 +221,7 @@ impl Relaxation {
                 let i = i as usize;
                 self.slot[i] = self.alpha.len() as u32;
                 self.alpha.push(rate(i));
-                let z = if k.can_fire(i) {
+                let z = if can_fire(i) {
                     w[i] / self.decoder[i]
                 } else {
                     f64::NEG_INFINITY
@@ -226,11 +239,6 @@ impl Relaxation {
             self.grow_tree(&g, y);
             self.groups.push(g);
         }
-        self.kept.clear();
-        self.kept_under = f64::NEG_INFINITY;
-        self.y_inf = y_inf;
-        self.t_ref = t_ref;
-        self.valid = true;
     }
 
     /// Group `g`'s tree (appended to `nodes`), its bounds exact at `y`.
@@ -578,7 +586,7 @@ impl Kernel {
 
 #[cfg(test)]
 mod tests {
-    use super::{Group, Relaxation, LEAF, NONE};
+    use super::{Relaxation, NONE};
 
     /// An index over explicit neurons: decoders `d` (either sign), `q_i = 1`, frame values `w`,
     /// laid out as `build` lays them out, its bounds exact at `y`.
@@ -591,32 +599,7 @@ mod tests {
             slot: vec![NONE; n],
             ..Relaxation::default()
         };
-        for positive in [true, false] {
-            let mut members: Vec<u32> = (0..n as u32)
-                .filter(|&i| (d[i as usize] > 0.0) == positive)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            members.sort_by(|&x, &y| d[x as usize].abs().total_cmp(&d[y as usize].abs()));
-            let start = rx.alpha.len();
-            for &i in &members {
-                let i = i as usize;
-                rx.slot[i] = rx.alpha.len() as u32;
-                rx.alpha.push(d[i].abs());
-                rx.zeta.push(w[i] / d[i].abs());
-                rx.neuron.push(i as u32);
-            }
-            let g = Group {
-                sign: if positive { -1.0 } else { 1.0 },
-                start,
-                len: members.len(),
-                tree: rx.nodes.len(),
-                leaves: members.len().div_ceil(LEAF).next_power_of_two().max(2),
-            };
-            rx.grow_tree(&g, y);
-            rx.groups.push(g);
-        }
+        rx.lay_out(d, w, |_| true, y);
         rx
     }
 
