@@ -1,5 +1,5 @@
-//! The relaxation index: the next crossing in O(log N) per event when every voltage relaxes to
-//! a fixed rest.
+//! The relaxation index: the next crossing in a few dozen node visits per event when every
+//! voltage relaxes to a fixed rest.
 //!
 //! On an interval with constant input `c`, no slow or learned current (`A = −λ_d I`, the fast-only
 //! EBN) and one dimension, the shared state relaxes to `y∞ = c/λ_V` and every voltage to its rest
@@ -31,6 +31,8 @@
 //! spike raises one `κ` (bounds stay valid), its delivery lowers it (the bounds on its path are
 //! re-anchored at the smaller of their value and the new `κ`), and a query — a
 //! branch-and-bound descent — tightens every node it opens to the bounds of its children.
+//! Stored bounds are rounded down by a few ulps, so that re-anchoring them again and again
+//! never lets rounding lift one above what it bounds.
 //! About 20 nodes are opened per query on the validation suite's timing network (N = 1600).
 //!
 //! The index only *proposes*: the neurons whose `κ` is within a rounding allowance of the
