@@ -170,10 +170,7 @@ impl Growing {
         self.out.flush().map_err(err)?;
         let mut f = File::open(&self.temp).map_err(err)?;
         io::Seek::seek(&mut f, io::SeekFrom::Start(from)).map_err(err)?;
-        let mut rows = Rows {
-            reader: BufReader::with_capacity(1 << 16, f),
-            line: Vec::new(),
-        };
+        let mut rows = Rows::new(f);
         if from == 0 {
             // The header, passed over whatever it holds (as `lines().skip(1)` would).
             let _ = rows.next_row();
@@ -202,6 +199,14 @@ struct Rows {
 }
 
 impl Rows {
+    /// The rows of `file` from where it stands.
+    fn new(file: File) -> Rows {
+        Rows {
+            reader: BufReader::with_capacity(1 << 16, file),
+            line: Vec::new(),
+        }
+    }
+
     /// The next row, `None` at the end of the file; a row that is not UTF-8 is the error of
     /// [`BufRead::read_line`].
     fn next_row(&mut self) -> io::Result<Option<&str>> {
@@ -527,10 +532,7 @@ mod tests {
                 .lines()
                 .map(Result::unwrap)
                 .collect();
-            let mut rows = Rows {
-                reader: BufReader::new(File::open(&path).unwrap()),
-                line: Vec::new(),
-            };
+            let mut rows = Rows::new(File::open(&path).unwrap());
             let mut got = Vec::new();
             while let Some(line) = rows.next_row().unwrap() {
                 got.push(line.to_string());
@@ -543,10 +545,7 @@ mod tests {
             .lines()
             .map(|l| l.map_err(|e| format!("{:?}: {e}", e.kind())))
             .collect();
-        let mut rows = Rows {
-            reader: BufReader::new(File::open(&path).unwrap()),
-            line: Vec::new(),
-        };
+        let mut rows = Rows::new(File::open(&path).unwrap());
         let mut got = Vec::new();
         loop {
             match rows.next_row() {

@@ -169,28 +169,40 @@ impl LinearTeacher {
 
     /// `x(t_s + τ)` from `x(t_s)` = `from`, in segment `seg`, via `exp(τ M)` (module docs).
     fn propagate(&self, seg: usize, from: &[f64], tau: f64, out: &mut [f64]) {
-        let d = self.dims;
-        let (m, p) = self.scaled_generator(seg, tau);
-        let n = d + p + 1;
-        // nalgebra's scaling and squaring fails (a panic in its LU solve) on entries that are
-        // not finite or so large that the scaled matrix overflows: such a target has no finite
-        // state to give, and NaN makes the run stop with an error naming the time.
-        let norm = (0..n)
-            .map(|c| (0..n).map(|r| m[(r, c)].abs()).sum::<f64>())
-            .fold(0.0, f64::max);
-        if norm.is_nan() || norm > MAX_EXP_NORM {
-            out.fill(f64::NAN);
-            return;
-        }
-        let e = m.exp();
-        for (i, o) in out.iter_mut().enumerate().take(d) {
-            let mut v = e[(i, d + p)];
-            for (k, &x) in from.iter().enumerate() {
-                v += e[(i, k)] * x;
+        match self.exp_of(seg, tau) {
+            (p, Some((e, _))) => {
+                for (i, o) in out.iter_mut().enumerate().take(self.dims) {
+                    *o = affine_row(&e, i, self.dims + p, from);
+                }
             }
-            *o = v;
+            (_, None) => out.fill(f64::NAN),
         }
     }
+
+    /// The input's degree `p` in segment `seg`, and `exp(τ M)` there with the one-norm of
+    /// `τ M` — `None` when that norm is beyond [`MAX_EXP_NORM`] or not finite. (nalgebra's scaling and
+    /// squaring fails — a panic in its LU solve — on entries that are not finite or so large
+    /// that the scaled matrix overflows: such a target has no finite state to give, and NaN
+    /// makes the run stop with an error naming the time.)
+    fn exp_of(&self, seg: usize, tau: f64) -> (usize, Option<(DMatrix<f64>, f64)>) {
+        let (m, p) = self.scaled_generator(seg, tau);
+        let norm = one_norm(&m);
+        if norm.is_nan() || norm > MAX_EXP_NORM {
+            return (p, None);
+        }
+        (p, Some((m.exp(), norm)))
+    }
+}
+
+/// Row `i` of `E (x, e_p)`: `E[i][last] + Σ_k E[i][k] x_k`, with `last` = d + p the column of
+/// `e_p` (summed in this order everywhere, so every caller gets the same bits).
+#[inline]
+fn affine_row(e: &DMatrix<f64>, i: usize, last: usize, x: &[f64]) -> f64 {
+    let mut v = e[(i, last)];
+    for (k, &xk) in x.iter().enumerate() {
+        v += e[(i, k)] * xk;
+    }
+    v
 }
 
 /// The step `exp(h M)` of one segment's augmented system ([`LinearTeacher::uniform_samples`]).
@@ -305,40 +317,32 @@ impl LinearTeacher {
     /// finite. Its `x` part is [`LinearTeacher::state_at`]'s to the bit.
     fn augmented_state(&self, seg: usize, tau: f64, z: &mut DVector<f64>) {
         let d = self.dims;
-        let (m, p) = self.scaled_generator(seg, tau);
-        let n = d + p + 1;
         let here = &self.knot_states[seg * d..seg * d + d];
-        *z = DVector::zeros(n);
         if tau == 0.0 {
+            let (_, p) = self.scaled_generator(seg, tau);
+            *z = DVector::zeros(d + p + 1);
             z.rows_mut(0, d).copy_from_slice(here);
             z[d + p] = 1.0;
             return;
         }
-        let norm = one_norm(&m);
-        if norm.is_nan() || norm > MAX_EXP_NORM {
-            z.fill(f64::NAN);
-            return;
-        }
-        let e = m.exp();
-        for i in 0..n {
-            let mut v = e[(i, d + p)];
-            for (k, &x) in here.iter().enumerate() {
-                v += e[(i, k)] * x;
+        let (p, e) = self.exp_of(seg, tau);
+        let n = d + p + 1;
+        *z = DVector::zeros(n);
+        match e {
+            Some((e, _)) => {
+                for i in 0..n {
+                    z[i] = affine_row(&e, i, d + p, here);
+                }
             }
-            z[i] = v;
+            None => z.fill(f64::NAN),
         }
     }
 
     /// The step `exp(h M)` of segment `seg`; `None` when `h M` is beyond [`MAX_EXP_NORM`] or
     /// not finite.
     fn step(&self, seg: usize, h: f64) -> Option<Step> {
-        let (m, _) = self.scaled_generator(seg, h);
-        let norm = one_norm(&m);
-        if norm.is_nan() || norm > MAX_EXP_NORM {
-            return None;
-        }
-        Some(Step {
-            exp: m.exp(),
+        self.exp_of(seg, h).1.map(|(exp, norm)| Step {
+            exp,
             norm: norm / h,
         })
     }

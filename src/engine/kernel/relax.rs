@@ -75,7 +75,7 @@ struct Group {
     start: usize,
     len: usize,
     /// Its tree: nodes `tree + 1 .. tree + 2 leaves` in heap order (the root first; leaf `k`
-    /// is slot `start + k`, padding beyond `len`).
+    /// holds the [`LEAF`] slots from `start + k · LEAF`, padding beyond `len`).
     tree: usize,
     leaves: usize,
 }
@@ -89,6 +89,16 @@ struct Node {
     at: f64,
     a_lo: f64,
     a_hi: f64,
+}
+
+/// `κ = α (σ − ζ)` of a slot of rate `alpha` and offset `zeta` (+∞ for ζ = −∞: its neuron
+/// cannot fire now).
+#[inline]
+fn kappa(alpha: f64, zeta: f64, sigma: f64) -> f64 {
+    if zeta == f64::NEG_INFINITY {
+        return f64::INFINITY;
+    }
+    alpha * (sigma - zeta)
 }
 
 /// `x` less a few ulps of it: a bound stored for later stays below what it bounds however
@@ -121,11 +131,11 @@ impl Node {
 ///
 /// `κ_i = −(D_i Y + w_i) q_i = α_i (σ − ζ_i)` with `σ = −sign(D_i) Y` shared, the rate
 /// `α_i = |D_i| q_i > 0` fixed by the rest, and `ζ_i = w_i/|D_i|` changing only at i's own
-/// events: lines in `σ` with fixed slopes. The neurons of each decoder sign are the leaves of
-/// a binary tree, in order of rate, whose nodes keep a lower bound of their members' `κ` at the
-/// `σ` where it was last tightened: it stays a bound as `σ` moves (members' `κ` change at rates
-/// within the node's range) and as members' `κ` rise (a spike); a member's `κ` that falls (its
-/// own delivery) lowers the bounds on its path. A query is a branch-and-bound descent that
+/// events: lines in `σ` with fixed slopes. The neurons of each decoder sign fill the leaves
+/// of a binary tree ([`LEAF`] each), in order of rate, whose nodes keep a lower bound of their
+/// members' `κ` at the `σ` where it was last tightened: it stays a bound as `σ` moves
+/// (members' `κ` change at rates within the node's range) and as members' `κ` rise (a spike);
+/// a member's `κ` that falls (its own delivery) lowers the bounds on its path. A query is a branch-and-bound descent that
 /// tightens every bound it opens, so the nodes near the first crossing stay tight and the rest
 /// are passed over by bounds that loosen only slowly.
 #[derive(Clone, Debug, Default)]
@@ -279,14 +289,10 @@ impl Relaxation {
         }
     }
 
-    /// Slot s's `κ` at `sigma` (+∞ when its neuron cannot fire now).
+    /// Slot s's `κ` at `sigma`.
     #[inline]
     fn kappa(&self, s: usize, sigma: f64) -> f64 {
-        let z = self.zeta[s];
-        if z == f64::NEG_INFINITY {
-            return f64::INFINITY;
-        }
-        self.alpha[s] * (sigma - z)
+        kappa(self.alpha[s], self.zeta[s], sigma)
     }
 
     /// Neuron i's `w` (in the frame) or whether it can fire changed, with the shared state at
@@ -419,12 +425,7 @@ impl Walk<'_> {
             let last = (first + LEAF).min(self.alpha.len());
             let mut least = f64::INFINITY;
             for s in first..last {
-                let z = self.zeta[s];
-                let kappa = if z == f64::NEG_INFINITY {
-                    f64::INFINITY
-                } else {
-                    self.alpha[s] * (self.sigma - z)
-                };
+                let kappa = kappa(self.alpha[s], self.zeta[s], self.sigma);
                 least = least.min(kappa);
                 if kappa <= self.limit {
                     if kappa < self.best {

@@ -230,21 +230,21 @@ impl Kernel {
         };
         // A new search on an interval the relaxation index describes asks it first
         // ([`super::relax`]): usually it decides the whole search.
-        let mut relaxed = false;
-        if fresh && self.relaxes() {
+        let relaxed = fresh && self.relaxes() && {
             work.record = false;
-            relaxed = true;
-            match self.relaxed_first(&mut sh, end, &mut work) {
+            let outcome = self.relaxed_first(&mut sh, end, &mut work);
+            work.record = carries;
+            match outcome {
                 Relaxed::Found(t, i) => s.found = Some((t, i)),
                 Relaxed::Exhausted => {
                     s.lo = end;
                     s.exhausted = true;
                 }
                 Relaxed::Upto(hi) => s.lo = hi,
-                Relaxed::Declined => relaxed = false,
+                Relaxed::Declined => {}
             }
-            work.record = carries;
-        }
+            !matches!(outcome, Relaxed::Declined)
+        };
         // A new search after spikes (and inhibitory deliveries) first asks the band carried
         // from the last certified window, up to that window's end ([`super::carry`]).
         if relaxed {
