@@ -334,10 +334,11 @@ impl Relaxation {
         }
     }
 
-    /// Visits every slot whose `κ` at `y` can be at most the limit — `bound`, or with `bound`
-    /// = +∞ the best so far plus [`KEEP`] of it — and keeps those within it (with their `κ`)
-    /// in `kept`; returns the smallest `κ` (+∞ when nobody can cross).
-    fn scan(&mut self, y: f64, bound: f64, kept: &mut Vec<(f64, u32)>) -> f64 {
+    /// Visits every slot whose `κ` at `y` can be at most the limit — `bound`, or with `fixed`
+    /// false the best so far plus [`KEEP`] of it, at most `bound` — and keeps those within it
+    /// (with their `κ`) in `kept`; returns the smallest `κ` (+∞ when nobody is within
+    /// `bound`).
+    fn scan(&mut self, y: f64, (bound, fixed): (f64, bool), kept: &mut Vec<(f64, u32)>) -> f64 {
         kept.clear();
         let mut best = f64::INFINITY;
         for g in &self.groups {
@@ -351,12 +352,13 @@ impl Relaxation {
                 leaves: g.leaves,
                 sigma,
                 best,
-                limit: if bound < f64::INFINITY {
+                limit: if fixed {
                     bound
                 } else {
-                    best + KEEP * best.abs()
+                    (best + KEEP * best.abs()).min(bound)
                 },
-                fixed: bound < f64::INFINITY,
+                ceiling: bound,
+                fixed,
                 kept: &mut *kept,
             };
             if walk.nodes[1].bound(sigma) <= walk.limit {
@@ -367,13 +369,14 @@ impl Relaxation {
         best
     }
 
-    /// The smallest `κ` at `y` (+∞ when nobody can cross); keeps the neurons it meets within
-    /// [`KEEP`] of it for [`Relaxation::within`].
-    fn min_at(&mut self, y: f64) -> f64 {
+    /// The smallest `κ` at `y` if it is at most `ceiling` (else +∞); keeps the neurons it meets
+    /// within [`KEEP`] of it (and under the ceiling) for [`Relaxation::within`]. A ceiling
+    /// (the `κ` of the next event) spares the descent the nodes above it.
+    fn min_at(&mut self, y: f64, ceiling: f64) -> f64 {
         let mut kept = std::mem::take(&mut self.kept);
-        let best = self.scan(y, f64::INFINITY, &mut kept);
+        let best = self.scan(y, (ceiling, false), &mut kept);
         self.kept = kept;
-        self.kept_under = best + KEEP * best.abs();
+        self.kept_under = (best + KEEP * best.abs()).min(ceiling);
         best
     }
 
@@ -383,7 +386,7 @@ impl Relaxation {
         band.clear();
         let mut kept = std::mem::take(&mut self.kept);
         if bound.is_nan() || bound > self.kept_under {
-            self.scan(y, bound, &mut kept);
+            self.scan(y, (bound, true), &mut kept);
             self.kept_under = bound;
         }
         band.extend(kept.iter().filter(|k| k.0 <= bound).map(|k| k.1));
@@ -407,9 +410,10 @@ struct Walk<'a> {
     leaves: usize,
     sigma: f64,
     /// The smallest `κ` so far, and the limit of what is visited and kept (fixed, or the best
-    /// plus [`KEEP`] of it).
+    /// plus [`KEEP`] of it, at most the ceiling).
     best: f64,
     limit: f64,
+    ceiling: f64,
     fixed: bool,
     kept: &'a mut Vec<(f64, u32)>,
 }
@@ -431,7 +435,7 @@ impl Walk<'_> {
                     if kappa < self.best {
                         self.best = kappa;
                         if !self.fixed {
-                            self.limit = kappa + KEEP * kappa.abs();
+                            self.limit = (kappa + KEEP * kappa.abs()).min(self.ceiling);
                         }
                     }
                     self.kept.push((kappa, self.neuron[s]));
@@ -530,7 +534,6 @@ impl Kernel {
         if !y.is_finite() {
             return Relaxed::Declined;
         }
-        let kmin = rx.min_at(y);
         // The rounding allowance of every κ relative to the end's (module docs): Y, the rests,
         // the lines and the tournament's comparisons, a few ulps each, generously counted.
         let u = f64::EPSILON;
@@ -545,6 +548,19 @@ impl Kernel {
                 return Relaxed::Declined;
             }
         }
+        // κ at `t` (allowing for the exponential's rounding and that of `t − origin`) and the
+        // limit of the κ's that can cross by then.
+        let limit_at = |t: f64| {
+            let rel_end = rel + 4.0 * u * (1.0 + lambda * (t.abs() + origin.abs()));
+            ((lambda * (t - origin)).exp() / g0) * (1.0 + 2.0 * rel_end)
+        };
+        // Nobody above the next event's limit can cross before it: the descent leaves them.
+        let ceiling = if end.is_finite() {
+            limit_at(end)
+        } else {
+            f64::INFINITY
+        };
+        let kmin = rx.min_at(y, ceiling);
         // The search's end: a little past the smallest κ's crossing, or the next event.
         let mut hi = end;
         if kmin.is_finite() {
@@ -558,10 +574,7 @@ impl Kernel {
             return Relaxed::Exhausted;
         }
         let tau = hi - origin;
-        // κ at the end, with the rounding of the exponential (and of `hi − origin`) allowed for.
-        let rel_end = rel + 4.0 * u * (1.0 + lambda * (hi.abs() + origin.abs()));
-        let kend = (lambda * tau).exp() / g0;
-        let bound = kend * (1.0 + 2.0 * rel_end);
+        let bound = limit_at(hi);
         let mut band = std::mem::take(&mut sh.scratch.band);
         rx.within(y, bound, &mut band);
         band.retain(|&i| self.can_fire(i as usize));
@@ -636,10 +649,18 @@ mod tests {
                         f64::INFINITY
                     }
                 };
-                let kmin = rx.min_at(y);
                 let scan = (0..n).map(kappa).fold(f64::INFINITY, f64::min);
-                assert_eq!(kmin, scan, "n = {n}, step {step}");
-                for bound in [scan, scan + 0.5] {
+                // A ceiling below the smallest κ finds nobody; one above finds it; no ceiling
+                // finds it too. The band under a ceiling is complete either way.
+                let ceiling = match step % 3 {
+                    0 => scan - 0.25,
+                    1 => scan + 0.25,
+                    _ => f64::INFINITY,
+                };
+                let kmin = rx.min_at(y, ceiling);
+                let want = if scan <= ceiling { scan } else { f64::INFINITY };
+                assert_eq!(kmin, want, "n = {n}, step {step}, ceiling {ceiling}");
+                for bound in [scan - 0.25, scan, scan + 0.5] {
                     rx.within(y, bound, &mut band);
                     band.sort_unstable();
                     let want: Vec<u32> = (0..n)
