@@ -98,6 +98,34 @@ impl Searcher {
         (end, be): (f64, &BasisValues),
         stats: &mut CrossingStats,
     ) -> Option<f64> {
+        let whole = m.ranges(bs, be, tr.degree);
+        self.first_crossing_within(
+            m,
+            tr,
+            threshold,
+            origin,
+            (start, bs),
+            (end, be),
+            &whole,
+            stats,
+        )
+    }
+
+    /// [`Searcher::first_crossing_between`] with the basis's ranges over the whole interval
+    /// already computed (`whole`: [`Membrane::ranges`] of `bs` and `be`), as the kernel's band
+    /// search has them.
+    #[allow(clippy::too_many_arguments)] // as above
+    pub(crate) fn first_crossing_within(
+        &mut self,
+        m: &Membrane,
+        tr: &Trajectory,
+        threshold: f64,
+        origin: f64,
+        (start, bs): (f64, &BasisValues),
+        (end, be): (f64, &BasisValues),
+        whole: &BasisRanges,
+        stats: &mut CrossingStats,
+    ) -> Option<f64> {
         search(
             &mut self.stack,
             m,
@@ -106,6 +134,7 @@ impl Searcher {
             origin,
             (start, bs),
             (end, be),
+            whole,
             stats,
         )
     }
@@ -120,6 +149,7 @@ fn search(
     origin: f64,
     (start, bs): (f64, &BasisValues),
     (end, be): (f64, &BasisValues),
+    whole: &BasisRanges,
     stats: &mut CrossingStats,
 ) -> Option<f64> {
     stats.searches += 1;
@@ -136,13 +166,20 @@ fn search(
 
     stack.clear();
     stack.push(Piece::Search((start, bs), (end, be), fs));
+    let mut first = true;
     while let Some(piece) = stack.pop() {
         let ((a, ba), (b, bb), fa) = match piece {
             Piece::Fallback(t) => return Some(t),
             Piece::Search(pa, pb, fa) => (pa, pb, fa),
         };
         stats.enclosures += 1;
-        let ranges = m.ranges(&ba, &bb, deg);
+        // (The first piece is the whole interval, whose ranges the caller gave.)
+        let ranges = if first {
+            *whole
+        } else {
+            m.ranges(&ba, &bb, deg)
+        };
+        first = false;
         let (v, d, mag) = tr.enclose(m, &ranges);
         if v.hi - threshold + MARGIN * (mag + threshold.abs()) < 0.0 {
             continue; // proven below threshold on the whole piece

@@ -568,10 +568,17 @@ impl Kernel {
         }
         let count = if ordered { kept } else { band.len() };
         let members = (0..count).map(|k| if ordered { by_guess[k].1 } else { band[k] });
+        // The horizon moved to a crossing: the basis there, when a member follows.
+        let mut moved = false;
         for i in members {
             let i = i as usize;
             if known.is_some_and(|(_, k)| k == i) {
                 continue;
+            }
+            if moved {
+                bv_end = self.basis_at(end - self.origin);
+                ranges = m.ranges(bva, &bv_end, self.degree);
+                moved = false;
             }
             let tr = self.shared_trajectory(sh, i);
             if proven_below(&tr, th[i], &ranges) {
@@ -579,13 +586,14 @@ impl Kernel {
                 note(work, i, end, false);
                 continue;
             }
-            let found = work.searcher.first_crossing_between(
+            let found = work.searcher.first_crossing_within(
                 &m,
                 &tr,
                 th[i],
                 self.origin,
                 (a, bva),
                 (end, &bv_end),
+                &ranges,
                 &mut work.stats,
             );
             note(work, i, found.unwrap_or(end), found.is_some());
@@ -593,8 +601,7 @@ impl Kernel {
                 if best.is_none_or(|(bt, bi)| t < bt || (t == bt && i < bi)) {
                     best = Some((t, i));
                     end = t;
-                    bv_end = self.basis_at(t - self.origin);
-                    ranges = m.ranges(bva, &bv_end, self.degree);
+                    moved = true;
                 }
             }
         }
