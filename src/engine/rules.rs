@@ -115,8 +115,9 @@ impl Instant {
 pub(crate) trait SameInstant {
     /// The engine's cascade bookkeeping.
     fn instant(&mut self) -> &mut Instant;
-    /// [`most_above`] over the engine's neurons at the current instant.
-    fn most_above(&self) -> Option<usize>;
+    /// [`most_above`] over the engine's neurons at the current instant (`&mut`: an engine
+    /// may bring an index up to date to answer).
+    fn most_above(&mut self) -> Option<usize>;
     /// Emits `j`'s spike at `t` (the current instant) with its instantaneous effects.
     fn fire_at(&mut self, j: usize, t: f64, spikes: &mut Vec<Spike>);
     /// The engine's counters.

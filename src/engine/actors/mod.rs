@@ -208,7 +208,7 @@ impl SameInstant for ActorEngine {
     fn instant(&mut self) -> &mut Instant {
         &mut self.instant
     }
-    fn most_above(&self) -> Option<usize> {
+    fn most_above(&mut self) -> Option<usize> {
         let r = &self.refractory;
         rules::most_above(
             self.neurons

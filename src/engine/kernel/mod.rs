@@ -551,9 +551,11 @@ impl SameInstant for Kernel {
     fn instant(&mut self) -> &mut Instant {
         &mut self.instant
     }
-    fn most_above(&self) -> Option<usize> {
-        if let Some(sh) = &self.shared {
-            return self.shared_most_above(sh);
+    fn most_above(&mut self) -> Option<usize> {
+        if let Some(mut sh) = self.shared.take() {
+            let found = self.shared_most_above(&mut sh);
+            self.shared = Some(sh);
+            return found;
         }
         let th = self.net.thresholds();
         let r = &self.refractory;

@@ -59,6 +59,10 @@ const CONDITION_ULPS: f64 = 1e6;
 /// hierarchy searches.
 const MAX_REL: f64 = 1e-3;
 
+/// Most neurons outside the index for which the same-instant query is still answered here (they
+/// are evaluated one by one).
+const OUTSIDE: usize = 32;
+
 /// Slots per leaf of a group's tree (scanned in a row).
 const LEAF: usize = 8;
 
@@ -162,6 +166,9 @@ pub(super) struct Relaxation {
     gap_min: f64,
     /// Ill-conditioned neurons (see [`CONDITION_ULPS`]).
     fragile: Vec<u32>,
+    /// The neurons outside the index (`q_i = 0`: a rest at or below threshold, or fragile):
+    /// the same-instant query evaluates them one by one ([`Kernel::relaxed_most_above`]).
+    outside: Vec<u32>,
     /// The neurons the last query met within [`KEEP`] of its minimum, with their `κ`, and the
     /// bound they were kept under.
     kept: Vec<(f64, u32)>,
@@ -177,6 +184,7 @@ impl Relaxation {
         let th = k.net.thresholds();
         self.q.clear();
         self.fragile.clear();
+        self.outside.clear();
         self.scale = 0.0;
         self.gap_min = f64::INFINITY;
         for i in 0..n {
@@ -194,6 +202,8 @@ impl Relaxation {
                 self.q.push(0.0);
             }
         }
+        self.outside
+            .extend((0..n as u32).filter(|&i| self.q[i as usize] == 0.0));
         self.decoder = d[..n].iter().map(|x| x.abs()).collect();
         self.slot = vec![NONE; n];
         self.alpha.clear();
@@ -398,6 +408,11 @@ impl Relaxation {
     pub(super) fn forget(&mut self) {
         self.valid = false;
     }
+
+    /// Whether the index describes the network (its rest and frame may still be old ones).
+    pub(super) fn is_valid(&self) -> bool {
+        self.valid
+    }
 }
 
 /// One branch-and-bound descent of a group's tree ([`Relaxation::scan`]).
@@ -428,9 +443,16 @@ impl Walk<'_> {
             let first = (k - self.leaves) * LEAF;
             let last = (first + LEAF).min(self.alpha.len());
             let mut least = f64::INFINITY;
-            for s in first..last {
-                let kappa = kappa(self.alpha[s], self.zeta[s], self.sigma);
-                least = least.min(kappa);
+            let slots = first.min(last)..last; // (empty for padding leaves)
+            let lines = self.alpha[slots.clone()]
+                .iter()
+                .zip(&self.zeta[slots.clone()]);
+            for ((&alpha, &zeta), &neuron) in lines.zip(&self.neuron[slots]) {
+                let kappa = kappa(alpha, zeta, self.sigma);
+                // (κ is never NaN: σ and the rates are finite, ζ finite or −∞.)
+                if kappa < least {
+                    least = kappa;
+                }
                 if kappa <= self.limit {
                     if kappa < self.best {
                         self.best = kappa;
@@ -438,7 +460,7 @@ impl Walk<'_> {
                             self.limit = (kappa + KEEP * kappa.abs()).min(self.ceiling);
                         }
                     }
-                    self.kept.push((kappa, self.neuron[s]));
+                    self.kept.push((kappa, neuron));
                 }
             }
             if first < last {
@@ -523,31 +545,68 @@ impl Kernel {
         self.relaxed_with(sh, y_inf, end, work)
     }
 
-    fn relaxed_with(&self, sh: &mut Shared, y_inf: f64, end: f64, work: &mut Work) -> Relaxed {
-        let (now, origin, lambda) = (self.now, self.origin, self.net.lambda_v());
-        let rx = &mut sh.relax;
-        if now != origin || rx.fragile.iter().any(|&i| self.can_fire(i as usize)) {
-            return Relaxed::Declined;
-        }
-        let (g0, y0) = (sh.g, sh.y[0]);
+    /// `Y` at the origin and the rounding allowance of every `κ` relative to the end's (module
+    /// docs): `Y`, the rests, the lines and the descent's comparisons, a few ulps each,
+    /// generously counted; `None` where the index cannot certify (a large allowance).
+    fn allowance(sh: &Shared, y_inf: f64) -> Option<(f64, f64)> {
+        let (g0, y0, rx) = (sh.g, sh.y[0], &sh.relax);
         let y = (y0 - y_inf) / g0;
         if !y.is_finite() {
+            return None;
+        }
+        let u = f64::EPSILON;
+        let wabs = sh.tree.wabs() * g0;
+        let s = sh.tree.rmax() * (y0.abs() + y_inf.abs()) + wabs;
+        let rel = 16.0 * u * (5.0 * s + 6.0 * rx.scale) / rx.gap_min + 32.0 * u;
+        if rel.is_nan() || rel > MAX_REL {
+            // Nobody's rest above threshold: nobody crosses on this interval.
+            return rx.gap_min.is_infinite().then_some((y, 32.0 * u));
+        }
+        Some((y, rel))
+    }
+
+    /// The same-instant query by the index, when it serves (`None` otherwise): the neurons
+    /// that can be above threshold at the origin are those whose `κ` is within the allowance
+    /// of `1/g` (the search's band at its start) and those outside the index; they are
+    /// evaluated as the hierarchy evaluates, so the answer is the hierarchy's.
+    pub(super) fn relaxed_most_above(&self, sh: &mut Shared) -> Option<Option<(f64, usize)>> {
+        if !self.relaxes() || self.now != self.origin {
+            return None;
+        }
+        let (lambda, origin) = (self.net.lambda_v(), self.origin);
+        let y_inf = self.cpoly[0] / lambda;
+        let rx = &sh.relax;
+        if !rx.valid || rx.y_inf != y_inf || rx.t_ref != sh.t_ref || rx.outside.len() > OUTSIDE {
+            return None;
+        }
+        let (y, rel) = Self::allowance(sh, y_inf)?;
+        let u = f64::EPSILON;
+        let rel_end = rel + 4.0 * u * (1.0 + lambda * (2.0 * origin.abs()));
+        let bound = (1.0 / sh.g) * (1.0 + 2.0 * rel_end);
+        let mut band = std::mem::take(&mut sh.scratch.band);
+        let rx = &mut sh.relax;
+        if rx.min_at(y, bound).is_finite() {
+            rx.within(y, bound, &mut band);
+        } else {
+            band.clear();
+        }
+        band.extend_from_slice(&rx.outside);
+        let can_fire = |i: usize| self.can_fire(i);
+        let found = sh.tree.argmax_among(&band, &sh.y, sh.g, 0.0, can_fire);
+        sh.scratch.band = band;
+        Some(found)
+    }
+
+    fn relaxed_with(&self, sh: &mut Shared, y_inf: f64, end: f64, work: &mut Work) -> Relaxed {
+        let (now, origin, lambda) = (self.now, self.origin, self.net.lambda_v());
+        if now != origin || sh.relax.fragile.iter().any(|&i| self.can_fire(i as usize)) {
             return Relaxed::Declined;
         }
-        // The rounding allowance of every κ relative to the end's (module docs): Y, the rests,
-        // the lines and the tournament's comparisons, a few ulps each, generously counted.
-        let u = f64::EPSILON;
-        let wabs = (sh.tree.wmin() * g0).abs().max((sh.tree.wmax() * g0).abs());
-        let s = sh.tree.rmax() * (y0.abs() + y_inf.abs()) + wabs;
-        let mut rel = 16.0 * u * (5.0 * s + 6.0 * rx.scale) / rx.gap_min + 32.0 * u;
-        if rel.is_nan() || rel > MAX_REL {
-            if rx.gap_min.is_infinite() {
-                // Nobody's rest is above threshold: nobody crosses on this interval.
-                rel = 32.0 * u;
-            } else {
-                return Relaxed::Declined;
-            }
-        }
+        let Some((y, rel)) = Self::allowance(sh, y_inf) else {
+            return Relaxed::Declined;
+        };
+        let (g0, u) = (sh.g, f64::EPSILON);
+        let rx = &mut sh.relax;
         // κ at `t` (allowing for the exponential's rounding and that of `t − origin`) and the
         // limit of the κ's that can cross by then.
         let limit_at = |t: f64| {

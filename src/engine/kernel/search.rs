@@ -245,6 +245,10 @@ impl Kernel {
             }
             !matches!(outcome, Relaxed::Declined)
         };
+        if s.found.is_none() && !s.exhausted {
+            // The hierarchy searches: its extremes brought up to date first.
+            sh.tree.flush(&self.alive);
+        }
         // A new search after spikes (and inhibitory deliveries) first asks the band carried
         // from the last certified window, up to that window's end ([`super::carry`]).
         if relaxed {

@@ -247,7 +247,13 @@ impl Kernel {
         std::mem::swap(&mut sh.y, &mut y);
         sh.ya = y;
         sh.g = (-self.net.lambda_v() * (t - sh.t_ref)).exp();
-        sh.gd = (-self.net.lambda_d() * (t - sh.t_ref)).exp();
+        let (lv, ld) = (self.net.lambda_v(), self.net.lambda_d());
+        // (The same expression for equal rates: the same bits without a second exponential.)
+        sh.gd = if ld == lv {
+            sh.g
+        } else {
+            (-ld * (t - sh.t_ref)).exp()
+        };
         if sh.g < FRAME_FLOOR || sh.gd < FRAME_FLOOR {
             let (g, gd) = (sh.g, sh.gd);
             sh.w.iter_mut().for_each(|w| *w *= g);
@@ -260,11 +266,18 @@ impl Kernel {
         self.shared = Some(sh);
     }
 
-    /// Adds `dv` to neuron j's voltage through its `w` (at the origin).
+    /// Adds `dv` to neuron j's voltage through its `w` (at the origin). While the relaxation
+    /// index serves, the hierarchy's extremes are brought up to date only when a query reads
+    /// them ([`super::tree::DecoderTree::defer_w`]).
     fn shared_shift(&mut self, j: usize, dv: f64) {
+        let defer = self.relaxes();
         if let Some(sh) = &mut self.shared {
             sh.w[j] = (sh.w[j] * sh.g + dv) / sh.g;
-            sh.tree.update_w(j, &self.alive, &sh.w);
+            if defer && sh.relax.is_valid() {
+                sh.tree.defer_w(j, sh.w[j], &self.alive);
+            } else {
+                sh.tree.update_w(j, &self.alive, &sh.w);
+            }
         }
         self.relax_touch(j);
     }
@@ -345,24 +358,47 @@ impl Kernel {
     /// crossing fires, only the band that decided it can be above threshold (the search proved
     /// everyone else below by a margin; a spike's reset only lowers its own voltage), so only
     /// the band is evaluated — the same values, so the same answer as the whole query.
-    pub(super) fn shared_most_above(&self, sh: &Shared) -> Option<usize> {
+    ///
+    /// Otherwise the relaxation index answers when it serves ([`Kernel::relaxed_most_above`]),
+    /// else the hierarchy (its extremes brought up to date first).
+    pub(super) fn shared_most_above(&self, sh: &mut Shared) -> Option<usize> {
         let can_fire = |i: usize| self.can_fire(i);
         if sh.certified {
             let found = sh
                 .tree
                 .argmax_among(&sh.found_band, &sh.y, sh.g, 0.0, can_fire);
-            debug_assert_eq!(
-                found,
-                sh.tree
-                    .argmax(&sh.y, sh.g, 0.0, can_fire, &mut sh.stack.borrow_mut()),
-                "the band of a found crossing missed a neuron above threshold"
-            );
+            #[cfg(debug_assertions)]
+            self.check_most_above(sh, found, "the band of a found crossing");
             return found.map(|(_, i)| i);
         }
+        if let Some(found) = self.relaxed_most_above(sh) {
+            #[cfg(debug_assertions)]
+            self.check_most_above(sh, found, "the relaxation index");
+            return found.map(|(_, i)| i);
+        }
+        sh.tree.flush(&self.alive);
         let mut stack = sh.stack.borrow_mut();
         sh.tree
             .argmax(&sh.y, sh.g, 0.0, can_fire, &mut stack)
             .map(|(_, i)| i)
+    }
+
+    /// Debug builds: a shortcut of the same-instant query gave `found`, as the hierarchy's
+    /// query does (or, while its extremes wait for a flush, a scan of every neuron evaluated as
+    /// it evaluates; skipped above 2¹⁴ neurons).
+    #[cfg(debug_assertions)]
+    fn check_most_above(&self, sh: &Shared, found: Option<(f64, usize)>, what: &str) {
+        let can_fire = |i: usize| self.can_fire(i);
+        let want = if !sh.tree.is_stale() {
+            sh.tree
+                .argmax(&sh.y, sh.g, 0.0, can_fire, &mut sh.stack.borrow_mut())
+        } else if self.n <= 1 << 14 {
+            let all: Vec<u32> = (0..self.n as u32).collect();
+            sh.tree.argmax_among(&all, &sh.y, sh.g, 0.0, can_fire)
+        } else {
+            return;
+        };
+        assert_eq!(found, want, "{what} missed a neuron above threshold");
     }
 
     /// The crossing the search found fires now: its band certifies the same-instant rule's

@@ -120,6 +120,15 @@ pub(super) struct DecoderTree {
     /// Largest decoder norm over all neurons, and largest |T|.
     rmax: f64,
     tabs: f64,
+    /// Neurons whose `w` moved since the `w` extremes were last brought up to date (their `wt`
+    /// is current): while the relaxation index serves, which reads no extremes, the kernel
+    /// leaves the leaf-to-root updates to the next query that does ([`DecoderTree::flush`]).
+    #[serde(default)]
+    stale: Vec<u32>,
+    /// The largest `|w|` among the stale ones' new values: with the root's extremes, which
+    /// still hold their old values, a bound of every `|w|` ([`DecoderTree::wabs`]).
+    #[serde(default)]
+    stale_wabs: f64,
 }
 
 /// (The kernel's own, so that a leaf evaluates a voltage to the bit as the kernel does.)
@@ -258,6 +267,8 @@ impl DecoderTree {
             leaf_of,
             rmax: rmax_all,
             tabs: thresholds.iter().fold(0.0_f64, |a, &t| a.max(t.abs())),
+            stale: Vec::new(),
+            stale_wabs: 0.0,
         };
         tree.set_cones(decoders, &norms);
         tree.set_envelopes(decoders, thresholds);
@@ -355,6 +366,8 @@ impl DecoderTree {
     /// Recomputes every node's threshold and `w` extremes from scratch (after kills, or when
     /// every `w` changed).
     pub(super) fn refresh(&mut self, thresholds: &[f64], alive: &[bool], w: &[f64]) {
+        self.stale.clear();
+        self.stale_wabs = 0.0;
         for (wt, &i) in self.wt.iter_mut().zip(&self.order) {
             *wt = w[i as usize];
         }
@@ -388,6 +401,74 @@ impl DecoderTree {
     /// Neuron `j`'s `w` changed: updates the extremes on its leaf-to-root path.
     pub(super) fn update_w(&mut self, j: usize, alive: &[bool], w: &[f64]) {
         self.wt[self.pos_of[j] as usize] = w[j];
+        self.climb(j, alive);
+    }
+
+    /// Neuron `j`'s `w` changed to `wj`, its extremes' update left to [`DecoderTree::flush`]
+    /// (until then only [`DecoderTree::argmax_among`] and [`DecoderTree::wabs`] may be asked).
+    pub(super) fn defer_w(&mut self, j: usize, wj: f64, alive: &[bool]) {
+        self.wt[self.pos_of[j] as usize] = wj;
+        self.stale.push(j as u32);
+        self.stale_wabs = self.stale_wabs.max(wj.abs());
+        if self.stale.len() > self.order.len() + 64 {
+            // (A long relaxed stretch: the list stays O(N), its recompute O(1) per change.)
+            self.flush(alive);
+        }
+    }
+
+    /// Brings the `w` extremes up to date with the deferred changes (the same extremes as
+    /// updating at each change: they are the exact extremes of the current values).
+    pub(super) fn flush(&mut self, alive: &[bool]) {
+        if !self.is_stale() {
+            return;
+        }
+        let stale = std::mem::take(&mut self.stale);
+        if stale.len() > self.order.len() / 8 {
+            for id in (0..self.nodes.len()).rev() {
+                let node = self.nodes[id];
+                let (wmax, wmin) = if node.left == NONE {
+                    let range = node.start as usize..node.end as usize;
+                    let mut acc = (f64::NEG_INFINITY, f64::INFINITY);
+                    for (&i, &wi) in self.order[range.clone()].iter().zip(&self.wt[range]) {
+                        if alive[i as usize] {
+                            acc = (acc.0.max(wi), acc.1.min(wi));
+                        }
+                    }
+                    acc
+                } else {
+                    let (a, b) = (
+                        self.nodes[node.left as usize],
+                        self.nodes[node.left as usize + 1],
+                    );
+                    (a.wmax.max(b.wmax), a.wmin.min(b.wmin))
+                };
+                let node = &mut self.nodes[id];
+                node.wmax = wmax;
+                node.wmin = wmin;
+            }
+        } else {
+            for &j in &stale {
+                self.climb(j as usize, alive);
+            }
+        }
+        self.stale = stale;
+        self.stale.clear();
+        self.stale_wabs = 0.0;
+    }
+
+    /// Whether deferred changes wait for [`DecoderTree::flush`].
+    pub(super) fn is_stale(&self) -> bool {
+        !self.stale.is_empty()
+    }
+
+    /// A bound of every living `|w|` (frame), deferred changes included.
+    pub(super) fn wabs(&self) -> f64 {
+        let root = &self.nodes[0];
+        root.wmin.abs().max(root.wmax.abs()).max(self.stale_wabs)
+    }
+
+    /// The extremes on `j`'s leaf-to-root path, from the leaf's current `wt`.
+    fn climb(&mut self, j: usize, alive: &[bool]) {
         let mut id = self.leaf_of[j] as usize;
         let (start, end) = (self.nodes[id].start as usize, self.nodes[id].end as usize);
         let (mut wmax, mut wmin) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -419,6 +500,7 @@ impl DecoderTree {
     /// Multiplies every stored `w` extreme by `factor > 0` (the frame was renormalised; rounding
     /// is monotone, so the extremes of the scaled values are the scaled extremes).
     pub(super) fn scale_w(&mut self, factor: f64) {
+        self.stale_wabs *= factor;
         self.wt.iter_mut().for_each(|w| *w *= factor);
         for node in &mut self.nodes {
             node.wmax *= factor;
@@ -433,11 +515,13 @@ impl DecoderTree {
 
     /// Smallest `w` (shared frame) over the living neurons.
     pub(super) fn wmin(&self) -> f64 {
+        debug_assert!(self.stale.is_empty(), "extremes asked before a flush");
         self.nodes[0].wmin
     }
 
     /// Largest `w` (shared frame) over the living neurons.
     pub(super) fn wmax(&self) -> f64 {
+        debug_assert!(self.stale.is_empty(), "extremes asked before a flush");
         self.nodes[0].wmax
     }
 
@@ -519,6 +603,7 @@ impl DecoderTree {
         mut can_fire: impl FnMut(usize) -> bool,
         stack: &mut Vec<(u32, f64)>,
     ) -> Option<(f64, usize)> {
+        debug_assert!(self.stale.is_empty(), "argmax asked before a flush");
         let ny = norm(y);
         let mut best: Option<(f64, usize)> = None;
         stack.clear();
@@ -635,6 +720,7 @@ impl DecoderTree {
         scratch: &mut Scratch,
     ) -> bool {
         const SLACK: f64 = 1.0 + 1e-12; // the rounding of the reach sums
+        debug_assert!(self.stale.is_empty(), "within_reach asked before a flush");
         let ny = norm(y);
         let Scratch { stack, band: out } = scratch;
         out.clear();
