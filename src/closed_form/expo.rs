@@ -178,10 +178,13 @@ impl Membrane {
         let lv = self.lambda_v;
         let x = lv * tau;
         let leak = (-x).exp();
-        let decay = if slow {
-            (-self.lambda_d * tau).exp()
-        } else {
+        let decay = if !slow {
             1.0
+        } else if self.lambda_d == lv {
+            // (−λ_d τ is −x to the bit: the same exponential.)
+            leak
+        } else {
+            (-self.lambda_d * tau).exp()
         };
         let mut drive = [0.0; MAX_DEGREE + 1];
         // R_k by the series τ^{k+1} k! Σ_n (−x)^n / (n+k+1)! where it has little cancellation

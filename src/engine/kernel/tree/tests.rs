@@ -124,6 +124,57 @@ fn updates_equal_a_refresh() {
     }
 }
 
+/// Deferred changes, flushed, leave every node's extremes equal to a rebuild's — a few at a
+/// time (one path each), many (one sweep), or more than N (flushed on the way) — and until
+/// then `wabs` bounds every |w| and `argmax_among` sees the new values.
+#[test]
+fn deferred_updates_equal_a_refresh() {
+    let n = 300;
+    let (dec, th) = random(n, 2, 3, true);
+    let mut alive = vec![true; n];
+    alive[7] = false;
+    let mut w = vec![0.0; n];
+    let mut tree = DecoderTree::build(&dec, 2, &th, &alive, &w);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for changes in [1usize, 5, 30, 200, 2 * n + 100] {
+        for _ in 0..changes {
+            let j = rng.gen_range(0..n);
+            w[j] = rng.gen_range(-2.0..2.0);
+            tree.defer_w(j, w[j], &alive);
+            let all: Vec<u32> = (0..n as u32).collect();
+            let wabs = (0..n)
+                .filter(|&i| alive[i])
+                .map(|i| w[i].abs())
+                .fold(0.0, f64::max);
+            assert!(tree.wabs() >= wabs);
+            let y = [0.3, -0.2];
+            let best = tree.argmax_among(&all, &y, 1.0, f64::NEG_INFINITY, |_| true);
+            let value = |i: usize| dec[2 * i] * y[0] + dec[2 * i + 1] * y[1] + w[i] - th[i];
+            let want =
+                (0..n)
+                    .map(|i| (value(i), i))
+                    .fold(None, |b: Option<(f64, usize)>, (v, i)| {
+                        if b.is_none_or(|(bv, _)| v > bv) {
+                            Some((v, i))
+                        } else {
+                            b
+                        }
+                    });
+            assert_eq!(best, want);
+        }
+        tree.flush(&alive);
+        assert!(!tree.is_stale());
+        let fresh = DecoderTree::build(&dec, 2, &th, &alive, &w);
+        for (a, b) in tree.nodes.iter().zip(&fresh.nodes) {
+            assert_eq!(
+                (a.wmax, a.wmin, a.tmin),
+                (b.wmax, b.wmin, b.tmin),
+                "{changes} changes"
+            );
+        }
+    }
+}
+
 /// For equal-norm decoders in 2-D, the descent opens few leaves (the point of the tree).
 #[test]
 fn a_query_visits_few_nodes() {
