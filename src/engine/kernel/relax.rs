@@ -107,13 +107,12 @@ fn kappa(alpha: f64, zeta: f64, sigma: f64) -> f64 {
 
 /// `x` less a few ulps of it: a bound stored for later stays below what it bounds however
 /// often it is re-anchored (each re-anchoring rounds; this keeps the rounding on the safe side).
+/// (A product, so that ±∞ stay themselves without a test.)
 #[inline]
 fn down(x: f64) -> f64 {
-    if x.is_finite() {
-        x - 4.0 * f64::EPSILON * x.abs()
-    } else {
-        x
-    }
+    const LOWER: f64 = 1.0 - 4.0 * f64::EPSILON; // (both exact)
+    const RAISE: f64 = 1.0 + 4.0 * f64::EPSILON;
+    x * if x >= 0.0 { LOWER } else { RAISE }
 }
 
 impl Node {
@@ -122,12 +121,9 @@ impl Node {
     fn bound(&self, sigma: f64) -> f64 {
         let d = sigma - self.at;
         let a = if d >= 0.0 { self.a_lo } else { self.a_hi };
-        // (−∞ and +∞ stay themselves: a node without members, or one not yet bounded.)
-        if self.lb.is_finite() {
-            self.lb + a * d
-        } else {
-            self.lb
-        }
+        // (+∞ stays itself: a node whose members cannot fire, or without members — whose
+        // rates are 0 for this, see `grow_tree`.)
+        self.lb + a * d
     }
 }
 
@@ -296,6 +292,13 @@ impl Relaxation {
                 a_lo: l.a_lo.min(r.a_lo),
                 a_hi: l.a_hi.max(r.a_hi),
             };
+        }
+        // Nodes without members (padding) get rates 0, so that their bound is +∞ at every σ
+        // (with ±∞ rates it would be ∞ − ∞ at the anchor).
+        for nd in &mut self.nodes[t0..t0 + 2 * g.leaves] {
+            if nd.a_lo == f64::INFINITY {
+                (nd.a_lo, nd.a_hi) = (0.0, 0.0);
+            }
         }
     }
 
