@@ -160,6 +160,8 @@ pub(super) struct Relaxation {
     /// Largest `|p_i| + |T_i|` and smallest `p_i − T_i` over the neurons that can cross.
     scale: f64,
     gap_min: f64,
+    /// `1/gap_min` (the allowance is asked at every event: a product, not a division).
+    inv_gap: f64,
     /// Ill-conditioned neurons (see [`CONDITION_ULPS`]).
     fragile: Vec<u32>,
     /// The neurons outside the index (`q_i = 0`: a rest at or below threshold, or fragile):
@@ -207,6 +209,8 @@ impl Relaxation {
         self.neuron.clear();
         self.nodes.clear();
         self.groups.clear();
+        // (Rounded up a little: the allowance stays an upper bound.)
+        self.inv_gap = (1.0 / self.gap_min) * (1.0 + 4.0 * f64::EPSILON);
         self.lay_out(d, w, |i| k.can_fire(i), y);
         self.kept.clear();
         self.kept_under = f64::NEG_INFINITY;
@@ -560,7 +564,7 @@ impl Kernel {
         let u = f64::EPSILON;
         let wabs = sh.tree.wabs() * g0;
         let s = sh.tree.rmax() * (y0.abs() + y_inf.abs()) + wabs;
-        let rel = 16.0 * u * (5.0 * s + 6.0 * rx.scale) / rx.gap_min + 32.0 * u;
+        let rel = 16.0 * u * (5.0 * s + 6.0 * rx.scale) * rx.inv_gap + 32.0 * u;
         if rel.is_nan() || rel > MAX_REL {
             // Nobody's rest above threshold: nobody crosses on this interval.
             return rx.gap_min.is_infinite().then_some((y, 32.0 * u));
