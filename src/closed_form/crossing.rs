@@ -64,6 +64,7 @@ pub(crate) fn first_crossing(
         origin,
         (start, &bs),
         (end, &be),
+        None,
         stats,
     )
 }
@@ -86,7 +87,9 @@ pub(crate) struct Searcher {
 impl Searcher {
     /// [`first_crossing`] with the basis already evaluated at the interval's ends (at local
     /// times `start − origin` and `end − origin`): the form the kernel uses, which shares these
-    /// values among all neurons.
+    /// values among all neurons — and, where the caller has them, the basis's ranges over the
+    /// whole interval (`whole`: [`Membrane::ranges`] of `bs` and `be`, as the band search has
+    /// them).
     #[allow(clippy::too_many_arguments)] // the search's inputs; grouping them would only rename
     pub(crate) fn first_crossing_between(
         &mut self,
@@ -96,124 +99,72 @@ impl Searcher {
         origin: f64,
         (start, bs): (f64, &BasisValues),
         (end, be): (f64, &BasisValues),
+        whole: Option<&BasisRanges>,
         stats: &mut CrossingStats,
     ) -> Option<f64> {
-        let whole = m.ranges(bs, be, tr.degree);
-        self.first_crossing_within(
-            m,
-            tr,
-            threshold,
-            origin,
-            (start, bs),
-            (end, be),
-            &whole,
-            stats,
-        )
-    }
-
-    /// [`Searcher::first_crossing_between`] with the basis's ranges over the whole interval
-    /// already computed (`whole`: [`Membrane::ranges`] of `bs` and `be`), as the kernel's band
-    /// search has them.
-    #[allow(clippy::too_many_arguments)] // as above
-    pub(crate) fn first_crossing_within(
-        &mut self,
-        m: &Membrane,
-        tr: &Trajectory,
-        threshold: f64,
-        origin: f64,
-        (start, bs): (f64, &BasisValues),
-        (end, be): (f64, &BasisValues),
-        whole: &BasisRanges,
-        stats: &mut CrossingStats,
-    ) -> Option<f64> {
-        search(
-            &mut self.stack,
-            m,
-            tr,
-            threshold,
-            origin,
-            (start, bs),
-            (end, be),
-            whole,
-            stats,
-        )
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn search(
-    stack: &mut Vec<Piece>,
-    m: &Membrane,
-    tr: &Trajectory,
-    threshold: f64,
-    origin: f64,
-    (start, bs): (f64, &BasisValues),
-    (end, be): (f64, &BasisValues),
-    whole: &BasisRanges,
-    stats: &mut CrossingStats,
-) -> Option<f64> {
-    stats.searches += 1;
-    let deg = tr.degree;
-    let at = |t: f64| m.values_for(tr, t - origin);
-    let (bs, be) = (*bs, *be);
-    let fs = tr.value(&bs) - threshold;
-    if fs > 0.0 || (fs == 0.0 && tr.derivative(m, &bs) > 0.0) {
-        return Some(start);
-    }
-    if end <= start {
-        return None;
-    }
-
-    stack.clear();
-    stack.push(Piece::Search((start, bs), (end, be), fs));
-    let mut first = true;
-    while let Some(piece) = stack.pop() {
-        let ((a, ba), (b, bb), fa) = match piece {
-            Piece::Fallback(t) => return Some(t),
-            Piece::Search(pa, pb, fa) => (pa, pb, fa),
-        };
-        stats.enclosures += 1;
-        // (The first piece is the whole interval, whose ranges the caller gave.)
-        let ranges = if first {
-            *whole
-        } else {
-            m.ranges(&ba, &bb, deg)
-        };
-        first = false;
-        let (v, d, mag) = tr.enclose(m, &ranges);
-        if v.hi - threshold + MARGIN * (mag + threshold.abs()) < 0.0 {
-            continue; // proven below threshold on the whole piece
+        let stack = &mut self.stack;
+        stats.searches += 1;
+        let deg = tr.degree;
+        let at = |t: f64| m.values_for(tr, t - origin);
+        let (bs, be) = (*bs, *be);
+        let fs = tr.value(&bs) - threshold;
+        if fs > 0.0 || (fs == 0.0 && tr.derivative(m, &bs) > 0.0) {
+            return Some(start);
         }
-        let fb = tr.value(&bb) - threshold;
-        if d.lo > 0.0 {
-            if fb >= 0.0 {
-                return Some(refine(m, tr, threshold, origin, (a, fa), (b, fb), stats));
+        if end <= start {
+            return None;
+        }
+
+        stack.clear();
+        stack.push(Piece::Search((start, bs), (end, be), fs));
+        let mut first = true;
+        while let Some(piece) = stack.pop() {
+            let ((a, ba), (b, bb), fa) = match piece {
+                Piece::Fallback(t) => return Some(t),
+                Piece::Search(pa, pb, fa) => (pa, pb, fa),
+            };
+            stats.enclosures += 1;
+            // (The first piece is the whole interval, whose ranges the caller may have given.)
+            let ranges = match whole.filter(|_| first) {
+                Some(whole) => *whole,
+                None => m.ranges(&ba, &bb, deg),
+            };
+            first = false;
+            let (v, d, mag) = tr.enclose(m, &ranges);
+            if v.hi - threshold + MARGIN * (mag + threshold.abs()) < 0.0 {
+                continue; // proven below threshold on the whole piece
             }
-            continue; // increasing but still below at the right end
-        }
-        if d.hi < 0.0 {
-            continue; // decreasing from a point at or below threshold
-        }
-        let mid = a + 0.5 * (b - a);
-        if mid <= a || mid >= b || stack.len() >= MAX_STACK {
-            // A few ulps wide: decide by the values.
-            if fb >= 0.0 {
-                return Some(b);
+            let fb = tr.value(&bb) - threshold;
+            if d.lo > 0.0 {
+                if fb >= 0.0 {
+                    return Some(refine(m, tr, threshold, origin, (a, fa), (b, fb), stats));
+                }
+                continue; // increasing but still below at the right end
             }
-            continue;
+            if d.hi < 0.0 {
+                continue; // decreasing from a point at or below threshold
+            }
+            let mid = a + 0.5 * (b - a);
+            if mid <= a || mid >= b || stack.len() >= MAX_STACK {
+                // A few ulps wide: decide by the values.
+                if fb >= 0.0 {
+                    return Some(b);
+                }
+                continue;
+            }
+            let bm = at(mid);
+            let fm = tr.value(&bm) - threshold;
+            if fm >= 0.0 {
+                // A crossing lies in (a, mid]; the left piece must find it, mid is the fallback.
+                stack.push(Piece::Fallback(mid));
+                stack.push(Piece::Search((a, ba), (mid, bm), fa));
+            } else {
+                stack.push(Piece::Search((mid, bm), (b, bb), fm));
+                stack.push(Piece::Search((a, ba), (mid, bm), fa));
+            }
         }
-        let bm = at(mid);
-        let fm = tr.value(&bm) - threshold;
-        if fm >= 0.0 {
-            // A crossing lies in (a, mid]; the left piece must find it, mid is the fallback.
-            stack.push(Piece::Fallback(mid));
-            stack.push(Piece::Search((a, ba), (mid, bm), fa));
-        } else {
-            stack.push(Piece::Search((mid, bm), (b, bb), fm));
-            stack.push(Piece::Search((a, ba), (mid, bm), fa));
-        }
+        None
     }
-    None
 }
 
 /// Refines a bracket `f(a) < 0 ≤ f(b)` of a monotone piece to adjacent floats; returns `b`.

@@ -175,6 +175,7 @@ impl Kernel {
                         origin,
                         (now, &bv_now),
                         (horizon, &bv_h),
+                        None,
                         &mut work.stats,
                     )
                 };

@@ -131,6 +131,7 @@ impl Kernel {
                 origin,
                 (lo, &bva),
                 (end, &bv_end),
+                None,
                 &mut stats,
             );
             if let Some(t) = found {
@@ -402,6 +403,7 @@ impl Kernel {
             origin,
             (a, bva),
             (b, bvb),
+            None,
             &mut work.stats,
         );
         let (mut dlo, mut dhi) = std::mem::take(&mut sh.dy);
@@ -590,14 +592,14 @@ impl Kernel {
                 note(work, i, end, false);
                 continue;
             }
-            let found = work.searcher.first_crossing_within(
+            let found = work.searcher.first_crossing_between(
                 &m,
                 &tr,
                 th[i],
                 self.origin,
                 (a, bva),
                 (end, &bv_end),
-                &ranges,
+                Some(&ranges),
                 &mut work.stats,
             );
             note(work, i, found.unwrap_or(end), found.is_some());
