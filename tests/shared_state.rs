@@ -723,3 +723,57 @@ fn auto_layout_follows_size() {
     assert!(runs[0].len() > 300, "{} spikes", runs[0].len());
     assert_same_spikes(&runs[0], &runs[1], 1e-9);
 }
+
+/// Excitation through the relaxation index's same-instant query: a volley of the positive
+/// neurons (their inhibition delayed by 5 ms) raises the one negative-decoder neuron, whose rest
+/// lies below threshold (outside the index), above threshold at a delivery instant; it fires
+/// there, in both layouts and in the actors, at the same times.
+#[test]
+fn volleys_lift_a_neuron_outside_the_relaxation_index() {
+    let n = 11;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut d: Vec<f64> = (0..n - 1)
+        .map(|_| 0.1 * rng.gen_range(0.97..1.03))
+        .collect();
+    d.push(-0.05);
+    let net = NetworkBuilder::new(vec![d])
+        .lambda_d(10.0)
+        .lambda_v(10.0)
+        .mu(1e-4)
+        .fast_delay(5e-3)
+        .linear_dynamics(vec![vec![-10.0]])
+        .build()
+        .unwrap();
+    let c = Case {
+        net,
+        input: Signal::constant(&[10.0]),
+        x0: vec![0.0],
+    };
+    let mut spikes = Vec::new();
+    let mut k = kernel(&c, Layout::Shared);
+    k.run_until(Time::from_secs(1.0), &mut spikes).unwrap();
+    assert!(k.counters().relaxed_searches > 100, "{:?}", k.counters());
+    let outside = spikes.iter().filter(|s| s.neuron as usize == n - 1).count();
+    assert!(outside >= 3, "the negative neuron fired {outside} times");
+    // Each at a delivery: a positive neuron's spike 5 ms earlier (its rest is below threshold,
+    // so only the same-instant rule fires it).
+    for s in spikes.iter().filter(|s| s.neuron as usize == n - 1) {
+        let t = s.time.secs();
+        assert!(
+            spikes
+                .iter()
+                .any(|p| (p.neuron as usize) < n - 1 && (p.time.secs() + 5e-3 - t).abs() < 1e-12),
+            "a spike of the negative neuron at {t} with no delivery then"
+        );
+    }
+    let mut per = Vec::new();
+    kernel(&c, Layout::PerNeuron)
+        .run_until(Time::from_secs(1.0), &mut per)
+        .unwrap();
+    assert_eq!(assert_same_spikes(&spikes, &per, 1e-9), spikes.len());
+    let mut act = Vec::new();
+    actors(&c)
+        .run_until(Time::from_secs(1.0), &mut act)
+        .unwrap();
+    assert_eq!(assert_same_spikes(&spikes, &act, 1e-9), spikes.len());
+}
