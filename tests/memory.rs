@@ -94,8 +94,11 @@ fn learning_memory_is_flat_in_simulated_time() {
         );
     }
     let (short, long) = (peaks[0] as f64, peaks[1] as f64);
+    // 10 % plus 2 MiB: the ten times longer run's peak was 0.3–1.3 MB above the short one's
+    // (about 12 MB) in repeated runs, at this commit and at 55e0f38 alike, and a fresh-clone CI
+    // run once crossed 10 % alone; kept records would add tens of MB.
     assert!(
-        long <= 1.1 * short,
+        long <= 1.1 * short + 2048.0,
         "peak RSS {long} KiB over 2 × 2000 s vs {short} KiB over 2 × 200 s"
     );
 }
