@@ -66,6 +66,10 @@ const OUTSIDE: usize = 32;
 /// Slots per leaf of a group's tree (scanned in a row).
 const LEAF: usize = 8;
 
+/// Children per inner node of a group's tree: four halves the depth of a binary tree, and a
+/// descent opens about as many children per level (the cost is in the levels).
+const ARITY: usize = 4;
+
 /// How far (relative) above the smallest `κ` a query keeps the neurons it meets, so that the
 /// band usually needs no second pass.
 const KEEP: f64 = 1e-9;
@@ -78,10 +82,34 @@ struct Group {
     /// Its slots `start..start + len`.
     start: usize,
     len: usize,
-    /// Its tree: nodes `tree + 1 .. tree + 2 leaves` in heap order (the root first; leaf `k`
-    /// holds the [`LEAF`] slots from `start + k · LEAF`, padding beyond `len`).
+    /// Its tree: `nodes(leaves)` nodes from `tree` in heap order (the root first, node `k`'s
+    /// children `ARITY k + 1 ..= ARITY k + ARITY`); leaf `b`, node `first_leaf(leaves) + b`,
+    /// holds the [`LEAF`] slots from `start + b · LEAF`, padding beyond `len`. `leaves` is a
+    /// power of [`ARITY`].
     tree: usize,
     leaves: usize,
+}
+
+/// The index of the first leaf of a tree of `leaves` leaves (the number of inner nodes).
+#[inline]
+fn first_leaf(leaves: usize) -> usize {
+    (leaves - 1) / (ARITY - 1)
+}
+
+/// The smallest power of [`ARITY`] that is at least `blocks`: the leaves of a tree over
+/// `blocks` leaves' worth of slots.
+fn leaves_for(blocks: usize) -> usize {
+    let mut leaves = 1;
+    while leaves < blocks {
+        leaves *= ARITY;
+    }
+    leaves
+}
+
+/// The number of nodes of a tree of `leaves` leaves.
+#[inline]
+fn nodes(leaves: usize) -> usize {
+    first_leaf(leaves) + leaves
 }
 
 /// A node of a group's tree: a lower bound `lb` of its members' `κ` at `σ = at`, and the range
@@ -132,7 +160,7 @@ impl Node {
 /// `κ_i = −(D_i Y + w_i) q_i = α_i (σ − ζ_i)` with `σ = −sign(D_i) Y` shared, the rate
 /// `α_i = |D_i| q_i > 0` fixed by the rest, and `ζ_i = w_i/|D_i|` changing only at i's own
 /// events: lines in `σ` with fixed slopes. The neurons of each decoder sign fill the leaves
-/// of a binary tree ([`LEAF`] each), in order of rate, whose nodes keep a lower bound of their
+/// of a tree ([`LEAF`] each, [`ARITY`] children per node), in order of rate, whose nodes keep a lower bound of their
 /// members' `κ` at the `σ` where it was last tightened: it stays a bound as `σ` moves
 /// (members' `κ` change at rates within the node's range) and as members' `κ` rise (a spike);
 /// a member's `κ` that falls (its own delivery) lowers the bounds on its path. A query is a branch-and-bound descent that
@@ -256,7 +284,7 @@ impl Relaxation {
                 start,
                 len: members.len(),
                 tree: self.nodes.len(),
-                leaves: members.len().div_ceil(LEAF).next_power_of_two().max(2),
+                leaves: leaves_for(members.len().div_ceil(LEAF)),
             };
             self.grow_tree(&g, y);
             self.groups.push(g);
@@ -272,11 +300,11 @@ impl Relaxation {
             a_hi: f64::NEG_INFINITY,
         };
         let sigma = g.sign * y;
-        let t0 = g.tree;
-        self.nodes.resize(t0 + 2 * g.leaves, empty);
+        let (t0, first) = (g.tree, first_leaf(g.leaves));
+        self.nodes.resize(t0 + nodes(g.leaves), empty);
         for b in 0..g.len.div_ceil(LEAF) {
             let slots = g.start + b * LEAF..g.start + ((b + 1) * LEAF).min(g.len);
-            self.nodes[t0 + g.leaves + b] = Node {
+            self.nodes[t0 + first + b] = Node {
                 lb: down(
                     slots
                         .clone()
@@ -288,18 +316,19 @@ impl Relaxation {
                 a_hi: self.alpha[slots.end - 1],
             };
         }
-        for k in (1..g.leaves).rev() {
-            let (l, r) = (self.nodes[t0 + 2 * k], self.nodes[t0 + 2 * k + 1]);
-            self.nodes[t0 + k] = Node {
-                lb: l.lb.min(r.lb),
+        for k in (0..first).rev() {
+            let children = &self.nodes[t0 + ARITY * k + 1..t0 + ARITY * k + 1 + ARITY];
+            let node = children.iter().fold(empty, |acc, c| Node {
+                lb: acc.lb.min(c.lb),
                 at: sigma,
-                a_lo: l.a_lo.min(r.a_lo),
-                a_hi: l.a_hi.max(r.a_hi),
-            };
+                a_lo: acc.a_lo.min(c.a_lo),
+                a_hi: acc.a_hi.max(c.a_hi),
+            });
+            self.nodes[t0 + k] = node;
         }
         // Nodes without members (padding) get rates 0, so that their bound is +∞ at every σ
         // (with ±∞ rates it would be ∞ − ∞ at the anchor).
-        for nd in &mut self.nodes[t0..t0 + 2 * g.leaves] {
+        for nd in &mut self.nodes[t0..t0 + nodes(g.leaves)] {
             if nd.a_lo == f64::INFINITY {
                 (nd.a_lo, nd.a_hi) = (0.0, 0.0);
             }
@@ -338,16 +367,19 @@ impl Relaxation {
         };
         let sigma = g.sign * y;
         let kappa = self.kappa(s, sigma);
-        let (t0, mut node) = (g.tree, g.leaves + (s - g.start) / LEAF);
+        let (t0, mut node) = (g.tree, first_leaf(g.leaves) + (s - g.start) / LEAF);
         // Each bound on the path re-anchored here, at the smaller of its value and the new
         // `κ`: members' `κ` change at rates within the node's range, so a bound that holds for
         // every member at one point holds everywhere (one held at its old anchor might not
         // hold for the lowered line elsewhere).
-        while node >= 1 {
+        loop {
             let nd = &mut self.nodes[t0 + node];
             nd.lb = down(nd.bound(sigma).min(kappa));
             nd.at = sigma;
-            node /= 2;
+            if node == 0 {
+                break;
+            }
+            node = (node - 1) / ARITY;
         }
     }
 
@@ -362,11 +394,11 @@ impl Relaxation {
             let sigma = g.sign * y;
             let slots = g.start..g.start + g.len;
             let mut walk = Walk {
-                nodes: &mut self.nodes[g.tree..g.tree + 2 * g.leaves],
+                nodes: &mut self.nodes[g.tree..g.tree + nodes(g.leaves)],
                 alpha: &self.alpha[slots.clone()],
                 zeta: &self.zeta[slots.clone()],
                 neuron: &self.neuron[slots],
-                leaves: g.leaves,
+                first_leaf: first_leaf(g.leaves),
                 sigma,
                 best,
                 limit: if fixed {
@@ -378,8 +410,8 @@ impl Relaxation {
                 fixed,
                 kept: &mut *kept,
             };
-            if walk.nodes[1].bound(sigma) <= walk.limit {
-                walk.visit(1);
+            if walk.nodes[0].bound(sigma) <= walk.limit {
+                walk.visit(0);
             }
             best = walk.best;
         }
@@ -429,7 +461,7 @@ struct Walk<'a> {
     alpha: &'a [f64],
     zeta: &'a [f64],
     neuron: &'a [u32],
-    leaves: usize,
+    first_leaf: usize,
     sigma: f64,
     /// The smallest `κ` so far, and the limit of what is visited and kept (fixed, or the best
     /// plus [`KEEP`] of it, at most the ceiling).
@@ -442,12 +474,12 @@ struct Walk<'a> {
 
 impl Walk<'_> {
     /// Node `k`'s subtree: visits the slots whose `κ` can be within the limit, the child with
-    /// the smaller bound first, tightens every node it opens to what it found below, and
+    /// the smallest bound first, tightens every node it opens to what it found below, and
     /// returns a lower bound of the subtree's `κ` (a leaf's `κ` itself).
     fn visit(&mut self, k: usize) -> f64 {
-        if k >= self.leaves {
+        if k >= self.first_leaf {
             // A leaf: its slots, scanned (and its bound tightened to their smallest κ).
-            let first = (k - self.leaves) * LEAF;
+            let first = (k - self.first_leaf) * LEAF;
             let last = (first + LEAF).min(self.alpha.len());
             let mut least = f64::INFINITY;
             let slots = first.min(last)..last; // (empty for padding leaves)
@@ -476,28 +508,28 @@ impl Walk<'_> {
             }
             return least;
         }
-        let (l, r) = (2 * k, 2 * k + 1);
-        let (bl, br) = (
-            self.nodes[l].bound(self.sigma),
-            self.nodes[r].bound(self.sigma),
-        );
-        // The more promising side first; the other only if it can still beat the best.
-        let (near, bnear, far, bfar) = if br < bl {
-            (r, br, l, bl)
-        } else {
-            (l, bl, r, br)
-        };
-        let vnear = if bnear <= self.limit {
-            self.visit(near)
-        } else {
-            bnear
-        };
-        let vfar = if bfar <= self.limit {
-            self.visit(far)
-        } else {
-            bfar
-        };
-        let lb = vnear.min(vfar);
+        // The children's bounds; the most promising child first, then the others (in order)
+        // while they can still beat the best.
+        let c0 = ARITY * k + 1;
+        let mut v = [0.0; ARITY];
+        for (j, vj) in v.iter_mut().enumerate() {
+            *vj = self.nodes[c0 + j].bound(self.sigma);
+        }
+        let mut near = 0;
+        for j in 1..ARITY {
+            if v[j] < v[near] {
+                near = j;
+            }
+        }
+        if v[near] <= self.limit {
+            v[near] = self.visit(c0 + near);
+            for (j, vj) in v.iter_mut().enumerate() {
+                if j != near && *vj <= self.limit {
+                    *vj = self.visit(c0 + j);
+                }
+            }
+        }
+        let lb = v.iter().copied().fold(f64::INFINITY, f64::min);
         self.nodes[k].lb = down(lb);
         self.nodes[k].at = self.sigma;
         lb
@@ -698,7 +730,7 @@ mod tests {
     fn the_index_equals_a_scan() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        for n in [1usize, 2, 3, 7, 64, 100] {
+        for n in [1usize, 2, 3, 7, 64, 100, 700] {
             let d: Vec<f64> = (0..n)
                 .map(|_| rng.gen_range(0.5..1.5) * if rng.gen_bool(0.7) { 1.0 } else { -1.0 })
                 .collect();
