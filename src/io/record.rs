@@ -372,7 +372,9 @@ pub struct Summary {
     pub readout_rmse: Option<f64>,
     /// Normalised RMSE ([`metrics::nrmse`]); `null` when the run has no target.
     pub readout_nrmse: Option<f64>,
-    /// Wall-clock time of the simulation, s.
+    /// Wall-clock time of the simulation, s: the engine and its in-memory records, not the
+    /// model's loading, the writing of output files or checkpoints (for `ebnsim learn`, its
+    /// phases as a whole).
     pub wall_seconds: f64,
     /// What the engine did.
     pub counters: Counters,

@@ -302,7 +302,7 @@ pub fn run_model_with(
     progress: impl FnMut(f64) -> ControlFlow<()>,
 ) -> Result<RunOutput, RunError> {
     let mut sim = build(model, opts)?;
-    let wall = drive(&mut sim, (model, opts), 0, progress, |_, _, _| Ok(()))?;
+    let wall = drive(&mut sim, (model, opts), 0, progress, |_, _, _, _| Ok(()))?;
     let d = model.network.dims();
     let recorded = sim.finish();
     let (spikes, counters) = (recorded.spikes, recorded.counters);
@@ -331,31 +331,36 @@ fn build(model: &Model, opts: &RunOptions) -> Result<Simulation, RunError> {
 
 /// Runs `sim` from readout sample `from` to the model's duration, stopping at every readout
 /// sample `k` (t = k · readout_dt) and at the end (k = samples + 1, t = duration) for `after`
-/// (what a run does with its records: `after(sim, k, t)`) and `progress`; returns the wall time.
+/// (what a run does with its records: `after(sim, k, t, wall)`, `wall` the simulation's wall
+/// time so far) and `progress`; returns the simulation's wall time: the time in the engine and
+/// its in-memory records, not in `after` (writing files, checkpoints) or `progress`, so that a
+/// run written as it goes and one kept in memory measure the same thing.
 fn drive(
     sim: &mut Simulation,
     (model, opts): (&Model, &RunOptions),
     from: usize,
     mut progress: impl FnMut(f64) -> ControlFlow<()>,
-    mut after: impl FnMut(&mut Simulation, usize, f64) -> Result<(), RunError>,
+    mut after: impl FnMut(&mut Simulation, usize, f64, f64) -> Result<(), RunError>,
 ) -> Result<f64, RunError> {
     let duration = model.simulate.duration;
     let dt = model.record.readout_dt;
     let samples = (duration / dt).floor() as usize;
     let kind = opts.engine.unwrap_or(model.simulate.engine);
     let _run = tracing::info_span!("run", engine = ?kind, duration).entered();
-    let started = Instant::now();
+    let mut busy = std::time::Duration::ZERO;
     for k in from..=samples + 1 {
         let t = if k <= samples {
             k as f64 * dt
         } else {
             duration
         };
+        let started = Instant::now();
         sim.run_until(t)?;
-        after(sim, k, t)?;
+        busy += started.elapsed();
+        after(sim, k, t, busy.as_secs_f64())?;
         if progress(t).is_break() {
             return Err(RunError::Stopped { at: t });
         }
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok(busy.as_secs_f64())
 }

@@ -39,7 +39,7 @@ pub struct CheckpointPlan {
 /// then `network.json` and `summary.json`), keeping only the current readout interval's
 /// records in memory: memory stays flat however long the run. The files and the returned
 /// summary are those [`super::run_model_with`] and [`crate::io::record::write_run`] give,
-/// byte for byte (but for `wall_seconds`, which here includes the writing). `dir` is best a
+/// byte for byte (but for `wall_seconds`, the simulation's wall time, which differs from run to run). `dir` is best a
 /// fresh directory (`ebnsim run` gives its staging directory): files are written under
 /// temporary names, renamed when complete; a stopped or failed run removes them.
 pub fn run_model_into(
@@ -81,16 +81,21 @@ pub fn run_model_into_with(
         out.writer.keep_on_drop();
     }
     let mut next_checkpoint = every.map_or(f64::INFINITY, |e| sim.time() + e);
-    let started = std::time::Instant::now();
-    let wall = drive(&mut sim, (model, opts), from, progress, |sim, k, t| {
-        out.take(sim)?;
-        if let Some(every) = every.filter(|_| t >= next_checkpoint) {
-            let wall = wall_before + started.elapsed().as_secs_f64();
-            save(dir, plan, (k + 1, every), wall, sim, &mut out)?;
-            next_checkpoint = t + every;
-        }
-        Ok(())
-    })?;
+    let wall = drive(
+        &mut sim,
+        (model, opts),
+        from,
+        progress,
+        |sim, k, t, wall| {
+            out.take(sim)?;
+            if let Some(every) = every.filter(|_| t >= next_checkpoint) {
+                let wall = wall_before + wall;
+                save(dir, plan, (k + 1, every), wall, sim, &mut out)?;
+                next_checkpoint = t + every;
+            }
+            Ok(())
+        },
+    )?;
     let wall = wall_before + wall;
     let counters = sim.counters();
     drop(sim);
