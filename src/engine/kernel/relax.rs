@@ -666,16 +666,19 @@ impl Kernel {
             f64::INFINITY
         };
         let kmin = rx.min_at(y, ceiling);
+        if kmin.is_infinite() {
+            // Nobody under the ceiling, which is at or above the end's limit: nobody crosses
+            // before the next event (or ever, with none to come).
+            return Relaxed::Exhausted;
+        }
         // The search's end: a little past the smallest κ's crossing, or the next event.
         let mut hi = end;
-        if kmin.is_finite() {
-            let t = origin + ((kmin * g0).max(1.0) * (1.0 + 4.0 * rel)).ln() / lambda;
-            if t < end {
-                hi = t;
-            }
+        let t = origin + ((kmin * g0).max(1.0) * (1.0 + 4.0 * rel)).ln() / lambda;
+        if t < end {
+            hi = t;
         }
         if hi.is_infinite() {
-            // (Only with κ_min = +∞: no neuron can cross, and no event comes.)
+            // (No event comes, and the smallest κ is beyond any time.)
             return Relaxed::Exhausted;
         }
         let tau = hi - origin;
