@@ -133,7 +133,11 @@ impl EventQueue {
                 while at > 0 && self.lane[at - 1].0 > key {
                     at -= 1;
                 }
-                self.lane.insert(at, (key, event));
+                if at == self.lane.len() {
+                    self.lane.push_back((key, event));
+                } else {
+                    self.lane.insert(at, (key, event));
+                }
                 return;
             }
         }

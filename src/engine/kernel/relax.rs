@@ -422,6 +422,17 @@ impl Relaxation {
     /// within [`KEEP`] of it (and under the ceiling) for [`Relaxation::within`]. A ceiling
     /// (the `κ` of the next event) spares the descent the nodes above it.
     fn min_at(&mut self, y: f64, ceiling: f64) -> f64 {
+        // (Most often nobody is under the ceiling, and every root says so.)
+        let nodes = &self.nodes;
+        if self
+            .groups
+            .iter()
+            .all(|g| nodes[g.tree].bound(g.sign * y) > ceiling)
+        {
+            self.kept.clear();
+            self.kept_under = ceiling;
+            return f64::INFINITY;
+        }
         let mut kept = std::mem::take(&mut self.kept);
         let best = self.scan(y, (ceiling, false), &mut kept);
         self.kept = kept;
