@@ -59,13 +59,7 @@ impl Thrift {
     /// `n` neurons; true when the shared-state layout should be given up now.
     pub(super) fn book(&mut self, n: usize, steps: u64, band: u64) -> bool {
         let log2n = (usize::BITS - n.max(2).leading_zeros()) as f64;
-        // (Without steps the first term is +0: the same sum.)
-        let descents = if steps == 0 {
-            0.0
-        } else {
-            steps as f64 * 16.0 * log2n
-        };
-        self.cost += descents + band as f64 * 4.0;
+        self.cost += steps as f64 * 16.0 * log2n + band as f64 * 4.0;
         self.searches += 1;
         if self.searches < THRIFT_WINDOW {
             return false;
