@@ -106,64 +106,75 @@ impl Searcher {
         stats.searches += 1;
         let deg = tr.degree;
         let at = |t: f64| m.values_for(tr, t - origin);
-        let (bs, be) = (*bs, *be);
-        let fs = tr.value(&bs) - threshold;
-        if fs > 0.0 || (fs == 0.0 && tr.derivative(m, &bs) > 0.0) {
+        let fs = tr.value(bs) - threshold;
+        if fs > 0.0 || (fs == 0.0 && tr.derivative(m, bs) > 0.0) {
             return Some(start);
         }
         if end <= start {
             return None;
         }
 
+        // The whole interval is the first piece (with the caller's ranges, when given), looked
+        // at in place: most searches end there, and only a piece that must be halved is stacked.
         stack.clear();
-        stack.push(Piece::Search((start, bs), (end, be), fs));
-        let mut first = true;
-        while let Some(piece) = stack.pop() {
-            let ((a, ba), (b, bb), fa) = match piece {
-                Piece::Fallback(t) => return Some(t),
-                Piece::Search(pa, pb, fa) => (pa, pb, fa),
-            };
+        let examine = |stack: &mut Vec<Piece>,
+                       (a, ba): (f64, &BasisValues),
+                       (b, bb): (f64, &BasisValues),
+                       fa: f64,
+                       ranges: &BasisRanges,
+                       stats: &mut CrossingStats|
+         -> Option<f64> {
             stats.enclosures += 1;
-            // (The first piece is the whole interval, whose ranges the caller may have given.)
-            let ranges = match whole.filter(|_| first) {
-                Some(whole) => *whole,
-                None => m.ranges(&ba, &bb, deg),
-            };
-            first = false;
-            let (v, d, mag) = tr.enclose(m, &ranges);
+            let (v, d, mag) = tr.enclose(m, ranges);
             if v.hi - threshold + MARGIN * (mag + threshold.abs()) < 0.0 {
-                continue; // proven below threshold on the whole piece
+                return None; // proven below threshold on the whole piece
             }
-            let fb = tr.value(&bb) - threshold;
+            let fb = tr.value(bb) - threshold;
             if d.lo > 0.0 {
                 if fb >= 0.0 {
                     return Some(refine(m, tr, threshold, origin, (a, fa), (b, fb), stats));
                 }
-                continue; // increasing but still below at the right end
+                return None; // increasing but still below at the right end
             }
             if d.hi < 0.0 {
-                continue; // decreasing from a point at or below threshold
+                return None; // decreasing from a point at or below threshold
             }
             let mid = a + 0.5 * (b - a);
             if mid <= a || mid >= b || stack.len() >= MAX_STACK {
                 // A few ulps wide: decide by the values.
-                if fb >= 0.0 {
-                    return Some(b);
-                }
-                continue;
+                return (fb >= 0.0).then_some(b);
             }
             let bm = at(mid);
             let fm = tr.value(&bm) - threshold;
             if fm >= 0.0 {
                 // A crossing lies in (a, mid]; the left piece must find it, mid is the fallback.
                 stack.push(Piece::Fallback(mid));
-                stack.push(Piece::Search((a, ba), (mid, bm), fa));
+                stack.push(Piece::Search((a, *ba), (mid, bm), fa));
             } else {
-                stack.push(Piece::Search((mid, bm), (b, bb), fm));
-                stack.push(Piece::Search((a, ba), (mid, bm), fa));
+                stack.push(Piece::Search((mid, bm), (b, *bb), fm));
+                stack.push(Piece::Search((a, *ba), (mid, bm), fa));
+            }
+            None
+        };
+        let whole = match whole {
+            Some(r) => *r,
+            None => m.ranges(bs, be, deg),
+        };
+        if let Some(t) = examine(stack, (start, bs), (end, be), fs, &whole, stats) {
+            return Some(t);
+        }
+        loop {
+            match stack.pop() {
+                None => return None,
+                Some(Piece::Fallback(t)) => return Some(t),
+                Some(Piece::Search((a, ba), (b, bb), fa)) => {
+                    let ranges = m.ranges(&ba, &bb, deg);
+                    if let Some(t) = examine(stack, (a, &ba), (b, &bb), fa, &ranges, stats) {
+                        return Some(t);
+                    }
+                }
             }
         }
-        None
     }
 }
 

@@ -112,6 +112,26 @@ pub(crate) struct BasisRanges {
     pub(crate) mags: [f64; MAX_DEGREE + 3],
 }
 
+/// `R_0(τ) = (1 − e^{−λ_V τ})/λ_V` (`x = λ_V τ`): the series `τ Σ_n (−x)^n/(n+1)!` below
+/// x = 1, where it has little cancellation, else by `expm1` — the degree-0 case of
+/// [`Membrane::values_with`]'s series, to the bit.
+#[inline(always)]
+fn r0(tau: f64, x: f64, lv: f64) -> f64 {
+    if x < 1.0 {
+        let (mut term, mut sum) = (1.0, 1.0);
+        for n in 1..60 {
+            term *= -x / ((n + 1) as f64);
+            sum += term;
+            if term.abs() <= 1e-17 * sum.abs() {
+                break;
+            }
+        }
+        tau * sum
+    } else {
+        -(-x).exp_m1() / lv
+    }
+}
+
 impl Membrane {
     /// Membrane with leak `lambda_v` and slow/readout decay `lambda_d` (both 1/s, > 0).
     pub(crate) fn new(lambda_v: f64, lambda_d: f64) -> Membrane {
@@ -187,31 +207,11 @@ impl Membrane {
             (-self.lambda_d * tau).exp()
         };
         let mut drive = [0.0; MAX_DEGREE + 1];
-        // R_k by the series τ^{k+1} k! Σ_n (−x)^n / (n+k+1)! where it has little cancellation
-        // (x < 1 + k/2: the summed terms exceed the sum by at most ~e^x·x/(k+1)), otherwise by
-        // the upward recursion R_k = (τ^k − k R_{k−1}) / λ_V (error growth ~k!/x^k, small there).
-        let (mut tk, mut kfact) = (1.0, 1.0); // τ^k, k!
-        for k in 0..=degree {
-            if k > 0 {
-                tk *= tau;
-                kfact *= k as f64;
-            }
-            drive[k] = if x < 1.0 + 0.5 * k as f64 {
-                let mut term = 1.0 / (kfact * (k + 1) as f64); // 1/(k+1)!
-                let mut sum = term;
-                for n in 1..60 {
-                    term *= -x / ((n + k + 1) as f64);
-                    sum += term;
-                    if term.abs() <= 1e-17 * sum.abs() {
-                        break;
-                    }
-                }
-                tk * tau * kfact * sum
-            } else if k == 0 {
-                -(-x).exp_m1() / lv
-            } else {
-                (tk - k as f64 * drive[k - 1]) / lv
-            };
+        if degree == 0 {
+            // (The fast-only networks' one basis function, without the loop's bookkeeping.)
+            drive[0] = r0(tau, x, lv);
+        } else {
+            self.drive_terms(tau, x, degree, &mut drive);
         }
         let slow = if slow {
             self.slow_response(tau, leak, decay)
@@ -224,6 +224,37 @@ impl Membrane {
             decay,
             drive,
             slow,
+        }
+    }
+
+    /// `R_k(τ)` for `k = 0..=degree` into `drive` (`x = λ_V τ`).
+    fn drive_terms(&self, tau: f64, x: f64, degree: usize, drive: &mut [f64; MAX_DEGREE + 1]) {
+        let lv = self.lambda_v;
+        // R_k by the series τ^{k+1} k! Σ_n (−x)^n / (n+k+1)! where it has little cancellation
+        // (x < 1 + k/2: the summed terms exceed the sum by at most ~e^x·x/(k+1)), otherwise by
+        // the upward recursion R_k = (τ^k − k R_{k−1}) / λ_V (error growth ~k!/x^k, small there).
+        let (mut tk, mut kfact) = (1.0, 1.0); // τ^k, k!
+        for k in 0..=degree {
+            if k > 0 {
+                tk *= tau;
+                kfact *= k as f64;
+            }
+            drive[k] = if k == 0 {
+                r0(tau, x, lv)
+            } else if x < 1.0 + 0.5 * k as f64 {
+                let mut term = 1.0 / (kfact * (k + 1) as f64); // 1/(k+1)!
+                let mut sum = term;
+                for n in 1..60 {
+                    term *= -x / ((n + k + 1) as f64);
+                    sum += term;
+                    if term.abs() <= 1e-17 * sum.abs() {
+                        break;
+                    }
+                }
+                tk * tau * kfact * sum
+            } else {
+                (tk - k as f64 * drive[k - 1]) / lv
+            };
         }
     }
 

@@ -127,10 +127,12 @@ struct Node {
 /// cannot fire now).
 #[inline]
 fn kappa(alpha: f64, zeta: f64, sigma: f64) -> f64 {
+    let k = alpha * (sigma - zeta);
     if zeta == f64::NEG_INFINITY {
-        return f64::INFINITY;
+        f64::INFINITY
+    } else {
+        k
     }
-    alpha * (sigma - zeta)
 }
 
 /// `x` less a few ulps of it: a bound stored for later stays below what it bounds however
@@ -489,28 +491,56 @@ impl Walk<'_> {
     /// returns a lower bound of the subtree's `κ` (a leaf's `κ` itself).
     fn visit(&mut self, k: usize) -> f64 {
         if k >= self.first_leaf {
-            // A leaf: its slots, scanned (and its bound tightened to their smallest κ).
+            // A leaf: its slots' κ, then (only when the smallest can be within the limit) the
+            // slots kept, in order — the limit shrinks as the best improves.
             let first = (k - self.first_leaf) * LEAF;
             let last = (first + LEAF).min(self.alpha.len());
-            let mut least = f64::INFINITY;
             let slots = first.min(last)..last; // (empty for padding leaves)
-            let lines = self.alpha[slots.clone()]
-                .iter()
-                .zip(&self.zeta[slots.clone()]);
-            for ((&alpha, &zeta), &neuron) in lines.zip(&self.neuron[slots]) {
-                let kappa = kappa(alpha, zeta, self.sigma);
-                // (κ is never NaN: σ and the rates are finite, ζ finite or −∞.)
-                if kappa < least {
-                    least = kappa;
+            let mut kappas = [f64::INFINITY; LEAF];
+            if let (Ok(alpha), Ok(zeta)) = (
+                <&[f64; LEAF]>::try_from(&self.alpha[slots.clone()]),
+                <&[f64; LEAF]>::try_from(&self.zeta[slots.clone()]),
+            ) {
+                // (A full leaf: fixed-size, unrolled.)
+                for j in 0..LEAF {
+                    kappas[j] = kappa(alpha[j], zeta[j], self.sigma);
                 }
-                if kappa <= self.limit {
-                    if kappa < self.best {
-                        self.best = kappa;
-                        if !self.fixed {
-                            self.limit = (kappa + KEEP * kappa.abs()).min(self.ceiling);
-                        }
+            } else {
+                for ((kp, &alpha), &zeta) in kappas
+                    .iter_mut()
+                    .zip(&self.alpha[slots.clone()])
+                    .zip(&self.zeta[slots.clone()])
+                {
+                    *kp = kappa(alpha, zeta, self.sigma);
+                }
+            }
+            // (κ is never NaN: σ and the rates are finite, ζ finite or −∞.)
+            let mut least = f64::INFINITY;
+            for &x in &kappas {
+                if x < least {
+                    least = x;
+                }
+            }
+            if least <= self.limit {
+                // The best and the limit as the slots in order would leave them; the slots kept
+                // are those within that limit (one seen earlier under a looser limit would only
+                // be dropped by `within`, whose bounds are never above the final limit).
+                if least < self.best {
+                    self.best = least;
+                    if !self.fixed {
+                        self.limit = (least + KEEP * least.abs()).min(self.ceiling);
                     }
-                    self.kept.push((kappa, neuron));
+                }
+                let mut keep = 0u32;
+                for (j, &kappa) in kappas.iter().enumerate() {
+                    keep |= u32::from(kappa <= self.limit) << j;
+                }
+                let neurons = &self.neuron[slots];
+                keep &= (1u32 << neurons.len()) - 1; // (not the padding)
+                while keep != 0 {
+                    let j = keep.trailing_zeros() as usize;
+                    keep &= keep - 1;
+                    self.kept.push((kappas[j], neurons[j]));
                 }
             }
             if first < last {
@@ -534,9 +564,17 @@ impl Walk<'_> {
         }
         if v[near] <= self.limit {
             v[near] = self.visit(c0 + near);
-            for (j, vj) in v.iter_mut().enumerate() {
-                if j != near && *vj <= self.limit {
-                    *vj = self.visit(c0 + j);
+            // The others within the limit, in order (each checked again: the limit shrinks).
+            let mut open = 0u32;
+            for (j, &vj) in v.iter().enumerate() {
+                open |= u32::from(vj <= self.limit) << j;
+            }
+            open &= !(1 << near);
+            while open != 0 {
+                let j = open.trailing_zeros() as usize;
+                open &= open - 1;
+                if v[j] <= self.limit {
+                    v[j] = self.visit(c0 + j);
                 }
             }
         }
