@@ -552,10 +552,12 @@ impl Kernel {
         // proven below threshold over the whole `[a, hi]` are dropped before they are ordered:
         // the loop below would drop them too (a bound over a shorter piece is no larger), so
         // the same members are searched in the same order.
-        let mut by_guess = [(0.0, 0u32); BAND];
+        // (The order's scratch is laid out only for a band that is ordered.)
+        let mut by_guess: Option<[(f64, u32); BAND]> = None;
         let ordered = band.len() > 1 && band.len() <= BAND;
         let mut kept = 0;
         if ordered {
+            let guesses = by_guess.insert([(0.0, 0u32); BAND]);
             for &i in band {
                 let iu = i as usize;
                 if known.is_some_and(|(_, k)| k == iu) {
@@ -567,13 +569,16 @@ impl Kernel {
                     note(work, iu, hi, false);
                     continue;
                 }
-                by_guess[kept] = (crossing_guess(&m, &tr, th[iu], bva), i);
+                guesses[kept] = (crossing_guess(&m, &tr, th[iu], bva), i);
                 kept += 1;
             }
-            by_guess[..kept].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            guesses[..kept].sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         }
         let count = if ordered { kept } else { band.len() };
-        let members = (0..count).map(|k| if ordered { by_guess[k].1 } else { band[k] });
+        let members = (0..count).map(|k| match &by_guess {
+            Some(guesses) => guesses[k].1,
+            None => band[k],
+        });
         // The horizon moved to a crossing: the basis there, when a member follows.
         let mut moved = false;
         for i in members {
