@@ -47,6 +47,7 @@
 use super::search::Work;
 use super::shared::Shared;
 use super::Kernel;
+use walk::Walk;
 
 /// No neuron.
 const NONE: u32 = u32::MAX;
@@ -467,124 +468,6 @@ impl Relaxation {
     }
 }
 
-/// One branch-and-bound descent of a group's tree ([`Relaxation::scan`]).
-struct Walk<'a> {
-    /// The group's nodes and slots.
-    nodes: &'a mut [Node],
-    alpha: &'a [f64],
-    zeta: &'a [f64],
-    neuron: &'a [u32],
-    first_leaf: usize,
-    sigma: f64,
-    /// The smallest `κ` so far, and the limit of what is visited and kept (fixed, or the best
-    /// plus [`KEEP`] of it, at most the ceiling).
-    best: f64,
-    limit: f64,
-    ceiling: f64,
-    fixed: bool,
-    kept: &'a mut Vec<(f64, u32)>,
-}
-
-impl Walk<'_> {
-    /// Node `k`'s subtree: visits the slots whose `κ` can be within the limit, the child with
-    /// the smallest bound first, tightens every node it opens to what it found below, and
-    /// returns a lower bound of the subtree's `κ` (a leaf's `κ` itself).
-    fn visit(&mut self, k: usize) -> f64 {
-        if k >= self.first_leaf {
-            // A leaf: its slots' κ, then (only when the smallest can be within the limit) the
-            // slots kept, in order — the limit shrinks as the best improves.
-            let first = (k - self.first_leaf) * LEAF;
-            let last = (first + LEAF).min(self.alpha.len());
-            let slots = first.min(last)..last; // (empty for padding leaves)
-            let mut kappas = [f64::INFINITY; LEAF];
-            if let (Ok(alpha), Ok(zeta)) = (
-                <&[f64; LEAF]>::try_from(&self.alpha[slots.clone()]),
-                <&[f64; LEAF]>::try_from(&self.zeta[slots.clone()]),
-            ) {
-                // (A full leaf: fixed-size, unrolled.)
-                for j in 0..LEAF {
-                    kappas[j] = kappa(alpha[j], zeta[j], self.sigma);
-                }
-            } else {
-                for ((kp, &alpha), &zeta) in kappas
-                    .iter_mut()
-                    .zip(&self.alpha[slots.clone()])
-                    .zip(&self.zeta[slots.clone()])
-                {
-                    *kp = kappa(alpha, zeta, self.sigma);
-                }
-            }
-            // (κ is never NaN: σ and the rates are finite, ζ finite or −∞.)
-            let mut least = f64::INFINITY;
-            for &x in &kappas {
-                if x < least {
-                    least = x;
-                }
-            }
-            if least <= self.limit {
-                // The best and the limit as the slots in order would leave them; the slots kept
-                // are those within that limit (one seen earlier under a looser limit would only
-                // be dropped by `within`, whose bounds are never above the final limit).
-                if least < self.best {
-                    self.best = least;
-                    if !self.fixed {
-                        self.limit = (least + KEEP * least.abs()).min(self.ceiling);
-                    }
-                }
-                let mut keep = 0u32;
-                for (j, &kappa) in kappas.iter().enumerate() {
-                    keep |= u32::from(kappa <= self.limit) << j;
-                }
-                let neurons = &self.neuron[slots];
-                keep &= (1u32 << neurons.len()) - 1; // (not the padding)
-                while keep != 0 {
-                    let j = keep.trailing_zeros() as usize;
-                    keep &= keep - 1;
-                    self.kept.push((kappas[j], neurons[j]));
-                }
-            }
-            if first < last {
-                self.nodes[k].lb = down(least);
-                self.nodes[k].at = self.sigma;
-            }
-            return least;
-        }
-        // The children's bounds; the most promising child first, then the others (in order)
-        // while they can still beat the best.
-        let c0 = ARITY * k + 1;
-        let mut v = [0.0; ARITY];
-        for (j, vj) in v.iter_mut().enumerate() {
-            *vj = self.nodes[c0 + j].bound(self.sigma);
-        }
-        let mut near = 0;
-        for j in 1..ARITY {
-            if v[j] < v[near] {
-                near = j;
-            }
-        }
-        if v[near] <= self.limit {
-            v[near] = self.visit(c0 + near);
-            // The others within the limit, in order (each checked again: the limit shrinks).
-            let mut open = 0u32;
-            for (j, &vj) in v.iter().enumerate() {
-                open |= u32::from(vj <= self.limit) << j;
-            }
-            open &= !(1 << near);
-            while open != 0 {
-                let j = open.trailing_zeros() as usize;
-                open &= open - 1;
-                if v[j] <= self.limit {
-                    v[j] = self.visit(c0 + j);
-                }
-            }
-        }
-        let lb = v.iter().copied().fold(f64::INFINITY, f64::min);
-        self.nodes[k].lb = down(lb);
-        self.nodes[k].at = self.sigma;
-        lb
-    }
-}
-
 /// What the index found for an interval.
 pub(super) enum Relaxed {
     /// The first crossing (certified, with its band in `found_band`).
@@ -757,76 +640,7 @@ impl Kernel {
     }
 }
 
+mod walk;
+
 #[cfg(test)]
-mod tests {
-    use super::{Relaxation, NONE};
-
-    /// An index over explicit neurons: decoders `d` (either sign), `q_i = 1`, frame values `w`,
-    /// laid out as `build` lays them out, its bounds exact at `y`.
-    fn index(d: &[f64], w: &[f64], y: f64) -> Relaxation {
-        let n = d.len();
-        let mut rx = Relaxation {
-            valid: true,
-            q: vec![1.0; n],
-            decoder: d.iter().map(|x| x.abs()).collect(),
-            slot: vec![NONE; n],
-            ..Relaxation::default()
-        };
-        rx.lay_out(d, w, |_| true, y);
-        rx
-    }
-
-    /// Every query's minimum and band equal a scan of `κ_i = −(D_i Y + w_i)`, while `Y` moves
-    /// both ways and neurons' `w` change or they stop and start being able to fire.
-    #[test]
-    fn the_index_equals_a_scan() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        for n in [1usize, 2, 3, 7, 64, 100, 700] {
-            let d: Vec<f64> = (0..n)
-                .map(|_| rng.gen_range(0.5..1.5) * if rng.gen_bool(0.7) { 1.0 } else { -1.0 })
-                .collect();
-            let mut w: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
-            let mut fires = vec![true; n];
-            let mut y = 0.0;
-            let mut rx = index(&d, &w, y);
-            let mut band = Vec::new();
-            for step in 0..600 {
-                y += rng.gen_range(-0.3..0.3);
-                if step % 3 == 0 {
-                    let i = rng.gen_range(0..n);
-                    fires[i] = rng.gen_bool(0.9);
-                    w[i] = rng.gen_range(-1.0..1.0) - d[i] * y;
-                    rx.touch(i, w[i], fires[i], y);
-                }
-                let kappa = |i: usize| {
-                    if fires[i] {
-                        d[i].abs() * (-d[i].signum() * y - w[i] / d[i].abs())
-                    } else {
-                        f64::INFINITY
-                    }
-                };
-                let scan = (0..n).map(kappa).fold(f64::INFINITY, f64::min);
-                // A ceiling below the smallest κ finds nobody; one above finds it; no ceiling
-                // finds it too. The band under a ceiling is complete either way.
-                let ceiling = match step % 3 {
-                    0 => scan - 0.25,
-                    1 => scan + 0.25,
-                    _ => f64::INFINITY,
-                };
-                let kmin = rx.min_at(y, ceiling);
-                let want = if scan <= ceiling { scan } else { f64::INFINITY };
-                assert_eq!(kmin, want, "n = {n}, step {step}, ceiling {ceiling}");
-                for bound in [scan - 0.25, scan, scan + 0.5] {
-                    rx.within(y, bound, &mut band);
-                    band.sort_unstable();
-                    let want: Vec<u32> = (0..n)
-                        .filter(|&i| kappa(i) <= bound)
-                        .map(|i| i as u32)
-                        .collect();
-                    assert_eq!(band, want, "n = {n}, step {step}, bound {bound}");
-                }
-            }
-        }
-    }
-}
+mod tests;
