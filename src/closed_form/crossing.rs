@@ -156,11 +156,15 @@ impl Searcher {
             }
             None
         };
+        let computed;
         let whole = match whole {
-            Some(r) => *r,
-            None => m.ranges(bs, be, deg),
+            Some(r) => r,
+            None => {
+                computed = m.ranges(bs, be, deg);
+                &computed
+            }
         };
-        if let Some(t) = examine(stack, (start, bs), (end, be), fs, &whole, stats) {
+        if let Some(t) = examine(stack, (start, bs), (end, be), fs, whole, stats) {
             return Some(t);
         }
         loop {
