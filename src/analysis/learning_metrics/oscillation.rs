@@ -97,7 +97,7 @@ pub fn upward_crossings(times: &[f64], signal: &[f64], hysteresis: &Hysteresis) 
     out
 }
 
-/// Period and amplitude of an oscillating trajectory. See [`oscillation`].
+/// Period and amplitude of an oscillating trajectory. See [`oscillation()`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Oscillation {
     /// Mean period (s): mean interval between successive upward crossings. NaN with fewer than

@@ -194,7 +194,7 @@ pub struct DenseStepper {
     /// Whether steps are logged as readout intervals (learning), and the log.
     log_intervals: bool,
     intervals: Vec<f64>,
-    /// A requested spike delay `(from, delay)` ([`DenseStepper::delay_next_spike`]).
+    /// A requested spike delay `(from, delay)` ([`crate::engine::control::Control::delay_next_spike`]).
     delay_request: Option<(f64, f64)>,
     /// A held spike `(step whose end releases it, neuron)`.
     held: Option<(u64, usize)>,

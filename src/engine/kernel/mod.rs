@@ -118,7 +118,7 @@ pub struct Kernel {
     /// The learned slow current `U Ψ(x̂)`, if any, fitted anew after every event.
     learned: Option<LearnedCurrent>,
     /// A requested spike delay `(from, delay)`: the first threshold crossing at or after `from`
-    /// is held for `delay` seconds ([`Kernel::delay_next_spike`]).
+    /// is held for `delay` seconds ([`crate::engine::control::Control::delay_next_spike`]).
     delay_request: Option<(f64, f64)>,
     /// The pending-event times kept outside the queue (refit, noise piece, held spike,
     /// announced boundary).

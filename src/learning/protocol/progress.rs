@@ -1,7 +1,7 @@
 //! What a run of the phases reports while it runs ([`LearnProgress`]), and how its progress
 //! callback stops it ([`LearnError::Stopped`]).
 //!
-//! [`run_phases_with`] and [`run_phases_on`] call their callback with every message, in run
+//! [`super::run_phases_with`] and [`super::run_phases_on`] call their callback with every message, in run
 //! order: for each phase [`LearnProgress::PhaseStarted`], then, interleaved in time order, its
 //! learning-curve points ([`LearnProgress::Curve`], training phases only) and time progress
 //! ([`LearnProgress::Time`]), then [`LearnProgress::PhaseEnded`] with its report; last one

@@ -1,6 +1,6 @@
 //! Before the first phase: what a run fixes once (sizes, basis, target field, the sampling grid)
 //! in [`Ctx`], and what the phases carry from one to the next (weights, offsets, random streams,
-//! the spikes and samples recorded, or the files they go to) in [`State`]; [`setup`] checks the
+//! the spikes and samples recorded, or the files they go to) in [`State`]; [`setup()`] checks the
 //! options and builds both.
 
 use super::*;

@@ -1,5 +1,5 @@
 //! The upper envelope of a group of neurons along an axis: the bound of the decoder hierarchy
-//! ([`super::tree`]) that couples decoders with thresholds (see its module docs).
+//! ([`super`]) that couples decoders with thresholds (see its module docs).
 //!
 //! Along the axis every member is a line `a_i s − T_i`; their maximum `E(s)` is convex and
 //! piecewise linear. Left of its first breakpoint it *is* the line of smallest slope, right of
@@ -10,7 +10,7 @@
 /// Knots of a node's envelope table (evenly spaced: the chord is found by one division).
 pub(super) const KNOTS: usize = 8;
 
-/// The upper envelope of a node's members along its axis (see [`super::tree`]), over all its
+/// The upper envelope of a node's members along its axis (see [`super`]), over all its
 /// members (kills only loosen it).
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 pub(super) struct Envelope {
