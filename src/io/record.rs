@@ -315,20 +315,25 @@ pub(crate) fn readout_header(w: &mut impl Write, d: usize, with_target: bool) ->
 
 /// The rows of [`READOUT_CSV`] for the samples of `readout` (consistent vectors).
 pub(crate) fn readout_rows(w: &mut impl Write, readout: &Readout) -> io::Result<()> {
+    // The rows as `write!(w, "{t}")`, `write!(w, ",{v}")` write them (io::decimal), handed on in
+    // pieces of a few KiB, as the spike rows are.
+    const PIECE: usize = 8 * 1024;
     let d = readout.dims;
-    for (i, t) in readout.times.iter().enumerate() {
-        write!(w, "{t}")?;
-        for v in &readout.xhat[i * d..(i + 1) * d] {
-            write!(w, ",{v}")?;
+    let mut buf = Vec::with_capacity(PIECE);
+    for (i, &t) in readout.times.iter().enumerate() {
+        decimal::push_f64(&mut buf, t);
+        let target = readout.x.as_ref().map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
+        for &v in readout.xhat[i * d..(i + 1) * d].iter().chain(target) {
+            buf.push(b',');
+            decimal::push_f64(&mut buf, v);
         }
-        if let Some(x) = &readout.x {
-            for v in &x[i * d..(i + 1) * d] {
-                write!(w, ",{v}")?;
-            }
+        buf.push(b'\n');
+        if buf.len() >= PIECE / 2 {
+            w.write_all(&buf)?;
+            buf.clear();
         }
-        w.write_all(b"\n")?;
     }
-    Ok(())
+    w.write_all(&buf)
 }
 
 /// Writes `value` as pretty-printed JSON with a trailing newline. Non-finite floats become

@@ -2,6 +2,7 @@
 //! model file).
 
 use crate::error::OutputError;
+use crate::io::decimal;
 use crate::io::record::write_atomic;
 #[cfg(doc)]
 use crate::io::record::{STATE_AT_SPIKES_CSV, STATE_CSV};
@@ -30,15 +31,25 @@ pub(crate) fn state_header(w: &mut impl Write, columns: &[String]) -> io::Result
 
 /// The rows of [`STATE_CSV`] for the samples of `state` (the regular ones, not `at_spikes`).
 pub(crate) fn state_rows(w: &mut impl Write, state: &StateRecord) -> io::Result<()> {
-    for (k, t) in state.times.iter().enumerate() {
-        write!(w, "{t}")?;
-        for v in state.row(k) {
-            write!(w, ",{v}")?;
+    // (As `write!(w, "{t}")`, `write!(w, ",{v}")` write them: io::decimal, in pieces.)
+    let mut buf = Vec::with_capacity(PIECE);
+    for (k, &t) in state.times.iter().enumerate() {
+        decimal::push_f64(&mut buf, t);
+        for &v in state.row(k) {
+            buf.push(b',');
+            decimal::push_f64(&mut buf, v);
         }
-        w.write_all(b"\n")?;
+        buf.push(b'\n');
+        if buf.len() >= PIECE / 2 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    Ok(())
+    w.write_all(&buf)
 }
+
+/// The size of the pieces rows are handed on in.
+const PIECE: usize = 8 * 1024;
 
 /// Writes [`STATE_AT_SPIKES_CSV`] atomically: header `time,neuron,` then the state record's
 /// `columns`, one row per spike of a recorded neuron in firing order, with the values just
@@ -69,12 +80,20 @@ pub(crate) fn at_spikes_rows(
     columns: usize,
     samples: &SpikeSamples,
 ) -> io::Result<()> {
-    for (k, (t, j)) in samples.times.iter().zip(&samples.neurons).enumerate() {
-        write!(w, "{t},{j}")?;
-        for v in &samples.values[k * columns..(k + 1) * columns] {
-            write!(w, ",{v}")?;
+    let mut buf = Vec::with_capacity(PIECE);
+    for (k, (&t, &j)) in samples.times.iter().zip(&samples.neurons).enumerate() {
+        decimal::push_f64(&mut buf, t);
+        buf.push(b',');
+        decimal::push_u64(&mut buf, u64::from(j));
+        for &v in &samples.values[k * columns..(k + 1) * columns] {
+            buf.push(b',');
+            decimal::push_f64(&mut buf, v);
         }
-        w.write_all(b"\n")?;
+        buf.push(b'\n');
+        if buf.len() >= PIECE / 2 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
     }
-    Ok(())
+    w.write_all(&buf)
 }
