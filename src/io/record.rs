@@ -322,7 +322,10 @@ pub(crate) fn readout_rows(w: &mut impl Write, readout: &Readout) -> io::Result<
     let mut buf = Vec::with_capacity(PIECE);
     for (i, &t) in readout.times.iter().enumerate() {
         decimal::push_f64(&mut buf, t);
-        let target = readout.x.as_ref().map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
+        let target = readout
+            .x
+            .as_ref()
+            .map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
         for &v in readout.xhat[i * d..(i + 1) * d].iter().chain(target) {
             buf.push(b',');
             decimal::push_f64(&mut buf, v);
