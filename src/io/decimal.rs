@@ -9,6 +9,65 @@
 //! round differently (ryu to even); such floats (a few binary digits only) are detected exactly
 //! and written by `{}` itself. The equality with `{}` is a tested contract (see the tests below).
 
+/// Rows of comma-separated numbers, each written as `{}` writes it ([`push_f64`],
+/// [`push_u64`]), handed on to `w` in pieces of a few KiB: one small buffer whatever the number
+/// of rows (the spike, readout and state files of a long run are millions of rows).
+pub(crate) struct Rows<'a, W: std::io::Write> {
+    w: &'a mut W,
+    buf: Vec<u8>,
+    /// Whether the current row has a field yet (the next one is preceded by a comma).
+    open: bool,
+}
+
+impl<'a, W: std::io::Write> Rows<'a, W> {
+    /// The size of the pieces handed on.
+    const PIECE: usize = 8 * 1024;
+
+    /// Rows written to `w`.
+    pub(crate) fn new(w: &'a mut W) -> Self {
+        Rows {
+            w,
+            buf: Vec::with_capacity(Self::PIECE),
+            open: false,
+        }
+    }
+
+    fn comma(&mut self) {
+        if self.open {
+            self.buf.push(b',');
+        }
+        self.open = true;
+    }
+
+    /// The next field: a float.
+    pub(crate) fn f64(&mut self, x: f64) {
+        self.comma();
+        push_f64(&mut self.buf, x);
+    }
+
+    /// The next field: an integer.
+    pub(crate) fn u64(&mut self, x: u64) {
+        self.comma();
+        push_u64(&mut self.buf, x);
+    }
+
+    /// Ends the row (a newline), handing the buffer on once it holds half a piece.
+    pub(crate) fn end(&mut self) -> std::io::Result<()> {
+        self.buf.push(b'\n');
+        self.open = false;
+        if self.buf.len() >= Self::PIECE / 2 {
+            self.w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands on what is left.
+    pub(crate) fn finish(self) -> std::io::Result<()> {
+        self.w.write_all(&self.buf)
+    }
+}
+
 /// Appends `x` to `out` exactly as `write!(out, "{x}")` would.
 pub(crate) fn push_f64(out: &mut Vec<u8>, x: f64) {
     if !x.is_finite() {
@@ -130,6 +189,24 @@ mod tests {
         let mut v = Vec::new();
         push_f64(&mut v, x);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn rows_are_what_write_writes_in_any_number_of_pieces() {
+        // Enough rows to be handed on in many pieces, fields of both kinds.
+        let (mut got, mut want) = (Vec::new(), String::new());
+        let mut rows = Rows::new(&mut got);
+        for i in 0..5000u64 {
+            let (t, v) = (i as f64 * 1.234_567e-4, -(i as f64).sqrt() / 3.0);
+            rows.f64(t);
+            rows.u64(i);
+            rows.f64(v);
+            rows.end().unwrap();
+            want.push_str(&format!("{t},{i},{v}\n"));
+        }
+        rows.finish().unwrap();
+        assert!(want.len() > 8 * 8 * 1024);
+        assert_eq!(String::from_utf8(got).unwrap(), want);
     }
 
     #[test]

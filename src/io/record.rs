@@ -165,21 +165,14 @@ pub(crate) const SPIKES_HEADER: &[u8] = b"time,neuron\n";
 
 /// The rows of [`SPIKES_CSV`] for `spikes`, in the given order.
 pub(crate) fn spike_rows(w: &mut impl Write, spikes: &[Spike]) -> io::Result<()> {
-    // The rows as `writeln!(w, "{},{}", time, neuron)` writes them (io::decimal), handed on in
-    // pieces of a few KiB (one small buffer, whatever the number of spikes).
-    const PIECE: usize = 8 * 1024;
-    let mut buf = Vec::with_capacity(PIECE);
+    // The rows as `writeln!(w, "{},{}", time, neuron)` writes them (io::decimal).
+    let mut rows = decimal::Rows::new(w);
     for s in spikes {
-        decimal::push_f64(&mut buf, s.time.secs());
-        buf.push(b',');
-        decimal::push_u64(&mut buf, u64::from(s.neuron));
-        buf.push(b'\n');
-        if buf.len() >= PIECE - 512 {
-            w.write_all(&buf)?;
-            buf.clear();
-        }
+        rows.f64(s.time.secs());
+        rows.u64(u64::from(s.neuron));
+        rows.end()?;
     }
-    w.write_all(&buf)
+    rows.finish()
 }
 
 /// The readout `x̂(t)` (and the target `x(t)`, if there is one) sampled at a list of times.
@@ -315,28 +308,21 @@ pub(crate) fn readout_header(w: &mut impl Write, d: usize, with_target: bool) ->
 
 /// The rows of [`READOUT_CSV`] for the samples of `readout` (consistent vectors).
 pub(crate) fn readout_rows(w: &mut impl Write, readout: &Readout) -> io::Result<()> {
-    // The rows as `write!(w, "{t}")`, `write!(w, ",{v}")` write them (io::decimal), handed on in
-    // pieces of a few KiB, as the spike rows are.
-    const PIECE: usize = 8 * 1024;
+    // The rows as `write!(w, "{t}")`, `write!(w, ",{v}")` write them (io::decimal).
     let d = readout.dims;
-    let mut buf = Vec::with_capacity(PIECE);
+    let mut rows = decimal::Rows::new(w);
     for (i, &t) in readout.times.iter().enumerate() {
-        decimal::push_f64(&mut buf, t);
+        rows.f64(t);
         let target = readout
             .x
             .as_ref()
             .map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
         for &v in readout.xhat[i * d..(i + 1) * d].iter().chain(target) {
-            buf.push(b',');
-            decimal::push_f64(&mut buf, v);
+            rows.f64(v);
         }
-        buf.push(b'\n');
-        if buf.len() >= PIECE / 2 {
-            w.write_all(&buf)?;
-            buf.clear();
-        }
+        rows.end()?;
     }
-    w.write_all(&buf)
+    rows.finish()
 }
 
 /// Writes `value` as pretty-printed JSON with a trailing newline. Non-finite floats become

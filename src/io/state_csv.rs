@@ -31,25 +31,17 @@ pub(crate) fn state_header(w: &mut impl Write, columns: &[String]) -> io::Result
 
 /// The rows of [`STATE_CSV`] for the samples of `state` (the regular ones, not `at_spikes`).
 pub(crate) fn state_rows(w: &mut impl Write, state: &StateRecord) -> io::Result<()> {
-    // (As `write!(w, "{t}")`, `write!(w, ",{v}")` write them: io::decimal, in pieces.)
-    let mut buf = Vec::with_capacity(PIECE);
+    // (As `write!(w, "{t}")`, `write!(w, ",{v}")` write them: io::decimal.)
+    let mut rows = decimal::Rows::new(w);
     for (k, &t) in state.times.iter().enumerate() {
-        decimal::push_f64(&mut buf, t);
+        rows.f64(t);
         for &v in state.row(k) {
-            buf.push(b',');
-            decimal::push_f64(&mut buf, v);
+            rows.f64(v);
         }
-        buf.push(b'\n');
-        if buf.len() >= PIECE / 2 {
-            w.write_all(&buf)?;
-            buf.clear();
-        }
+        rows.end()?;
     }
-    w.write_all(&buf)
+    rows.finish()
 }
-
-/// The size of the pieces rows are handed on in.
-const PIECE: usize = 8 * 1024;
 
 /// Writes [`STATE_AT_SPIKES_CSV`] atomically: header `time,neuron,` then the state record's
 /// `columns`, one row per spike of a recorded neuron in firing order, with the values just
@@ -80,20 +72,14 @@ pub(crate) fn at_spikes_rows(
     columns: usize,
     samples: &SpikeSamples,
 ) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(PIECE);
+    let mut rows = decimal::Rows::new(w);
     for (k, (&t, &j)) in samples.times.iter().zip(&samples.neurons).enumerate() {
-        decimal::push_f64(&mut buf, t);
-        buf.push(b',');
-        decimal::push_u64(&mut buf, u64::from(j));
+        rows.f64(t);
+        rows.u64(u64::from(j));
         for &v in &samples.values[k * columns..(k + 1) * columns] {
-            buf.push(b',');
-            decimal::push_f64(&mut buf, v);
+            rows.f64(v);
         }
-        buf.push(b'\n');
-        if buf.len() >= PIECE / 2 {
-            w.write_all(&buf)?;
-            buf.clear();
-        }
+        rows.end()?;
     }
-    w.write_all(&buf)
+    rows.finish()
 }
