@@ -209,6 +209,10 @@ def _interrupt_after(seconds):
     import signal
     import threading
 
+    # Python's own Ctrl-C handler, whatever this process inherited: a process started in the
+    # background by a shell without job control starts with SIGINT ignored, and Python then
+    # leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     return timer
