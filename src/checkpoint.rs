@@ -22,8 +22,9 @@ use serde::Serialize;
 pub const RUN_CHECKPOINT: &str = "checkpoint.ebnsim";
 
 const MAGIC: &[u8; 8] = b"EBNSIMCK";
-/// The state's layout; 2 since the counters hold `relaxed_searches`.
-const FORMAT: u32 = 2;
+/// The state's layout; 2 since the counters hold `relaxed_searches`, 3 since a streamed run's
+/// file positions hold the readout's row count.
+const FORMAT: u32 = 3;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Why bytes could not be read back as a checkpoint.

@@ -13,5 +13,6 @@ pub mod output_dir;
 pub mod record;
 pub mod run_dir;
 pub mod run_writer;
+pub(crate) mod sample_copy;
 pub(crate) mod state_csv;
 pub mod weights_file;

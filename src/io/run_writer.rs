@@ -9,7 +9,8 @@
 //! of [`crate::io::record::write_run`]. The statistics of `summary.json` that need two passes
 //! (the ISI CV and the NRMSE need a mean first) read the written files back
 //! ([`RunWriter::replay_spikes`], [`RunWriter::replay_targets`]), so they equal those of a
-//! run kept in memory to the bit.
+//! run kept in memory to the bit; the samples come from their binary copy
+//! ([`crate::io::sample_copy`]) when it holds them, with the same bits and no parsing.
 //!
 //! [`Simulation::forget_recorded`]: crate::simulation::Simulation::forget_recorded
 
@@ -21,6 +22,7 @@ use crate::io::record::{
     sync_dir, write_json, Readout, Summary, READOUT_CSV, SPIKES_CSV, SPIKES_HEADER,
     STATE_AT_SPIKES_CSV, STATE_CSV, SUMMARY_JSON,
 };
+use crate::io::sample_copy::SampleCopy;
 use crate::io::state_csv::{at_spikes_header, at_spikes_rows, state_header, state_rows};
 use crate::model::network::Network;
 use crate::monitor::StateRecord;
@@ -36,6 +38,9 @@ pub(crate) struct FilePosition {
     name: String,
     temp: String,
     len: u64,
+    /// Rows written after the header (`readout.csv` only): where a resumed run's binary copy
+    /// of the samples starts.
+    rows: Option<u64>,
 }
 
 /// One file being written: its final path, its temporary path and the open writer.
@@ -120,6 +125,7 @@ impl Growing {
             name: name(&self.path),
             temp: name(&self.temp),
             len,
+            rows: None,
         })
     }
 
@@ -239,6 +245,11 @@ pub struct RunWriter {
     readout: Growing,
     state: Option<Growing>,
     at_spikes: Option<Growing>,
+    /// Rows of `readout.csv` after its header (unknown after resuming from a checkpoint that
+    /// does not say).
+    readout_rows: Option<u64>,
+    /// The samples in binary, for the replays ([`SampleCopy`]), when it could be made.
+    copy: Option<SampleCopy>,
     /// Finished (the files renamed), or to be kept unfinished: nothing to remove when dropped.
     done: bool,
     keep: bool,
@@ -264,6 +275,8 @@ impl RunWriter {
             readout,
             state: None,
             at_spikes: None,
+            readout_rows: Some(0),
+            copy: SampleCopy::new(dir, 0),
             done: false,
             keep: false,
         };
@@ -296,7 +309,11 @@ impl RunWriter {
 
     /// Syncs every file and tells where each stands (for a checkpoint).
     pub(crate) fn positions(&mut self) -> Result<Vec<FilePosition>, OutputError> {
-        let mut out = vec![self.spikes.position()?, self.readout.position()?];
+        let readout = FilePosition {
+            rows: self.readout_rows,
+            ..self.readout.position()?
+        };
+        let mut out = vec![self.spikes.position()?, readout];
         for g in [&mut self.state, &mut self.at_spikes].into_iter().flatten() {
             out.push(g.position()?);
         }
@@ -320,6 +337,7 @@ impl RunWriter {
         let open = |name: &str| -> Result<Growing, OutputError> {
             Growing::reopen(dir, find(name).ok_or_else(|| missing(name))?)
         };
+        let readout_rows = find(READOUT_CSV).and_then(|p| p.rows);
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             dims,
@@ -331,6 +349,8 @@ impl RunWriter {
             at_spikes: find(STATE_AT_SPIKES_CSV)
                 .map(|p| Growing::reopen(dir, p))
                 .transpose()?,
+            readout_rows,
+            copy: readout_rows.and_then(|rows| SampleCopy::new(dir, rows)),
             done: false,
             keep: false,
         })
@@ -348,6 +368,12 @@ impl RunWriter {
         if let Some(readout) = readout {
             let r = readout_rows(&mut self.readout.out, readout);
             self.readout.check(r)?;
+            self.readout_rows = self.readout_rows.map(|n| n + readout.len() as u64);
+            if let Some(Err(e)) = self.copy.as_mut().map(|c| c.append(readout)) {
+                // Only a faster path: the replays parse the file instead.
+                tracing::debug!(error = %e, "binary copy of the readout dropped");
+                self.copy = None;
+            }
         }
         if let (Some(g), Some(s)) = (&mut self.state, state) {
             let r = state_rows(&mut g.out, s);
@@ -414,7 +440,7 @@ impl RunWriter {
     /// when the readout has no target).
     pub fn replay_targets(&mut self, mut f: impl FnMut(&[f64])) -> Result<(), OutputError> {
         let d = self.dims;
-        self.replay_samples_from(0, |_, _, x| {
+        self.replay_samples_from(0, Some(0), |_, _, x| {
             if d > 0 && x.len() == d {
                 f(x)
             }
@@ -423,13 +449,24 @@ impl RunWriter {
 
     /// Reads the readout samples written from byte `from` of `readout.csv` on (an offset of
     /// [`RunWriter::offsets`]; 0: every sample) back, in order: time, `x̂` and the target `x`
-    /// (empty without a target).
+    /// (empty without a target). `row` is the same place as a row number (0: the first
+    /// sample), when known: the samples then come from their binary copy, when it holds them,
+    /// with the same bits.
     pub(crate) fn replay_samples_from(
         &mut self,
         from: u64,
+        row: Option<u64>,
         mut f: impl FnMut(f64, &[f64], &[f64]),
     ) -> Result<(), OutputError> {
         let d = self.dims;
+        if let (Some(row), Some(copy)) = (row, &mut self.copy) {
+            if copy.holds(row) {
+                return copy.replay_from(row, d, f).map_err(|e| {
+                    let e = io::Error::new(e.kind(), format!("its binary copy: {e}"));
+                    output_error(&self.readout.path, e)
+                });
+            }
+        }
         let mut row = Vec::with_capacity(1 + 2 * d);
         let g = &mut self.readout;
         let mut rows = g.rows_from(from)?;
@@ -585,12 +622,28 @@ mod tests {
             .unwrap();
         assert_eq!(tail, second);
         let mut samples = Vec::new();
-        w.replay_samples_from(0, |t, xh, x| samples.push((t, xh.to_vec(), x.to_vec())))
-            .unwrap();
+        w.replay_samples_from(0, None, |t, xh, x| {
+            samples.push((t, xh.to_vec(), x.to_vec()))
+        })
+        .unwrap();
         assert_eq!(
             samples,
             [(0.0, vec![1.5], vec![0.25]), (0.5, vec![-2.0], vec![3.0])]
         );
+        // The same from the binary copy, from the start and from the second row.
+        assert!(w.copy.is_some());
+        let mut copied = Vec::new();
+        w.replay_samples_from(0, Some(0), |t, xh, x| {
+            copied.push((t, xh.to_vec(), x.to_vec()))
+        })
+        .unwrap();
+        assert_eq!(copied, samples);
+        copied.clear();
+        w.replay_samples_from(u64::MAX, Some(1), |t, xh, x| {
+            copied.push((t, xh.to_vec(), x.to_vec()))
+        })
+        .unwrap();
+        assert_eq!(copied, samples[1..]);
         // A row that cannot be read back names the file and the row.
         w.spikes.out.write_all(b"0.5;1\n").unwrap();
         let err = w.replay_spikes(|_| {}).unwrap_err();

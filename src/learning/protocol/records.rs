@@ -166,7 +166,7 @@ impl State {
         let first = match &mut self.out {
             Some(out) => {
                 if from.samples < self.flushed.samples {
-                    out.replay_samples_from(from.sample_byte, &mut f)?;
+                    out.replay_samples_from(from.sample_byte, Some(from.samples as u64), &mut f)?;
                 }
                 0
             }
