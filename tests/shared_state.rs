@@ -641,6 +641,42 @@ fn learned_current_in_the_shared_layout() {
     assert!(!k.uses_shared_state());
 }
 
+/// The default layout with a learned current: the shared state from
+/// `Layout::AUTO_SHARED_MIN_LEARNED` neurons on (per neuron below it), with the spikes of a
+/// per-neuron run.
+#[test]
+fn auto_layout_with_a_learned_current_starts_lower() {
+    let min = Layout::AUTO_SHARED_MIN_LEARNED;
+    assert!(min < Layout::AUTO_SHARED_MIN);
+    for (n, shared) in [(min - 1, false), (min, true), (300, true)] {
+        let c = big_case(7, (n, n + 1), false, false);
+        assert_eq!(c.net.neurons(), n);
+        let d = c.net.dims();
+        let basis = Basis::rbf_grid(d, -0.5, 0.5, 3, 0.3).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let u: Vec<f64> = (0..d * basis.len())
+            .map(|_| rng.gen_range(-3.0..3.0))
+            .collect();
+        let mut runs = Vec::new();
+        for layout in [Layout::Auto, Layout::PerNeuron] {
+            let mut k = kernel(&c, layout);
+            assert!(!k.uses_shared_state(), "N = {n} without a learned current");
+            let l = LearnedCurrent::new(basis.clone(), u.clone()).unwrap();
+            k.set_learned_current(Some(l)).unwrap();
+            assert_eq!(
+                k.uses_shared_state(),
+                shared && layout == Layout::Auto,
+                "N = {n}, {layout:?}"
+            );
+            let mut spikes = Vec::new();
+            k.run_until(Time::from_secs(0.2), &mut spikes).unwrap();
+            runs.push(spikes);
+        }
+        assert!(runs[0].len() > 20, "N = {n}: {} spikes", runs[0].len());
+        assert_same_spikes(&runs[0], &runs[1], 1e-9);
+    }
+}
+
 /// Explicit N×N weights use the per-neuron layout.
 #[test]
 fn dense_weights_use_the_per_neuron_layout() {

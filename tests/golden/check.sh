@@ -7,7 +7,8 @@
 # Each shipped model runs with `ebnsim run` on its own engine and, for plain models, on the dense
 # stepper too; learning models run with `ebnsim learn`. Every output file is hashed; summary.json
 # is hashed with its `wall_seconds` removed (the one field that differs between reruns). The quick
-# examples' standard output is hashed with wall-time lines removed. The hashes were recorded
+# examples' standard output is hashed with wall-time lines removed. The learning models' results
+# are also checked against the targets their files state (learning_targets.py). The hashes were recorded
 # before the issue-8 restructure; a change that is meant to change outputs says so in its commit
 # and records anew.
 set -euo pipefail
@@ -49,6 +50,8 @@ for m in models/*.toml; do
     hash_dir "dense/$name" "$work/$name-dense"
   fi
 done
+# What the learning models learned, against the targets their files state (whatever the bits).
+python3 tests/golden/learning_targets.py "$work"
 "$bin" plot "$work/boerlin-oscillator" --out "$work/fig-boerlin" >/dev/null
 hash_dir "plot/boerlin-oscillator" "$work/fig-boerlin"
 "$bin" plot "$work/van-der-pol-learn" --out "$work/fig-vdp" >/dev/null

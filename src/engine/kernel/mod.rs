@@ -147,7 +147,8 @@ pub struct Kernel {
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
     /// The shared-state layout where the network allows it and it pays: at least
-    /// [`Layout::AUTO_SHARED_MIN`] neurons, and only while its certified steps cost less than
+    /// [`Layout::AUTO_SHARED_MIN`] neurons ([`Layout::AUTO_SHARED_MIN_LEARNED`] with a learned
+    /// current), and only while its certified steps cost less than
     /// per-neuron events would (a network whose steps per spike blow up — e.g. many neurons with
     /// nearly the same decoder racing to threshold — moves to the per-neuron layout for the rest
     /// of the run). The per-neuron layout otherwise. The choice depends only on the network and
@@ -166,6 +167,12 @@ impl Layout {
     /// per-neuron layout's O(N·d) events are cheaper than the hierarchy's steps (measured by
     /// `examples/compare_engines.rs`; see `BENCHMARKS.md`).
     pub const AUTO_SHARED_MIN: usize = 1024;
+    /// [`Layout::AUTO_SHARED_MIN`] for a network with a learned current `Dᵀ U Ψ(x̂)`. The
+    /// per-neuron layout pays N·(K+1)·d for that current at every refit of its series (every
+    /// few milliseconds, and at every spike), the shared state (K+1)·d: the learning runs of
+    /// `models/` at 50 and 100 neurons are 7–45 % faster shared, and 32 neurons is where
+    /// both layouts cost the same (`benches/ab.sh`; see `BENCHMARKS.md`).
+    pub const AUTO_SHARED_MIN_LEARNED: usize = 32;
 }
 
 /// The kernel's pending-event times that are not in its [`EventQueue`]; with the queue's next

@@ -128,7 +128,14 @@ impl Kernel {
         let wanted = match self.layout {
             Layout::PerNeuron => false,
             Layout::Shared => true,
-            Layout::Auto => self.n >= Layout::AUTO_SHARED_MIN && !self.thrift.gave_up,
+            Layout::Auto => {
+                let min = if self.learned.is_some() {
+                    Layout::AUTO_SHARED_MIN_LEARNED
+                } else {
+                    Layout::AUTO_SHARED_MIN
+                };
+                self.n >= min && !self.thrift.gave_up
+            }
         };
         wanted
             && self.net.is_low_rank()
