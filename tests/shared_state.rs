@@ -610,17 +610,22 @@ fn noise_switches_layouts_and_back() {
     assert_same_spikes(&runs[0], &runs[1], 1e-9);
 }
 
+/// A 3-per-axis RBF basis on `d` dimensions and weights `U` drawn from `seed`.
+fn random_learned(d: usize, seed: u64) -> (Basis, Vec<f64>) {
+    let basis = Basis::rbf_grid(d, -0.5, 0.5, 3, 0.3).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let u = (0..d * basis.len())
+        .map(|_| rng.gen_range(-3.0..3.0))
+        .collect();
+    (basis, u)
+}
+
 /// A learned current `D U Ψ(x̂)` (shared: no offsets) keeps the shared layout and equals the
 /// per-neuron layout; offsets switch to the per-neuron one.
 #[test]
 fn learned_current_in_the_shared_layout() {
     let c = big_case(5, (500, 501), false, false);
-    let d = c.net.dims();
-    let basis = Basis::rbf_grid(d, -0.5, 0.5, 3, 0.3).unwrap();
-    let mut rng = ChaCha8Rng::seed_from_u64(2);
-    let u: Vec<f64> = (0..d * basis.len())
-        .map(|_| rng.gen_range(-3.0..3.0))
-        .collect();
+    let (basis, u) = random_learned(c.net.dims(), 2);
     let mut runs = Vec::new();
     for layout in [Layout::Shared, Layout::PerNeuron] {
         let mut k = kernel(&c, layout);
@@ -651,12 +656,7 @@ fn auto_layout_with_a_learned_current_starts_lower() {
     for (n, shared) in [(min - 1, false), (min, true), (300, true)] {
         let c = big_case(7, (n, n + 1), false, false);
         assert_eq!(c.net.neurons(), n);
-        let d = c.net.dims();
-        let basis = Basis::rbf_grid(d, -0.5, 0.5, 3, 0.3).unwrap();
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let u: Vec<f64> = (0..d * basis.len())
-            .map(|_| rng.gen_range(-3.0..3.0))
-            .collect();
+        let (basis, u) = random_learned(c.net.dims(), 3);
         let mut runs = Vec::new();
         for layout in [Layout::Auto, Layout::PerNeuron] {
             let mut k = kernel(&c, layout);
