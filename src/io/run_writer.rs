@@ -10,7 +10,7 @@
 //! (the ISI CV and the NRMSE need a mean first) read the written files back
 //! ([`RunWriter::replay_spikes`], [`RunWriter::replay_targets`]), so they equal those of a
 //! run kept in memory to the bit; the samples come from their binary copy
-//! ([`crate::io::sample_copy`]) when it holds them, with the same bits and no parsing.
+//! (`io::sample_copy`) when it holds them, with the same bits and no parsing.
 //!
 //! [`Simulation::forget_recorded`]: crate::simulation::Simulation::forget_recorded
 
