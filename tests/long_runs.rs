@@ -274,3 +274,58 @@ fn stopped_runs_resume_with_state_monitors_and_on_the_dense_stepper() {
         }
     }
 }
+
+/// A run killed after it wrote `summary.json` (its checkpoint still there or already removed)
+/// and before its files were put in place: `--resume` finishes it. Built by hand: the files
+/// of a complete run in the staging directory the killed process would have left.
+#[test]
+fn a_run_killed_before_its_commit_is_put_in_place_by_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hold.toml");
+    std::fs::write(&model, common::hold_model(20.0, 0.01)).unwrap();
+    let done = dir.path().join("done");
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        "-q".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        done.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("spikes.csv"), "an older run").unwrap();
+    let staging = dir.path().join(".out.ebnsim-new.999999");
+    std::fs::create_dir(&staging).unwrap();
+    for (name, _) in common::run_files(&done) {
+        std::fs::copy(done.join(&name), staging.join(&name)).unwrap();
+    }
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("put in place"), "{err}");
+    assert_eq!(common::run_files(&out), common::run_files(&done));
+    assert!(
+        common::leftovers(&out).is_empty(),
+        "{:?}",
+        common::leftovers(&out)
+    );
+    // Without a checkpoint or a summary there is still nothing to resume.
+    std::fs::create_dir(&staging).unwrap();
+    std::fs::write(staging.join("spikes.csv"), "half").unwrap();
+    let (code, err) = ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("expected an interrupted run to resume"),
+        "{err}"
+    );
+}

@@ -24,7 +24,7 @@
 //! working directory is refused: replacing it would leave the shell in a deleted directory.
 
 use crate::error::OutputError;
-use crate::io::record::{sync_dir, RUN_OUTPUTS};
+use crate::io::record::{sync_dir, RUN_OUTPUTS, SUMMARY_JSON};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io;
@@ -122,6 +122,9 @@ pub struct OutputDir {
     /// Run outputs of the old run to keep (see [`OutputDir::keep`]).
     keep: Vec<OsString>,
     lock: Option<Lock>,
+    /// Adopted by [`OutputDir::resume`] with the run's files complete (see
+    /// [`OutputDir::finished`]).
+    finished: bool,
 }
 
 impl OutputDir {
@@ -133,7 +136,10 @@ impl OutputDir {
 
     /// [`OutputDir::prepare`] for a run that continues a killed one: the staging directory that
     /// run left (the newest holding the file `marker`, its checkpoint) becomes this run's,
-    /// with everything written in it; other leftovers are removed as usual.
+    /// with everything written in it; other leftovers are removed as usual. Without one, a
+    /// staging directory holding `summary.json` (written last, after the checkpoint is removed)
+    /// is a run killed after it finished writing and before its commit: it is adopted as
+    /// [`OutputDir::finished`], to be committed as it is.
     pub fn resume(target: &Path, marker: &str) -> Result<OutputDir, OutputDirError> {
         OutputDir::open(target, Some(marker))
     }
@@ -188,17 +194,22 @@ impl OutputDir {
         };
         let lock = Lock::acquire(&sibling("lock"), target)?;
         let staging = sibling(&format!("new.{}", std::process::id()));
+        let mut finished = false;
         if let Some(marker) = adopt {
-            let found = newest_with(
-                &parent,
-                &format!(".{}.ebnsim-new.", name.to_string_lossy()),
-                marker,
-            )
-            .ok_or_else(|| OutputDirError::NothingToResume {
-                path: target.to_path_buf(),
-                name: name.to_string_lossy().into_owned(),
-                marker: marker.to_string(),
-            })?;
+            let prefix = format!(".{}.ebnsim-new.", name.to_string_lossy());
+            let found = match newest_with(&parent, &prefix, marker) {
+                Some(found) => found,
+                None => {
+                    finished = true;
+                    newest_with(&parent, &prefix, SUMMARY_JSON).ok_or_else(|| {
+                        OutputDirError::NothingToResume {
+                            path: target.to_path_buf(),
+                            name: name.to_string_lossy().into_owned(),
+                            marker: marker.to_string(),
+                        }
+                    })?
+                }
+            };
             if found != staging {
                 fs::rename(&found, &staging).map_err(|e| io_err(&found, e))?;
             }
@@ -218,7 +229,15 @@ impl OutputDir {
             staging,
             keep: Vec::new(),
             lock: Some(lock),
+            finished,
         })
+    }
+
+    /// Whether [`OutputDir::resume`] found the killed run's files complete (killed after
+    /// writing `summary.json`, before its commit): nothing is left to run, only
+    /// [`OutputDir::commit`].
+    pub fn finished(&self) -> bool {
+        self.finished
     }
 
     /// The staging directory: write the run's files here.
@@ -554,6 +573,39 @@ mod tests {
             ["run"],
             "no staging, old run or lock left"
         );
+    }
+
+    #[test]
+    fn resume_adopts_a_finished_staging_directory_without_its_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("run");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join("spikes.csv"), "old").unwrap();
+        // Nothing to resume: a staging directory without checkpoint or summary (killed early).
+        let early = tmp.path().join(".run.ebnsim-new.4242");
+        fs::create_dir(&early).unwrap();
+        fs::write(early.join("spikes.csv"), "half").unwrap();
+        assert!(matches!(
+            OutputDir::resume(&out, "checkpoint.ebnsim"),
+            Err(OutputDirError::NothingToResume { .. })
+        ));
+        // Killed between writing summary.json and the commit.
+        let done = tmp.path().join(".run.ebnsim-new.4243");
+        fs::create_dir(&done).unwrap();
+        fs::write(done.join("spikes.csv"), "new").unwrap();
+        fs::write(done.join(SUMMARY_JSON), "{}").unwrap();
+        let dir = OutputDir::resume(&out, "checkpoint.ebnsim").unwrap();
+        assert!(dir.finished());
+        dir.commit().unwrap();
+        assert_eq!(fs::read_to_string(out.join("spikes.csv")).unwrap(), "new");
+        assert_eq!(names(&out), ["spikes.csv", SUMMARY_JSON]);
+        // A staging directory with a checkpoint is resumed, not finished.
+        let killed = tmp.path().join(".run.ebnsim-new.4244");
+        fs::create_dir(&killed).unwrap();
+        fs::write(killed.join("checkpoint.ebnsim"), "c").unwrap();
+        let dir = OutputDir::resume(&out, "checkpoint.ebnsim").unwrap();
+        assert!(!dir.finished());
+        assert!(dir.path().join("checkpoint.ebnsim").is_file());
     }
 
     #[test]

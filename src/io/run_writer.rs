@@ -484,9 +484,10 @@ impl RunWriter {
     }
 
     /// Completes the run: syncs and renames the growing files, writes `network.json`, removes
-    /// the files of other runs (the run outputs not written now) and writes
-    /// `summary.json` last. The files named in `also` (written into the directory by the caller
-    /// before) are kept.
+    /// the files of other runs (the run outputs not written now), writes `summary.json` and
+    /// then removes the checkpoint (the last step: a run killed before it is resumable, after it
+    /// complete). The files named in `also` (written into the directory by the caller before)
+    /// are kept.
     pub fn finish(
         mut self,
         network: &Network,
@@ -506,11 +507,14 @@ impl RunWriter {
         if self.at_spikes.is_some() {
             keep.push(STATE_AT_SPIKES_CSV);
         }
-        remove_checkpoint(&self.dir);
         sync_dir(&self.dir);
         NetworkFile::of(network).write(&self.dir.join(NETWORK_JSON))?;
         remove_stale_outputs(&self.dir, &keep)?;
-        write_json(&self.dir.join(SUMMARY_JSON), summary)
+        write_json(&self.dir.join(SUMMARY_JSON), summary)?;
+        // Last: killed before, the run resumes from its checkpoint; after, its files are
+        // complete (`OutputDir::resume` commits them as they are).
+        remove_checkpoint(&self.dir);
+        Ok(())
     }
 }
 

@@ -160,6 +160,28 @@ pub(crate) fn commit_out(dir: OutputDir, out: &Path, stop: &Interrupt) -> Result
     })
 }
 
+/// `--resume` of a run killed after it had written all its files (before putting them in
+/// place): puts them in place, nothing is run again.
+pub(crate) fn commit_finished(
+    dir: OutputDir,
+    out: &Path,
+    stop: &Interrupt,
+    quiet: bool,
+) -> ExitCode {
+    match commit_out(dir, out, stop) {
+        Ok(()) => {
+            if !quiet {
+                eprintln!(
+                    "the interrupted run had written all its files; put in place at {}",
+                    out.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
 /// Shows the progress and asks to stop on a signal.
 pub(crate) fn tick(progress: &Progress, stop: &Interrupt, t: f64) -> ControlFlow<()> {
     progress.at(t);

@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 mod checkpoints;
 mod interrupt;
 mod progress;
-use interrupt::{commit_out, prepare_out, tick, Interrupt};
+use interrupt::{commit_finished, commit_out, prepare_out, tick, Interrupt};
 use progress::Progress;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -183,6 +183,23 @@ struct LearnArgs<'a> {
     stop: &'a Interrupt,
 }
 
+/// A frozen run writes no weights.json: keeps the directory's own when it is the `--weights`
+/// file the run read (else it goes with the old run).
+fn keep_read_weights(
+    dir: &mut ebnsim::io::output_dir::OutputDir,
+    out: &Path,
+    weights: Option<&Path>,
+) {
+    let old = out.join(weights_file::WEIGHTS_JSON);
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if weights.is_some_and(|w| same(w, &old)) {
+        dir.keep(weights_file::WEIGHTS_JSON);
+    }
+}
+
 /// `ebnsim learn`, and `ebnsim run` of a learning model.
 fn learn(args: LearnArgs) -> ExitCode {
     let LearnArgs {
@@ -266,6 +283,12 @@ fn learn(args: LearnArgs) -> ExitCode {
         Ok(d) => d,
         Err(code) => return code,
     };
+    if dir.finished() {
+        if frozen {
+            keep_read_weights(&mut dir, out, weights);
+        }
+        return commit_finished(dir, out, stop, quiet);
+    }
     let total: f64 = m.phases.iter().map(|p| p.duration).sum();
     let bar = Progress::new(quiet, total);
     let progress = |message| match message {
@@ -282,16 +305,7 @@ fn learn(args: LearnArgs) -> ExitCode {
         Err(LearnError::Run(e)) => return checkpoints::run_failed(&e, dir, model, out, &plan),
     };
     if frozen {
-        // A frozen run writes no weights.json: keep the directory's own when it is the --weights
-        // file this run read (else it goes with the old run).
-        let old = out.join(weights_file::WEIGHTS_JSON);
-        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if weights.is_some_and(|w| same(w, &old)) {
-            dir.keep(weights_file::WEIGHTS_JSON);
-        }
+        keep_read_weights(&mut dir, out, weights);
     }
     if let Err(code) = commit_out(dir, out, stop) {
         return code;
@@ -588,6 +602,9 @@ fn main() -> ExitCode {
                 Ok(d) => d,
                 Err(code) => return code,
             };
+            if dir.finished() {
+                return commit_finished(dir, &out, &stop, quiet);
+            }
             let bar = Progress::new(quiet, m.simulate.duration);
             // The files grow in the staging directory while the run goes on (flat memory).
             let result =

@@ -32,7 +32,8 @@ pub(crate) fn write_learning_curve(
 /// `state.csv` and `state_at_spikes.csv` (with a state monitor), then
 /// removes the other files of `io::record::RUN_OUTPUTS` left by an earlier run (an
 /// existing `weights.json` is kept when `with_weights` is false: it may be the weights the run
-/// reads) and a checkpoint of the run, and, last, writes `summary.json`.
+/// reads), writes `summary.json` and, last, removes a checkpoint of the run (killed before that,
+/// the run can be resumed; after, its files are complete).
 pub fn write_learn_run(
     dir: &std::path::Path,
     model: &LearningModel,
@@ -63,9 +64,12 @@ pub fn write_learn_run(
         ];
         crate::io::record::write_state(dir, out.state.as_ref(), &mut keep)?;
         crate::io::record::remove_stale_outputs(dir, &keep)?;
-        crate::io::run_writer::remove_checkpoint(dir);
     }
-    crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)
+    crate::io::record::write_json(&dir.join(crate::io::record::SUMMARY_JSON), &out.summary)?;
+    // Last (as `RunWriter::finish`): a kill before it leaves a resumable run, after it a
+    // complete one.
+    crate::io::run_writer::remove_checkpoint(dir);
+    Ok(())
 }
 
 /// Writes `weights.json` of a learning run into `dir` atomically.
