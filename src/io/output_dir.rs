@@ -201,13 +201,20 @@ impl OutputDir {
                 Some(found) => found,
                 None => {
                     finished = true;
-                    newest_with(&parent, &prefix, SUMMARY_JSON).ok_or_else(|| {
-                        OutputDirError::NothingToResume {
+                    // Newer than the directory's own run: an older one at a staging name is the
+                    // run a commit replaced, killed while it was being deleted.
+                    let summary_time = |dir: &Path| {
+                        fs::metadata(dir.join(SUMMARY_JSON))
+                            .and_then(|m| m.modified())
+                            .ok()
+                    };
+                    newest_with(&parent, &prefix, SUMMARY_JSON)
+                        .filter(|found| summary_time(found) > summary_time(&abs))
+                        .ok_or_else(|| OutputDirError::NothingToResume {
                             path: target.to_path_buf(),
                             name: name.to_string_lossy().into_owned(),
                             marker: marker.to_string(),
-                        }
-                    })?
+                        })?
                 }
             };
             if found != staging {
@@ -599,6 +606,26 @@ mod tests {
         dir.commit().unwrap();
         assert_eq!(fs::read_to_string(out.join("spikes.csv")).unwrap(), "new");
         assert_eq!(names(&out), ["spikes.csv", SUMMARY_JSON]);
+        // The run a commit replaced, left at a staging name by a kill while it was deleted,
+        // is older than the directory's own run: not put back.
+        let replaced = tmp.path().join(".run.ebnsim-new.4245");
+        fs::create_dir(&replaced).unwrap();
+        fs::write(replaced.join(SUMMARY_JSON), "{}").unwrap();
+        let t = fs::metadata(out.join(SUMMARY_JSON))
+            .unwrap()
+            .modified()
+            .unwrap();
+        File::options()
+            .write(true)
+            .open(replaced.join(SUMMARY_JSON))
+            .unwrap()
+            .set_modified(t - std::time::Duration::from_secs(60))
+            .unwrap();
+        assert!(matches!(
+            OutputDir::resume(&out, "checkpoint.ebnsim"),
+            Err(OutputDirError::NothingToResume { .. })
+        ));
+        fs::remove_dir_all(&replaced).unwrap();
         // A staging directory with a checkpoint is resumed, not finished.
         let killed = tmp.path().join(".run.ebnsim-new.4244");
         fs::create_dir(&killed).unwrap();
