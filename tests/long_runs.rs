@@ -102,12 +102,22 @@ fn ebnsim(args: &[&std::ffi::OsStr]) -> (i32, String) {
     )
 }
 
-#[test]
-fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("hold.toml");
-    std::fs::write(&model, common::hold_model(3000.0, 0.01)).unwrap();
-    let straight = dir.path().join("straight");
+/// `ebnsim run MODEL --resume OUT`: its exit code and standard error.
+fn resume(model: &std::path::Path, out: &std::path::Path) -> (i32, String) {
+    ebnsim(&[
+        "run".as_ref(),
+        model.as_os_str(),
+        "--resume".as_ref(),
+        out.as_os_str(),
+    ])
+}
+
+/// The hold model of `duration` s written into `dir` and run uninterrupted: the model file
+/// and the run's directory.
+fn hold_run(dir: &std::path::Path, duration: f64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let model = dir.join("hold.toml");
+    std::fs::write(&model, common::hold_model(duration, 0.01)).unwrap();
+    let straight = dir.join("straight");
     let (code, err) = ebnsim(&[
         "run".as_ref(),
         "-q".as_ref(),
@@ -116,6 +126,13 @@ fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
         straight.as_os_str(),
     ]);
     assert_eq!(code, 0, "{err}");
+    (model, straight)
+}
+
+#[test]
+fn a_killed_run_resumed_from_its_checkpoint_equals_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, straight) = hold_run(dir.path(), 3000.0);
     // Killed at several moments after a checkpoint (the run takes ~1 s here), resumed, the
     // resumed runs killed again.
     let out = dir.path().join("out");
@@ -140,12 +157,7 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
     let model = dir.path().join("hold.toml");
     std::fs::write(&model, common::hold_model(3000.0, 0.01)).unwrap();
     let out = dir.path().join("out");
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        model.as_os_str(),
-        "--resume".as_ref(),
-        out.as_os_str(),
-    ]);
+    let (code, err) = resume(&model, &out);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("expected an interrupted run to resume"),
@@ -192,12 +204,7 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
         common::hold_model(3000.0, 0.01).replace("mu = 1e-4", "mu = 2e-4"),
     )
     .unwrap();
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        model.as_os_str(),
-        "--resume".as_ref(),
-        out.as_os_str(),
-    ]);
+    let (code, err) = resume(&model, &out);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("checksum"), "{err}");
     // A damaged checkpoint.
@@ -212,12 +219,7 @@ fn resume_refuses_another_run_and_a_directory_without_one() {
     let k = bytes.len() - 5;
     bytes[k] ^= 0xff;
     std::fs::write(&ck, bytes).unwrap();
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        model.as_os_str(),
-        "--resume".as_ref(),
-        out.as_os_str(),
-    ]);
+    let (code, err) = resume(&model, &out);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("damaged"), "{err}");
 }
@@ -281,17 +283,7 @@ fn stopped_runs_resume_with_state_monitors_and_on_the_dense_stepper() {
 #[test]
 fn a_run_killed_before_its_commit_is_put_in_place_by_resume() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("hold.toml");
-    std::fs::write(&model, common::hold_model(20.0, 0.01)).unwrap();
-    let done = dir.path().join("done");
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        "-q".as_ref(),
-        model.as_os_str(),
-        "--out".as_ref(),
-        done.as_os_str(),
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let (model, done) = hold_run(dir.path(), 20.0);
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("spikes.csv"), "an older run").unwrap();
@@ -300,12 +292,7 @@ fn a_run_killed_before_its_commit_is_put_in_place_by_resume() {
     for (name, _) in common::run_files(&done) {
         std::fs::copy(done.join(&name), staging.join(&name)).unwrap();
     }
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        model.as_os_str(),
-        "--resume".as_ref(),
-        out.as_os_str(),
-    ]);
+    let (code, err) = resume(&model, &out);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("put in place"), "{err}");
     assert_eq!(common::run_files(&out), common::run_files(&done));
@@ -317,12 +304,7 @@ fn a_run_killed_before_its_commit_is_put_in_place_by_resume() {
     // Without a checkpoint or a summary there is still nothing to resume.
     std::fs::create_dir(&staging).unwrap();
     std::fs::write(staging.join("spikes.csv"), "half").unwrap();
-    let (code, err) = ebnsim(&[
-        "run".as_ref(),
-        model.as_os_str(),
-        "--resume".as_ref(),
-        out.as_os_str(),
-    ]);
+    let (code, err) = resume(&model, &out);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("expected an interrupted run to resume"),
