@@ -232,6 +232,17 @@ impl Readout {
         self.times.len()
     }
 
+    /// The samples in order: time, `x̂` and the target `x` (empty without one) — the rows of
+    /// `readout.csv`.
+    pub(crate) fn rows(&self) -> impl Iterator<Item = (f64, &[f64], &[f64])> + '_ {
+        let d = self.dims;
+        self.times.iter().enumerate().map(move |(i, &t)| {
+            let row = i * d..(i + 1) * d;
+            let x = self.x.as_ref().map_or(&[][..], |x| &x[row.clone()]);
+            (t, &self.xhat[row], x)
+        })
+    }
+
     /// Whether there are no samples.
     pub fn is_empty(&self) -> bool {
         self.times.is_empty()
@@ -309,15 +320,10 @@ pub(crate) fn readout_header(w: &mut impl Write, d: usize, with_target: bool) ->
 /// The rows of [`READOUT_CSV`] for the samples of `readout` (consistent vectors).
 pub(crate) fn readout_rows(w: &mut impl Write, readout: &Readout) -> io::Result<()> {
     // The rows as `write!(w, "{t}")`, `write!(w, ",{v}")` write them (io::decimal).
-    let d = readout.dims;
     let mut rows = decimal::Rows::new(w);
-    for (i, &t) in readout.times.iter().enumerate() {
+    for (t, xhat, target) in readout.rows() {
         rows.f64(t);
-        let target = readout
-            .x
-            .as_ref()
-            .map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
-        for &v in readout.xhat[i * d..(i + 1) * d].iter().chain(target) {
+        for &v in xhat.iter().chain(target) {
             rows.f64(v);
         }
         rows.end()?;

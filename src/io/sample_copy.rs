@@ -60,15 +60,8 @@ impl SampleCopy {
         if *self.width.get_or_insert(width) != width {
             return Err(io::Error::other("rows of another width"));
         }
-        for (i, &t) in readout.times.iter().enumerate() {
-            let target = readout
-                .x
-                .as_ref()
-                .map_or(&[][..], |x| &x[i * d..(i + 1) * d]);
-            for v in std::iter::once(&t)
-                .chain(&readout.xhat[i * d..(i + 1) * d])
-                .chain(target)
-            {
+        for (t, xhat, target) in readout.rows() {
+            for v in std::iter::once(&t).chain(xhat).chain(target) {
                 self.file.write_all(&v.to_ne_bytes())?;
             }
         }

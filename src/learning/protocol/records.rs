@@ -172,11 +172,8 @@ impl State {
             }
             None => from.samples - self.flushed.samples,
         };
-        let r = &self.readout;
-        let (d, x) = (r.dims, r.x.as_deref().unwrap_or(&[]));
-        for k in first..r.len() {
-            let row = k * d..(k + 1) * d;
-            f(r.times[k], &r.xhat[row.clone()], x.get(row).unwrap_or(&[]));
+        for (t, xhat, x) in self.readout.rows().skip(first) {
+            f(t, xhat, x);
         }
         Ok(())
     }
