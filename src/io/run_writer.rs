@@ -38,8 +38,8 @@ pub(crate) struct FilePosition {
     name: String,
     temp: String,
     len: u64,
-    /// Rows written after the header (`readout.csv` only): where a resumed run's binary copy
-    /// of the samples starts.
+    /// Rows written after the header (`readout.csv` only, while it has a binary copy): where a
+    /// resumed run's binary copy of the samples starts.
     rows: Option<u64>,
 }
 
@@ -245,10 +245,8 @@ pub struct RunWriter {
     readout: Growing,
     state: Option<Growing>,
     at_spikes: Option<Growing>,
-    /// Rows of `readout.csv` after its header (unknown after resuming from a checkpoint that
-    /// does not say).
-    readout_rows: Option<u64>,
-    /// The samples in binary, for the replays ([`SampleCopy`]), when it could be made.
+    /// The samples in binary, for the replays ([`SampleCopy`]), when it could be made (it
+    /// also counts the rows of `readout.csv`, for a checkpoint).
     copy: Option<SampleCopy>,
     /// Finished (the files renamed), or to be kept unfinished: nothing to remove when dropped.
     done: bool,
@@ -275,7 +273,6 @@ impl RunWriter {
             readout,
             state: None,
             at_spikes: None,
-            readout_rows: Some(0),
             copy: SampleCopy::new(dir, 0),
             done: false,
             keep: false,
@@ -310,7 +307,7 @@ impl RunWriter {
     /// Syncs every file and tells where each stands (for a checkpoint).
     pub(crate) fn positions(&mut self) -> Result<Vec<FilePosition>, OutputError> {
         let readout = FilePosition {
-            rows: self.readout_rows,
+            rows: self.copy.as_ref().map(SampleCopy::end),
             ..self.readout.position()?
         };
         let mut out = vec![self.spikes.position()?, readout];
@@ -337,7 +334,6 @@ impl RunWriter {
         let open = |name: &str| -> Result<Growing, OutputError> {
             Growing::reopen(dir, find(name).ok_or_else(|| missing(name))?)
         };
-        let readout_rows = find(READOUT_CSV).and_then(|p| p.rows);
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             dims,
@@ -349,8 +345,9 @@ impl RunWriter {
             at_spikes: find(STATE_AT_SPIKES_CSV)
                 .map(|p| Growing::reopen(dir, p))
                 .transpose()?,
-            readout_rows,
-            copy: readout_rows.and_then(|rows| SampleCopy::new(dir, rows)),
+            copy: find(READOUT_CSV)
+                .and_then(|p| p.rows)
+                .and_then(|rows| SampleCopy::new(dir, rows)),
             done: false,
             keep: false,
         })
@@ -368,7 +365,6 @@ impl RunWriter {
         if let Some(readout) = readout {
             let r = readout_rows(&mut self.readout.out, readout);
             self.readout.check(r)?;
-            self.readout_rows = self.readout_rows.map(|n| n + readout.len() as u64);
             if let Some(Err(e)) = self.copy.as_mut().map(|c| c.append(readout)) {
                 // Only a faster path: the replays parse the file instead.
                 tracing::debug!(error = %e, "binary copy of the readout dropped");

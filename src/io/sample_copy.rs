@@ -69,9 +69,14 @@ impl SampleCopy {
         Ok(())
     }
 
+    /// The row of `readout.csv` after the last one held.
+    pub(crate) fn end(&self) -> u64 {
+        self.first + self.rows
+    }
+
     /// Whether the replay from row `row` of `readout.csv` can be read from the copy.
     pub(crate) fn holds(&self, row: u64) -> bool {
-        row >= self.first && row <= self.first + self.rows
+        row >= self.first && row <= self.end()
     }
 
     /// Shows the rows from row `row` of `readout.csv` on (where [`SampleCopy::holds`] it) to
